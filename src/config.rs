@@ -1,0 +1,424 @@
+//! Settings in layers: built-in defaults < optional `lien.toml` < environment.
+//!
+//! Environment variables: `DATABASE_URL`, `SMTP_URL`, and `LIEN_<SETTING>` for the rest
+//! (`LIEN_BIND`, `LIEN_BASE_URL`, `LIEN_SECRET_KEY`, `LIEN_MAIL_FROM`, `LIEN_DATA_DIR`,
+//! `LIEN_LOG_FORMAT`). `LIEN_CONFIG` names another file than `lien.toml`. Every setting
+//! is checked at start; a bad one stops lien with one line naming it and the fix.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// The default database: an SQLite file under `data/`, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/lien.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// Settings as read from the layers, before checking: every field is text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RawSettings {
+    database_url: String,
+    bind: String,
+    base_url: Option<String>,
+    secret_key: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: String,
+    data_dir: String,
+    log_format: String,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            bind: DEFAULT_BIND.into(),
+            base_url: None,
+            secret_key: None,
+            smtp_url: None,
+            mail_from: "lien <ne-pas-repondre@lien.invalid>".into(),
+            data_dir: "data".into(),
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// How log lines are written on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Checked settings. Secrets are wrapped so that they never reach a log line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    /// Public address of this instance, used in links sent by mail.
+    pub base_url: Url,
+    pub secret_key: Option<SecretKey>,
+    pub smtp_url: Option<SecretString>,
+    pub mail_from: String,
+    pub data_dir: PathBuf,
+    pub log_format: LogFormat,
+}
+
+/// The key that signs session cookies and the links sent to territories.
+#[derive(Clone)]
+pub struct SecretKey(SecretString);
+
+impl SecretKey {
+    /// At least 32 bytes, given as 64 or more hexadecimal characters.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let bytes = hex::decode(value.trim())
+            .map_err(|_| "it must be hexadecimal (0-9, a-f)".to_string())?;
+        if bytes.len() < 32 {
+            return Err(format!(
+                "it is {} bytes long, at least 32 are needed",
+                bytes.len()
+            ));
+        }
+        Ok(Self(SecretString::from(value.trim().to_string())))
+    }
+
+    /// A fresh random key (the demo uses one per run).
+    pub fn random() -> Self {
+        let bytes: [u8; 32] = rand::random();
+        Self(SecretString::from(hex::encode(bytes)))
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        hex::decode(self.0.expose_secret()).expect("checked at parse")
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey([REDACTED])")
+    }
+}
+
+/// A setting that cannot be used, with the name the user knows it by and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{setting} = {value:?} is not valid: {reason}. {fix}")]
+    Invalid {
+        setting: &'static str,
+        value: String,
+        reason: String,
+        fix: &'static str,
+    },
+    #[error("{setting} is not set. {fix}")]
+    Missing {
+        setting: &'static str,
+        fix: &'static str,
+    },
+    #[error("the configuration file {path} cannot be read: {reason}")]
+    File { path: String, reason: String },
+}
+
+impl Settings {
+    /// Reads the layers: defaults, then `lien.toml` (or the file named by `LIEN_CONFIG`)
+    /// if it exists, then the environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var("LIEN_CONFIG").unwrap_or_else(|_| "lien.toml".into());
+        Self::load_from(Path::new(&file))
+    }
+
+    pub fn load_from(file: &Path) -> Result<Self, ConfigError> {
+        if std::env::var_os("LIEN_CONFIG").is_some() && !file.exists() {
+            return Err(ConfigError::File {
+                path: file.display().to_string(),
+                reason: "LIEN_CONFIG names a file that does not exist".into(),
+            });
+        }
+        let raw: RawSettings = Figment::from(Serialized::defaults(RawSettings::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("LIEN_").ignore(&["CONFIG"]))
+            .merge(Env::raw().only(&["DATABASE_URL", "SMTP_URL"]))
+            .extract()
+            .map_err(|e| ConfigError::File {
+                path: file.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        raw.check()
+    }
+
+    /// Settings for tests and the demo: defaults with the given database.
+    pub fn for_database(database_url: &str) -> Result<Self, ConfigError> {
+        RawSettings {
+            database_url: database_url.into(),
+            ..RawSettings::default()
+        }
+        .check()
+    }
+
+    /// The secret key, or the error that tells how to make one.
+    pub fn require_secret_key(&self) -> Result<&SecretKey, ConfigError> {
+        self.secret_key.as_ref().ok_or(ConfigError::Missing {
+            setting: "LIEN_SECRET_KEY",
+            fix: "lien signs sessions and links with it: set it to 64 random hexadecimal \
+                  characters, e.g. LIEN_SECRET_KEY=$(openssl rand -hex 32)",
+        })
+    }
+}
+
+impl RawSettings {
+    fn check(self) -> Result<Settings, ConfigError> {
+        let invalid = |setting, value: &str, reason: String, fix| ConfigError::Invalid {
+            setting,
+            value: value.to_string(),
+            reason,
+            fix,
+        };
+        crate::store::Backend::from_url(&self.database_url).map_err(|e| {
+            invalid(
+                "DATABASE_URL",
+                &redact_url(&self.database_url),
+                e.to_string(),
+                "Use sqlite://data/lien.db or postgres://user:password@host:5432/lien.",
+            )
+        })?;
+        let bind: SocketAddr = self.bind.trim().parse().map_err(|e| {
+            invalid(
+                "LIEN_BIND",
+                &self.bind,
+                format!("{e}"),
+                "Use an address and a port, e.g. LIEN_BIND=127.0.0.1:8080 or 0.0.0.0:8080.",
+            )
+        })?;
+        let base_url = match &self.base_url {
+            Some(url) => {
+                let parsed = Url::parse(url.trim()).map_err(|e| {
+                    invalid(
+                        "LIEN_BASE_URL",
+                        url,
+                        e.to_string(),
+                        "Give the public address, e.g. LIEN_BASE_URL=https://lien.departement.fr",
+                    )
+                })?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(invalid(
+                        "LIEN_BASE_URL",
+                        url,
+                        "it must start with http:// or https://".into(),
+                        "Give the public address, e.g. LIEN_BASE_URL=https://lien.departement.fr",
+                    ));
+                }
+                parsed
+            }
+            None => Url::parse(&format!("http://{bind}/")).expect("a socket address is a host"),
+        };
+        let secret_key = match &self.secret_key {
+            Some(key) => Some(SecretKey::parse(key).map_err(|reason| {
+                invalid(
+                    "LIEN_SECRET_KEY",
+                    "[hidden]",
+                    reason,
+                    "Generate one with: openssl rand -hex 32",
+                )
+            })?),
+            None => None,
+        };
+        let smtp_url = match self.smtp_url.filter(|s| !s.trim().is_empty()) {
+            Some(url) => {
+                let parsed = Url::parse(url.trim()).map_err(|e| {
+                    invalid(
+                        "SMTP_URL",
+                        &redact_url(&url),
+                        e.to_string(),
+                        "Use smtps://user:password@host, smtp://host:587?tls=required or smtp://127.0.0.1:25.",
+                    )
+                })?;
+                if !matches!(parsed.scheme(), "smtp" | "smtps") {
+                    return Err(invalid(
+                        "SMTP_URL",
+                        &redact_url(&url),
+                        "the scheme must be smtp or smtps".into(),
+                        "Use smtps://user:password@host, smtp://host:587?tls=required or smtp://127.0.0.1:25.",
+                    ));
+                }
+                Some(SecretString::from(url))
+            }
+            None => None,
+        };
+        let mail_from = self.mail_from.trim().to_string();
+        if !mail_from.contains('@') {
+            return Err(invalid(
+                "LIEN_MAIL_FROM",
+                &mail_from,
+                "it is not an email address".into(),
+                "Use e.g. LIEN_MAIL_FROM=\"lien <lien@departement.fr>\".",
+            ));
+        }
+        let log_format = match self.log_format.trim().to_ascii_lowercase().as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(invalid(
+                    "LIEN_LOG_FORMAT",
+                    other,
+                    "unknown format".into(),
+                    "Use text or json.",
+                ))
+            }
+        };
+        if self.data_dir.trim().is_empty() {
+            return Err(invalid(
+                "LIEN_DATA_DIR",
+                "",
+                "it is empty".into(),
+                "Name a folder lien may write to, e.g. LIEN_DATA_DIR=/var/lib/lien.",
+            ));
+        }
+        Ok(Settings {
+            database_url: self.database_url.trim().to_string(),
+            bind,
+            base_url,
+            secret_key,
+            smtp_url,
+            mail_from,
+            data_dir: PathBuf::from(self.data_dir.trim()),
+            log_format,
+        })
+    }
+}
+
+/// A URL with its password replaced, fit for messages and logs.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawSettings {
+        RawSettings::default()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let s = raw().check().unwrap();
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:8080/");
+        assert!(s.secret_key.is_none());
+    }
+
+    #[test]
+    fn bad_bind_names_the_setting() {
+        let err = RawSettings {
+            bind: "localhost".into(),
+            ..raw()
+        }
+        .check()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("LIEN_BIND = \"localhost\" is not valid"),
+            "{err}"
+        );
+        assert!(err.contains("127.0.0.1:8080"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn bad_database_url_is_named_and_password_hidden() {
+        let err = RawSettings {
+            database_url: "mysql://root:hunter2@db/lien".into(),
+            ..raw()
+        }
+        .check()
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("DATABASE_URL"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn secret_key_must_be_long_hex() {
+        for bad in ["abc", "zz", &"ab".repeat(16)] {
+            let err = RawSettings {
+                secret_key: Some(bad.to_string()),
+                ..raw()
+            }
+            .check()
+            .unwrap_err()
+            .to_string();
+            assert!(err.starts_with("LIEN_SECRET_KEY"), "{err}");
+            assert!(!err.contains(bad) || bad.len() < 3, "{err}");
+        }
+        let ok = RawSettings {
+            secret_key: Some("ab".repeat(32)),
+            ..raw()
+        }
+        .check()
+        .unwrap();
+        assert_eq!(ok.secret_key.unwrap().bytes().len(), 32);
+    }
+
+    #[test]
+    fn smtp_url_scheme_is_checked() {
+        let err = RawSettings {
+            smtp_url: Some("http://mail".into()),
+            ..raw()
+        }
+        .check()
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("SMTP_URL"), "{err}");
+        let ok = RawSettings {
+            smtp_url: Some("smtps://u:p@mail.example.org".into()),
+            ..raw()
+        }
+        .check()
+        .unwrap();
+        assert!(ok.smtp_url.is_some());
+    }
+
+    #[test]
+    fn base_url_must_be_http() {
+        let err = RawSettings {
+            base_url: Some("ftp://x".into()),
+            ..raw()
+        }
+        .check()
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("LIEN_BASE_URL"), "{err}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API
+    fn file_layer_then_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lien.toml");
+        std::fs::write(
+            &path,
+            "bind = \"127.0.0.1:9999\"\nmail_from = \"a@b.org\"\n",
+        )
+        .unwrap();
+        figment::Jail::expect_with(|jail| {
+            let s = Settings::load_from(&path).unwrap();
+            assert_eq!(s.bind.port(), 9999);
+            assert_eq!(s.mail_from, "a@b.org");
+            jail.set_env("LIEN_BIND", "127.0.0.1:7777");
+            jail.set_env("DATABASE_URL", "postgres://u@h/db");
+            let s = Settings::load_from(&path).unwrap();
+            assert_eq!(s.bind.port(), 7777);
+            assert_eq!(s.database_url, "postgres://u@h/db");
+            Ok(())
+        });
+    }
+}

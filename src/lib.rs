@@ -1,0 +1,12 @@
+//! lien — solidarity phone-check campaigns.
+//!
+//! See `docs/ARCHITECTURE.md` for the modules and the flow of data.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod fixtures;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod web;

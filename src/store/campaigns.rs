@@ -1,0 +1,101 @@
+//! Campaigns: a named scheme of calls (the weekly one, a heatwave one…).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::{on_pool, Store, StoreError};
+use crate::domain::CampaignName;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Campaign {
+    pub id: i64,
+    pub name: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub cadence_weeks: i32,
+    pub call_script: String,
+    pub population_filter: Option<String>,
+    pub coordinator_email: Option<String>,
+    pub max_attempts_per_week: i32,
+    pub retry_gap_minutes: i32,
+    pub created_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+/// A campaign with the number of people it calls.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct CampaignOverview {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub campaign: Campaign,
+    pub members: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    pub name: CampaignName,
+    pub title: String,
+    pub description: Option<String>,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub cadence_weeks: u8,
+    pub call_script: String,
+    pub coordinator_email: Option<String>,
+}
+
+const CAMPAIGN_COLUMNS: &str = "c.id, c.name, c.title, c.description, c.starts_on, c.ends_on, \
+     c.cadence_weeks, c.call_script, c.population_filter, c.coordinator_email, \
+     c.max_attempts_per_week, c.retry_gap_minutes, c.created_at, c.archived_at";
+
+impl Store {
+    /// Creates a campaign; its name must be free.
+    #[tracing::instrument(skip(self, new), fields(campaign = %new.name))]
+    pub async fn create_campaign(&self, new: &NewCampaign) -> Result<Campaign, StoreError> {
+        let sql = format!(
+            "INSERT INTO campaigns (name, title, description, starts_on, ends_on, cadence_weeks, \
+             call_script, coordinator_email, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             RETURNING {}",
+            CAMPAIGN_COLUMNS.replace("c.", "")
+        );
+        let result: Result<Campaign, sqlx::Error> = on_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(new.name.as_str())
+                .bind(new.title.trim())
+                .bind(new.description.as_deref())
+                .bind(new.starts_on)
+                .bind(new.ends_on)
+                .bind(i32::from(new.cadence_weeks))
+                .bind(&new.call_script)
+                .bind(new.coordinator_email.as_deref())
+                .bind(Utc::now())
+                .fetch_one(pool)
+                .await
+        });
+        result.map_err(|e| {
+            StoreError::on_unique(e, || StoreError::CampaignNameTaken(new.name.to_string()))
+        })
+    }
+
+    pub async fn campaign_by_name(&self, name: &CampaignName) -> Result<Campaign, StoreError> {
+        let sql = format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns c WHERE c.name = $1");
+        let found: Option<Campaign> = on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(name.as_str()).fetch_optional(pool).await?
+        });
+        found.ok_or_else(|| StoreError::CampaignNotFound(name.to_string()))
+    }
+
+    /// Every campaign, the default one first, then by name.
+    pub async fn list_campaigns(&self) -> Result<Vec<CampaignOverview>, StoreError> {
+        let sql = format!(
+            "SELECT {CAMPAIGN_COLUMNS}, \
+               (SELECT COUNT(*) FROM campaign_members m WHERE m.campaign_id = c.id) AS members \
+             FROM campaigns c \
+             ORDER BY CASE WHEN c.name = 'default' THEN 0 ELSE 1 END, c.name"
+        );
+        let rows = on_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        Ok(rows)
+    }
+}

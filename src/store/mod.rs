@@ -1,0 +1,256 @@
+//! Persistence: one interface, two implementations.
+//!
+//! [`Store`] is an enum over an SQLite and a PostgreSQL pool. Each query is written once
+//! in portable SQL (`$1` placeholders work on both) and compiled for both pools by the
+//! [`on_pool!`] and [`in_transaction!`] macros; where the two databases differ (locking,
+//! bulk paths) a method matches on the variant. The shared store test suite in
+//! `tests/` runs every method against both backends.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+mod campaigns;
+mod dataset;
+mod stats;
+
+pub use campaigns::{Campaign, CampaignOverview, NewCampaign};
+pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
+pub use stats::CampaignStats;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Runs `$body` with `$pool` bound to the concrete pool of either backend.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` (a block giving a `Result<_, StoreError>`) inside a write transaction
+/// bound to `$tx`: committed when the body gives `Ok`, rolled back on `Err` or on an
+/// early return (`?`). SQLite write transactions start with
+/// `BEGIN IMMEDIATE` so that they wait for the write lock instead of failing later.
+macro_rules! in_transaction {
+    ($store:expr, $tx:ident => $body:block) => {
+        match $store {
+            $crate::store::Store::Sqlite(pool) => {
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let out: Result<_, $crate::store::StoreError> = $body;
+                if out.is_ok() {
+                    $tx.commit().await?;
+                }
+                out
+            }
+            $crate::store::Store::Postgres(pool) => {
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin().await?;
+                let out: Result<_, $crate::store::StoreError> = $body;
+                if out.is_ok() {
+                    $tx.commit().await?;
+                }
+                out
+            }
+        }
+    };
+}
+pub(crate) use {in_transaction, on_pool};
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        let url = url.trim();
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(StoreError::UnsupportedUrl(
+                "an in-memory SQLite database would vanish between connections; name a file".into(),
+            ));
+        }
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(
+                "lien stores its data in SQLite (sqlite://…) or PostgreSQL (postgres://…)".into(),
+            ))
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// What can go wrong in the store, in terms a caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL: {0}")]
+    UnsupportedUrl(String),
+    #[error("cannot open the database: {0}")]
+    Connect(String),
+    #[error("the database schema could not be updated: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("a campaign named {0:?} already exists")]
+    CampaignNameTaken(String),
+    #[error("no campaign named {0:?}")]
+    CampaignNotFound(String),
+    #[error("the data breaks a rule of the database: {0}")]
+    Constraint(String),
+    #[error("the database is not empty: {0}")]
+    NotEmpty(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Turns a unique-key violation into `taken`, other constraint violations into
+    /// [`StoreError::Constraint`], and leaves the rest as they are.
+    pub(crate) fn on_unique(err: sqlx::Error, taken: impl FnOnce() -> StoreError) -> StoreError {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => taken(),
+            sqlx::Error::Database(db)
+                if db.is_check_violation() || db.is_foreign_key_violation() =>
+            {
+                StoreError::Constraint(db.message().to_string())
+            }
+            _ => StoreError::Database(err),
+        }
+    }
+}
+
+/// The names of the migrations a run applied (empty when the schema was up to date).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct MigrationReport {
+    pub backend: &'static str,
+    pub applied: Vec<String>,
+    pub total: usize,
+}
+
+/// The database: a pool of either backend. Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Store {
+    /// Opens a pool on the database the URL names. An SQLite file and its folder are
+    /// created when missing; a PostgreSQL database must exist.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        match Backend::from_url(url)? {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| StoreError::Connect(e.to_string()))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let file = options.get_filename();
+                if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        StoreError::Connect(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| StoreError::Connect(e.to_string()))?;
+                Ok(Self::Sqlite(pool))
+            }
+            Backend::Postgres => {
+                let options = PgConnectOptions::from_str(url)
+                    .map_err(|e| StoreError::Connect(e.to_string()))?
+                    .application_name("lien");
+                let pool = PgPoolOptions::new()
+                    .max_connections(10)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| StoreError::Connect(e.to_string()))?;
+                Ok(Self::Postgres(pool))
+            }
+        }
+    }
+
+    /// Opens the database and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the migrations not applied yet; a second run changes nothing.
+    pub async fn migrate(&self) -> Result<MigrationReport, StoreError> {
+        let migrator = match self {
+            Self::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Self::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        let before = self.applied_migrations().await;
+        on_pool!(self, pool => migrator.run(pool).await?);
+        let after = self.applied_migrations().await;
+        let applied = migrator
+            .iter()
+            .filter(|m| after.contains(&m.version) && !before.contains(&m.version))
+            .map(|m| format!("{:04}_{}", m.version, m.description.replace(' ', "_")))
+            .collect();
+        Ok(MigrationReport {
+            backend: self.backend().as_str(),
+            applied,
+            total: after.len(),
+        })
+    }
+
+    async fn applied_migrations(&self) -> Vec<i64> {
+        let sql = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
+        let rows: Result<Vec<(i64,)>, _> =
+            on_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await);
+        rows.map(|r| r.into_iter().map(|(v,)| v).collect())
+            .unwrap_or_default()
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+
+    /// True when no territory, caller or beneficiary has been loaded yet.
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let sql = "SELECT (SELECT COUNT(*) FROM territories) + (SELECT COUNT(*) FROM callers) \
+                   + (SELECT COUNT(*) FROM beneficiaries)";
+        let (n,): (i64,) = on_pool!(self, pool => sqlx::query_as(sql).fetch_one(pool).await)?;
+        Ok(n == 0)
+    }
+}

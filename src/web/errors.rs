@@ -1,0 +1,125 @@
+//! One place that turns errors into responses: a French (or English) HTML page for
+//! people, JSON for `/api`. Internal details go to the log, never to the page.
+
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+
+use super::i18n::{Lang, Tr};
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("database unavailable")]
+    Unavailable(#[source] StoreError),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+            ) => Self::Unavailable(e),
+            StoreError::CampaignNotFound(_) => Self::NotFound,
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        // The page itself is rendered by `render_error_page`, which knows the request
+        // (language, path); here we only log and set the status.
+        match self {
+            Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
+            Self::Unavailable(e) => tracing::error!(error = %e, "database unavailable"),
+            Self::NotFound => {}
+        }
+        HttpResponse::build(self.status_code()).finish()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub tr: Tr,
+    pub title_key: &'a str,
+    pub text_key: &'a str,
+    pub request_id: Option<String>,
+}
+
+/// The page shown for an error status, in the visitor's language; JSON under `/api`.
+pub fn error_body(req: &HttpRequest, status: StatusCode) -> HttpResponse {
+    let (title_key, text_key, code) = match status {
+        StatusCode::NOT_FOUND => ("error.not_found.title", "error.not_found.text", "not_found"),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "error.unavailable.title",
+            "error.unavailable.text",
+            "unavailable",
+        ),
+        _ => ("error.internal.title", "error.internal.text", "internal"),
+    };
+    let request_id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|id| id.to_string());
+    if req.path().starts_with("/api/") {
+        return HttpResponse::build(status).json(serde_json::json!({
+            "error": code,
+            "message": Lang::En.tr().t(title_key),
+            "request_id": request_id,
+        }));
+    }
+    let page = ErrorPage {
+        tr: Lang::from_request(req).tr(),
+        title_key,
+        text_key,
+        request_id,
+    };
+    match page.render() {
+        Ok(html) => HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+            .body(html),
+        Err(_) => HttpResponse::build(status).body(status.to_string()),
+    }
+}
+
+/// Middleware hook: replaces the empty body of any 4xx/5xx response with the page.
+pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>>
+where
+    B: actix_web::body::MessageBody + 'static,
+{
+    let status = res.status();
+    let has_content = res.response().headers().get(header::CONTENT_TYPE).is_some();
+    if has_content {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let (req, _) = res.into_parts();
+    let response = error_body(&req, status);
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
+}
+
+use actix_web::HttpMessage;

@@ -1,0 +1,208 @@
+//! Languages of the pages: French by default, English on request.
+//!
+//! The language comes from `?lang=`, then the `lien_lang` cookie, then the browser's
+//! `Accept-Language`; French wins when nothing says otherwise. Texts live in one
+//! catalogue, looked up by key from the templates (`{{ tr.t("home.title") }}`).
+
+use std::future::{ready, Ready};
+
+use actix_web::{dev::Payload, http::header, FromRequest, HttpRequest};
+
+pub const LANG_COOKIE: &str = "lien_lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Fr => "fr",
+            Self::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        let code = code.trim().to_ascii_lowercase();
+        let primary = code.split(['-', '_']).next().unwrap_or("");
+        match primary {
+            "fr" => Some(Self::Fr),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    /// The first of French or English named in an `Accept-Language` header, by weight.
+    fn from_accept_language(value: &str) -> Option<Self> {
+        let mut best: Option<(f32, Self)> = None;
+        for part in value.split(',') {
+            let mut pieces = part.split(';');
+            let Some(lang) = pieces.next().and_then(Self::parse) else {
+                continue;
+            };
+            let weight = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if best.is_none_or(|(w, _)| weight > w) {
+                best = Some((weight, lang));
+            }
+        }
+        best.map(|(_, l)| l)
+    }
+
+    pub fn from_request(req: &HttpRequest) -> Self {
+        let from_query = req
+            .query_string()
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("lang=").and_then(Self::parse));
+        from_query
+            .or_else(|| req.cookie(LANG_COOKIE).and_then(|c| Self::parse(c.value())))
+            .or_else(|| {
+                req.headers()
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Self::from_accept_language)
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether the request asked for this language explicitly (`?lang=`), so that the
+    /// choice is remembered in a cookie.
+    pub fn chosen_in_query(req: &HttpRequest) -> Option<Self> {
+        req.query_string()
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("lang=").and_then(Self::parse))
+    }
+
+    pub fn tr(self) -> Tr {
+        Tr { lang: self }
+    }
+}
+
+impl FromRequest for Lang {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Lang::from_request(req)))
+    }
+}
+
+/// The translator handed to templates.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub lang: Lang,
+}
+
+impl Tr {
+    /// The text for `key` in this language. An unknown key shows itself, and a unit test
+    /// checks that every key the templates use is in the catalogue.
+    pub fn t(&self, key: &str) -> &'static str {
+        match CATALOGUE.iter().find(|(k, _, _)| *k == key) {
+            Some((_, fr, en)) => match self.lang {
+                Lang::Fr => fr,
+                Lang::En => en,
+            },
+            None => {
+                tracing::warn!(key, "missing translation");
+                "???"
+            }
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    /// The other language, for the switch in the page header.
+    pub fn other(&self) -> Lang {
+        match self.lang {
+            Lang::Fr => Lang::En,
+            Lang::En => Lang::Fr,
+        }
+    }
+}
+
+/// (key, French, English).
+pub static CATALOGUE: &[(&str, &str, &str)] = &[
+    ("app.tagline", "Garder le lien avec les personnes fragiles", "Keeping in touch with vulnerable people"),
+    ("app.skip", "Aller au contenu", "Skip to content"),
+    ("lang.switch", "English", "Français"),
+    ("footer.text", "lien — appels de solidarité des services publics", "lien — public-service solidarity calls"),
+    ("home.title", "Appels de solidarité", "Solidarity calls"),
+    ("home.intro",
+     "lien aide les agents volontaires à appeler chaque semaine les personnes âgées, handicapées ou isolées, et transmet chaque besoin exprimé au territoire d’action sociale qui peut y répondre.",
+     "lien helps volunteer staff call elderly, disabled or isolated residents every week, and passes every need they express to the social-action territory that can act on it."),
+    ("home.steps.title", "Comment ça marche", "How it works"),
+    ("home.step.import", "Les coordinateurs importent les listes de bénéficiaires, d’appelants et de territoires.", "Coordinators import the lists of beneficiaries, callers and territories."),
+    ("home.step.plan", "Chaque semaine, chaque personne est confiée à un appelant, de préférence le même que la semaine précédente.", "Each week every person is given to a caller, the same one as last week where possible."),
+    ("home.step.call", "Les appelants passent leurs appels et notent le résultat en quelques secondes.", "Callers make their calls and record the outcome in seconds."),
+    ("home.step.escalate", "Chaque besoin part par courriel au territoire référent, qui indique ce qui a été fait.", "Every need is emailed to the referent territory, which records what was done."),
+    ("home.campaigns", "Campagnes", "Campaigns"),
+    ("home.no_campaign", "Aucune campagne pour l’instant.", "No campaign yet."),
+    ("home.beneficiaries", "personnes suivies", "people followed"),
+    ("home.callers", "appelants actifs", "active callers"),
+    ("home.territories", "territoires", "territories"),
+    ("home.since", "depuis le", "since"),
+    ("home.empty_hint", "Aucune liste importée : commencez par importer les territoires, les appelants puis les bénéficiaires.", "No list imported yet: start with territories, then callers, then beneficiaries."),
+    ("home.help", "Besoin d’aide ? Consultez le guide de votre rôle dans la documentation.", "Need help? Read the guide for your role in the documentation."),
+    ("error.not_found.title", "Page introuvable", "Page not found"),
+    ("error.not_found.text", "Cette page n’existe pas ou plus. Vérifiez l’adresse, ou revenez à l’accueil.", "This page does not exist (any more). Check the address or go back home."),
+    ("error.internal.title", "Une erreur est survenue", "Something went wrong"),
+    ("error.internal.text", "Le service n’a pas pu répondre. Réessayez dans un instant ; si cela se reproduit, prévenez votre coordinateur en indiquant l’heure.", "The service could not answer. Try again in a moment; if it happens again, tell your coordinator the time it happened."),
+    ("error.unavailable.title", "Service momentanément indisponible", "Service temporarily unavailable"),
+    ("error.unavailable.text", "La base de données ne répond pas. Réessayez dans quelques minutes.", "The database does not answer. Try again in a few minutes."),
+    ("error.home", "Retour à l’accueil", "Back to the home page"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_weights() {
+        assert_eq!(
+            Lang::from_accept_language("en-GB,en;q=0.9,fr;q=0.8"),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            Lang::from_accept_language("de-DE,fr;q=0.5,en;q=0.4"),
+            Some(Lang::Fr)
+        );
+        assert_eq!(Lang::from_accept_language("de-DE"), None);
+        assert_eq!(Lang::from_accept_language("fr-FR"), Some(Lang::Fr));
+    }
+
+    #[test]
+    fn catalogue_keys_are_unique_and_complete() {
+        let mut keys: Vec<_> = CATALOGUE.iter().map(|(k, _, _)| *k).collect();
+        keys.sort();
+        let n = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "duplicate key in the catalogue");
+        for (k, fr, en) in CATALOGUE {
+            assert!(!fr.is_empty() && !en.is_empty(), "{k} lacks a text");
+        }
+    }
+
+    #[test]
+    fn every_key_used_by_a_template_exists() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for piece in text.split("tr.t(\"").skip(1) {
+                let key = piece.split('"').next().unwrap();
+                assert!(
+                    CATALOGUE.iter().any(|(k, _, _)| *k == key),
+                    "{} uses the unknown key {key}",
+                    path.display()
+                );
+            }
+        }
+    }
+}

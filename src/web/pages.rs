@@ -1,0 +1,71 @@
+//! Server-rendered pages.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::errors::AppError;
+use super::i18n::{Lang, Tr, LANG_COOKIE};
+use super::AppState;
+use crate::store::CampaignStats;
+
+pub struct CampaignCard {
+    pub name: String,
+    pub title: String,
+    pub starts_on: String,
+    pub stats: CampaignStats,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub tr: Tr,
+    pub campaigns: Vec<CampaignCard>,
+}
+
+/// Renders a page; remembers a language chosen with `?lang=` in a cookie.
+pub fn html_page(req: &HttpRequest, page: &impl Template) -> Result<HttpResponse, AppError> {
+    let body = page.render()?;
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"));
+    if let Some(lang) = Lang::chosen_in_query(req) {
+        response.cookie(
+            Cookie::build(LANG_COOKIE, lang.code())
+                .path("/")
+                .same_site(SameSite::Lax)
+                .http_only(true)
+                .max_age(actix_web::cookie::time::Duration::days(365))
+                .finish(),
+        );
+    }
+    Ok(response.body(body))
+}
+
+#[tracing::instrument(name = "home", skip_all)]
+pub async fn home(
+    req: HttpRequest,
+    lang: Lang,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let mut campaigns = Vec::new();
+    for overview in state.store.list_campaigns().await? {
+        let c = overview.campaign;
+        if c.archived_at.is_some() {
+            continue;
+        }
+        let stats = state.store.campaign_stats(c.id).await?;
+        campaigns.push(CampaignCard {
+            starts_on: c.starts_on.format("%d/%m/%Y").to_string(),
+            name: c.name,
+            title: c.title,
+            stats,
+        });
+    }
+    html_page(
+        &req,
+        &HomePage {
+            tr: lang.tr(),
+            campaigns,
+        },
+    )
+}

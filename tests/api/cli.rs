@@ -1,0 +1,230 @@
+//! The `lien` binary, driven as a coordinator would from a terminal.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::helpers::{Backend, TestDatabase};
+use crate::on_both_backends;
+
+on_both_backends!(
+    migrate_creates_the_schema_then_is_a_no_op,
+    campaign_create_and_list,
+    demo_serves_a_french_page_and_health,
+);
+
+/// `lien` with a clean environment in a temporary folder (no lien.toml, no DATABASE_URL).
+fn lien(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lien"));
+    cmd.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("SMTP_URL")
+        .env_remove("LIEN_CONFIG")
+        .env_remove("RUST_LOG");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("LIEN_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run lien")
+}
+
+fn stdout_json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "lien failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON object ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+async fn migrate_creates_the_schema_then_is_a_no_op(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = stdout_json(&run(lien(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .args(["migrate", "--json"])));
+    assert_eq!(first["applied"], serde_json::json!(["0001_schema"]));
+    let second = stdout_json(&run(lien(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .args(["migrate", "--json"])));
+    assert_eq!(second["applied"], serde_json::json!([]));
+    assert_eq!(second["total"], 1);
+    let human = run(lien(dir.path()).args(["--database-url", &db.url, "migrate"]));
+    assert!(human.status.success());
+    assert!(String::from_utf8_lossy(&human.stdout).contains("up to date"));
+}
+
+async fn campaign_create_and_list(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let created = stdout_json(&run(lien(dir.path()).env("DATABASE_URL", &db.url).args([
+        "campaign",
+        "create",
+        "Canicule-2026",
+        "--title",
+        "Canicule 2026",
+        "--starts",
+        "2026-06-15",
+        "--json",
+    ])));
+    assert_eq!(created["name"], "canicule-2026");
+    assert_eq!(created["starts_on"], "2026-06-15");
+
+    let again = run(lien(dir.path()).env("DATABASE_URL", &db.url).args([
+        "campaign",
+        "create",
+        "canicule-2026",
+    ]));
+    assert!(!again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("already exists"), "{stderr}");
+
+    let bad =
+        run(lien(dir.path())
+            .env("DATABASE_URL", &db.url)
+            .args(["campaign", "create", "été 2026"]));
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("a-z, 0-9"));
+
+    let listed = stdout_json(&run(lien(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .args(["campaign", "list", "--json"])));
+    let names: Vec<&str> = listed["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["default", "canicule-2026"]);
+    let table = run(lien(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .args(["campaign", "list"]));
+    assert!(String::from_utf8_lossy(&table.stdout).contains("Canicule 2026"));
+}
+
+async fn demo_serves_a_french_page_and_health(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::new(backend).await;
+    let mut cmd = lien(dir.path());
+    cmd.args(["demo", "--bind", "127.0.0.1:0"]);
+    if backend == Backend::Postgres {
+        cmd.args(["--database-url", &db.url]);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut printed = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            printed.push_str(&line);
+            printed.push('\n');
+            if let Some(url) = line.split("adresse : ").nth(1) {
+                let _ = tx.send((url.trim().to_string(), printed.clone()));
+            }
+        }
+    });
+    let received = rx.recv_timeout(Duration::from_secs(120));
+    let (url, printed) = match received {
+        Ok(found) => found,
+        Err(_) => {
+            let _ = child.kill();
+            panic!("lien demo printed no address within 120 s");
+        }
+    };
+    assert!(
+        printed.contains("6 territoires, 40 appelants, 2000 bénéficiaires"),
+        "{printed}"
+    );
+    let client = reqwest::Client::new();
+    let health = client.get(format!("{url}health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let html = client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("lang=\"fr\""));
+    assert!(html.contains("Appels de solidarité"));
+    assert!(html.contains("<dd>2000</dd>"), "{html}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    if backend == Backend::Sqlite {
+        assert!(
+            dir.path().join("data/demo.db").exists(),
+            "the demo database lives in data/"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_setting_stops_lien_with_one_line_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(lien(dir.path()).env("LIEN_BIND", "partout").arg("migrate"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("LIEN_BIND"), "{stderr}");
+    assert!(
+        stderr.contains("127.0.0.1:8080"),
+        "the fix is given: {stderr}"
+    );
+
+    let out = run(lien(dir.path())
+        .env("DATABASE_URL", "mysql://x")
+        .arg("migrate"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
+}
+
+#[test]
+fn serve_needs_a_secret_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(lien(dir.path()).args(["serve", "--bind", "127.0.0.1:0"]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("LIEN_SECRET_KEY is not set"), "{stderr}");
+    assert!(stderr.contains("openssl rand -hex 32"), "{stderr}");
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+}
+
+#[test]
+fn the_configuration_file_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lien.toml"), "bind = \"nowhere\"\n").unwrap();
+    let out = run(lien(dir.path()).arg("migrate"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("LIEN_BIND"));
+}
+
+#[test]
+fn fixtures_writes_the_three_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdout_json(&run(lien(dir.path()).args([
+        "fixtures",
+        "--out",
+        "big",
+        "--territories",
+        "12",
+        "--callers",
+        "100",
+        "--beneficiaries",
+        "5000",
+        "--json",
+    ])));
+    assert_eq!(out["beneficiaries"], 5000);
+    let beneficiaries = std::fs::read_to_string(dir.path().join("big/beneficiaries.csv")).unwrap();
+    assert_eq!(beneficiaries.lines().count(), 5001);
+    let callers = std::fs::read_to_string(dir.path().join("big/callers.csv")).unwrap();
+    assert_eq!(callers.lines().count(), 101);
+    assert!(dir.path().join("big/territories.csv").exists());
+}

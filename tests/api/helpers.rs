@@ -1,0 +1,171 @@
+//! Test helpers: a fresh database per test (an SQLite file in a temporary folder, or a
+//! new PostgreSQL database created and dropped around the test), and the app spawned on
+//! a random port.
+
+use std::sync::OnceLock;
+
+use lien::config::{SecretKey, Settings};
+use lien::startup::Application;
+use lien::store::Store;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates a `sqlite` and a `postgres` test from one async test body
+/// `async fn name(backend: Backend)`. Without LIEN_TEST_POSTGRES_URL the PostgreSQL
+/// variant is compiled as ignored, and `cargo test` lists it with the reason.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                not(lien_postgres_tests),
+                ignore = "PostgreSQL suite skipped: set LIEN_TEST_POSTGRES_URL to run it"
+            )]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+
+fn init_tracing() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            lien::telemetry::init(lien::config::LogFormat::Text, "debug,sqlx=info");
+        }
+    });
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub async fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("lien.db").display());
+                Self {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("LIEN_TEST_POSTGRES_URL")
+                    .expect("LIEN_TEST_POSTGRES_URL is needed for the PostgreSQL suite");
+                let name = format!("lien_test_{}", Uuid::new_v4().simple());
+                let admin = sqlx::PgPool::connect(&admin_url)
+                    .await
+                    .expect("connect to LIEN_TEST_POSTGRES_URL");
+                sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                    .execute(&admin)
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                let mut url = url::Url::parse(&admin_url).expect("LIEN_TEST_POSTGRES_URL is a URL");
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    _dir: None,
+                    postgres: Some((admin_url, name)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.postgres.take() {
+            // Drop runs inside the test's runtime: do the async work on a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
+                        let _ =
+                            sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&admin)
+                                .await;
+                        admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A migrated store on a fresh database.
+pub struct TestStore {
+    pub store: Store,
+    pub db: TestDatabase,
+}
+
+pub async fn fresh_store(backend: Backend) -> TestStore {
+    init_tracing();
+    let db = TestDatabase::new(backend).await;
+    let store = Store::open(&db.url).await.expect("open and migrate");
+    TestStore { store, db }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    /// Kept alive for the test's duration: dropping it removes the database.
+    pub _db: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// The app on a random port, with its own fresh database.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let TestStore { store, db } = fresh_store(backend).await;
+    let mut settings = Settings::for_database(&db.url).expect("settings");
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    settings.secret_key = Some(SecretKey::random());
+    let app = Application::build(&settings, store.clone())
+        .await
+        .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        client,
+        store,
+        _db: db,
+    }
+}

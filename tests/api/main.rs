@@ -1,0 +1,8 @@
+//! Integration tests: the app on a random port, the CLI binary, and the store, each on
+//! a fresh database, for SQLite and (with LIEN_TEST_POSTGRES_URL) PostgreSQL.
+
+mod helpers;
+
+mod cli;
+mod pages;
+mod store;

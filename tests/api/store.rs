@@ -1,0 +1,324 @@
+//! The store suite: the same tests against SQLite and PostgreSQL.
+
+use chrono::NaiveDate;
+use lien::domain::CampaignName;
+use lien::store::{NewCampaign, Store, StoreError};
+
+use crate::helpers::{fresh_store, Backend};
+use crate::on_both_backends;
+
+on_both_backends!(
+    migrating_twice_changes_nothing,
+    the_default_campaign_exists_from_the_start,
+    campaigns_are_created_and_listed,
+    a_campaign_name_is_unique,
+    the_demo_dataset_loads_whole,
+    a_failed_load_leaves_the_database_as_before,
+    the_schema_enforces_its_rules,
+);
+
+fn campaign(name: &str) -> NewCampaign {
+    NewCampaign {
+        name: CampaignName::parse(name).unwrap(),
+        title: "Canicule 2026".into(),
+        description: Some("Appels renforcés pendant l'alerte".into()),
+        starts_on: NaiveDate::from_ymd_opt(2026, 6, 15).unwrap(),
+        ends_on: NaiveDate::from_ymd_opt(2026, 9, 15),
+        cadence_weeks: 1,
+        call_script: "canicule".into(),
+        coordinator_email: Some("coordination@cd80.example.org".into()),
+    }
+}
+
+async fn migrating_twice_changes_nothing(backend: Backend) {
+    let t = fresh_store(backend).await;
+    let again = t.store.migrate().await.unwrap();
+    assert!(again.applied.is_empty(), "{again:?}");
+    assert!(again.total >= 1);
+    // And a brand-new connection sees the same schema.
+    let other = Store::connect(&t.db.url).await.unwrap();
+    assert!(other.migrate().await.unwrap().applied.is_empty());
+    other.close().await;
+}
+
+async fn the_default_campaign_exists_from_the_start(backend: Backend) {
+    let t = fresh_store(backend).await;
+    let c = t
+        .store
+        .campaign_by_name(&CampaignName::default_campaign())
+        .await
+        .unwrap();
+    assert_eq!(c.name, "default");
+    assert_eq!(c.cadence_weeks, 1);
+    assert_eq!(c.max_attempts_per_week, 3);
+    assert_eq!(c.retry_gap_minutes, 120);
+    assert!(t.store.is_empty().await.unwrap());
+}
+
+async fn campaigns_are_created_and_listed(backend: Backend) {
+    let t = fresh_store(backend).await;
+    let created = t
+        .store
+        .create_campaign(&campaign("canicule-2026"))
+        .await
+        .unwrap();
+    assert_eq!(created.name, "canicule-2026");
+    assert_eq!(created.title, "Canicule 2026");
+    assert_eq!(created.ends_on, NaiveDate::from_ymd_opt(2026, 9, 15));
+    t.store
+        .create_campaign(&campaign("aaa-first-by-name"))
+        .await
+        .unwrap();
+    let names: Vec<String> = t
+        .store
+        .list_campaigns()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.campaign.name)
+        .collect();
+    assert_eq!(names, ["default", "aaa-first-by-name", "canicule-2026"]);
+    let found = t
+        .store
+        .campaign_by_name(&CampaignName::parse("canicule-2026").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(found, created);
+    let missing = t
+        .store
+        .campaign_by_name(&CampaignName::parse("nope").unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, StoreError::CampaignNotFound(_)));
+}
+
+async fn a_campaign_name_is_unique(backend: Backend) {
+    let t = fresh_store(backend).await;
+    t.store
+        .create_campaign(&campaign("canicule-2026"))
+        .await
+        .unwrap();
+    let err = t
+        .store
+        .create_campaign(&campaign("canicule-2026"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::CampaignNameTaken(ref n) if n == "canicule-2026"),
+        "{err:?}"
+    );
+    let err = t
+        .store
+        .create_campaign(&campaign("default"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::CampaignNameTaken(_)), "{err:?}");
+}
+
+async fn the_demo_dataset_loads_whole(backend: Backend) {
+    let t = fresh_store(backend).await;
+    let default = t
+        .store
+        .campaign_by_name(&CampaignName::default_campaign())
+        .await
+        .unwrap();
+    let data = lien::fixtures::demo_dataset().unwrap();
+    let counts = t
+        .store
+        .load_dataset(&default, "fixtures/demo", &data)
+        .await
+        .unwrap();
+    assert_eq!(
+        (counts.territories, counts.callers, counts.beneficiaries),
+        (6, 40, 2000)
+    );
+    assert_eq!(
+        counts.without_territory, 0,
+        "every demo postal code has a territory"
+    );
+    let stats = t.store.campaign_stats(default.id).await.unwrap();
+    assert_eq!(stats.territories, 6);
+    assert_eq!(stats.callers_active, 40);
+    assert_eq!(stats.beneficiaries_active, 2000);
+    assert_eq!(stats.members, 2000);
+    assert!(!t.store.is_empty().await.unwrap());
+    let listed = t.store.list_campaigns().await.unwrap();
+    assert_eq!(listed[0].members, 2000);
+
+    // Phones are stored in E.164, in the order of the file.
+    let phones: Vec<(String,)> = query_all(
+        &t.store,
+        "SELECT e164 FROM beneficiary_phones ORDER BY beneficiary_id, position",
+    )
+    .await;
+    assert!(phones.len() >= 2000);
+    assert!(phones
+        .iter()
+        .all(|(p,)| p.starts_with("+33199") || p.starts_with("+262639")));
+}
+
+async fn a_failed_load_leaves_the_database_as_before(backend: Backend) {
+    let t = fresh_store(backend).await;
+    let default = t
+        .store
+        .campaign_by_name(&CampaignName::default_campaign())
+        .await
+        .unwrap();
+    let mut data = lien::fixtures::demo_dataset().unwrap();
+    // The last beneficiary repeats the first one's reference: the load must fail whole.
+    let first_ref = data.beneficiaries[0].external_ref.clone();
+    data.beneficiaries.last_mut().unwrap().external_ref = first_ref;
+    let err = t
+        .store
+        .load_dataset(&default, "broken", &data)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+    assert!(
+        t.store.is_empty().await.unwrap(),
+        "a failed load left rows behind"
+    );
+    let batches: Vec<(i64,)> = query_all(&t.store, "SELECT id FROM import_batches").await;
+    assert!(batches.is_empty());
+}
+
+async fn the_schema_enforces_its_rules(backend: Backend) {
+    let t = fresh_store(backend).await;
+    let default = t
+        .store
+        .campaign_by_name(&CampaignName::default_campaign())
+        .await
+        .unwrap();
+    let data = lien::fixtures::demo_dataset().unwrap();
+    t.store
+        .load_dataset(&default, "fixtures/demo", &data)
+        .await
+        .unwrap();
+    let now = "2026-11-25T10:00:00+00:00";
+
+    let assign = "INSERT INTO assignments (campaign_id, week, beneficiary_id, caller_id, reason_code, reason) \
+                  VALUES (1, '2026-W48', 1, 1, 'new', 'première semaine')";
+    execute(&t.store, assign).await.unwrap();
+    let dup = execute(&t.store, assign).await.unwrap_err();
+    assert!(
+        is_unique_violation(&dup),
+        "one assignment per beneficiary per campaign-week: {dup}"
+    );
+    let bad_week = execute(
+        &t.store,
+        "INSERT INTO assignments (campaign_id, week, beneficiary_id, caller_id, reason_code, reason) \
+         VALUES (1, '48/2026', 2, 1, 'new', 'x')",
+    )
+    .await;
+    assert!(bad_week.is_err(), "a week is written 2026-W48");
+    let unknown_caller = execute(
+        &t.store,
+        "INSERT INTO assignments (campaign_id, week, beneficiary_id, caller_id, reason_code, reason) \
+         VALUES (1, '2026-W48', 3, 999999, 'new', 'x')",
+    )
+    .await;
+    assert!(unknown_caller.is_err(), "foreign keys are enforced");
+
+    let call = |outcome: &str, key: &str, callback: &str| {
+        format!(
+            "INSERT INTO calls (assignment_id, caller_id, beneficiary_id, called_at, outcome, callback_at, idempotency_key) \
+             VALUES (1, 1, 1, '{now}', '{outcome}', {callback}, '{key}')"
+        )
+    };
+    execute(&t.store, &call("reached_ok", "key-00000001", "NULL"))
+        .await
+        .unwrap();
+    let replay = execute(&t.store, &call("reached_ok", "key-00000001", "NULL"))
+        .await
+        .unwrap_err();
+    assert!(
+        is_unique_violation(&replay),
+        "an idempotency key records one call: {replay}"
+    );
+    assert!(execute(&t.store, &call("maybe", "key-00000002", "NULL"))
+        .await
+        .is_err());
+    assert!(
+        execute(&t.store, &call("callback", "key-00000003", "NULL"))
+            .await
+            .is_err(),
+        "a callback needs its time"
+    );
+    execute(
+        &t.store,
+        &call("callback", "key-00000004", &format!("'{now}'")),
+    )
+    .await
+    .unwrap();
+
+    assert!(execute(
+        &t.store,
+        "UPDATE beneficiaries SET status = 'gone' WHERE id = 1"
+    )
+    .await
+    .is_err());
+    assert!(execute(
+        &t.store,
+        "UPDATE callers SET weekly_capacity = -1 WHERE id = 1"
+    )
+    .await
+    .is_err());
+    assert!(execute(
+        &t.store,
+        "INSERT INTO escalations (call_id, campaign_id, beneficiary_id, category, description, urgency) \
+         VALUES (1, 1, 1, 'food', 'courses', 'whenever')"
+    )
+    .await
+    .is_err());
+    execute(
+        &t.store,
+        "INSERT INTO escalations (call_id, campaign_id, beneficiary_id, territory_id, category, description, urgency) \
+         VALUES (1, 1, 1, 1, 'food', 'courses', 'today')",
+    )
+    .await
+    .unwrap();
+    assert!(
+        execute(&t.store, "UPDATE escalations SET status = 'relayed'")
+            .await
+            .is_err(),
+        "relayed needs to whom"
+    );
+    assert!(
+        execute(
+            &t.store,
+            "INSERT INTO users (email, display_name, role) VALUES ('a@b.org', 'A', 'caller')"
+        )
+        .await
+        .is_err(),
+        "a caller account is linked to a caller"
+    );
+    assert!(execute(
+        &t.store,
+        "INSERT INTO territory_areas (kind, code, territory_id) SELECT kind, code, 2 FROM territory_areas LIMIT 1"
+    )
+    .await
+    .is_err(), "an area belongs to one territory");
+}
+
+async fn execute(store: &Store, sql: &str) -> Result<(), sqlx::Error> {
+    match store {
+        Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+}
+
+async fn query_all<T>(store: &Store, sql: &str) -> Vec<T>
+where
+    T: Send + Unpin,
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    match store {
+        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+        Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
