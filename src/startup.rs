@@ -2,11 +2,14 @@
 
 use std::net::TcpListener;
 
+use actix_web::body::MessageBody;
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
-use actix_web::{web, App, HttpServer};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers, Next};
+use actix_web::{web, App, HttpMessage, HttpServer};
 use anyhow::Context;
-use tracing_actix_web::TracingLogger;
+use tracing_actix_web::{RequestId, RootSpanBuilder, TracingLogger};
 
 use crate::config::Settings;
 use crate::store::Store;
@@ -21,8 +24,13 @@ pub struct Application {
 impl Application {
     /// Binds `settings.bind` (port 0 picks a free port) and wires the routes.
     pub async fn build(settings: &Settings, store: Store) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(settings.bind)
-            .with_context(|| format!("cannot listen on {} (LIEN_BIND)", settings.bind))?;
+        let listener = TcpListener::bind(settings.bind).with_context(|| {
+            format!(
+                "cannot listen on {}: is another program using it? Choose another address \
+                 with --bind or LIEN_BIND (port 0 picks a free one)",
+                settings.bind
+            )
+        })?;
         let port = listener.local_addr()?.port();
         let mut base_url = settings.base_url.clone();
         if settings.bind.port() == 0 && base_url.port() == Some(0) {
@@ -43,7 +51,8 @@ impl Application {
                              frame-ancestors 'none'; form-action 'self'",
                         )),
                 )
-                .wrap(TracingLogger::default())
+                .wrap(from_fn(request_log))
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .configure(routes)
         })
@@ -60,5 +69,48 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C; in-flight requests get 10 s to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// One log line per request, inside the request's span (so it carries the request id),
+/// and the id in an `X-Request-Id` header. The route pattern is logged, not the path,
+/// so that no identifier typed in a URL reaches the log.
+async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let method = req.method().to_string();
+    let route = req.match_pattern().unwrap_or_else(|| "(no route)".into());
+    let mut res = next.call(req).await?;
+    let status = res.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(%method, %route, status, elapsed_ms = format!("{elapsed_ms:.1}"), "served");
+    if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}
+
+/// A lean root span per request: its id only, so that every log line written while
+/// serving it carries `request{id=…}` and nothing about the person behind the request.
+struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        let id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        tracing::info_span!("request", id = %id)
+    }
+
+    fn on_request_end<B: MessageBody>(
+        _span: tracing::Span,
+        _outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
     }
 }

@@ -228,3 +228,65 @@ fn fixtures_writes_the_three_files() {
     assert_eq!(callers.lines().count(), 101);
     assert!(dir.path().join("big/territories.csv").exists());
 }
+
+#[test]
+fn the_default_database_is_an_sqlite_file_under_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdout_json(&run(lien(dir.path()).args(["migrate", "--json"])));
+    assert_eq!(out["backend"], "sqlite");
+    assert!(dir.path().join("data/lien.db").exists());
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = lien(dir.path())
+        .env("LIEN_SECRET_KEY", "ab".repeat(32))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(url) = line.split("lien écoute sur ").nth(1) {
+                let _ = tx.send(url.trim().to_string());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("serve printed its address");
+    let health = get_status(&format!("{url}health"));
+    assert_eq!(health, 200);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(
+                status.success(),
+                "lien serve exited with {status} on SIGTERM"
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "lien serve did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A GET from a synchronous test, on a runtime of its own.
+fn get_status(url: &str) -> u16 {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async { reqwest::get(url).await.unwrap().status().as_u16() })
+}

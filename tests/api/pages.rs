@@ -47,6 +47,10 @@ async fn home_page_is_french_by_default(backend: Backend) {
         .starts_with("text/html"));
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     assert!(response.headers().contains_key("content-security-policy"));
+    assert!(
+        response.headers().contains_key("x-request-id"),
+        "every response names its request"
+    );
     let html = response.text().await.unwrap();
     assert!(html.contains("<html lang=\"fr\">"), "{html}");
     assert!(html.contains("Appels de solidarité"));
@@ -97,8 +101,16 @@ async fn unknown_page_is_a_french_404(backend: Backend) {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let html = response.text().await.unwrap();
     assert!(html.contains("Page introuvable"), "{html}");
+    assert!(
+        html.contains(&format!("Réf. {request_id}")),
+        "the page shows the request id"
+    );
     assert!(html.contains("href=\"/\""));
 
     let response = app.get("/api/nothing").await;
