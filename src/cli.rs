@@ -12,11 +12,13 @@ use anyhow::{bail, Context};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
+use crate::auth::Password;
 use crate::config::{redact_url, SecretKey, Settings};
-use crate::domain::CampaignName;
+use crate::domain::{CampaignName, EmailAddress, Role};
 use crate::fixtures;
+use crate::import::{self, report::ImportReport, Field, ImportKind, ImportOptions};
 use crate::startup::Application;
-use crate::store::{Backend, NewCampaign, Store};
+use crate::store::{AuditEvent, Backend, NewCampaign, NewUser, Store};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,8 +54,90 @@ pub enum Command {
     /// Create and list campaigns (the weekly one is named `default`).
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// Import a list from a CSV file (Excel exports welcome): territories, callers,
+    /// beneficiaries, or a do-not-call list (opt-out).
+    Import(ImportArgs),
     /// Write fictional data sets (CSV) for demos and benchmarks.
     Fixtures(FixturesArgs),
+    /// Manage accounts (the first admin or coordinator is made here).
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create an account. Without --password-stdin a password is generated and printed once.
+    Add {
+        /// coordinator, caller, territory or admin.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        email: String,
+        /// Name shown in the pages (defaults to the email).
+        #[arg(long)]
+        name: Option<String>,
+        /// For a caller account: the caller's email in the callers list (default: --email).
+        #[arg(long, value_name = "EMAIL")]
+        caller: Option<String>,
+        /// For a territory account: the territory's code.
+        #[arg(long, value_name = "CODE")]
+        territory: Option<String>,
+        /// Read the password from standard input (at least 12 characters).
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List accounts (no secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportKindArg {
+    Territories,
+    Callers,
+    Beneficiaries,
+    /// A do-not-call list: the people in it are never called again.
+    OptOut,
+}
+
+impl From<ImportKindArg> for ImportKind {
+    fn from(k: ImportKindArg) -> Self {
+        match k {
+            ImportKindArg::Territories => ImportKind::Territories,
+            ImportKindArg::Callers => ImportKind::Callers,
+            ImportKindArg::Beneficiaries => ImportKind::Beneficiaries,
+            ImportKindArg::OptOut => ImportKind::OptOut,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the file holds.
+    #[arg(value_enum)]
+    pub kind: ImportKindArg,
+    /// The CSV file (`;` `,` tab or `|`; UTF-8, UTF-16 or Windows-1252).
+    pub file: PathBuf,
+    /// Campaign the beneficiaries are enrolled in.
+    #[arg(long, default_value = "default")]
+    pub campaign: String,
+    /// Read and check everything, print the report, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Say what a column means when its header is not recognised: 'Header=field'
+    /// (e.g. --map 'N° allocataire=external_ref'). May be repeated.
+    #[arg(long = "map", value_name = "HEADER=FIELD")]
+    pub map: Vec<String>,
+    /// Calls a caller makes per declared half-day, for lists that give half-days.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub half_day_calls: u32,
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +261,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Campaign(command) => campaign(&cli, command).await,
+        Command::Import(args) => import(&cli, args).await,
+        Command::Users(command) => users(&cli, command).await,
         Command::Fixtures(args) => {
             let spec = fixtures::generate::FixtureSpec {
                 territories: args.territories,
@@ -316,6 +402,8 @@ async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         .load_dataset(&campaign, "fixtures/demo", &dataset)
         .await?;
 
+    let logins = create_demo_accounts(&store, &dataset).await?;
+
     settings.secret_key = settings.secret_key.or_else(|| Some(SecretKey::random()));
     let app = Application::build(&settings, store).await?;
     let mut out = std::io::stdout().lock();
@@ -332,11 +420,89 @@ async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         display_host(settings.bind),
         app.port()
     )?;
+    writeln!(out, "Comptes de démonstration (adresse / mot de passe) :")?;
+    for (role, email, password) in &logins {
+        writeln!(out, "{role}: {email} / {password}")?;
+    }
     writeln!(out, "Ctrl-C pour arrêter.")?;
     out.flush()?;
     drop(out);
     app.run_until_stopped().await?;
     Ok(())
+}
+
+/// One account per role (two callers), with passwords printed by the demo: these
+/// exist only in the demo database.
+async fn create_demo_accounts(
+    store: &Store,
+    dataset: &crate::store::Dataset,
+) -> anyhow::Result<Vec<(&'static str, String, &'static str)>> {
+    struct Demo {
+        role: Role,
+        email: String,
+        name: String,
+        password: &'static str,
+        caller_id: Option<i64>,
+        territory_id: Option<i64>,
+    }
+    let territory = dataset
+        .territories
+        .first()
+        .context("the demo has territories")?;
+    let referent = territory
+        .referent_emails
+        .first()
+        .context("the territory has a referent")?;
+    let mut accounts = vec![Demo {
+        role: Role::Coordinator,
+        email: "coordination@demo.example.org".into(),
+        name: "Camille Coordination".into(),
+        password: "lien-demo-coordination",
+        caller_id: None,
+        territory_id: None,
+    }];
+    for caller in dataset.callers.iter().take(2) {
+        accounts.push(Demo {
+            role: Role::Caller,
+            email: caller.email.as_str().to_string(),
+            name: format!("{} {}", caller.first_name, caller.last_name),
+            password: "lien-demo-appelant",
+            caller_id: store.caller_id_by_email(caller.email.as_str()).await?,
+            territory_id: None,
+        });
+    }
+    accounts.push(Demo {
+        role: Role::Territory,
+        email: referent.as_str().to_string(),
+        name: territory.name.clone(),
+        password: "lien-demo-territoire",
+        caller_id: None,
+        territory_id: store.territory_id_by_code(&territory.code).await?,
+    });
+    accounts.push(Demo {
+        role: Role::Admin,
+        email: "admin@demo.example.org".into(),
+        name: "Administration".into(),
+        password: "lien-demo-administration",
+        caller_id: None,
+        territory_id: None,
+    });
+    let mut logins = Vec::new();
+    for a in accounts {
+        let password = Password::parse(a.password).map_err(|e| anyhow::anyhow!("{e}"))?;
+        store
+            .create_user(&NewUser {
+                email: EmailAddress::parse(&a.email)?,
+                display_name: a.name,
+                role: a.role,
+                password_hash: Some(password.hash()),
+                caller_id: a.caller_id,
+                territory_id: a.territory_id,
+            })
+            .await?;
+        logins.push((a.role.as_str(), a.email, a.password));
+    }
+    Ok(logins)
 }
 
 fn display_host(bind: SocketAddr) -> String {
@@ -399,5 +565,247 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer(&mut out, value)?;
     writeln!(out)?;
+    Ok(())
+}
+
+async fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
+    let settings = cli.settings()?;
+    let campaign = CampaignName::parse(&args.campaign)?;
+    let mut options = ImportOptions {
+        half_day_calls: args.half_day_calls,
+        ..ImportOptions::default()
+    };
+    for pair in &args.map {
+        let (header, field) = pair.rsplit_once('=').with_context(|| {
+            format!("--map {pair:?}: write it as 'Header in the file=field', e.g. 'N° allocataire=external_ref'")
+        })?;
+        let field: Field = field
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--map {pair:?}: {e}"))?;
+        options.overrides.push((header.trim().to_string(), field));
+    }
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let file_name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| args.file.display().to_string());
+    let store = open_store(&settings.database_url).await?;
+    let result = import::apply::import_file(
+        &store,
+        None,
+        args.kind.into(),
+        &campaign,
+        &file_name,
+        &bytes,
+        &options,
+        args.dry_run,
+    )
+    .await;
+    store.close().await;
+    match result {
+        Ok(report) => {
+            if args.json {
+                print_json(&report)?;
+            } else {
+                print_import_report(&report)?;
+            }
+            Ok(())
+        }
+        Err(failure) => {
+            if args.json {
+                print_json(&serde_json::json!({
+                    "error": failure.code(),
+                    "message": failure.to_string(),
+                }))?;
+            }
+            Err(anyhow::anyhow!("{failure} Nothing was imported."))
+        }
+    }
+}
+
+/// The report in French, for the coordinator at the terminal.
+fn print_import_report(r: &ImportReport) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let what = match r.kind.as_str() {
+        "territories" => "territoires",
+        "callers" => "appelants",
+        "beneficiaries" => "bénéficiaires",
+        _ => "liste d'opposition",
+    };
+    writeln!(
+        out,
+        "Import {what} — {} ({}, séparateur {})",
+        r.file, r.encoding, r.delimiter
+    )?;
+    writeln!(out, "  lignes lues     : {}", r.rows)?;
+    writeln!(out, "  ajoutées        : {}", r.inserted)?;
+    writeln!(out, "  mises à jour    : {}", r.updated)?;
+    writeln!(out, "  inchangées      : {}", r.unchanged)?;
+    writeln!(out, "  refusées        : {}", r.rejected)?;
+    if r.enrolled > 0 {
+        writeln!(out, "  inscrites à la campagne : {}", r.enrolled)?;
+    }
+    if r.kept_final_status > 0 {
+        writeln!(
+            out,
+            "  statut « opposé » ou « décédé » conservé : {}",
+            r.kept_final_status
+        )?;
+    }
+    if r.missing > 0 {
+        writeln!(
+            out,
+            "  absentes de ce fichier (conservées, à vérifier) : {} — {}{}",
+            r.missing,
+            r.missing_sample.join(", "),
+            if r.missing > r.missing_sample.len() {
+                ", …"
+            } else {
+                ""
+            }
+        )?;
+    }
+    if !r.errors.is_empty() {
+        writeln!(out, "Lignes refusées :")?;
+        for e in &r.errors {
+            let column = e
+                .column
+                .as_deref()
+                .map(|c| format!(", colonne « {c} »"))
+                .unwrap_or_default();
+            let value = e
+                .value
+                .as_deref()
+                .map(|v| format!(" (« {v} »)"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  ligne {}{column}{value} : {} [{}]",
+                e.line, e.message, e.code
+            )?;
+        }
+    }
+    if !r.warnings.is_empty() {
+        writeln!(out, "Avertissements :")?;
+        for w in &r.warnings {
+            let line = w.line.map(|l| format!("ligne {l} : ")).unwrap_or_default();
+            writeln!(out, "  {line}{} [{}]", w.message, w.code)?;
+        }
+    }
+    if r.dry_run {
+        writeln!(out, "Simulation (--dry-run) : rien n'a été écrit.")?;
+    } else if let Some(batch) = r.same_file_as_batch.filter(|_| r.changed_nothing()) {
+        writeln!(
+            out,
+            "Aucun changement : ce fichier a déjà été importé (lot n° {batch})."
+        )?;
+    } else if r.changed_nothing() {
+        writeln!(out, "Aucun changement.")?;
+    } else if let Some(batch) = r.batch_id {
+        writeln!(out, "Import enregistré (lot n° {batch}).")?;
+    }
+    Ok(())
+}
+
+async fn users(cli: &Cli, command: &UsersCommand) -> anyhow::Result<()> {
+    let settings = cli.settings()?;
+    let store = open_store(&settings.database_url).await?;
+    match command {
+        UsersCommand::Add {
+            role,
+            email,
+            name,
+            caller,
+            territory,
+            password_stdin,
+            json,
+        } => {
+            let role: Role = role.parse().map_err(|e: crate::domain::CodeError| {
+                anyhow::anyhow!("--role {role:?}: {e} (coordinator, caller, territory or admin)")
+            })?;
+            let email = EmailAddress::parse(email)?;
+            let (password, generated) = if *password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                let password = Password::parse(line.trim_end_matches(['\r', '\n']))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                (password, false)
+            } else {
+                (Password::generate(), true)
+            };
+            let caller_id = match role {
+                Role::Caller => {
+                    let key = caller.as_deref().unwrap_or(email.as_str());
+                    Some(store.caller_id_by_email(key).await?.with_context(|| {
+                        format!("no caller with the email {key} in the callers list: import it first, or give --caller")
+                    })?)
+                }
+                _ => None,
+            };
+            let territory_id = match role {
+                Role::Territory => {
+                    let code = territory
+                        .as_deref()
+                        .context("a territory account needs --territory CODE")?;
+                    Some(store.territory_id_by_code(code).await?.with_context(|| {
+                        format!("no territory with the code {code}: import the territories first")
+                    })?)
+                }
+                _ => None,
+            };
+            let user = store
+                .create_user(&NewUser {
+                    display_name: name.clone().unwrap_or_else(|| email.as_str().to_string()),
+                    email,
+                    role,
+                    password_hash: Some(password.hash()),
+                    caller_id,
+                    territory_id,
+                })
+                .await?;
+            store
+                .record_audit(&AuditEvent {
+                    actor_user_id: None,
+                    actor_label: "cli",
+                    action: "user_created",
+                    subject_type: "user",
+                    subject_id: Some(user.id),
+                    detail: Some(user.role.clone()),
+                })
+                .await?;
+            if *json {
+                let mut value = serde_json::to_value(&user)?;
+                if generated {
+                    value["password"] = serde_json::Value::String(password.expose().to_string());
+                }
+                print_json(&value)?;
+            } else {
+                println!("Created {} account {}.", user.role, user.email);
+                if generated {
+                    println!("Password (shown once): {}", password.expose());
+                }
+            }
+        }
+        UsersCommand::List { json } => {
+            let users = store.list_users().await?;
+            if *json {
+                print_json(&serde_json::json!({ "users": users }))?;
+            } else {
+                for u in &users {
+                    println!(
+                        "{:<12} {:<40} {}{}",
+                        u.role,
+                        u.email,
+                        u.display_name,
+                        if u.active { "" } else { " (inactive)" }
+                    );
+                }
+            }
+        }
+    }
+    store.close().await;
     Ok(())
 }

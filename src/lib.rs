@@ -2,10 +2,12 @@
 //!
 //! See `docs/ARCHITECTURE.md` for the modules and the flow of data.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod fixtures;
+pub mod import;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -36,7 +36,14 @@ impl Application {
         if settings.bind.port() == 0 && base_url.port() == Some(0) {
             let _ = base_url.set_port(Some(port));
         }
-        let state = web::Data::new(AppState { store, base_url });
+        let secret = settings.require_secret_key()?.bytes();
+        let state = web::Data::new(AppState {
+            store,
+            secure_cookies: base_url.scheme() == "https",
+            base_url,
+            secret,
+            login_limiter: Default::default(),
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(render_error_page))

@@ -45,6 +45,8 @@ pub struct NewBeneficiary {
     pub address: Option<String>,
     pub postal_code: Option<PostalCode>,
     pub commune: Option<String>,
+    /// INSEE code of the commune (5 characters, `2A004` in Corsica).
+    pub insee_code: Option<String>,
     pub programme: Option<String>,
     pub preferred_language: LanguageCode,
     /// Territory code; when absent the territory covering the postal code is used.
@@ -191,9 +193,9 @@ impl Store {
                 }
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO beneficiaries (external_ref, identity_key, last_name, first_name, birth_date, \
-                     address, postal_code, commune, programme, preferred_language, territory_id, relative_name, \
+                     address, postal_code, commune, insee_code, programme, preferred_language, territory_id, relative_name, \
                      relative_phone, source_batch_id, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
                 )
                 .bind(b.external_ref.as_deref())
                 .bind(identity_key(&b.last_name, &b.first_name, b.birth_date))
@@ -203,6 +205,7 @@ impl Store {
                 .bind(b.address.as_deref())
                 .bind(b.postal_code.as_ref().map(|p| p.as_str()))
                 .bind(b.commune.as_deref())
+                .bind(b.insee_code.as_deref())
                 .bind(b.programme.as_deref())
                 .bind(b.preferred_language.as_str())
                 .bind(territory)

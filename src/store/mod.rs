@@ -15,11 +15,17 @@ use sqlx::{PgPool, SqlitePool};
 
 mod campaigns;
 mod dataset;
+mod import_batches;
+mod imports;
 mod stats;
+mod users;
 
 pub use campaigns::{Campaign, CampaignOverview, NewCampaign};
 pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
+pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIFETIME};
+pub use imports::ImportSource;
 pub use stats::CampaignStats;
+pub use users::{AuditEvent, NewUser, User};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -35,17 +41,21 @@ macro_rules! on_pool {
 }
 
 /// Runs `$body` (a block giving a `Result<_, StoreError>`) inside a write transaction
-/// bound to `$tx`: committed when the body gives `Ok`, rolled back on `Err` or on an
+/// bound to `$tx`: committed when the body gives `Ok` (and `commit_if` holds, when
+/// given: a dry run does all the work, then rolls back), rolled back on `Err` or on an
 /// early return (`?`). SQLite write transactions start with
 /// `BEGIN IMMEDIATE` so that they wait for the write lock instead of failing later.
 macro_rules! in_transaction {
     ($store:expr, $tx:ident => $body:block) => {
+        $crate::store::in_transaction!($store, $tx, commit_if true => $body)
+    };
+    ($store:expr, $tx:ident, commit_if $commit:expr => $body:block) => {
         match $store {
             $crate::store::Store::Sqlite(pool) => {
                 #[allow(unused_mut)]
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out: Result<_, $crate::store::StoreError> = $body;
-                if out.is_ok() {
+                if out.is_ok() && $commit {
                     $tx.commit().await?;
                 }
                 out
@@ -54,7 +64,7 @@ macro_rules! in_transaction {
                 #[allow(unused_mut)]
                 let mut $tx = pool.begin().await?;
                 let out: Result<_, $crate::store::StoreError> = $body;
-                if out.is_ok() {
+                if out.is_ok() && $commit {
                     $tx.commit().await?;
                 }
                 out
@@ -112,6 +122,8 @@ pub enum StoreError {
     CampaignNameTaken(String),
     #[error("no campaign named {0:?}")]
     CampaignNotFound(String),
+    #[error("an account with the email {0} already exists")]
+    EmailTaken(String),
     #[error("the data breaks a rule of the database: {0}")]
     Constraint(String),
     #[error("the database is not empty: {0}")]

@@ -15,6 +15,16 @@ use crate::store::StoreError;
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    #[error("login required")]
+    LoginRequired { next: String },
+    #[error("forbidden for this role")]
+    Forbidden,
+    #[error("the form's CSRF token is missing or wrong")]
+    BadCsrf,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("upload too large")]
+    TooLarge,
     #[error("database unavailable")]
     Unavailable(#[source] StoreError),
     #[error("internal error")]
@@ -43,6 +53,11 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::BadCsrf => StatusCode::FORBIDDEN,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -54,7 +69,17 @@ impl ResponseError for AppError {
         match self {
             Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
             Self::Unavailable(e) => tracing::error!(error = %e, "database unavailable"),
-            Self::NotFound => {}
+            Self::BadCsrf => tracing::warn!("form refused: bad CSRF token"),
+            Self::LoginRequired { next } => {
+                let target = format!(
+                    "/login?next={}",
+                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                );
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, target))
+                    .finish();
+            }
+            Self::NotFound | Self::Forbidden | Self::BadRequest(_) | Self::TooLarge => {}
         }
         HttpResponse::build(self.status_code()).finish()
     }
@@ -64,6 +89,7 @@ impl ResponseError for AppError {
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
     pub tr: Tr,
+    pub nav: super::pages::Nav,
     pub title_key: &'a str,
     pub text_key: &'a str,
     pub request_id: Option<String>,
@@ -73,6 +99,15 @@ pub struct ErrorPage<'a> {
 pub fn error_body(req: &HttpRequest, status: StatusCode) -> HttpResponse {
     let (title_key, text_key, code) = match status {
         StatusCode::NOT_FOUND => ("error.not_found.title", "error.not_found.text", "not_found"),
+        StatusCode::FORBIDDEN => ("error.forbidden.title", "error.forbidden.text", "forbidden"),
+        StatusCode::BAD_REQUEST => (
+            "error.bad_request.title",
+            "error.bad_request.text",
+            "bad_request",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("error.too_large.title", "error.too_large.text", "too_large")
+        }
         StatusCode::SERVICE_UNAVAILABLE => (
             "error.unavailable.title",
             "error.unavailable.text",
@@ -93,6 +128,7 @@ pub fn error_body(req: &HttpRequest, status: StatusCode) -> HttpResponse {
     }
     let page = ErrorPage {
         tr: Lang::from_request(req).tr(),
+        nav: super::pages::Nav::default(),
         title_key,
         text_key,
         request_id,

@@ -7,18 +7,37 @@ pub mod assets;
 pub mod errors;
 pub mod health;
 pub mod i18n;
+pub mod imports;
 pub mod pages;
+pub mod session;
 
 /// Shared state of every request handler.
 #[derive(Clone)]
 pub struct AppState {
     pub store: crate::store::Store,
     pub base_url: url::Url,
+    /// Key for CSRF tokens and signed links.
+    pub secret: Vec<u8>,
+    /// Cookies get the Secure flag when the public address is https.
+    pub secure_cookies: bool,
+    pub login_limiter: std::sync::Arc<session::LoginLimiter>,
 }
 
 /// Every route of the application.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::home))
         .route("/health", web::get().to(health::health))
+        .route("/login", web::get().to(session::login_form))
+        .route("/login", web::post().to(session::login))
+        .route("/logout", web::post().to(session::logout))
+        .service(
+            web::scope("/coordination/imports")
+                .route("", web::get().to(imports::index))
+                .route("/preview", web::post().to(imports::preview))
+                .route("/confirm", web::post().to(imports::confirm))
+                .route("/cancel", web::post().to(imports::cancel))
+                .route("/{id}", web::get().to(imports::batch))
+                .route("/{id}/rejected.csv", web::get().to(imports::rejected_csv)),
+        )
         .route("/static/{file}", web::get().to(assets::asset));
 }

@@ -6,8 +6,18 @@ use askama::Template;
 
 use super::errors::AppError;
 use super::i18n::{Lang, Tr, LANG_COOKIE};
+use super::session::MaybeUser;
 use super::AppState;
 use crate::store::CampaignStats;
+
+/// What the page header shows of the visitor.
+#[derive(Debug, Clone, Default)]
+pub struct Nav {
+    pub user_name: Option<String>,
+    /// The session's CSRF token, for the logout form.
+    pub csrf: String,
+    pub is_coordinator: bool,
+}
 
 pub struct CampaignCard {
     pub name: String,
@@ -20,6 +30,7 @@ pub struct CampaignCard {
 #[template(path = "home.html")]
 pub struct HomePage {
     pub tr: Tr,
+    pub nav: Nav,
     pub campaigns: Vec<CampaignCard>,
 }
 
@@ -45,6 +56,7 @@ pub fn html_page(req: &HttpRequest, page: &impl Template) -> Result<HttpResponse
 pub async fn home(
     req: HttpRequest,
     lang: Lang,
+    user: MaybeUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let mut campaigns = Vec::new();
@@ -65,6 +77,7 @@ pub async fn home(
         &req,
         &HomePage {
             tr: lang.tr(),
+            nav: user.nav(),
             campaigns,
         },
     )

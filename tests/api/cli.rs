@@ -14,7 +14,7 @@ on_both_backends!(
 );
 
 /// `lien` with a clean environment in a temporary folder (no lien.toml, no DATABASE_URL).
-fn lien(dir: &std::path::Path) -> Command {
+pub fn lien(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lien"));
     cmd.current_dir(dir)
         .env_remove("DATABASE_URL")
@@ -29,11 +29,11 @@ fn lien(dir: &std::path::Path) -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command) -> Output {
+pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run lien")
 }
 
-fn stdout_json(output: &Output) -> serde_json::Value {
+pub fn stdout_json(output: &Output) -> serde_json::Value {
     assert!(
         output.status.success(),
         "lien failed: {}",
@@ -53,12 +53,15 @@ async fn migrate_creates_the_schema_then_is_a_no_op(backend: Backend) {
     let first = stdout_json(&run(lien(dir.path())
         .env("DATABASE_URL", &db.url)
         .args(["migrate", "--json"])));
-    assert_eq!(first["applied"], serde_json::json!(["0001_schema"]));
+    assert_eq!(
+        first["applied"],
+        serde_json::json!(["0001_schema", "0002_import_uploads"])
+    );
     let second = stdout_json(&run(lien(dir.path())
         .env("DATABASE_URL", &db.url)
         .args(["migrate", "--json"])));
     assert_eq!(second["applied"], serde_json::json!([]));
-    assert_eq!(second["total"], 1);
+    assert_eq!(second["total"], 2);
     let human = run(lien(dir.path()).args(["--database-url", &db.url, "migrate"]));
     assert!(human.status.success());
     assert!(String::from_utf8_lossy(&human.stdout).contains("up to date"));
@@ -132,8 +135,14 @@ async fn demo_serves_a_french_page_and_health(backend: Backend) {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             printed.push_str(&line);
             printed.push('\n');
-            if let Some(url) = line.split("adresse : ").nth(1) {
-                let _ = tx.send((url.trim().to_string(), printed.clone()));
+            if line.starts_with("Ctrl-C") {
+                let url = printed
+                    .lines()
+                    .find_map(|l| l.split("adresse : ").nth(1))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                let _ = tx.send((url, printed.clone()));
             }
         }
     });
@@ -149,6 +158,21 @@ async fn demo_serves_a_french_page_and_health(backend: Backend) {
         printed.contains("6 territoires, 40 appelants, 2000 bénéficiaires"),
         "{printed}"
     );
+    // One login per line for each role, two callers; they work.
+    let logins: Vec<(&str, &str, &str)> = printed
+        .lines()
+        .filter_map(|l| {
+            let (role, rest) = l.split_once(": ")?;
+            let (email, password) = rest.split_once(" / ")?;
+            Some((role, email, password))
+        })
+        .collect();
+    let roles: Vec<&str> = logins.iter().map(|(r, _, _)| *r).collect();
+    assert_eq!(
+        roles,
+        ["coordinator", "caller", "caller", "territory", "admin"],
+        "{printed}"
+    );
     let client = reqwest::Client::new();
     let health = client.get(format!("{url}health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
@@ -156,6 +180,28 @@ async fn demo_serves_a_french_page_and_health(backend: Backend) {
     assert!(html.contains("lang=\"fr\""));
     assert!(html.contains("Appels de solidarité"));
     assert!(html.contains("<dd>2000</dd>"), "{html}");
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = browser
+        .get(format!("{url}login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::form_value(&form, "csrf");
+    let (_, email, password) = logins[0];
+    let login = browser
+        .post(format!("{url}login"))
+        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303, "the printed coordinator login works");
     child.kill().unwrap();
     child.wait().unwrap();
     if backend == Backend::Sqlite {

@@ -136,7 +136,112 @@ pub struct TestApp {
     pub _db: TestDatabase,
 }
 
+/// The value of `name="field" value="…"` in a page, e.g. a form's CSRF token.
+pub fn form_value(html: &str, field: &str) -> String {
+    let marker = format!("name=\"{field}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {field} field in the page"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
 impl TestApp {
+    /// Creates an account with this role (and the caller or territory it needs).
+    pub async fn create_user(&self, role: lien::domain::Role, email: &str) -> lien::store::User {
+        use lien::domain::Role;
+        let (caller_id, territory_id) = match role {
+            Role::Caller => {
+                let csv =
+                    format!("Nom;Prénom;Email;Capacité hebdomadaire\nTest;Appelant;{email};20\n");
+                let parsed = lien::import::rows::parse_callers(
+                    &lien::import::read::read_table(csv.as_bytes()).unwrap(),
+                    &Default::default(),
+                )
+                .unwrap();
+                let source = lien::store::ImportSource {
+                    filename: "t.csv".into(),
+                    sha256: email.into(),
+                    created_by: None,
+                };
+                self.store
+                    .import_callers(&source, &parsed, false)
+                    .await
+                    .unwrap();
+                (self.store.caller_id_by_email(email).await.unwrap(), None)
+            }
+            Role::Territory => {
+                let code = format!("T-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
+                let area = 80100 + rand_area();
+                let csv = format!("Code;Nom;Emails référents;Codes postaux\n{code};Territoire test;{email};{area}\n");
+                let parsed = lien::import::rows::parse_territories(
+                    &lien::import::read::read_table(csv.as_bytes()).unwrap(),
+                    &Default::default(),
+                );
+                let id = match parsed {
+                    Ok(parsed) => {
+                        let source = lien::store::ImportSource {
+                            filename: "t.csv".into(),
+                            sha256: code.clone(),
+                            created_by: None,
+                        };
+                        self.store
+                            .import_territories(&source, &parsed, false)
+                            .await
+                            .unwrap();
+                        self.store.territory_id_by_code(&code).await.unwrap()
+                    }
+                    Err(e) => panic!("{e}"),
+                };
+                (None, id)
+            }
+            _ => (None, None),
+        };
+        self.store
+            .create_user(&lien::store::NewUser {
+                email: lien::domain::EmailAddress::parse(email).unwrap(),
+                display_name: format!("Test {}", role.as_str()),
+                role,
+                password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
+                caller_id,
+                territory_id,
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Posts the login form as a browser would (CSRF token from the form).
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        let form = self.get("/login").await.text().await.unwrap();
+        let csrf = form_value(&form, "csrf");
+        self.client
+            .post(format!("{}/login", self.address))
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", ""),
+            ])
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A user of this role, logged in; gives the user.
+    pub async fn login_as(&self, role: lien::domain::Role) -> lien::store::User {
+        let email = format!(
+            "{}-{}@test.example.org",
+            role.as_str(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let user = self.create_user(role, &email).await;
+        let response = self.login(&email, TEST_PASSWORD).await;
+        assert_eq!(response.status(), 303, "login as {role:?} failed");
+        user
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{}", self.address, path))
@@ -168,4 +273,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         store,
         _db: db,
     }
+}
+
+/// A postal-code offset for test territories, so that two never cover the same area.
+fn rand_area() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed) % 800
 }

@@ -3,6 +3,9 @@
 
 mod helpers;
 
+mod auth;
 mod cli;
+mod import;
+mod import_pages;
 mod pages;
 mod store;

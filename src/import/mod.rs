@@ -1,0 +1,250 @@
+//! Importing lists from spreadsheets: beneficiaries, callers, territories and
+//! do-not-call lists, from the CSV files Excel and social-benefits software write.
+//!
+//! Pure part (no database): `read` decodes and splits the file, `headers` maps its
+//! columns to fields, `rows` turns each record into a store row or a list of field
+//! errors. The store applies the result in one transaction.
+//!
+//! CONTRACT between the pure part and the store: the types in this file. Do not change
+//! their names or fields without saying so; you may add fields and methods.
+
+use serde::Serialize;
+
+pub mod apply;
+pub mod headers;
+pub mod read;
+pub mod report;
+pub mod rows;
+
+pub use headers::{Field, UnknownField};
+pub use read::Table;
+pub use rows::{parse_beneficiaries, parse_callers, parse_opt_outs, parse_territories};
+
+#[cfg(test)]
+mod tests;
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportKind {
+    Territories,
+    Callers,
+    Beneficiaries,
+    /// A do-not-call list: the people in it are marked opted out.
+    OptOut,
+}
+
+impl ImportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Territories => "territories",
+            Self::Callers => "callers",
+            Self::Beneficiaries => "beneficiaries",
+            Self::OptOut => "opt_out",
+        }
+    }
+
+    /// French noun phrase for messages: "une liste de bénéficiaires"…
+    pub fn noun_fr(self) -> &'static str {
+        match self {
+            Self::Territories => "une liste de territoires",
+            Self::Callers => "une liste d'appelants",
+            Self::Beneficiaries => "une liste de bénéficiaires",
+            Self::OptOut => "une liste d'opposition (personnes à ne plus appeler)",
+        }
+    }
+}
+
+/// Choices a coordinator makes for one import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// `--map 'Header=field'`: this header (as written in the file, compared folded)
+    /// means this field, whatever the aliases say.
+    pub overrides: Vec<(String, Field)>,
+    /// Calls a caller makes in one declared half-day (when a list gives half-days
+    /// rather than calls).
+    pub half_day_calls: u32,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            overrides: Vec::new(),
+            half_day_calls: 8,
+        }
+    }
+}
+
+/// One problem with one field of one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// Line in the file where the record starts; the header is line 1.
+    pub line: u64,
+    /// The column's header as written in the file (None for a row-level problem).
+    pub column: Option<String>,
+    /// The raw value of the cell.
+    pub value: Option<String>,
+    /// Stable code, e.g. `phone_too_short`, `missing_value`, `duplicate_in_file`.
+    pub code: String,
+    /// A French sentence a coordinator can act on.
+    pub message: String,
+}
+
+/// A record the import refused, with every reason, and the record as it was (for the
+/// CSV download of rejected rows, to fix in Excel).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedRow {
+    pub line: u64,
+    pub errors: Vec<FieldError>,
+    pub raw: Vec<String>,
+}
+
+/// A record that parsed, with its line.
+#[derive(Debug, Clone)]
+pub struct ParsedRow<T> {
+    pub line: u64,
+    pub value: T,
+    /// Non-fatal problems in this row (e.g. a second phone number that is not valid and
+    /// was left out).
+    pub warnings: Vec<FieldError>,
+}
+
+/// A warning about the file as a whole (unknown columns…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileWarning {
+    pub code: String,
+    pub message: String,
+}
+
+/// The outcome of parsing a whole file.
+#[derive(Debug, Clone)]
+pub struct Parsed<T> {
+    pub rows: Vec<ParsedRow<T>>,
+    pub rejected: Vec<RejectedRow>,
+    pub warnings: Vec<FileWarning>,
+    /// Data records read (blank lines not counted).
+    pub rows_read: usize,
+    /// What the reader found: "UTF-8", "UTF-8 (BOM)", "UTF-16LE", "windows-1252"…
+    pub encoding: String,
+    pub delimiter: char,
+    /// The file's headers, in order, as written.
+    pub headers: Vec<String>,
+    /// Which field each header was mapped to (None: unknown column, ignored).
+    pub mapping: Vec<(String, Option<Field>)>,
+}
+
+/// A beneficiary row, with what the store's `NewBeneficiary` does not carry.
+#[derive(Debug, Clone)]
+pub struct BeneficiaryRow {
+    pub beneficiary: crate::store::NewBeneficiary,
+    /// From the optional status column ("décédé", "déménagé", "refus"…); None when the
+    /// file has no such column or the cell is empty. The store never reverts a final
+    /// status (opted out, deceased).
+    pub status: Option<crate::domain::BeneficiaryStatus>,
+    /// INSEE code of the commune (5 characters, `2A004` in Corsica), to find the
+    /// territory when territories are defined by INSEE codes.
+    pub insee_code: Option<String>,
+}
+
+/// A person on a do-not-call list: found by reference, else by name and birth date,
+/// else by phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptOutEntry {
+    pub external_ref: Option<String>,
+    pub last_name: Option<String>,
+    pub first_name: Option<String>,
+    pub birth_date: Option<chrono::NaiveDate>,
+    pub phone: Option<crate::domain::Phone>,
+}
+
+/// Why a whole file cannot be imported (nothing is written).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file has a header row but no data")]
+    NoData,
+    #[error("the file is not a text table (CSV): {0}")]
+    NotText(String),
+    #[error("missing column {column}: accepted headers are {}", aliases.join(", "))]
+    MissingColumn {
+        /// The field, in French, e.g. "Nom"; alternatives joined by ", ou ", fields
+        /// needed together by " + " ("N° de dossier, ou Téléphone, ou Nom + Prénom +
+        /// Date de naissance").
+        column: String,
+        /// Every header accepted for the missing field(s).
+        aliases: Vec<String>,
+        /// The missing field(s), snake_case, for `--map 'Header=field'`.
+        fields: Vec<String>,
+        /// The (non-empty) headers the file has.
+        found: Vec<String>,
+    },
+    #[error("two columns mean {field}: {first} and {second}")]
+    AmbiguousColumns {
+        field: String,
+        first: String,
+        second: String,
+    },
+    #[error("--map {0:?}: {1}")]
+    BadOverride(String, String),
+    #[error("cannot read the CSV: {0}")]
+    Csv(String),
+}
+
+impl ImportError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "file_empty",
+            Self::NoData => "file_no_data",
+            Self::NotText(_) => "file_not_text",
+            Self::MissingColumn { .. } => "missing_column",
+            Self::AmbiguousColumns { .. } => "ambiguous_columns",
+            Self::BadOverride(..) => "bad_override",
+            Self::Csv(_) => "csv_unreadable",
+        }
+    }
+
+    /// A French sentence naming the problem and the fix.
+    pub fn message_fr(&self) -> String {
+        const SAVE_AS: &str = "Ouvrez-le dans Excel, choisissez « Fichier > Enregistrer sous… » et le type « CSV (séparateur: point-virgule) (*.csv) », puis importez ce nouveau fichier.";
+        match self {
+            Self::Empty => format!(
+                "Le fichier est vide : vérifiez que vous avez choisi le bon fichier. {SAVE_AS}"
+            ),
+            Self::NoData => "Le fichier ne contient que la ligne des en-têtes, sans aucune ligne de données : vérifiez que vous avez choisi le bon fichier, ou la bonne feuille du classeur avant de l'enregistrer en CSV.".to_owned(),
+            Self::NotText(what) => format!("Ce fichier n'est pas un tableau CSV : {what}. {SAVE_AS}"),
+            Self::MissingColumn {
+                column,
+                aliases,
+                fields,
+                found,
+            } => {
+                let one_column = match found.as_slice() {
+                    [only] if only.contains([',', ';', '\t', '|']) => " Le fichier semble n'avoir qu'une seule colonne : le séparateur des colonnes n'a pas été reconnu ; enregistrez-le depuis Excel au format « CSV (séparateur: point-virgule) ».".to_owned(),
+                    _ => String::new(),
+                };
+                let example = fields.first().map_or("champ", String::as_str);
+                format!(
+                    "Colonne obligatoire introuvable : « {column} ». En-têtes acceptés : {}. Colonnes du fichier : {}. Renommez l'en-tête de la colonne dans Excel, ou indiquez sa correspondance avec l'option --map 'En-tête de votre fichier={example}'.{one_column}",
+                    aliases.join(", "),
+                    if found.is_empty() {
+                        "aucune".to_owned()
+                    } else {
+                        found.iter().map(|h| format!("« {h} »")).collect::<Vec<_>>().join(", ")
+                    }
+                )
+            }
+            Self::AmbiguousColumns {
+                field,
+                first,
+                second,
+            } => format!(
+                "Les colonnes « {first} » et « {second} » désignent toutes les deux « {field} » : gardez-en une seule (supprimez ou renommez l'autre dans Excel), ou indiquez celle à laisser de côté avec l'option --map '{second}=ignore'."
+            ),
+            Self::BadOverride(spec, reason) => {
+                format!("Option --map '{spec}' : {reason}. Écrivez-la --map 'En-tête du fichier=champ'.")
+            }
+            Self::Csv(detail) => format!("Le fichier CSV est illisible : {detail}."),
+        }
+    }
+}

@@ -1,0 +1,590 @@
+//! Reading a spreadsheet export: decoding, delimiter, records with their lines.
+//!
+//! Accepts what Excel and social-benefits software write: UTF-8 with or without BOM,
+//! UTF-16 (with BOM, or without when the NUL pattern is unmistakable), Windows-1252
+//! (French Excel's "CSV (séparateur: point-virgule)", also covers ISO-8859-1); `;`, `,`,
+//! tab or `|` between cells; Excel's optional `sep=;` first line; quoted cells holding
+//! delimiters, doubled quotes and line breaks; CRLF, LF or CR line ends; title lines
+//! before the header row. Binary files (xlsx, xls, ods, pdf) and HTML/XML "Excel" exports
+//! are refused with a message saying how to save a CSV.
+
+use std::collections::HashMap;
+
+use super::{FileWarning, ImportError};
+use crate::domain::trim_cell;
+
+/// A decoded file split into records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// "UTF-8", "UTF-8 (BOM)", "UTF-16LE", "UTF-16BE" or "windows-1252".
+    pub encoding: String,
+    pub delimiter: char,
+    /// Header cells, trimmed; trailing empty header cells dropped.
+    pub headers: Vec<String>,
+    /// Data records: the file line where each starts (the first line of the file is
+    /// line 1, whatever comes before the header) and its cells as written (not
+    /// trimmed), trailing empty cells dropped. Blank records are not kept.
+    pub records: Vec<(u64, Vec<String>)>,
+    /// Line of the header row: 1, or 2 after Excel's `sep=;` line, or later when title
+    /// lines come first.
+    pub header_line: u64,
+    /// What the reader did that the coordinator should know (title lines skipped).
+    pub warnings: Vec<FileWarning>,
+}
+
+/// Candidate delimiters, in order of preference on a tie.
+const DELIMITERS: [char; 4] = [';', ',', '\t', '|'];
+
+/// Records looked at to choose the delimiter and find the header row.
+const SNIFF_RECORDS: usize = 20;
+
+/// Decodes `bytes`, finds the delimiter and the header row, and splits the records.
+pub fn read_table(bytes: &[u8]) -> Result<Table, ImportError> {
+    let (text, encoding) = decode(bytes)?;
+    let text = normalise_line_breaks(&text);
+    if text.trim().is_empty() {
+        return Err(ImportError::Empty);
+    }
+    let declared = declared_delimiter(&text);
+    let delimiter = declared.unwrap_or_else(|| sniff_delimiter(&text));
+    if let Some(line) = unclosed_quote_line(&text, delimiter) {
+        return Err(ImportError::Csv(format!(
+            "à la ligne {line}, une cellule commence par un guillemet (\") qui n'est jamais refermé, si bien que toute la suite du fichier serait lue comme une seule cellule. Ouvrez le fichier dans le Bloc-notes, puis refermez ce guillemet ou retirez-le"
+        )));
+    }
+    let mut records = split_records(&text, delimiter)?;
+    if declared.is_some() {
+        records.retain(|(line, _)| *line != 1);
+    }
+    let header_index = header_index(&records);
+    let mut records = records.into_iter();
+    let mut warnings = Vec::new();
+    let skipped: Vec<(u64, Vec<String>)> = records.by_ref().take(header_index).collect();
+    let (header_line, mut headers) = records.next().ok_or(ImportError::Empty)?;
+    if let (Some(first), Some(last)) = (skipped.first(), skipped.last()) {
+        let sample: String = skipped
+            .iter()
+            .flat_map(|(_, cells)| cells.iter())
+            .map(|c| trim_cell(c))
+            .find(|c| !c.is_empty())
+            .unwrap_or_default()
+            .chars()
+            .take(60)
+            .collect();
+        let lines = if first.0 == last.0 {
+            format!("La ligne {}", first.0)
+        } else {
+            format!("Les lignes {} à {}", first.0, last.0)
+        };
+        warnings.push(FileWarning {
+            code: "lines_before_header_skipped".to_owned(),
+            message: format!(
+                "{lines} (« {sample} ») précède(nt) la ligne des en-têtes (ligne {header_line}) : elle(s) a (ont) été ignorée(s)."
+            ),
+        });
+    }
+    for cell in &mut headers {
+        *cell = trim_cell(cell).to_owned();
+    }
+    let records: Vec<(u64, Vec<String>)> = records.collect();
+    if records.is_empty() {
+        return Err(ImportError::NoData);
+    }
+    Ok(Table {
+        encoding: encoding.to_owned(),
+        delimiter,
+        headers,
+        records,
+        header_line,
+        warnings,
+    })
+}
+
+/// The text of the file and the name of its encoding.
+fn decode(bytes: &[u8]) -> Result<(String, &'static str), ImportError> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return checked_text(String::from_utf8_lossy(rest).into_owned(), "UTF-8 (BOM)");
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        let (text, _) = encoding_rs::UTF_16LE.decode_without_bom_handling(rest);
+        return checked_text(text.into_owned(), "UTF-16LE");
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        let (text, _) = encoding_rs::UTF_16BE.decode_without_bom_handling(rest);
+        return checked_text(text.into_owned(), "UTF-16BE");
+    }
+    if let Some(what) = binary_signature(bytes) {
+        return Err(ImportError::NotText(what.to_owned()));
+    }
+    if bytes.contains(&0) {
+        return match utf16_without_bom(bytes) {
+            Some(encoding) => {
+                let (text, _) = encoding.decode_without_bom_handling(bytes);
+                let name = if encoding == encoding_rs::UTF_16LE {
+                    "UTF-16LE"
+                } else {
+                    "UTF-16BE"
+                };
+                checked_text(text.into_owned(), name)
+            }
+            None => Err(ImportError::NotText(BINARY.to_owned())),
+        };
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => checked_text(text.to_owned(), "UTF-8"),
+        Err(_) => {
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+            checked_text(text.into_owned(), "windows-1252")
+        }
+    }
+}
+
+const BINARY: &str = "il contient des données binaires (ce n'est pas du texte)";
+
+/// What a binary file is, from its first bytes.
+fn binary_signature(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        Some("c'est un classeur Excel (.xlsx) ou OpenDocument (.ods), pas un fichier CSV")
+    } else if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+        Some("c'est un classeur Excel ancien format (.xls), pas un fichier CSV")
+    } else if bytes.starts_with(b"%PDF") {
+        Some("c'est un document PDF")
+    } else {
+        None
+    }
+}
+
+/// UTF-16 without BOM: NUL bytes on every other position of the first bytes.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let sample = &bytes[..bytes.len().min(1000) & !1];
+    if sample.len() < 4 {
+        return None;
+    }
+    let pairs = sample.len() / 2;
+    let zeros_at = |parity: usize| {
+        sample
+            .iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let (even, odd) = (zeros_at(0), zeros_at(1));
+    if odd * 10 >= pairs * 9 && even * 10 <= pairs {
+        Some(encoding_rs::UTF_16LE)
+    } else if even * 10 >= pairs * 9 && odd * 10 <= pairs {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
+}
+
+/// Refuses decoded text that is not a table: HTML/XML exports, RTF, binary noise.
+fn checked_text(
+    text: String,
+    encoding: &'static str,
+) -> Result<(String, &'static str), ImportError> {
+    let text = text
+        .trim_start_matches('\u{feff}')
+        .trim_end_matches('\u{1a}')
+        .to_owned();
+    let start: String = text
+        .trim_start()
+        .chars()
+        .take(20)
+        .collect::<String>()
+        .to_lowercase();
+    if ["<?xml", "<html", "<!doctype", "<table"]
+        .iter()
+        .any(|p| start.starts_with(p))
+    {
+        return Err(ImportError::NotText(
+            "c'est une page HTML ou XML (certains logiciels l'appellent « export Excel »)"
+                .to_owned(),
+        ));
+    }
+    if start.starts_with("{\\rtf") {
+        return Err(ImportError::NotText(
+            "c'est un document RTF (traitement de texte)".to_owned(),
+        ));
+    }
+    let controls = text
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}'))
+        .count();
+    if controls > 0 && controls * 100 >= text.chars().count() {
+        return Err(ImportError::NotText(BINARY.to_owned()));
+    }
+    Ok((text, encoding))
+}
+
+/// CRLF and lone CR become LF, so that every line ends with one `\n`.
+fn normalise_line_breaks(text: &str) -> String {
+    if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The delimiter named by Excel's first line `sep=;` (also `"sep=;"`, `sep=,`, `sep=|`,
+/// `sep=<tab>`).
+fn declared_delimiter(text: &str) -> Option<char> {
+    let first = text.split('\n').next()?;
+    let first = first.trim_matches(|c: char| c == ' ' || c == '"');
+    let rest = first
+        .get(..4)?
+        .eq_ignore_ascii_case("sep=")
+        .then(|| &first[4..])?;
+    let mut chars = rest.chars();
+    let delimiter = chars.next()?;
+    let valid = (delimiter.is_ascii_punctuation() || delimiter == '\t') && delimiter != '"';
+    (valid && chars.all(|c| c == delimiter || c == '"')).then_some(delimiter)
+}
+
+/// The candidate delimiter whose most frequent field count (above one) is shared by the
+/// most of the first records; `;` when nothing splits the lines.
+fn sniff_delimiter(text: &str) -> char {
+    let mut best = (0usize, ';');
+    for delimiter in DELIMITERS {
+        let mut frequency: HashMap<usize, usize> = HashMap::new();
+        let mut seen = 0;
+        let read = for_each_record(text, delimiter, |_, record| {
+            *frequency.entry(record.len()).or_default() += 1;
+            seen += 1;
+            seen < SNIFF_RECORDS
+        });
+        if read.is_err() {
+            continue;
+        }
+        let score = frequency
+            .iter()
+            .filter(|(&fields, _)| fields > 1)
+            .map(|(_, &n)| n)
+            .max()
+            .unwrap_or(0);
+        if score > best.0 {
+            best = (score, delimiter);
+        }
+    }
+    best.1
+}
+
+/// Line where a quoted cell opens and is never closed, when lines follow it.
+fn unclosed_quote_line(text: &str, delimiter: char) -> Option<u64> {
+    #[derive(PartialEq)]
+    enum State {
+        StartField,
+        InField,
+        InQuotes,
+        QuoteInQuotes,
+    }
+    let mut state = State::StartField;
+    let mut line = 1u64;
+    let mut opened = (0u64, 0usize);
+    for (at, c) in text.char_indices() {
+        state = match state {
+            State::StartField if c == '"' => {
+                opened = (line, at);
+                State::InQuotes
+            }
+            State::StartField | State::InField | State::QuoteInQuotes
+                if c == delimiter || c == '\n' =>
+            {
+                State::StartField
+            }
+            State::QuoteInQuotes if c == '"' => State::InQuotes,
+            State::StartField | State::InField | State::QuoteInQuotes => State::InField,
+            State::InQuotes if c == '"' => State::QuoteInQuotes,
+            State::InQuotes => State::InQuotes,
+        };
+        if c == '\n' {
+            line += 1;
+        }
+    }
+    (state == State::InQuotes && text[opened.1..].trim_end().contains('\n')).then_some(opened.0)
+}
+
+/// The header row: the first record with two non-empty cells, when one comes within
+/// the first records (lines before it are titles); else the first record.
+fn header_index(records: &[(u64, Vec<String>)]) -> usize {
+    let filled = |cells: &[String]| cells.iter().filter(|c| !trim_cell(c).is_empty()).count();
+    records
+        .iter()
+        .take(SNIFF_RECORDS)
+        .position(|(_, cells)| filled(cells) >= 2)
+        .unwrap_or(0)
+}
+
+/// Calls `visit` with each record that has a non-blank cell and the line where the
+/// record starts, until `visit` returns false.
+fn for_each_record(
+    text: &str,
+    delimiter: char,
+    mut visit: impl FnMut(u64, &csv::StringRecord) -> bool,
+) -> Result<(), ImportError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(u8::try_from(delimiter).unwrap_or(b';'))
+        .from_reader(text.as_bytes());
+    let bytes = text.as_bytes();
+    let mut record = csv::StringRecord::new();
+    loop {
+        // The reader stands after the previous record's line break: blank lines, which
+        // the csv crate skips, may come before this record.
+        let start = reader.position().clone();
+        let more = reader
+            .read_record(&mut record)
+            .map_err(|e| ImportError::Csv(format!("erreur de lecture ({e})")))?;
+        if !more {
+            return Ok(());
+        }
+        if record.iter().all(|c| trim_cell(c).is_empty()) {
+            continue;
+        }
+        let blank_lines = bytes
+            .get(usize::try_from(start.byte()).unwrap_or(usize::MAX)..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&b| b == b'\n')
+            .count();
+        if !visit(start.line() + blank_lines as u64, &record) {
+            return Ok(());
+        }
+    }
+}
+
+/// Non-blank records with the line where each starts; trailing empty cells dropped.
+fn split_records(text: &str, delimiter: char) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
+    let mut out = Vec::new();
+    for_each_record(text, delimiter, |line, record| {
+        let mut cells: Vec<String> = record.iter().map(str::to_owned).collect();
+        while cells.last().is_some_and(|c| trim_cell(c).is_empty()) {
+            cells.pop();
+        }
+        out.push((line, cells));
+        true
+    })?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(bytes: &[u8]) -> Table {
+        match read_table(bytes) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn lines(t: &Table) -> Vec<u64> {
+        t.records.iter().map(|(l, _)| *l).collect()
+    }
+
+    fn cells(t: &Table, i: usize) -> Vec<&str> {
+        t.records[i].1.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn utf8_semicolon_lf() {
+        let t = table("Nom;Prénom\nDupont;Jean\nMartin;Lucie\n".as_bytes());
+        assert_eq!(t.encoding, "UTF-8");
+        assert_eq!(t.delimiter, ';');
+        assert_eq!(t.headers, ["Nom", "Prénom"]);
+        assert_eq!(t.header_line, 1);
+        assert_eq!(lines(&t), [2, 3]);
+        assert_eq!(cells(&t, 1), ["Martin", "Lucie"]);
+    }
+
+    #[test]
+    fn windows_1252_with_accents_and_crlf() {
+        let t = table(
+            b"Nom;Pr\xe9nom;T\xe9l\xe9phone\r\nL\xe9v\xeaque;H\xe9l\xe8ne;06 39 98 00 01\r\n",
+        );
+        assert_eq!(t.encoding, "windows-1252");
+        assert_eq!(t.headers, ["Nom", "Prénom", "Téléphone"]);
+        assert_eq!(cells(&t, 0), ["Lévêque", "Hélène", "06 39 98 00 01"]);
+        // 0x9C is "œ" in Windows-1252 (not in ISO-8859-1).
+        let t = table(b"Nom;Contact\r\nA;C\x9cur\r\n");
+        assert_eq!(cells(&t, 0), ["A", "Cœur"]);
+    }
+
+    #[test]
+    fn utf8_bom() {
+        let t = table("\u{feff}Code;Nom\nA;B\n".as_bytes());
+        assert_eq!(t.encoding, "UTF-8 (BOM)");
+        assert_eq!(t.headers, ["Code", "Nom"]);
+    }
+
+    fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        if bom {
+            out.extend_from_slice(if big_endian { b"\xFE\xFF" } else { b"\xFF\xFE" });
+        }
+        for unit in text.encode_utf16() {
+            let b = if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            };
+            out.extend_from_slice(&b);
+        }
+        out
+    }
+
+    #[test]
+    fn utf16_with_and_without_bom() {
+        let text = "Nom\tPrénom\r\nÉluard\tPaul\r\n";
+        for (big, bom, name) in [
+            (false, true, "UTF-16LE"),
+            (true, true, "UTF-16BE"),
+            (false, false, "UTF-16LE"),
+            (true, false, "UTF-16BE"),
+        ] {
+            let t = table(&utf16(text, big, bom));
+            assert_eq!(t.encoding, name);
+            assert_eq!(t.delimiter, '\t');
+            assert_eq!(t.headers, ["Nom", "Prénom"]);
+            assert_eq!(cells(&t, 0), ["Éluard", "Paul"]);
+        }
+    }
+
+    #[test]
+    fn delimiters_are_sniffed() {
+        for d in [";", ",", "\t", "|"] {
+            let text = format!("Nom{d}Prénom{d}Téléphone\nDupont{d}Jean{d}0639980001\nMartin{d}Lucie{d}0639980002\n");
+            assert_eq!(table(text.as_bytes()).delimiter.to_string(), d);
+        }
+        // Commas inside cells of a semicolon file, semicolons inside quoted cells of a
+        // comma file.
+        let t = table(b"Nom;Adresse\nDupont;12, rue Haute\nMartin;3, place Verte, bat. B\n");
+        assert_eq!(t.delimiter, ';');
+        let t = table(b"Nom,Adresse\nDupont,\"12; rue Haute\"\nMartin,\"3; place; Verte\"\n");
+        assert_eq!(t.delimiter, ',');
+        assert_eq!(cells(&t, 1), ["Martin", "3; place; Verte"]);
+        // A tie prefers ';'.
+        assert_eq!(table(b"a;b,c\nd;e,f\n").delimiter, ';');
+        // One column: ';' by default.
+        let t = table(b"Telephone\n0639980001\n");
+        assert_eq!(t.delimiter, ';');
+        assert_eq!(t.headers, ["Telephone"]);
+    }
+
+    #[test]
+    fn quoted_cells_and_line_numbers() {
+        let text = "Nom;Adresse;Note\n\
+                    Dupont;\"12 rue Haute\nBâtiment B\n3e étage\";\"dit \"\"Jojo\"\"; gentil\"\n\
+                    Martin;\"1; place Verte\";ok\n\
+                    \n\
+                    Durand;\"a\nb\";c\n\
+                    Petit;x;y\n";
+        let t = table(text.as_bytes());
+        assert_eq!(lines(&t), [2, 5, 7, 9]);
+        assert_eq!(
+            cells(&t, 0),
+            [
+                "Dupont",
+                "12 rue Haute\nBâtiment B\n3e étage",
+                "dit \"Jojo\"; gentil"
+            ]
+        );
+        assert_eq!(cells(&t, 1), ["Martin", "1; place Verte", "ok"]);
+        assert_eq!(cells(&t, 3), ["Petit", "x", "y"]);
+        // Same with CRLF and CR line ends.
+        let crlf = text.replace('\n', "\r\n");
+        assert_eq!(lines(&table(crlf.as_bytes())), [2, 5, 7, 9]);
+        let cr = text.replace('\n', "\r");
+        assert_eq!(lines(&table(cr.as_bytes())), [2, 5, 7, 9]);
+    }
+
+    #[test]
+    fn sep_line_is_honoured_and_counted() {
+        let t = table(b"sep=,\r\nNom,Prenom\r\nDupont,Jean\r\n");
+        assert_eq!(t.delimiter, ',');
+        assert_eq!(t.header_line, 2);
+        assert_eq!(t.headers, ["Nom", "Prenom"]);
+        assert_eq!(lines(&t), [3]);
+        assert!(t.warnings.is_empty());
+        let t = table(b"\"sep=;\"\nNom;Prenom\nDupont;Jean\n");
+        assert_eq!(t.delimiter, ';');
+        assert_eq!(lines(&t), [3]);
+        let t = table(b"SEP=|\nNom|Prenom\n\nDupont|Jean\n");
+        assert_eq!(t.delimiter, '|');
+        assert_eq!(lines(&t), [4]);
+    }
+
+    #[test]
+    fn blank_lines_and_empty_cells() {
+        let t = table(b"\n\nNom;Prenom;;;\n;;;\n\nDupont;Jean;;\n   ;  \nMartin;;;\n;;\n");
+        assert_eq!(t.header_line, 3);
+        assert_eq!(t.headers, ["Nom", "Prenom"]);
+        assert_eq!(lines(&t), [6, 8]);
+        assert_eq!(cells(&t, 0), ["Dupont", "Jean"]);
+        assert_eq!(cells(&t, 1), ["Martin"]);
+        assert!(t.warnings.is_empty());
+    }
+
+    #[test]
+    fn header_cells_are_trimmed_and_cells_kept_as_written() {
+        let t = table(" Nom \u{a0};\tPrénom ;Tél\nDupont ; Jean;06\n".as_bytes());
+        assert_eq!(t.headers, ["Nom", "Prénom", "Tél"]);
+        assert_eq!(cells(&t, 0), ["Dupont ", " Jean", "06"]);
+    }
+
+    #[test]
+    fn title_lines_before_the_header_are_skipped() {
+        let t = table("Liste des bénéficiaires;;;\nExport du 01/03/2025;;;\n;;;\nNom;Prénom;Téléphone\nDupont;Jean;0639980001\n".as_bytes());
+        assert_eq!(t.header_line, 4);
+        assert_eq!(t.headers, ["Nom", "Prénom", "Téléphone"]);
+        assert_eq!(lines(&t), [5]);
+        assert_eq!(t.warnings.len(), 1);
+        assert_eq!(t.warnings[0].code, "lines_before_header_skipped");
+        assert!(t.warnings[0].message.contains("Les lignes 1 à 2"));
+        // A one-column file keeps its first line as header.
+        let t = table(b"N dossier\n80-1\n80-2\n");
+        assert_eq!(t.headers, ["N dossier"]);
+        assert_eq!(lines(&t), [2, 3]);
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(read_table(b""), Err(ImportError::Empty));
+        assert_eq!(read_table(b" \r\n\r\n"), Err(ImportError::Empty));
+        assert_eq!(read_table(b"\xEF\xBB\xBF"), Err(ImportError::Empty));
+        assert_eq!(read_table(b";;;\n;;\n"), Err(ImportError::Empty));
+        assert_eq!(read_table(b"Nom;Prenom\r\n"), Err(ImportError::NoData));
+        assert_eq!(
+            read_table(b"Nom;Prenom\r\n;;\r\n\r\n"),
+            Err(ImportError::NoData)
+        );
+        let not_text = |bytes: &[u8]| match read_table(bytes) {
+            Err(e @ ImportError::NotText(_)) => e.message_fr(),
+            other => panic!("{other:?}"),
+        };
+        let xlsx = not_text(b"PK\x03\x04\x14\x00\x06\x00rest of the zip");
+        assert!(xlsx.contains("xlsx"), "{xlsx}");
+        assert!(xlsx.contains("Enregistrer sous"), "{xlsx}");
+        assert!(xlsx.contains("CSV (séparateur: point-virgule)"), "{xlsx}");
+        not_text(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
+        not_text(b"%PDF-1.7\n");
+        not_text(b"Nom;Pr\x00nom\x00\x01\x02\x03\x04\x05\x06\x07");
+        not_text(b"<html><table><tr><td>Nom</td></tr></table></html>");
+        not_text(b"<?xml version=\"1.0\"?><Workbook/>");
+        match read_table(b"Nom;Adresse\nDupont;\"12 rue\nMartin;1 place\nPetit;2 rue\n") {
+            Err(ImportError::Csv(detail)) => assert!(detail.contains("ligne 2"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
+        // An unclosed quote on the last line is harmless.
+        let t = table(b"Nom;Adresse\nDupont;\"12 rue\n");
+        assert_eq!(cells(&t, 0), ["Dupont", "12 rue\n"]);
+    }
+
+    #[test]
+    fn dos_end_of_file_marker_is_ignored() {
+        let t = table(b"Nom;Prenom\r\nDupont;Jean\r\n\x1a");
+        assert_eq!(lines(&t), [2]);
+    }
+}

@@ -1,0 +1,209 @@
+//! Accounts, sessions and the audit trail.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{on_pool, Store, StoreError};
+use crate::domain::{EmailAddress, Role};
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: EmailAddress,
+    pub display_name: String,
+    pub role: Role,
+    pub password_hash: Option<String>,
+    pub caller_id: Option<i64>,
+    pub territory_id: Option<i64>,
+}
+
+/// An account as the rest of lien sees it (no secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub caller_id: Option<i64>,
+    pub territory_id: Option<i64>,
+    pub language: String,
+    pub active: bool,
+}
+
+impl User {
+    pub fn role(&self) -> Option<Role> {
+        self.role.parse().ok()
+    }
+}
+
+const USER_COLUMNS: &str =
+    "id, email, display_name, role, caller_id, territory_id, language, active";
+
+/// Someone did something to a record. Ids and codes only: never personal data.
+#[derive(Debug, Clone)]
+pub struct AuditEvent<'a> {
+    pub actor_user_id: Option<i64>,
+    /// Who, when there is no account (e.g. "cli", "system").
+    pub actor_label: &'a str,
+    pub action: &'a str,
+    pub subject_type: &'a str,
+    pub subject_id: Option<i64>,
+    pub detail: Option<String>,
+}
+
+impl Store {
+    pub async fn create_user(&self, new: &NewUser) -> Result<User, StoreError> {
+        let sql = format!(
+            "INSERT INTO users (email, display_name, role, password_hash, caller_id, territory_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
+        );
+        let result: Result<User, sqlx::Error> = on_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(new.email.as_str())
+                .bind(new.display_name.trim())
+                .bind(new.role.as_str())
+                .bind(new.password_hash.as_deref())
+                .bind(new.caller_id)
+                .bind(new.territory_id)
+                .bind(Utc::now())
+                .fetch_one(pool)
+                .await
+        });
+        result.map_err(|e| {
+            StoreError::on_unique(e, || StoreError::EmailTaken(new.email.as_str().to_string()))
+        })
+    }
+
+    /// The account with this email and its password hash, if it exists and is active.
+    pub async fn user_for_login(
+        &self,
+        email: &str,
+    ) -> Result<Option<(User, Option<String>)>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1 AND active = TRUE"
+        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: User,
+            password_hash: Option<String>,
+        }
+        let row: Option<Row> = on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(email.trim().to_lowercase()).fetch_optional(pool).await?
+        });
+        Ok(row.map(|r| (r.user, r.password_hash)))
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY role, email");
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?))
+    }
+
+    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                .bind(user_id).bind(hash).execute(pool).await.map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Starts a session (the token's hash is the key) and notes the login.
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)")
+                .bind(token_hash).bind(user_id).bind(now).bind(expires_at)
+                .execute(pool).await.map(|_| ())
+        })?;
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
+                .bind(user_id).bind(now).execute(pool).await.map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// The user of a live session, and marks it seen. A session idle since before
+    /// `idle_since`, or past its absolute expiry, is deleted and gives `None`.
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        let sql = format!(
+            "SELECT {}, s.last_seen_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND u.active = TRUE",
+            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: User,
+            last_seen_at: DateTime<Utc>,
+            expires_at: DateTime<Utc>,
+        }
+        let row: Option<Row> = on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(token_hash).fetch_optional(pool).await?
+        });
+        let Some(row) = row else { return Ok(None) };
+        if row.last_seen_at < idle_since || row.expires_at <= now {
+            self.delete_session(token_hash).await?;
+            return Ok(None);
+        }
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+                .bind(token_hash).bind(now).execute(pool).await.map(|_| ())
+        })?;
+        Ok(Some(row.user))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await.map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// "Log out everywhere".
+    pub async fn delete_user_sessions(&self, user_id: i64) -> Result<u64, StoreError> {
+        let n = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(pool).await?.rows_affected()
+        });
+        Ok(n)
+    }
+
+    pub async fn record_audit(&self, event: &AuditEvent<'_>) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, subject_id, detail) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(Utc::now()).bind(event.actor_user_id).bind(event.actor_label).bind(event.action)
+                .bind(event.subject_type).bind(event.subject_id).bind(event.detail.as_deref())
+                .execute(pool).await.map(|_| ())
+        })?;
+        Ok(())
+    }
+}
+
+impl Store {
+    pub async fn caller_id_by_email(&self, email: &str) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT id FROM callers WHERE email = $1")
+                .bind(email.trim().to_lowercase()).fetch_optional(pool).await?
+        });
+        Ok(row.map(|(id,)| id))
+    }
+
+    pub async fn territory_id_by_code(&self, code: &str) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT id FROM territories WHERE code = $1")
+                .bind(code.trim()).fetch_optional(pool).await?
+        });
+        Ok(row.map(|(id,)| id))
+    }
+}

@@ -1,0 +1,484 @@
+//! The coordinator's import pages: upload a file, preview it as mapped with every
+//! rejected row, then confirm or cancel; the history of imports with a CSV download of
+//! the rejected rows to fix in Excel.
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+use super::errors::AppError;
+use super::i18n::{Lang, Tr};
+use super::pages::{html_page, Nav};
+use super::session::CurrentUser;
+use super::AppState;
+use crate::domain::{CampaignName, Role};
+use crate::import::apply::{import_file, ImportFailure};
+use crate::import::report::ImportReport;
+use crate::import::{ImportKind, ImportOptions};
+use crate::store::{ImportBatch, StoredRejection};
+
+/// The largest file the upload page takes; bigger lists go through `lien import`.
+pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
+
+const COORDINATORS: &[Role] = &[Role::Coordinator, Role::Admin];
+
+pub fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "territories" => "Territoires",
+        "callers" => "Appelants",
+        "beneficiaries" => "Bénéficiaires",
+        "opt_out" => "Liste d’opposition",
+        _ => "Autre",
+    }
+}
+
+fn parse_kind(kind: &str) -> Option<ImportKind> {
+    match kind {
+        "territories" => Some(ImportKind::Territories),
+        "callers" => Some(ImportKind::Callers),
+        "beneficiaries" => Some(ImportKind::Beneficiaries),
+        "opt_out" => Some(ImportKind::OptOut),
+        _ => None,
+    }
+}
+
+pub struct CampaignChoice {
+    pub name: String,
+    pub title: String,
+}
+
+#[derive(Template)]
+#[template(path = "imports.html")]
+struct ImportsPage {
+    tr: Tr,
+    nav: Nav,
+    campaigns: Vec<CampaignChoice>,
+    batches: Vec<ImportBatch>,
+    error: Option<String>,
+    notice: Option<&'static str>,
+    max_mb: usize,
+}
+
+impl ImportsPage {
+    fn kind_label(&self, kind: &str) -> &'static str {
+        kind_label(kind)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ImportsQuery {
+    done: Option<String>,
+}
+
+async fn imports_page(
+    req: &HttpRequest,
+    lang: Lang,
+    user: &CurrentUser,
+    state: &AppState,
+    error: Option<String>,
+    notice: Option<&'static str>,
+) -> Result<HttpResponse, AppError> {
+    let campaigns = state
+        .store
+        .list_campaigns()
+        .await?
+        .into_iter()
+        .filter(|c| c.campaign.archived_at.is_none())
+        .map(|c| CampaignChoice {
+            name: c.campaign.name,
+            title: c.campaign.title,
+        })
+        .collect();
+    let batches = state.store.list_import_batches(50).await?;
+    let page = ImportsPage {
+        tr: lang.tr(),
+        nav: user.nav(),
+        campaigns,
+        batches,
+        error,
+        notice,
+        max_mb: MAX_UPLOAD_BYTES / (1024 * 1024),
+    };
+    let mut response = html_page(req, &page)?;
+    if page.error.is_some() {
+        *response.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+pub async fn index(
+    req: HttpRequest,
+    lang: Lang,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<ImportsQuery>,
+) -> Result<HttpResponse, AppError> {
+    user.require(COORDINATORS)?;
+    let notice = match query.done.as_deref() {
+        Some("unchanged") => Some("imports.notice.unchanged"),
+        Some("cancelled") => Some("imports.notice.cancelled"),
+        _ => None,
+    };
+    imports_page(&req, lang, &user, &state, None, notice).await
+}
+
+/// The fields of the upload form.
+#[derive(Default)]
+struct Upload {
+    csrf: String,
+    kind: String,
+    campaign: String,
+    filename: String,
+    content: Vec<u8>,
+}
+
+async fn read_upload(mut payload: Multipart) -> Result<Upload, AppError> {
+    let mut upload = Upload::default();
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            upload.filename = field
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f).to_string())
+                .unwrap_or_else(|| "fichier.csv".into());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| AppError::BadRequest(e.to_string()))?;
+            if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
+                return Err(AppError::TooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let text = || String::from_utf8_lossy(&bytes).trim().to_string();
+        match name.as_str() {
+            "csrf" => upload.csrf = text(),
+            "kind" => upload.kind = text(),
+            "campaign" => upload.campaign = text(),
+            "file" => upload.content = bytes,
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+#[derive(Template)]
+#[template(path = "import_preview.html")]
+struct PreviewPage {
+    tr: Tr,
+    nav: Nav,
+    report: ImportReport,
+    kind: &'static str,
+    campaign: String,
+    token: String,
+}
+
+pub async fn preview(
+    req: HttpRequest,
+    lang: Lang,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    user.require(COORDINATORS)?;
+    let upload = read_upload(payload).await?;
+    user.check_csrf(&state, &upload.csrf)?;
+    let kind = parse_kind(&upload.kind).ok_or_else(|| AppError::BadRequest("kind".into()))?;
+    let campaign_name =
+        CampaignName::parse(&upload.campaign).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let campaign = state.store.campaign_by_name(&campaign_name).await?;
+    if upload.content.is_empty() {
+        let message = "Choisissez un fichier CSV à importer.".to_string();
+        return imports_page(&req, lang, &user, &state, Some(message), None).await;
+    }
+    let report = match import_file(
+        &state.store,
+        Some(user.user.id),
+        kind,
+        &campaign_name,
+        &upload.filename,
+        &upload.content,
+        &ImportOptions::default(),
+        true,
+    )
+    .await
+    {
+        Ok(report) => report,
+        Err(ImportFailure::File(e)) => {
+            return imports_page(&req, lang, &user, &state, Some(e.message_fr()), None).await;
+        }
+        Err(ImportFailure::Store(e)) => return Err(e.into()),
+    };
+    // The preview shows the first rows: names and phone numbers were read.
+    state
+        .store
+        .record_audit(&crate::store::AuditEvent {
+            actor_user_id: Some(user.user.id),
+            actor_label: "user",
+            action: "import_preview",
+            subject_type: "import_file",
+            subject_id: None,
+            detail: Some(kind.as_str().to_string()),
+        })
+        .await?;
+    let token = hex::encode(rand::random::<[u8; 24]>());
+    state
+        .store
+        .save_upload(
+            &token,
+            user.user.id,
+            kind.as_str(),
+            campaign.id,
+            &upload.filename,
+            &upload.content,
+        )
+        .await?;
+    let page = PreviewPage {
+        tr: lang.tr(),
+        nav: user.nav(),
+        kind: kind_label(kind.as_str()),
+        campaign: campaign.title,
+        token,
+        report,
+    };
+    html_page(&req, &page)
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    csrf: String,
+    token: String,
+}
+
+pub async fn confirm(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(COORDINATORS)?;
+    user.check_csrf(&state, &form.csrf)?;
+    // A second click finds the upload gone and lands on the history: one import only.
+    let Some(upload) = state.store.take_upload(&form.token, user.user.id).await? else {
+        return Ok(see_other("/coordination/imports"));
+    };
+    let kind = parse_kind(&upload.kind).ok_or(AppError::NotFound)?;
+    let campaign = state
+        .store
+        .campaign_by_id(upload.campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let campaign_name =
+        CampaignName::parse(&campaign.name).map_err(|e| AppError::Internal(e.into()))?;
+    let report = import_file(
+        &state.store,
+        Some(user.user.id),
+        kind,
+        &campaign_name,
+        &upload.filename,
+        &upload.content,
+        &ImportOptions::default(),
+        false,
+    )
+    .await
+    .map_err(|e| match e {
+        ImportFailure::Store(e) => AppError::from(e),
+        ImportFailure::File(e) => AppError::BadRequest(e.message_fr()),
+    })?;
+    Ok(match report.batch_id {
+        Some(id) => see_other(&format!("/coordination/imports/{id}")),
+        None => see_other("/coordination/imports?done=unchanged"),
+    })
+}
+
+pub async fn cancel(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(COORDINATORS)?;
+    user.check_csrf(&state, &form.csrf)?;
+    state.store.delete_upload(&form.token, user.user.id).await?;
+    Ok(see_other("/coordination/imports?done=cancelled"))
+}
+
+#[derive(Template)]
+#[template(path = "import_batch.html")]
+struct BatchPage {
+    tr: Tr,
+    nav: Nav,
+    batch: ImportBatch,
+    kind: &'static str,
+    rejections: Vec<StoredRejection>,
+    warnings: Vec<crate::import::report::ReportWarning>,
+}
+
+pub async fn batch(
+    req: HttpRequest,
+    lang: Lang,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(COORDINATORS)?;
+    let batch = state
+        .store
+        .import_batch(*id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let rejections = state.store.rejected_rows(batch.id).await?;
+    let warnings = batch
+        .warnings
+        .as_deref()
+        .and_then(|w| serde_json::from_str(w).ok())
+        .unwrap_or_default();
+    let page = BatchPage {
+        tr: lang.tr(),
+        nav: user.nav(),
+        kind: kind_label(&batch.kind),
+        batch,
+        rejections,
+        warnings,
+    };
+    html_page(&req, &page)
+}
+
+/// The rejected rows as the file had them, with the reason in a last column: fix them in
+/// Excel and import this file again. `;`-separated UTF-8 with a BOM, as Excel expects.
+pub async fn rejected_csv(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require(COORDINATORS)?;
+    let batch = state
+        .store
+        .import_batch(*id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let rejections = state.store.rejected_rows(batch.id).await?;
+    let headers: Vec<String> = batch
+        .headers
+        .as_deref()
+        .and_then(|h| serde_json::from_str(h).ok())
+        .unwrap_or_default();
+    let body =
+        rejected_rows_csv(&headers, &rejections).map_err(|e| AppError::Internal(e.into()))?;
+    state
+        .store
+        .record_audit(&crate::store::AuditEvent {
+            actor_user_id: Some(user.user.id),
+            actor_label: "user",
+            action: "rejected_rows_downloaded",
+            subject_type: "import_batch",
+            subject_id: Some(batch.id),
+            detail: None,
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"lignes-refusees-import-{}.csv\"",
+                batch.id
+            ),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+/// One line per rejected record (several reasons joined), in file order.
+pub fn rejected_rows_csv(
+    headers: &[String],
+    rejections: &[StoredRejection],
+) -> Result<Vec<u8>, csv::Error> {
+    let mut out = Vec::from("\u{feff}".as_bytes());
+    {
+        let mut writer = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .flexible(true)
+            .from_writer(&mut out);
+        let mut header: Vec<String> = vec!["Ligne".into()];
+        header.extend(headers.iter().cloned());
+        header.push("Motif du refus".into());
+        writer.write_record(&header)?;
+        let mut i = 0;
+        while i < rejections.len() {
+            let line = rejections[i].line;
+            let group: Vec<&StoredRejection> = rejections[i..]
+                .iter()
+                .take_while(|r| r.line == line)
+                .collect();
+            i += group.len();
+            let raw: Vec<String> = group[0]
+                .raw_record
+                .as_deref()
+                .and_then(|r| serde_json::from_str(r).ok())
+                .unwrap_or_default();
+            let mut record = vec![line.to_string()];
+            record.extend(raw);
+            while record.len() < headers.len() + 1 {
+                record.push(String::new());
+            }
+            record.push(
+                group
+                    .iter()
+                    .map(|r| r.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+            );
+            writer.write_record(&record)?;
+        }
+        writer.flush()?;
+    }
+    Ok(out)
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_rows_csv_keeps_the_file_columns_and_joins_reasons() {
+        let rejection = |line, message: &str| StoredRejection {
+            line,
+            column_name: Some("Téléphone".into()),
+            raw_value: Some("06 12".into()),
+            code: "phone_too_short".into(),
+            message: message.into(),
+            raw_record: Some(r#"["Martin","Jeanne","06 12"]"#.into()),
+        };
+        let csv = rejected_rows_csv(
+            &["Nom".into(), "Prénom".into(), "Téléphone".into()],
+            &[
+                rejection(3, "Numéro trop court"),
+                rejection(3, "Date invalide"),
+                rejection(7, "Numéro trop court"),
+            ],
+        )
+        .unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "\u{feff}Ligne;Nom;Prénom;Téléphone;Motif du refus"
+        );
+        assert_eq!(
+            lines[1],
+            "3;Martin;Jeanne;06 12;Numéro trop court / Date invalide"
+        );
+        assert_eq!(lines[2], "7;Martin;Jeanne;06 12;Numéro trop court");
+        assert_eq!(lines.len(), 3);
+    }
+}

@@ -1,0 +1,370 @@
+//! Who is asking: the session cookie, the signed-in user, their role, CSRF checks,
+//! and the login / logout pages.
+
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::pin::Pin;
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::Utc;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Deserialize;
+
+use super::errors::AppError;
+use super::i18n::{Lang, Tr};
+use super::pages::{html_page, Nav};
+use super::AppState;
+use crate::auth::{self, ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, SESSION_COOKIE};
+use crate::domain::Role;
+use crate::store::{AuditEvent, User};
+
+const LOGIN_CSRF_COOKIE: &str = "lien_login_csrf";
+
+/// Login attempts allowed, per email and per client address.
+pub struct LoginLimiter {
+    by_email: DefaultKeyedRateLimiter<String>,
+    by_client: DefaultKeyedRateLimiter<String>,
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        // 5 tries a minute for one account, 30 a minute from one address.
+        let per_email = Quota::per_minute(NonZeroU32::new(5).expect("non-zero"));
+        let per_client = Quota::per_minute(NonZeroU32::new(30).expect("non-zero"));
+        Self {
+            by_email: RateLimiter::keyed(per_email),
+            by_client: RateLimiter::keyed(per_client),
+        }
+    }
+}
+
+impl LoginLimiter {
+    fn allow(&self, email: &str, client: &str) -> bool {
+        // Both buckets are charged, so that neither can be probed through the other.
+        let email_ok = self.by_email.check_key(&email.to_lowercase()).is_ok();
+        let client_ok = self.by_client.check_key(&client.to_string()).is_ok();
+        email_ok && client_ok
+    }
+}
+
+/// The signed-in user of a request, with what forms need.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub session_hash: String,
+    pub csrf: String,
+}
+
+impl CurrentUser {
+    pub fn role(&self) -> Option<Role> {
+        self.user.role()
+    }
+
+    /// Goes on only for these roles; others get the French "reserved" page.
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+        match self.role() {
+            Some(role) if roles.contains(&role) => Ok(()),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+
+    /// Checks the CSRF token a form sent.
+    pub fn check_csrf(&self, state: &AppState, submitted: &str) -> Result<(), AppError> {
+        if auth::csrf_matches(&state.secret, &self.session_hash, submitted) {
+            Ok(())
+        } else {
+            Err(AppError::BadCsrf)
+        }
+    }
+
+    pub fn nav(&self) -> Nav {
+        Nav {
+            user_name: Some(self.user.display_name.clone()),
+            csrf: self.csrf.clone(),
+            is_coordinator: matches!(self.role(), Some(Role::Coordinator | Role::Admin)),
+        }
+    }
+}
+
+async fn session_of(req: &HttpRequest) -> Result<Option<CurrentUser>, AppError> {
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .expect("AppState is registered")
+        .clone();
+    let hash = auth::token_hash(cookie.value());
+    let now = Utc::now();
+    let user = state
+        .store
+        .session_user(&hash, now, now - IDLE_TIMEOUT)
+        .await?;
+    Ok(user.map(|user| CurrentUser {
+        csrf: auth::csrf_token(&state.secret, &hash),
+        session_hash: hash,
+        user,
+    }))
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            session_of(&req)
+                .await?
+                .ok_or_else(|| AppError::LoginRequired {
+                    next: req
+                        .uri()
+                        .path_and_query()
+                        .map(|p| p.to_string())
+                        .unwrap_or_else(|| "/".into()),
+                })
+        })
+    }
+}
+
+/// The signed-in user if there is one (pages open to everyone).
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl MaybeUser {
+    pub fn nav(&self) -> Nav {
+        self.0.as_ref().map(CurrentUser::nav).unwrap_or_default()
+    }
+}
+
+impl FromRequest for MaybeUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(MaybeUser(session_of(&req).await?)) })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    tr: Tr,
+    nav: Nav,
+    csrf: String,
+    email: String,
+    next: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// Only paths of this site: never an open redirect.
+fn safe_next(next: Option<&str>) -> Option<String> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .map(str::to_string)
+}
+
+fn cookie<'a>(
+    state: &AppState,
+    name: &'a str,
+    value: String,
+    max_age: CookieDuration,
+) -> Cookie<'a> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.secure_cookies)
+        .max_age(max_age)
+        .finish()
+}
+
+pub async fn login_form(
+    req: HttpRequest,
+    lang: Lang,
+    state: web::Data<AppState>,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, AppError> {
+    let csrf = hex::encode(rand::random::<[u8; 16]>());
+    let page = LoginPage {
+        tr: lang.tr(),
+        nav: Nav::default(),
+        csrf: csrf.clone(),
+        email: String::new(),
+        next: safe_next(query.next.as_deref()).unwrap_or_default(),
+        error: None,
+    };
+    let mut response = html_page(&req, &page)?;
+    response
+        .add_cookie(&cookie(
+            &state,
+            LOGIN_CSRF_COOKIE,
+            csrf,
+            CookieDuration::hours(1),
+        ))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn login(
+    req: HttpRequest,
+    lang: Lang,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let expected = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
+    if expected.as_deref() != Some(form.csrf.as_str()) || form.csrf.is_empty() {
+        return Err(AppError::BadCsrf);
+    }
+    let again = |error: &'static str| -> Result<HttpResponse, AppError> {
+        let page = LoginPage {
+            tr: lang.tr(),
+            nav: Nav::default(),
+            csrf: form.csrf.clone(),
+            email: form.email.clone(),
+            next: safe_next(Some(&form.next)).unwrap_or_default(),
+            error: Some(error),
+        };
+        let mut response = html_page(&req, &page)?;
+        *response.status_mut() = if error == "login.too_many" {
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS
+        } else {
+            actix_web::http::StatusCode::UNAUTHORIZED
+        };
+        Ok(response)
+    };
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    if !state.login_limiter.allow(&form.email, &client) {
+        tracing::warn!("login attempts limited");
+        return again("login.too_many");
+    }
+    let found = state.store.user_for_login(&form.email).await?;
+    let hash = found.as_ref().and_then(|(_, h)| h.as_deref());
+    // Argon2 is slow on purpose: keep it off the async workers.
+    let (password, hash_owned) = (form.password.clone(), hash.map(str::to_string));
+    let ok = web::block(move || auth::verify_password(hash_owned.as_deref(), &password))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let Some((user, _)) = found.filter(|_| ok) else {
+        state
+            .store
+            .record_audit(&AuditEvent {
+                actor_user_id: None,
+                actor_label: "anonymous",
+                action: "login_failed",
+                subject_type: "user",
+                subject_id: None,
+                detail: None,
+            })
+            .await?;
+        return again("login.failed");
+    };
+    let (token, token_hash) = auth::new_session_token();
+    let now = Utc::now();
+    state
+        .store
+        .create_session(&token_hash, user.id, now, now + ABSOLUTE_TIMEOUT)
+        .await?;
+    state
+        .store
+        .record_audit(&AuditEvent {
+            actor_user_id: Some(user.id),
+            actor_label: "user",
+            action: "login",
+            subject_type: "user",
+            subject_id: Some(user.id),
+            detail: None,
+        })
+        .await?;
+    let target = safe_next(Some(&form.next)).unwrap_or_else(|| home_of(user.role()).to_string());
+    let max_age = CookieDuration::seconds(ABSOLUTE_TIMEOUT.num_seconds());
+    let mut session_cookie = cookie(&state, SESSION_COOKIE, token, max_age);
+    session_cookie.set_same_site(SameSite::Lax);
+    let mut clear = cookie(
+        &state,
+        LOGIN_CSRF_COOKIE,
+        String::new(),
+        CookieDuration::ZERO,
+    );
+    clear.make_removal();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, target))
+        .cookie(session_cookie)
+        .cookie(clear)
+        .finish())
+}
+
+/// Where each role lands after login.
+pub fn home_of(role: Option<Role>) -> &'static str {
+    match role {
+        Some(Role::Coordinator | Role::Admin) => "/coordination/imports",
+        _ => "/",
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    user.check_csrf(&state, &form.csrf)?;
+    state.store.delete_session(&user.session_hash).await?;
+    let mut clear = cookie(&state, SESSION_COOKIE, String::new(), CookieDuration::ZERO);
+    clear.make_removal();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .cookie(clear)
+        .finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_never_an_open_redirect() {
+        assert_eq!(
+            safe_next(Some("/coordination/imports")),
+            Some("/coordination/imports".into())
+        );
+        assert_eq!(safe_next(Some("//evil.example")), None);
+        assert_eq!(safe_next(Some("https://evil.example")), None);
+        assert_eq!(safe_next(Some("/\\evil.example")), None);
+        assert_eq!(safe_next(None), None);
+    }
+
+    #[test]
+    fn the_limiter_stops_a_burst_on_one_account() {
+        let limiter = LoginLimiter::default();
+        let allowed = (0..10)
+            .filter(|_| limiter.allow("a@b.org", "1.2.3.4"))
+            .count();
+        assert_eq!(allowed, 5);
+        assert!(limiter.allow("other@b.org", "1.2.3.5"));
+    }
+}

@@ -1,0 +1,435 @@
+//! `lien import`: real files through the binary, checked against the database.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use lien::store::Store;
+
+use crate::cli::{lien, run, stdout_json};
+use crate::helpers::{Backend, TestDatabase};
+use crate::on_both_backends;
+
+on_both_backends!(
+    the_demo_lists_import_cleanly_and_twice_changes_nothing,
+    a_changed_file_updates_and_reports_the_missing,
+    dry_run_writes_nothing_and_reports_the_same,
+    a_missing_column_stops_the_import_and_names_it,
+    opted_out_and_deceased_are_never_reverted,
+    windows_1252_excel_file_is_read_right,
+    the_sample_files_import_with_their_known_rejections,
+);
+
+fn demo(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/demo")
+        .join(file)
+}
+
+fn sample(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/samples")
+        .join(file)
+}
+
+struct Ctx {
+    db: TestDatabase,
+    dir: tempfile::TempDir,
+}
+
+impl Ctx {
+    async fn new(backend: Backend) -> Self {
+        Self {
+            db: TestDatabase::new(backend).await,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut cmd = lien(self.dir.path());
+        cmd.env("DATABASE_URL", &self.db.url);
+        cmd
+    }
+
+    fn import(&self, kind: &str, file: &Path, extra: &[&str]) -> serde_json::Value {
+        let mut cmd = self.cmd();
+        cmd.args(["import", kind])
+            .arg(file)
+            .arg("--json")
+            .args(extra);
+        stdout_json(&run(&mut cmd))
+    }
+
+    fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    async fn store(&self) -> Store {
+        Store::connect(&self.db.url).await.unwrap()
+    }
+}
+
+async fn scalar(store: &Store, sql: &str) -> i64 {
+    let (n,): (i64,) = match store {
+        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
+        Store::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
+    };
+    n
+}
+
+async fn text(store: &Store, sql: &str) -> String {
+    let (t,): (String,) = match store {
+        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
+        Store::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
+    };
+    t
+}
+
+async fn the_demo_lists_import_cleanly_and_twice_changes_nothing(backend: Backend) {
+    let ctx = Ctx::new(backend).await;
+    let t = ctx.import("territories", &demo("territories.csv"), &[]);
+    assert_eq!(
+        (
+            t["rows"].as_u64(),
+            t["inserted"].as_u64(),
+            t["rejected"].as_u64()
+        ),
+        (Some(6), Some(6), Some(0)),
+        "{t}"
+    );
+    let c = ctx.import("callers", &demo("callers.csv"), &[]);
+    assert_eq!(
+        (c["inserted"].as_u64(), c["rejected"].as_u64()),
+        (Some(40), Some(0)),
+        "{c}"
+    );
+    let b = ctx.import("beneficiaries", &demo("beneficiaries.csv"), &[]);
+    assert_eq!(b["rows"], 2000, "{b}");
+    assert_eq!(b["inserted"], 2000);
+    assert_eq!(b["rejected"], 0);
+    assert_eq!(b["errors"], serde_json::json!([]));
+    assert!(b["batch_id"].is_i64());
+
+    let store = ctx.store().await;
+    assert_eq!(
+        scalar(
+            &store,
+            "SELECT COUNT(*) FROM beneficiaries WHERE territory_id IS NULL"
+        )
+        .await,
+        0,
+        "every demo person gets a territory, from the file or from the postal code"
+    );
+    assert_eq!(
+        scalar(&store, "SELECT COUNT(*) FROM campaign_members").await,
+        2000
+    );
+    let batches = scalar(&store, "SELECT COUNT(*) FROM import_batches").await;
+
+    // The same file again: nothing changes, and the report says so.
+    let again = ctx.import("beneficiaries", &demo("beneficiaries.csv"), &[]);
+    assert_eq!(
+        (
+            again["inserted"].as_u64(),
+            again["updated"].as_u64(),
+            again["unchanged"].as_u64()
+        ),
+        (Some(0), Some(0), Some(2000)),
+        "{again}"
+    );
+    assert_eq!(again["missing"], 0);
+    assert!(again["same_file_as_batch"].is_i64());
+    assert_eq!(
+        scalar(&store, "SELECT COUNT(*) FROM import_batches").await,
+        batches,
+        "no new batch"
+    );
+    let human = run(ctx
+        .cmd()
+        .args(["import", "beneficiaries"])
+        .arg(demo("beneficiaries.csv")));
+    assert!(String::from_utf8_lossy(&human.stdout).contains("Aucun changement"));
+    store.close().await;
+}
+
+async fn a_changed_file_updates_and_reports_the_missing(backend: Backend) {
+    let ctx = Ctx::new(backend).await;
+    ctx.import("territories", &demo("territories.csv"), &[]);
+    ctx.import("beneficiaries", &demo("beneficiaries.csv"), &[]);
+    let original = std::fs::read_to_string(demo("beneficiaries.csv")).unwrap();
+    let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
+    // Line 2 (the first person) changes address; the last 10 people leave the file.
+    let mut fields: Vec<&str> = lines[1].split(';').collect();
+    fields[5] = "99 avenue du Changement";
+    lines[1] = fields.join(";");
+    lines.truncate(lines.len() - 10);
+    let changed = ctx.write("beneficiaires-v2.csv", lines.join("\n"));
+    let r = ctx.import("beneficiaries", &changed, &[]);
+    assert_eq!(
+        (
+            r["updated"].as_u64(),
+            r["unchanged"].as_u64(),
+            r["inserted"].as_u64()
+        ),
+        (Some(1), Some(1989), Some(0)),
+        "{r}"
+    );
+    assert_eq!(r["missing"], 10);
+    assert_eq!(r["missing_sample"].as_array().unwrap().len(), 10);
+    let store = ctx.store().await;
+    assert_eq!(
+        scalar(&store, "SELECT COUNT(*) FROM beneficiaries").await,
+        2000,
+        "missing people are kept"
+    );
+    assert_eq!(
+        text(
+            &store,
+            "SELECT address FROM beneficiaries WHERE external_ref = '80-0000001'"
+        )
+        .await,
+        "99 avenue du Changement"
+    );
+    store.close().await;
+}
+
+async fn dry_run_writes_nothing_and_reports_the_same(backend: Backend) {
+    let ctx = Ctx::new(backend).await;
+    let dry = ctx.import("territories", &demo("territories.csv"), &["--dry-run"]);
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["inserted"], 6);
+    let store = ctx.store().await;
+    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM territories").await, 0);
+    assert_eq!(
+        scalar(&store, "SELECT COUNT(*) FROM import_batches").await,
+        0
+    );
+    let real = ctx.import("territories", &demo("territories.csv"), &[]);
+    for key in [
+        "rows",
+        "inserted",
+        "updated",
+        "unchanged",
+        "rejected",
+        "errors",
+    ] {
+        assert_eq!(
+            dry[key], real[key],
+            "{key} differs between the dry run and the import"
+        );
+    }
+    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM territories").await, 6);
+    store.close().await;
+}
+
+async fn a_missing_column_stops_the_import_and_names_it(backend: Backend) {
+    let ctx = Ctx::new(backend).await;
+    let file = ctx.write("sans-nom.csv", "Prénom;Téléphone\nJeanne;01 99 00 12 34\n");
+    let out = run(ctx.cmd().args(["import", "beneficiaries"]).arg(&file));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Nom"), "{stderr}");
+    assert!(
+        stderr.contains("NOM DE NAISSANCE") || stderr.contains("Nom de naissance"),
+        "the aliases are listed: {stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    let json = run(ctx
+        .cmd()
+        .args(["import", "beneficiaries"])
+        .arg(&file)
+        .arg("--json"));
+    assert!(!json.status.success());
+    let body: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(body["error"], "missing_column");
+    let store = ctx.store().await;
+    assert_eq!(
+        scalar(&store, "SELECT COUNT(*) FROM import_batches").await,
+        0
+    );
+    store.close().await;
+}
+
+async fn opted_out_and_deceased_are_never_reverted(backend: Backend) {
+    let ctx = Ctx::new(backend).await;
+    let header = "N° dossier;Nom;Prénom;Téléphone;Code postal;Statut\n";
+    let first = ctx.write(
+        "v1.csv",
+        format!("{header}A1;Martin;Jeanne;01 99 00 00 01;80000;actif\nA2;Durand;Paul;01 99 00 00 02;80000;décédé\nA3;Petit;Rose;01 99 00 00 03;80000;actif\n"),
+    );
+    let r = ctx.import("beneficiaries", &first, &[]);
+    assert_eq!(r["inserted"], 3, "{r}");
+    let optout = ctx.write("opposition.csv", "N° dossier\nA1\n");
+    let o = ctx.import("opt-out", &optout, &[]);
+    assert_eq!(o["updated"], 1, "{o}");
+    // A later list says everyone is active again: the final statuses stay.
+    let second = ctx.write(
+        "v2.csv",
+        format!("{header}A1;Martin;Jeanne;01 99 00 00 01;80000;actif\nA2;Durand;Paul;01 99 00 00 02;80000;actif\nA3;Petit;Rose;01 99 00 00 03;80000;actif\n"),
+    );
+    let r = ctx.import("beneficiaries", &second, &[]);
+    assert_eq!(r["kept_final_status"], 2, "{r}");
+    let store = ctx.store().await;
+    assert_eq!(
+        text(
+            &store,
+            "SELECT status FROM beneficiaries WHERE external_ref = 'A1'"
+        )
+        .await,
+        "opted_out"
+    );
+    assert_eq!(
+        text(
+            &store,
+            "SELECT status FROM beneficiaries WHERE external_ref = 'A2'"
+        )
+        .await,
+        "deceased"
+    );
+    assert_eq!(
+        text(
+            &store,
+            "SELECT status FROM beneficiaries WHERE external_ref = 'A3'"
+        )
+        .await,
+        "active"
+    );
+    // An opt-out list naming someone unknown reports the line.
+    let unknown = ctx.write("opposition2.csv", "N° dossier\nZZZ\n");
+    let o = ctx.import("opt-out", &unknown, &[]);
+    assert_eq!(o["rejected"], 1);
+    assert_eq!(o["errors"][0]["line"], 2);
+    assert_eq!(o["errors"][0]["code"], "not_found");
+    store.close().await;
+}
+
+async fn windows_1252_excel_file_is_read_right(backend: Backend) {
+    let ctx = Ctx::new(backend).await;
+    // "NOM DE NAISSANCE;Prénom;Tél.;CP;DDN" in Windows-1252, CRLF, as French Excel saves it.
+    let mut bytes: Vec<u8> = b"NOM DE NAISSANCE;Pr\xe9nom;T\xe9l.;CP;DDN\r\n".to_vec();
+    bytes.extend_from_slice(b"Lef\xe8vre;H\xe9l\xe8ne;0199001234;8000;12/03/1938\r\n");
+    bytes.extend_from_slice(b"Fran\xe7ois;J\xe9r\xf4me;+33 1 99 00 12 35;80100;14000\r\n");
+    let file = ctx.write("export.csv", bytes);
+    let r = ctx.import("beneficiaries", &file, &[]);
+    assert_eq!(r["inserted"], 2, "{r}");
+    assert_eq!(r["encoding"], "windows-1252");
+    let store = ctx.store().await;
+    assert_eq!(
+        text(
+            &store,
+            "SELECT first_name FROM beneficiaries WHERE last_name = 'Lefèvre'"
+        )
+        .await,
+        "Hélène"
+    );
+    assert_eq!(
+        text(
+            &store,
+            "SELECT postal_code FROM beneficiaries WHERE last_name = 'Lefèvre'"
+        )
+        .await,
+        "08000"
+    );
+    assert_eq!(
+        text(&store, "SELECT e164 FROM beneficiary_phones p JOIN beneficiaries b ON b.id = p.beneficiary_id WHERE b.last_name = 'Lefèvre'").await,
+        "+33199001234"
+    );
+    // Excel serial 14000 is 1938-04-30.
+    let born = text(
+        &store,
+        "SELECT CAST(birth_date AS TEXT) FROM beneficiaries WHERE last_name = 'François'",
+    )
+    .await;
+    assert_eq!(born, "1938-04-30");
+    store.close().await;
+}
+
+async fn the_sample_files_import_with_their_known_rejections(backend: Backend) {
+    let ctx = Ctx::new(backend).await;
+    let t = ctx.import("territories", &sample("territoires.csv"), &[]);
+    assert!(t["inserted"].as_u64().unwrap() > 0, "{t}");
+    let c = ctx.import("callers", &sample("appelants.csv"), &[]);
+    assert!(c["inserted"].as_u64().unwrap() > 0, "{c}");
+    let b = ctx.import("beneficiaries", &sample("beneficiaires-excel.csv"), &[]);
+    assert!(
+        b["rejected"].as_u64().unwrap() > 0,
+        "the sample has bad rows on purpose: {b}"
+    );
+    for e in b["errors"].as_array().unwrap() {
+        assert!(e["line"].as_u64().unwrap() >= 2);
+        assert!(!e["code"].as_str().unwrap().is_empty());
+        assert!(!e["message"].as_str().unwrap().is_empty());
+    }
+    let store = ctx.store().await;
+    let stored = scalar(
+        &store,
+        &format!(
+            "SELECT COUNT(*) FROM import_rejected_rows WHERE batch_id = {}",
+            b["batch_id"]
+        ),
+    )
+    .await;
+    assert_eq!(
+        stored as usize,
+        b["errors"].as_array().unwrap().len(),
+        "every rejection is kept with the batch"
+    );
+    store.close().await;
+}
+
+on_both_backends!(a_killed_import_leaves_the_database_as_before);
+
+async fn a_killed_import_leaves_the_database_as_before(backend: Backend) {
+    let ctx = Ctx::new(backend).await;
+    let out = run(ctx.cmd().args([
+        "fixtures",
+        "--out",
+        "big",
+        "--beneficiaries",
+        "300000",
+        "--callers",
+        "10",
+    ]));
+    assert!(out.status.success());
+    ctx.import(
+        "territories",
+        &ctx.dir.path().join("big/territories.csv"),
+        &[],
+    );
+    let mut child = ctx
+        .cmd()
+        .args(["import", "beneficiaries"])
+        .arg(ctx.dir.path().join("big/beneficiaries.csv"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Long enough to be inside the write transaction (parsing 300,000 rows takes about
+    // a second), far too short to finish it.
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    let finished = child.try_wait().unwrap();
+    assert!(
+        finished.is_none(),
+        "the import finished before it could be killed: make the file bigger"
+    );
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let store = ctx.store().await;
+    assert_eq!(
+        scalar(&store, "SELECT COUNT(*) FROM beneficiaries").await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            &store,
+            "SELECT COUNT(*) FROM import_batches WHERE kind = 'beneficiaries'"
+        )
+        .await,
+        0
+    );
+    store.close().await;
+    // And the database takes the next import at once (no lock left behind).
+    let small = ctx.import("beneficiaries", &demo("beneficiaries.csv"), &[]);
+    assert_eq!(small["inserted"], 2000, "{small}");
+}
