@@ -1056,6 +1056,27 @@ mod tests {
     }
 
     #[test]
+    fn docs_list_every_accepted_header() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/IMPORT.md");
+        let docs = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        for kind in [Beneficiaries, Callers, Territories, OptOut] {
+            for spec in specs(kind) {
+                assert!(
+                    docs.contains(&format!("(`{}`)", spec.field.as_str())),
+                    "docs/IMPORT.md lacks the field {}",
+                    spec.field
+                );
+                for alias in spec.aliases {
+                    assert!(
+                        docs.contains(alias),
+                        "docs/IMPORT.md lacks the header {alias:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn beneficiary_headers() {
         use Field::*;
         let cases: &[(&str, Option<Field>)] = &[

@@ -19,7 +19,8 @@ pub struct Table {
     /// "UTF-8", "UTF-8 (BOM)", "UTF-16LE", "UTF-16BE" or "windows-1252".
     pub encoding: String,
     pub delimiter: char,
-    /// Header cells, trimmed; trailing empty header cells dropped.
+    /// Header cells, trimmed, inner line breaks and runs of spaces made one space;
+    /// trailing empty header cells dropped.
     pub headers: Vec<String>,
     /// Data records: the file line where each starts (the first line of the file is
     /// line 1, whatever comes before the header) and its cells as written (not
@@ -71,20 +72,28 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, ImportError> {
             .chars()
             .take(60)
             .collect();
-        let lines = if first.0 == last.0 {
-            format!("La ligne {}", first.0)
+        let message = if first.0 == last.0 {
+            format!(
+                "La ligne {} (« {sample} ») précède la ligne des en-têtes (ligne {header_line}) : elle a été ignorée.",
+                first.0
+            )
         } else {
-            format!("Les lignes {} à {}", first.0, last.0)
+            format!(
+                "Les lignes {} à {} (« {sample} »…) précèdent la ligne des en-têtes (ligne {header_line}) : elles ont été ignorées.",
+                first.0, last.0
+            )
         };
         warnings.push(FileWarning {
             code: "lines_before_header_skipped".to_owned(),
-            message: format!(
-                "{lines} (« {sample} ») précède(nt) la ligne des en-têtes (ligne {header_line}) : elle(s) a (ont) été ignorée(s)."
-            ),
+            message,
         });
     }
+    // Headers trimmed, line breaks inside them (Excel's Alt+Entrée) made spaces.
     for cell in &mut headers {
-        *cell = trim_cell(cell).to_owned();
+        *cell = trim_cell(cell)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
     }
     let records: Vec<(u64, Vec<String>)> = records.collect();
     if records.is_empty() {
@@ -243,13 +252,16 @@ fn declared_delimiter(text: &str) -> Option<char> {
 }
 
 /// The candidate delimiter whose most frequent field count (above one) is shared by the
-/// most of the first records; `;` when nothing splits the lines.
+/// most of the first records; on a tie, the one that splits the first record, then the
+/// first in [`DELIMITERS`]; `;` when nothing splits the lines.
 fn sniff_delimiter(text: &str) -> char {
-    let mut best = (0usize, ';');
+    let mut best = ((0usize, false), ';');
     for delimiter in DELIMITERS {
         let mut frequency: HashMap<usize, usize> = HashMap::new();
+        let mut first_splits = None;
         let mut seen = 0;
         let read = for_each_record(text, delimiter, |_, record| {
+            first_splits.get_or_insert(record.len() > 1);
             *frequency.entry(record.len()).or_default() += 1;
             seen += 1;
             seen < SNIFF_RECORDS
@@ -257,13 +269,14 @@ fn sniff_delimiter(text: &str) -> char {
         if read.is_err() {
             continue;
         }
-        let score = frequency
+        let most = frequency
             .iter()
             .filter(|(&fields, _)| fields > 1)
             .map(|(_, &n)| n)
             .max()
             .unwrap_or(0);
-        if score > best.0 {
+        let score = (most, first_splits.unwrap_or(false));
+        if most > 0 && score > best.0 {
             best = (score, delimiter);
         }
     }
@@ -305,14 +318,26 @@ fn unclosed_quote_line(text: &str, delimiter: char) -> Option<u64> {
     (state == State::InQuotes && text[opened.1..].trim_end().contains('\n')).then_some(opened.0)
 }
 
-/// The header row: the first record with two non-empty cells, when one comes within
-/// the first records (lines before it are titles); else the first record.
+/// The header row: the first record with two non-empty cells and no number-like cell,
+/// when one comes within the first records (the lines before it are titles); else the
+/// first record.
 fn header_index(records: &[(u64, Vec<String>)]) -> usize {
-    let filled = |cells: &[String]| cells.iter().filter(|c| !trim_cell(c).is_empty()).count();
+    let looks_like_header = |cells: &[String]| {
+        let filled: Vec<&str> = cells
+            .iter()
+            .map(|c| trim_cell(c))
+            .filter(|c| !c.is_empty())
+            .collect();
+        filled.len() >= 2
+            && filled.iter().all(|c| {
+                let digits = c.chars().filter(char::is_ascii_digit).count();
+                digits * 2 <= c.chars().count()
+            })
+    };
     records
         .iter()
         .take(SNIFF_RECORDS)
-        .position(|(_, cells)| filled(cells) >= 2)
+        .position(|(_, cells)| looks_like_header(cells))
         .unwrap_or(0)
 }
 
@@ -529,8 +554,8 @@ mod tests {
 
     #[test]
     fn header_cells_are_trimmed_and_cells_kept_as_written() {
-        let t = table(" Nom \u{a0};\tPrénom ;Tél\nDupont ; Jean;06\n".as_bytes());
-        assert_eq!(t.headers, ["Nom", "Prénom", "Tél"]);
+        let t = table(" Nom \u{a0};\tPrénom ;\"Tél.\nfixe\"\nDupont ; Jean;06\n".as_bytes());
+        assert_eq!(t.headers, ["Nom", "Prénom", "Tél. fixe"]);
         assert_eq!(cells(&t, 0), ["Dupont ", " Jean", "06"]);
     }
 
@@ -543,10 +568,15 @@ mod tests {
         assert_eq!(t.warnings.len(), 1);
         assert_eq!(t.warnings[0].code, "lines_before_header_skipped");
         assert!(t.warnings[0].message.contains("Les lignes 1 à 2"));
-        // A one-column file keeps its first line as header.
+        // A one-column file keeps its first line as header, even when a data row has
+        // a second cell.
         let t = table(b"N dossier\n80-1\n80-2\n");
         assert_eq!(t.headers, ["N dossier"]);
         assert_eq!(lines(&t), [2, 3]);
+        let t = table(b"Telephone\n0639981234\n0639981235;Mme Martin\n");
+        assert_eq!(t.headers, ["Telephone"]);
+        assert_eq!(lines(&t), [2, 3]);
+        assert!(t.warnings.is_empty());
     }
 
     #[test]

@@ -99,6 +99,7 @@ fn claims(row: &BeneficiaryRow) -> Vec<Claim> {
             Field::ExternalRef,
             reference.clone(),
             "même N° de dossier",
+            "deux personnes différentes",
         ),
         None => Claim::duplicate(
             format!(
@@ -108,6 +109,7 @@ fn claims(row: &BeneficiaryRow) -> Vec<Claim> {
             Field::LastName,
             format!("{} {}", b.last_name, b.first_name),
             "mêmes nom, prénom et date de naissance",
+            "deux personnes différentes",
         ),
     };
     vec![claim]

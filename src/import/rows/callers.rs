@@ -31,6 +31,7 @@ pub fn parse_callers(
                 Field::Email,
                 caller.email.as_str().to_owned(),
                 "même adresse e-mail",
+                "deux appelants différents",
             )]
         },
     )

@@ -62,29 +62,48 @@ pub(crate) enum DateHint {
     MonthFirst,
     /// Only a year.
     YearOnly,
+    /// Day and month in range but no such day (31 February).
+    NoSuchDay,
 }
 
 /// The importer's own reasons (the domain types have theirs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Problem {
     MissingValue(Field),
-    TooLong { chars: usize, max: usize },
+    TooLong {
+        chars: usize,
+        max: usize,
+    },
     NameWithoutLetters,
     DateInvalid(DateHint),
     BirthDateInFuture,
     BirthDateTooOld,
     NumberInvalid,
-    NumberOutOfRange { max: u32 },
+    NumberOutOfRange {
+        max: u32,
+    },
     InseeInvalid,
     StatusUnknown,
-    NoPhone { columns: Vec<String> },
+    NoPhone {
+        columns: Vec<String>,
+    },
     ExtraPhoneIgnored,
     NoArea,
     NoCapacity,
     NotIdentifiable,
-    Duplicate { first_line: u64, what: &'static str },
-    AreaInTwoTerritories { first_line: u64, what: &'static str },
-    TooManyCells { columns: usize, delimiter: char },
+    Duplicate {
+        first_line: u64,
+        what: &'static str,
+        distinct: &'static str,
+    },
+    AreaInTwoTerritories {
+        first_line: u64,
+        what: &'static str,
+    },
+    TooManyCells {
+        columns: usize,
+        delimiter: char,
+    },
 }
 
 /// Formats accepted for dates, for messages.
@@ -128,6 +147,7 @@ impl Reason for Problem {
                     DateHint::None => "",
                     DateHint::MonthFirst => " Elle semble écrite mois en premier (à l'américaine) : mettez le jour en premier.",
                     DateHint::YearOnly => " Seule l'année est indiquée : la date complète est nécessaire (laissez la cellule vide si vous ne la connaissez pas).",
+                    DateHint::NoSuchDay => " Ce jour n'existe pas dans ce mois (ex. 31 février) : vérifiez la date.",
                 };
                 format!("Date illisible : écrivez-la jj/mm/aaaa (ex. 12/03/1940).{hint} Formats acceptés : {DATE_FORMATS}.")
             }
@@ -145,11 +165,15 @@ impl Reason for Problem {
             Problem::NoArea => "Le territoire ne couvre aucun code postal ni code INSEE : indiquez au moins un code postal (ex. 80000) ou un code INSEE de commune.".to_owned(),
             Problem::NoCapacity => "La capacité de l'appelant manque : indiquez le nombre d'appels par semaine, ou le nombre de demi-journées de disponibilité.".to_owned(),
             Problem::NotIdentifiable => "Impossible de retrouver la personne : indiquez son N° de dossier, ou son numéro de téléphone, ou ses nom, prénom et date de naissance.".to_owned(),
-            Problem::Duplicate { first_line, what } => format!(
-                "Déjà présent à la ligne {first_line} ({what}) : gardez une seule des deux lignes, ou corrigez celle-ci s'il s'agit de deux personnes ou territoires différents."
+            Problem::Duplicate {
+                first_line,
+                what,
+                distinct,
+            } => format!(
+                "Déjà présent à la ligne {first_line} ({what}) : gardez une seule des deux lignes, ou corrigez celle-ci s'il s'agit de {distinct}."
             ),
             Problem::AreaInTwoTerritories { first_line, what } => format!(
-                "{what} est déjà couvert par le territoire de la ligne {first_line} : une commune ne peut appartenir qu'à un seul territoire ; retirez-le de l'une des deux lignes."
+                "{what} est déjà couvert par le territoire de la ligne {first_line} : chaque code ne peut appartenir qu'à un seul territoire ; retirez-le de l'une des deux lignes."
             ),
             Problem::TooManyCells { columns, delimiter } => format!(
                 "Cette ligne a plus de cellules que la ligne des en-têtes ({columns} colonnes) : une cellule contient sans doute un « {} » qui décale les colonnes ; retirez-le, ou entourez la cellule de guillemets.",
@@ -430,20 +454,28 @@ pub(crate) struct Claim {
 
 #[derive(Clone, Copy)]
 enum Conflict {
-    /// The later row is the same person, caller or territory (`duplicate_in_file`).
-    Duplicate(&'static str),
+    /// The later row is the same person, caller or territory (`duplicate_in_file`):
+    /// what is the same, and what they would be if not the same.
+    Duplicate(&'static str, &'static str),
     /// The later territory covers an area already covered (`area_in_two_territories`).
     Area(&'static str),
 }
 
 impl Claim {
-    /// `what`: French, e.g. "même N° de dossier".
-    pub fn duplicate(key: String, field: Field, shown: String, what: &'static str) -> Self {
+    /// `what`: French, e.g. "même N° de dossier"; `distinct`: what the two rows are
+    /// when they are not the same, e.g. "deux personnes différentes".
+    pub fn duplicate(
+        key: String,
+        field: Field,
+        shown: String,
+        what: &'static str,
+        distinct: &'static str,
+    ) -> Self {
         Self {
             key,
             field,
             shown,
-            conflict: Conflict::Duplicate(what),
+            conflict: Conflict::Duplicate(what, distinct),
         }
     }
 
@@ -459,7 +491,11 @@ impl Claim {
 
     fn problem(&self, first_line: u64) -> Problem {
         match self.conflict {
-            Conflict::Duplicate(what) => Problem::Duplicate { first_line, what },
+            Conflict::Duplicate(what, distinct) => Problem::Duplicate {
+                first_line,
+                what,
+                distinct,
+            },
             Conflict::Area(what) => Problem::AreaInTwoTerritories { first_line, what },
         }
     }

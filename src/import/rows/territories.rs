@@ -59,6 +59,7 @@ fn claims(territory: &NewTerritory) -> Vec<Claim> {
         Field::Code,
         territory.code.clone(),
         "même code de territoire",
+        "deux territoires différents",
     )];
     claims.extend(territory.postal_codes.iter().map(|p| {
         Claim::area(

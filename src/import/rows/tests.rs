@@ -598,6 +598,7 @@ fn problems_have_codes_and_french_messages() {
         Problem::DateInvalid(DateHint::None),
         Problem::DateInvalid(DateHint::MonthFirst),
         Problem::DateInvalid(DateHint::YearOnly),
+        Problem::DateInvalid(DateHint::NoSuchDay),
         Problem::BirthDateInFuture,
         Problem::BirthDateTooOld,
         Problem::NumberInvalid,
@@ -614,6 +615,7 @@ fn problems_have_codes_and_french_messages() {
         Problem::Duplicate {
             first_line: 3,
             what: "même N° de dossier",
+            distinct: "deux personnes différentes",
         },
         Problem::AreaInTwoTerritories {
             first_line: 3,
@@ -624,8 +626,14 @@ fn problems_have_codes_and_french_messages() {
             delimiter: '\t',
         },
     ];
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/IMPORT.md");
+    let docs = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     for p in problems {
         let code = p.code();
+        assert!(
+            docs.contains(&format!("`{code}`")),
+            "docs/IMPORT.md lacks {code}"
+        );
         assert!(
             code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
             "{code}"

@@ -301,10 +301,10 @@ pub(crate) fn date(raw: &str, today: NaiveDate) -> Result<NaiveDate, Problem> {
     } else {
         build(year)
     };
-    found.ok_or(Problem::DateInvalid(if month > 12 && day <= 12 {
-        DateHint::MonthFirst
-    } else {
-        DateHint::None
+    found.ok_or(Problem::DateInvalid(match (day, month) {
+        (1..=12, 13..=31) => DateHint::MonthFirst,
+        (1..=31, 1..=12) => DateHint::NoSuchDay,
+        _ => DateHint::None,
     }))
 }
 
@@ -492,7 +492,7 @@ mod tests {
         let cases = [
             ("", DateHint::None),
             ("inconnue", DateHint::None),
-            ("31/02/1940", DateHint::None),
+            ("31/02/1940", DateHint::NoSuchDay),
             ("03/25/1940", DateHint::MonthFirst),
             ("1940", DateHint::YearOnly),
             ("12/1940", DateHint::None),
@@ -504,7 +504,9 @@ mod tests {
             ("0", DateHint::None),
             ("12:30", DateHint::None),
             ("12 foo 1940", DateHint::None),
-            ("29/02/1941", DateHint::None),
+            ("29/02/1941", DateHint::NoSuchDay),
+            ("32/01/1941", DateHint::None),
+            ("00/01/1941", DateHint::None),
             ("12/13/1940", DateHint::MonthFirst),
         ];
         for (raw, hint) in cases {
