@@ -155,6 +155,36 @@ macro_rules! same_file_batch {
     }};
 }
 
+/// Ends an import: notes whether the same file was imported before, and records the
+/// batch unless nothing changed and the file is the same.
+macro_rules! finish_import {
+    ($tx:ident, $kind:expr, $campaign_id:expr, $source:expr, $parsed:expr, $report:expr, $now:expr) => {{
+        $report.same_file_as_batch = same_file_batch!($tx, $kind, $campaign_id, $source);
+        if !($report.changed_nothing() && $report.same_file_as_batch.is_some()) {
+            $report.batch_id = Some(record_batch!(
+                $tx,
+                $kind,
+                $campaign_id,
+                $source,
+                $parsed,
+                $report,
+                $now
+            ));
+        }
+    }};
+}
+
+/// Notes in the report who was known before but is absent from the file: (id, label).
+fn note_missing(report: &mut ImportReport, known: Vec<(i64, String)>, seen: &HashSet<i64>) {
+    let absent: Vec<String> = known
+        .into_iter()
+        .filter(|(id, _)| !seen.contains(id))
+        .map(|(_, label)| label)
+        .collect();
+    report.missing = absent.len();
+    report.missing_sample = absent.into_iter().take(MISSING_SAMPLE).collect();
+}
+
 impl Store {
     /// Inserts new people, updates changed ones, enrolls them all in `campaign`.
     #[tracing::instrument(skip_all, fields(campaign = %campaign.name, rows = parsed.rows.len(), dry_run))]
@@ -358,10 +388,7 @@ impl Store {
                 report.missing_sample.push(r.unwrap_or_else(|| format!("{last} {first}")));
             }
 
-            report.same_file_as_batch = same_file_batch!(tx, kind, Some(campaign.id), source);
-            if !(report.changed_nothing() && report.same_file_as_batch.is_some()) {
-                report.batch_id = Some(record_batch!(tx, kind, Some(campaign.id), source, parsed, report, now));
-            }
+            finish_import!(tx, kind, Some(campaign.id), source, parsed, report, now);
             Ok(report)
         })
     }
@@ -446,13 +473,8 @@ impl Store {
             }
             let active: Vec<(i64, String)> = sqlx::query_as("SELECT id, email FROM callers WHERE active = TRUE ORDER BY email")
                 .fetch_all(&mut *tx).await?;
-            let absent: Vec<String> = active.into_iter().filter(|(id, _)| !seen.contains(id)).map(|(_, e)| e).collect();
-            report.missing = absent.len();
-            report.missing_sample = absent.into_iter().take(MISSING_SAMPLE).collect();
-            report.same_file_as_batch = same_file_batch!(tx, kind, None::<i64>, source);
-            if !(report.changed_nothing() && report.same_file_as_batch.is_some()) {
-                report.batch_id = Some(record_batch!(tx, kind, None::<i64>, source, parsed, report, now));
-            }
+            note_missing(&mut report, active, &seen);
+            finish_import!(tx, kind, None::<i64>, source, parsed, report, now);
             Ok(report)
         })
     }
@@ -543,13 +565,8 @@ impl Store {
                 .execute(&mut *tx).await?;
             let all: Vec<(i64, String)> = sqlx::query_as("SELECT id, code FROM territories ORDER BY code")
                 .fetch_all(&mut *tx).await?;
-            let absent: Vec<String> = all.into_iter().filter(|(id, _)| !seen.contains(id)).map(|(_, c)| c).collect();
-            report.missing = absent.len();
-            report.missing_sample = absent.into_iter().take(MISSING_SAMPLE).collect();
-            report.same_file_as_batch = same_file_batch!(tx, kind, None::<i64>, source);
-            if !(report.changed_nothing() && report.same_file_as_batch.is_some()) {
-                report.batch_id = Some(record_batch!(tx, kind, None::<i64>, source, parsed, report, now));
-            }
+            note_missing(&mut report, all, &seen);
+            finish_import!(tx, kind, None::<i64>, source, parsed, report, now);
             Ok(report)
         })
     }
@@ -616,10 +633,7 @@ impl Store {
                     }),
                 }
             }
-            report.same_file_as_batch = same_file_batch!(tx, kind, None::<i64>, source);
-            if !(report.changed_nothing() && report.same_file_as_batch.is_some()) {
-                report.batch_id = Some(record_batch!(tx, kind, None::<i64>, source, parsed, report, now));
-            }
+            finish_import!(tx, kind, None::<i64>, source, parsed, report, now);
             Ok(report)
         })
     }

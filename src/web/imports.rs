@@ -306,6 +306,22 @@ pub async fn cancel(
     Ok(see_other("/coordination/imports?done=cancelled"))
 }
 
+/// A batch and its rejected rows, for coordinators only.
+async fn batch_for(
+    user: &CurrentUser,
+    state: &AppState,
+    id: i64,
+) -> Result<(ImportBatch, Vec<StoredRejection>), AppError> {
+    user.require(COORDINATORS)?;
+    let batch = state
+        .store
+        .import_batch(id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let rejections = state.store.rejected_rows(batch.id).await?;
+    Ok((batch, rejections))
+}
+
 #[derive(Template)]
 #[template(path = "import_batch.html")]
 struct BatchPage {
@@ -324,13 +340,7 @@ pub async fn batch(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
-    let batch = state
-        .store
-        .import_batch(*id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let rejections = state.store.rejected_rows(batch.id).await?;
+    let (batch, rejections) = batch_for(&user, &state, *id).await?;
     let warnings = batch
         .warnings
         .as_deref()
@@ -354,13 +364,7 @@ pub async fn rejected_csv(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
-    let batch = state
-        .store
-        .import_batch(*id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let rejections = state.store.rejected_rows(batch.id).await?;
+    let (batch, rejections) = batch_for(&user, &state, *id).await?;
     let headers: Vec<String> = batch
         .headers
         .as_deref()
