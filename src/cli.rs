@@ -14,11 +14,11 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::auth::Password;
 use crate::config::{redact_url, SecretKey, Settings};
-use crate::domain::{CampaignName, EmailAddress, Role};
+use crate::domain::{CampaignName, EmailAddress, IsoWeek, Role};
 use crate::fixtures;
 use crate::import::{self, report::ImportReport, Field, ImportKind, ImportOptions};
 use crate::startup::Application;
-use crate::store::{AuditEvent, Backend, NewCampaign, NewUser, Store};
+use crate::store::{AuditEvent, Backend, NewCampaign, NewUser, PlanMode, PlanOutcome, Store};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,6 +57,11 @@ pub enum Command {
     /// Import a list from a CSV file (Excel exports welcome): territories, callers,
     /// beneficiaries, or a do-not-call list (opt-out).
     Import(ImportArgs),
+    /// Plan a week: give every eligible person one caller, within capacity, keeping
+    /// last week's caller where possible. Planning twice changes nothing.
+    Plan(PlanArgs),
+    /// Print a week's assignments (external_ref;caller_email;reason).
+    Assignments(AssignmentsArgs),
     /// Write fictional data sets (CSV) for demos and benchmarks.
     Fixtures(FixturesArgs),
     /// Manage accounts (the first admin or coordinator is made here).
@@ -187,6 +192,37 @@ pub enum CampaignCommand {
 }
 
 #[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[arg(long, default_value = "default")]
+    pub campaign: String,
+    /// ISO week, e.g. 2026-W48 (default: the current week, Europe/Paris).
+    #[arg(long)]
+    pub week: Option<String>,
+    /// Only move the not-yet-called assignments of callers who became unavailable.
+    #[arg(long)]
+    pub rebalance: bool,
+    /// Compute and print the plan, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AssignmentsArgs {
+    #[arg(long, default_value = "default")]
+    pub campaign: String,
+    /// ISO week, e.g. 2026-W48 (default: the current week).
+    #[arg(long)]
+    pub week: Option<String>,
+    /// `;`-separated: external_ref;caller_email;reason (the default).
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct FixturesArgs {
     /// Folder to write territories.csv, callers.csv and beneficiaries.csv into.
     #[arg(long, value_name = "DIR")]
@@ -263,6 +299,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Campaign(command) => campaign(&cli, command).await,
         Command::Import(args) => import(&cli, args).await,
         Command::Users(command) => users(&cli, command).await,
+        Command::Plan(args) => plan(&cli, args).await,
+        Command::Assignments(args) => assignments(&cli, args).await,
         Command::Fixtures(args) => {
             let spec = fixtures::generate::FixtureSpec {
                 territories: args.territories,
@@ -403,6 +441,10 @@ async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         .await?;
 
     let logins = create_demo_accounts(&store, &dataset).await?;
+    let week = IsoWeek::current();
+    let planned = store
+        .plan_week(&campaign, week, PlanMode::Plan, false)
+        .await?;
 
     settings.secret_key = settings.secret_key.or_else(|| Some(SecretKey::random()));
     let app = Application::build(&settings, store).await?;
@@ -419,6 +461,11 @@ async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         "  adresse : http://{}:{}/",
         display_host(settings.bind),
         app.port()
+    )?;
+    writeln!(
+        out,
+        "  semaine {week} planifiée : {} personnes attribuées à {} appelants",
+        planned.plan.summary.assigned, planned.plan.summary.callers_used
     )?;
     writeln!(out, "Comptes de démonstration (adresse / mot de passe) :")?;
     for (role, email, password) in &logins {
@@ -807,5 +854,128 @@ async fn users(cli: &Cli, command: &UsersCommand) -> anyhow::Result<()> {
         }
     }
     store.close().await;
+    Ok(())
+}
+
+fn parse_week(week: Option<&str>) -> anyhow::Result<IsoWeek> {
+    match week {
+        Some(w) => IsoWeek::parse(w)
+            .map_err(|e| anyhow::anyhow!("--week {w:?}: {e} (write it like 2026-W48)")),
+        None => Ok(IsoWeek::current()),
+    }
+}
+
+async fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
+    let settings = cli.settings()?;
+    let campaign_name = CampaignName::parse(&args.campaign)?;
+    let week = parse_week(args.week.as_deref())?;
+    let store = open_store(&settings.database_url).await?;
+    let campaign = store.campaign_by_name(&campaign_name).await?;
+    let mode = if args.rebalance {
+        PlanMode::Rebalance
+    } else {
+        PlanMode::Plan
+    };
+    let outcome = store.plan_week(&campaign, week, mode, args.dry_run).await?;
+    let territories = store.territory_names().await?;
+    store.close().await;
+    if args.json {
+        print_json(&serde_json::json!({
+            "campaign": outcome.campaign,
+            "week": week.to_string(),
+            "dry_run": outcome.dry_run,
+            "summary": outcome.plan.summary,
+            "unassigned": outcome.plan.unassigned,
+            "timings": outcome.timings,
+        }))?;
+    } else {
+        print_plan_summary(&outcome, &territories)?;
+    }
+    Ok(())
+}
+
+/// The plan's summary in French, for the coordinator at the terminal.
+fn print_plan_summary(
+    outcome: &PlanOutcome,
+    territories: &std::collections::HashMap<i64, String>,
+) -> anyhow::Result<()> {
+    let s = &outcome.plan.summary;
+    let pct = |v: Option<f64>| v.map(|p| format!("{p:.1} %")).unwrap_or_else(|| "—".into());
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Planification {} — campagne {}{}",
+        s.week,
+        outcome.campaign,
+        if outcome.dry_run {
+            " (simulation : rien n'a été écrit)"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(out, "  personnes à appeler : {}", s.eligible)?;
+    writeln!(
+        out,
+        "  attribuées          : {} (nouvelles {}, conservées {}, déplacées {}, retirées {})",
+        s.assigned, s.new, s.kept, s.moved, s.removed
+    )?;
+    writeln!(out, "  sans appelant       : {}", s.unassigned)?;
+    for (code, n) in s.unassigned_by_reason.iter().filter(|(_, n)| **n > 0) {
+        writeln!(
+            out,
+            "    {} : {n}",
+            crate::planning::UnassignedReason::label_fr(code)
+        )?;
+    }
+    writeln!(out, "  continuité          : {} gardent leur appelant sur {} ({} ; {} quand l'appelant est disponible)",
+        s.continuity.kept_last_caller, s.continuity.with_last_caller,
+        pct(s.continuity.percent), pct(s.continuity.percent_of_available))?;
+    writeln!(out, "  charge des appelants: min {:.2} · médiane {:.2} · max {:.2} ({} appelants sur {}, capacité {})",
+        s.load.min, s.load.median, s.load.max, s.callers_used, s.callers_with_capacity, s.capacity)?;
+    writeln!(out, "  motifs :")?;
+    for line in &s.explain {
+        writeln!(out, "    {} : {}", line.label, line.count)?;
+    }
+    writeln!(
+        out,
+        "  par territoire (personnes / attribuées / sans appelant) :"
+    )?;
+    for t in &s.territories {
+        let name = t
+            .territory_id
+            .and_then(|id| territories.get(&id).cloned())
+            .unwrap_or_else(|| "sans territoire".into());
+        writeln!(
+            out,
+            "    {name} : {} / {} / {}",
+            t.eligible, t.assigned, t.unassigned
+        )?;
+    }
+    Ok(())
+}
+
+async fn assignments(cli: &Cli, args: &AssignmentsArgs) -> anyhow::Result<()> {
+    let settings = cli.settings()?;
+    let campaign_name = CampaignName::parse(&args.campaign)?;
+    let week = parse_week(args.week.as_deref())?;
+    let store = open_store(&settings.database_url).await?;
+    let campaign = store.campaign_by_name(&campaign_name).await?;
+    let lines = store.week_assignments(campaign.id, week).await?;
+    store.close().await;
+    if args.json {
+        return print_json(&serde_json::json!({ "week": week.to_string(), "assignments": lines }));
+    }
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(std::io::stdout().lock());
+    writer.write_record(["external_ref", "caller_email", "reason"])?;
+    for l in &lines {
+        writer.write_record([
+            l.external_ref.as_deref().unwrap_or(""),
+            &l.caller_email,
+            &l.reason,
+        ])?;
+    }
+    writer.flush()?;
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod fixtures;
 pub mod import;
+pub mod planning;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

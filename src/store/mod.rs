@@ -17,6 +17,7 @@ mod campaigns;
 mod dataset;
 mod import_batches;
 mod imports;
+mod planning;
 mod stats;
 mod users;
 
@@ -24,6 +25,7 @@ pub use campaigns::{Campaign, CampaignOverview, NewCampaign};
 pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
 pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIFETIME};
 pub use imports::ImportSource;
+pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};
 pub use stats::CampaignStats;
 pub use users::{AuditEvent, NewUser, User};
 

@@ -207,3 +207,18 @@ impl Store {
         Ok(row.map(|(id,)| id))
     }
 }
+
+impl Store {
+    /// "CODE – name" of every territory, by id.
+    pub async fn territory_names(
+        &self,
+    ) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+        let rows: Vec<(i64, String, String)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT id, code, name FROM territories").fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, code, name)| (id, format!("{code} – {name}")))
+            .collect())
+    }
+}

@@ -220,7 +220,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("login.submit", "Se connecter", "Log in"),
     ("login.failed", "Adresse électronique ou mot de passe incorrect.", "Wrong email address or password."),
     ("login.too_many", "Trop de tentatives. Attendez une minute avant de réessayer.", "Too many attempts. Wait a minute before trying again."),
-    ("login.help", "Mot de passe oublié ? Demandez à votre coordinateur de vous envoyer un lien de connexion.", "Forgot your password? Ask your coordinator to send you a login link."),
+    ("login.help", "Mot de passe oublié ? Demandez à votre coordinateur de renouveler votre accès.", "Forgot your password? Ask your coordinator to renew your access."),
 ];
 
 #[cfg(test)]

@@ -8,4 +8,5 @@ mod cli;
 mod import;
 mod import_pages;
 mod pages;
+mod planning;
 mod store;
