@@ -9,6 +9,7 @@ pub mod health;
 pub mod i18n;
 pub mod imports;
 pub mod pages;
+pub mod planning;
 pub mod session;
 
 /// Shared state of every request handler.
@@ -30,6 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(session::login_form))
         .route("/login", web::post().to(session::login))
         .route("/logout", web::post().to(session::logout))
+        .route("/coordination/planning", web::get().to(planning::page))
+        .route("/coordination/planning", web::post().to(planning::commit))
         .service(
             web::scope("/coordination/imports")
                 .route("", web::get().to(imports::index))

@@ -349,3 +349,91 @@ async fn plan_and_assignments_on_the_command_line(backend: Backend) {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("2026-W48"));
 }
+
+on_both_backends!(the_planning_page_previews_records_and_rebalances);
+
+async fn the_planning_page_previews_records_and_rebalances(backend: Backend) {
+    use lien::domain::Role;
+
+    use crate::helpers::{form_value, spawn_app};
+    let app = spawn_app(backend).await;
+    let campaign = app
+        .store
+        .campaign_by_name(&CampaignName::default_campaign())
+        .await
+        .unwrap();
+    app.store
+        .load_dataset(
+            &campaign,
+            "fixtures/demo",
+            &lien::fixtures::demo_dataset().unwrap(),
+        )
+        .await
+        .unwrap();
+    // Callers and territory users do not plan.
+    {
+        let other = spawn_app(backend).await;
+        other.login_as(Role::Caller).await;
+        assert_eq!(other.get("/coordination/planning").await.status(), 403);
+    }
+    app.login_as(Role::Coordinator).await;
+    let page = app.get("/coordination/planning?week=2026-W48").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Planning de la semaine — 2026-W48"), "{html}");
+    assert!(html.contains("<dd>2000</dd>"), "eligible people are shown");
+    assert!(html.contains("TAS-AMI"), "territories are named");
+    assert_eq!(
+        count(&app.store, "SELECT COUNT(*) FROM assignments").await,
+        0,
+        "the preview writes nothing"
+    );
+
+    let csrf = form_value(&html, "csrf");
+    let post = |rebalance: bool| {
+        let mut form = vec![
+            ("csrf", csrf.clone()),
+            ("campaign", "default".to_string()),
+            ("week", W48.to_string()),
+        ];
+        if rebalance {
+            form.push(("rebalance", "true".to_string()));
+        }
+        app.client
+            .post(format!("{}/coordination/planning", app.address))
+            .form(&form)
+            .send()
+    };
+    let recorded = post(false).await.unwrap();
+    assert_eq!(recorded.status(), 303);
+    assert!(recorded.headers()["location"]
+        .to_str()
+        .unwrap()
+        .ends_with("done=planned"));
+    let stored = count(&app.store, "SELECT COUNT(*) FROM assignments").await;
+    assert!(stored > 1800);
+    let after = app
+        .get("/coordination/planning?week=2026-W48&done=planned")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(after.contains("Planning enregistré."));
+    assert!(after.contains(&format!("<strong>{stored}</strong>")));
+    // Recording again or rebalancing with everybody available changes nothing.
+    assert_eq!(post(false).await.unwrap().status(), 303);
+    assert_eq!(post(true).await.unwrap().status(), 303);
+    assert_eq!(
+        count(&app.store, "SELECT COUNT(*) FROM assignments").await,
+        stored
+    );
+    // Without the form's token, nothing happens.
+    let forged = app
+        .client
+        .post(format!("{}/coordination/planning", app.address))
+        .form(&[("csrf", "x"), ("campaign", "default"), ("week", W48)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+}

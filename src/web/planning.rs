@@ -1,0 +1,182 @@
+//! The coordinator's planning page: preview a week's plan, record it, rebalance it.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::errors::AppError;
+use super::i18n::{Lang, Tr};
+use super::imports::CampaignChoice;
+use super::pages::{html_page, Nav};
+use super::session::CurrentUser;
+use super::AppState;
+use crate::domain::{CampaignName, IsoWeek, Role};
+use crate::planning::{Summary, UnassignedReason};
+use crate::store::PlanMode;
+
+const COORDINATORS: &[Role] = &[Role::Coordinator, Role::Admin];
+
+#[derive(Deserialize)]
+pub struct PlanningQuery {
+    campaign: Option<String>,
+    week: Option<String>,
+    done: Option<String>,
+}
+
+pub struct TerritoryLine {
+    pub name: String,
+    pub eligible: usize,
+    pub assigned: usize,
+    pub unassigned: usize,
+}
+
+#[derive(Template)]
+#[template(path = "planning.html")]
+struct PlanningPage {
+    tr: Tr,
+    nav: Nav,
+    campaigns: Vec<CampaignChoice>,
+    campaign: String,
+    week: String,
+    previous_week: String,
+    next_week: String,
+    stored: usize,
+    summary: Summary,
+    unassigned_lines: Vec<(String, usize)>,
+    territories: Vec<TerritoryLine>,
+    continuity: String,
+    notice: Option<&'static str>,
+}
+
+fn parse_week(week: Option<&str>) -> Result<IsoWeek, AppError> {
+    match week.filter(|w| !w.trim().is_empty()) {
+        Some(w) => IsoWeek::parse(w).map_err(|e| AppError::BadRequest(e.message_fr())),
+        None => Ok(IsoWeek::current()),
+    }
+}
+
+pub async fn page(
+    req: HttpRequest,
+    lang: Lang,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<PlanningQuery>,
+) -> Result<HttpResponse, AppError> {
+    user.require(COORDINATORS)?;
+    let name = CampaignName::parse(query.campaign.as_deref().unwrap_or(CampaignName::DEFAULT))
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let week = parse_week(query.week.as_deref())?;
+    let campaign = state.store.campaign_by_name(&name).await?;
+    let stored = state.store.week_assignments(campaign.id, week).await?.len();
+    // A dry run: what planning now would do.
+    let preview = state
+        .store
+        .plan_week(&campaign, week, PlanMode::Plan, true)
+        .await?;
+    let names: HashMap<i64, String> = state.store.territory_names().await?;
+    let summary = preview.plan.summary;
+    let territories = summary
+        .territories
+        .iter()
+        .map(|t| TerritoryLine {
+            name: t
+                .territory_id
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_else(|| "Sans territoire".into()),
+            eligible: t.eligible,
+            assigned: t.assigned,
+            unassigned: t.unassigned,
+        })
+        .collect();
+    let unassigned_lines = summary
+        .unassigned_by_reason
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(code, n)| (UnassignedReason::label_fr(code).to_string(), *n))
+        .collect();
+    let continuity = match summary.continuity.percent {
+        Some(p) => format!(
+            "{} / {} ({p:.1} %)",
+            summary.continuity.kept_last_caller, summary.continuity.with_last_caller
+        ),
+        None => "—".into(),
+    };
+    let campaigns = state
+        .store
+        .list_campaigns()
+        .await?
+        .into_iter()
+        .filter(|c| c.campaign.archived_at.is_none())
+        .map(|c| CampaignChoice {
+            name: c.campaign.name,
+            title: c.campaign.title,
+        })
+        .collect();
+    let notice = match query.done.as_deref() {
+        Some("planned") => Some("planning.notice.planned"),
+        Some("rebalanced") => Some("planning.notice.rebalanced"),
+        _ => None,
+    };
+    let page = PlanningPage {
+        tr: lang.tr(),
+        nav: user.nav(),
+        campaigns,
+        campaign: campaign.name,
+        week: week.to_string(),
+        previous_week: week.previous().to_string(),
+        next_week: week.next().to_string(),
+        stored,
+        summary,
+        unassigned_lines,
+        territories,
+        continuity,
+        notice,
+    };
+    html_page(&req, &page)
+}
+
+#[derive(Deserialize)]
+pub struct PlanForm {
+    csrf: String,
+    campaign: String,
+    week: String,
+    #[serde(default)]
+    rebalance: bool,
+}
+
+/// Records the week's plan (or rebalances it), then shows the page again.
+pub async fn commit(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<PlanForm>,
+) -> Result<HttpResponse, AppError> {
+    user.require(COORDINATORS)?;
+    user.check_csrf(&state, &form.csrf)?;
+    let name =
+        CampaignName::parse(&form.campaign).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let week = parse_week(Some(&form.week))?;
+    let campaign = state.store.campaign_by_name(&name).await?;
+    let mode = if form.rebalance {
+        PlanMode::Rebalance
+    } else {
+        PlanMode::Plan
+    };
+    state.store.plan_week(&campaign, week, mode, false).await?;
+    let done = if form.rebalance {
+        "rebalanced"
+    } else {
+        "planned"
+    };
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!(
+                "/coordination/planning?campaign={}&week={week}&done={done}",
+                campaign.name
+            ),
+        ))
+        .finish())
+}
