@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
-use super::pages::{html_page, Nav};
+use super::pages::{campaign_choices, html_page, CampaignChoice, Nav};
 use super::session::CurrentUser;
 use super::AppState;
 use crate::domain::{CampaignName, Role};
@@ -45,11 +45,6 @@ fn parse_kind(kind: &str) -> Option<ImportKind> {
     }
 }
 
-pub struct CampaignChoice {
-    pub name: String,
-    pub title: String,
-}
-
 #[derive(Template)]
 #[template(path = "imports.html")]
 struct ImportsPage {
@@ -81,17 +76,7 @@ async fn imports_page(
     error: Option<String>,
     notice: Option<&'static str>,
 ) -> Result<HttpResponse, AppError> {
-    let campaigns = state
-        .store
-        .list_campaigns()
-        .await?
-        .into_iter()
-        .filter(|c| c.campaign.archived_at.is_none())
-        .map(|c| CampaignChoice {
-            name: c.campaign.name,
-            title: c.campaign.title,
-        })
-        .collect();
+    let campaigns = campaign_choices(&state.store).await?;
     let batches = state.store.list_import_batches(50).await?;
     let page = ImportsPage {
         tr: lang.tr(),

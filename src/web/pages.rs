@@ -19,6 +19,28 @@ pub struct Nav {
     pub is_coordinator: bool,
 }
 
+/// A campaign in a select box.
+pub struct CampaignChoice {
+    pub name: String,
+    pub title: String,
+}
+
+/// The campaigns still running, for the select boxes of coordinator pages.
+pub async fn campaign_choices(
+    store: &crate::store::Store,
+) -> Result<Vec<CampaignChoice>, AppError> {
+    Ok(store
+        .list_campaigns()
+        .await?
+        .into_iter()
+        .filter(|c| c.campaign.archived_at.is_none())
+        .map(|c| CampaignChoice {
+            name: c.campaign.name,
+            title: c.campaign.title,
+        })
+        .collect())
+}
+
 pub struct CampaignCard {
     pub name: String,
     pub title: String,

@@ -9,8 +9,7 @@ use serde::Deserialize;
 
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
-use super::imports::CampaignChoice;
-use super::pages::{html_page, Nav};
+use super::pages::{campaign_choices, html_page, CampaignChoice, Nav};
 use super::session::CurrentUser;
 use super::AppState;
 use crate::domain::{CampaignName, IsoWeek, Role};
@@ -104,17 +103,7 @@ pub async fn page(
         ),
         None => "—".into(),
     };
-    let campaigns = state
-        .store
-        .list_campaigns()
-        .await?
-        .into_iter()
-        .filter(|c| c.campaign.archived_at.is_none())
-        .map(|c| CampaignChoice {
-            name: c.campaign.name,
-            title: c.campaign.title,
-        })
-        .collect();
+    let campaigns = campaign_choices(&state.store).await?;
     let notice = match query.done.as_deref() {
         Some("planned") => Some("planning.notice.planned"),
         Some("rebalanced") => Some("planning.notice.rebalanced"),

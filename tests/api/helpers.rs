@@ -281,3 +281,34 @@ fn rand_area() -> u32 {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed) % 800
 }
+
+/// Runs raw SQL on either backend (tests poke at the database directly).
+pub async fn execute(store: &Store, sql: &str) -> Result<(), sqlx::Error> {
+    match store {
+        Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+}
+
+/// Every row of a raw query, decoded as `T`, on either backend.
+pub async fn query_all<T>(store: &Store, sql: &str) -> Vec<T>
+where
+    T: Send + Unpin,
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    match store {
+        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+        Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+    }
+}
+
+/// The single integer a query gives (a COUNT…).
+pub async fn scalar(store: &Store, sql: &str) -> i64 {
+    query_all::<(i64,)>(store, sql).await[0].0
+}
+
+/// The single text a query gives.
+pub async fn text(store: &Store, sql: &str) -> String {
+    query_all::<(String,)>(store, sql).await.remove(0).0
+}

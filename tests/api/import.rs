@@ -6,7 +6,7 @@ use std::process::Command;
 use lien::store::Store;
 
 use crate::cli::{lien, run, stdout_json};
-use crate::helpers::{Backend, TestDatabase};
+use crate::helpers::{scalar, text, Backend, TestDatabase};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -68,22 +68,6 @@ impl Ctx {
     async fn store(&self) -> Store {
         Store::connect(&self.db.url).await.unwrap()
     }
-}
-
-async fn scalar(store: &Store, sql: &str) -> i64 {
-    let (n,): (i64,) = match store {
-        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
-        Store::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
-    };
-    n
-}
-
-async fn text(store: &Store, sql: &str) -> String {
-    let (t,): (String,) = match store {
-        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
-        Store::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
-    };
-    t
 }
 
 async fn the_demo_lists_import_cleanly_and_twice_changes_nothing(backend: Backend) {

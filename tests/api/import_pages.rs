@@ -5,7 +5,7 @@ use std::path::Path;
 
 use lien::domain::Role;
 
-use crate::helpers::{form_value, spawn_app, Backend, TestApp};
+use crate::helpers::{form_value, scalar, spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -56,12 +56,7 @@ fn demo(file: &str) -> Vec<u8> {
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {
-    let sql = format!("SELECT COUNT(*) FROM {table}");
-    let (n,): (i64,) = match &app.store {
-        lien::store::Store::Sqlite(pool) => sqlx::query_as(&sql).fetch_one(pool).await.unwrap(),
-        lien::store::Store::Postgres(pool) => sqlx::query_as(&sql).fetch_one(pool).await.unwrap(),
-    };
-    n
+    scalar(&app.store, &format!("SELECT COUNT(*) FROM {table}")).await
 }
 
 async fn upload_preview_confirm_then_history_and_download(backend: Backend) {

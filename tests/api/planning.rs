@@ -5,7 +5,7 @@ use lien::domain::{CampaignName, IsoWeek};
 use lien::store::{Campaign, PlanMode, Store};
 
 use crate::cli::{lien, run, stdout_json};
-use crate::helpers::{fresh_store, Backend, TestStore};
+use crate::helpers::{execute, fresh_store, query_all, scalar, Backend, TestStore};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -39,27 +39,8 @@ fn week(w: &str) -> IsoWeek {
     IsoWeek::parse(w).unwrap()
 }
 
-async fn rows<T>(store: &Store, sql: &str) -> Vec<T>
-where
-    T: Send + Unpin,
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
-    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-{
-    match store {
-        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
-        Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
-    }
-}
-
 async fn exec(store: &Store, sql: &str) {
-    match store {
-        Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()).unwrap(),
-        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()).unwrap(),
-    }
-}
-
-async fn count(store: &Store, sql: &str) -> i64 {
-    rows::<(i64,)>(store, sql).await[0].0
+    execute(store, sql).await.unwrap()
 }
 
 async fn a_week_plan_follows_the_hard_rules(backend: Backend) {
@@ -73,14 +54,14 @@ async fn a_week_plan_follows_the_hard_rules(backend: Backend) {
     assert_eq!(s.eligible, 2000);
     assert_eq!(s.assigned + s.unassigned, s.eligible);
     assert!(s.assigned > 1800, "{s:?}");
-    let stored = count(
+    let stored = scalar(
         &t.store,
         "SELECT COUNT(*) FROM assignments WHERE week = '2026-W48'",
     )
     .await;
     assert_eq!(stored as usize, s.assigned);
     // Nobody over capacity.
-    let over = count(
+    let over = scalar(
         &t.store,
         "SELECT COUNT(*) FROM (SELECT a.caller_id, COUNT(*) AS n, MAX(c.weekly_capacity) AS cap \
          FROM assignments a JOIN callers c ON c.id = a.caller_id GROUP BY a.caller_id) x WHERE n > cap",
@@ -88,7 +69,7 @@ async fn a_week_plan_follows_the_hard_rules(backend: Backend) {
     .await;
     assert_eq!(over, 0);
     // A person who needs a language only goes to a caller who speaks it.
-    let mismatched: Vec<(String, String)> = rows(
+    let mismatched: Vec<(String, String)> = query_all(
         &t.store,
         "SELECT b.preferred_language, c.languages FROM assignments a \
          JOIN beneficiaries b ON b.id = a.beneficiary_id JOIN callers c ON c.id = a.caller_id \
@@ -103,7 +84,7 @@ async fn a_week_plan_follows_the_hard_rules(backend: Backend) {
     }
     // Every assignment carries a readable reason.
     assert_eq!(
-        count(
+        scalar(
             &t.store,
             "SELECT COUNT(*) FROM assignments WHERE reason = '' OR reason_code = ''"
         )
@@ -119,7 +100,8 @@ async fn planning_twice_creates_nothing_new(backend: Backend) {
         .plan_week(&campaign, week(W48), PlanMode::Plan, false)
         .await
         .unwrap();
-    let ids_before: Vec<(i64,)> = rows(&t.store, "SELECT id FROM assignments ORDER BY id").await;
+    let ids_before: Vec<(i64,)> =
+        query_all(&t.store, "SELECT id FROM assignments ORDER BY id").await;
     let second = t
         .store
         .plan_week(&campaign, week(W48), PlanMode::Plan, false)
@@ -129,7 +111,8 @@ async fn planning_twice_creates_nothing_new(backend: Backend) {
     assert_eq!(second.plan.summary.moved, 0);
     assert_eq!(second.plan.summary.removed, 0);
     assert_eq!(second.plan.summary.kept, first.plan.summary.assigned);
-    let ids_after: Vec<(i64,)> = rows(&t.store, "SELECT id FROM assignments ORDER BY id").await;
+    let ids_after: Vec<(i64,)> =
+        query_all(&t.store, "SELECT id FROM assignments ORDER BY id").await;
     assert_eq!(ids_before, ids_after, "the rows themselves are untouched");
 }
 
@@ -181,14 +164,14 @@ async fn next_week_keeps_the_same_callers(backend: Backend) {
         c.with_last_caller,
         "everyone else keeps their caller"
     );
-    let changed = count(
+    let changed = scalar(
         &t.store,
         "SELECT COUNT(*) FROM assignments a JOIN assignments b ON b.beneficiary_id = a.beneficiary_id \
          WHERE a.week = '2026-W48' AND b.week = '2026-W49' AND a.caller_id <> b.caller_id",
     )
     .await;
     assert_eq!(changed, 0);
-    let same: Vec<(String,)> = rows(
+    let same: Vec<(String,)> = query_all(
         &t.store,
         "SELECT reason FROM assignments WHERE week = '2026-W49' AND reason_code = 'same_caller' LIMIT 1",
     )
@@ -204,7 +187,7 @@ async fn an_absent_caller_s_people_are_reassigned_with_the_reason(backend: Backe
         .unwrap();
     // Caller 1 is away the whole of next week.
     exec(&t.store, "INSERT INTO caller_absences (caller_id, starts_on, ends_on) VALUES (1, '2026-11-30', '2026-12-06')").await;
-    let had = count(
+    let had = scalar(
         &t.store,
         "SELECT COUNT(*) FROM assignments WHERE week = '2026-W48' AND caller_id = 1",
     )
@@ -215,14 +198,14 @@ async fn an_absent_caller_s_people_are_reassigned_with_the_reason(backend: Backe
         .await
         .unwrap();
     assert_eq!(
-        count(
+        scalar(
             &t.store,
             "SELECT COUNT(*) FROM assignments WHERE week = '2026-W49' AND caller_id = 1"
         )
         .await,
         0
     );
-    let reassigned = count(
+    let reassigned = scalar(
         &t.store,
         "SELECT COUNT(*) FROM assignments b JOIN assignments a ON a.beneficiary_id = b.beneficiary_id \
          WHERE a.week = '2026-W48' AND a.caller_id = 1 AND b.week = '2026-W49' \
@@ -230,7 +213,7 @@ async fn an_absent_caller_s_people_are_reassigned_with_the_reason(backend: Backe
     )
     .await;
     assert!(reassigned > 0 && reassigned <= had, "{reassigned} of {had}");
-    let moved_others = count(
+    let moved_others = scalar(
         &t.store,
         "SELECT COUNT(*) FROM assignments a JOIN assignments b ON b.beneficiary_id = a.beneficiary_id \
          WHERE a.week = '2026-W48' AND b.week = '2026-W49' AND a.caller_id <> 1 AND a.caller_id <> b.caller_id",
@@ -254,7 +237,7 @@ async fn rebalance_moves_only_the_unavailable_caller_s_uncalled_people(backend: 
     )
     .await;
     exec(&t.store, "UPDATE callers SET active = FALSE WHERE id = 2").await;
-    let before: Vec<(i64, i64, i64)> = rows(
+    let before: Vec<(i64, i64, i64)> = query_all(
         &t.store,
         "SELECT id, beneficiary_id, caller_id FROM assignments WHERE caller_id <> 2 ORDER BY id",
     )
@@ -270,7 +253,7 @@ async fn rebalance_moves_only_the_unavailable_caller_s_uncalled_people(backend: 
         outcome.plan.summary
     );
     assert_eq!(
-        count(
+        scalar(
             &t.store,
             "SELECT COUNT(*) FROM assignments WHERE caller_id = 2"
         )
@@ -278,7 +261,7 @@ async fn rebalance_moves_only_the_unavailable_caller_s_uncalled_people(backend: 
         1,
         "only the called assignment stays with caller 2"
     );
-    let after: Vec<(i64, i64, i64)> = rows(
+    let after: Vec<(i64, i64, i64)> = query_all(
         &t.store,
         "SELECT id, beneficiary_id, caller_id FROM assignments WHERE caller_id <> 2 ORDER BY id",
     )
@@ -299,7 +282,10 @@ async fn a_dry_run_writes_nothing(backend: Backend) {
         .await
         .unwrap();
     assert!(dry.plan.summary.assigned > 0);
-    assert_eq!(count(&t.store, "SELECT COUNT(*) FROM assignments").await, 0);
+    assert_eq!(
+        scalar(&t.store, "SELECT COUNT(*) FROM assignments").await,
+        0
+    );
     let real = t
         .store
         .plan_week(&campaign, week(W48), PlanMode::Plan, false)
@@ -384,7 +370,7 @@ async fn the_planning_page_previews_records_and_rebalances(backend: Backend) {
     assert!(html.contains("<dd>2000</dd>"), "eligible people are shown");
     assert!(html.contains("TAS-AMI"), "territories are named");
     assert_eq!(
-        count(&app.store, "SELECT COUNT(*) FROM assignments").await,
+        scalar(&app.store, "SELECT COUNT(*) FROM assignments").await,
         0,
         "the preview writes nothing"
     );
@@ -410,7 +396,7 @@ async fn the_planning_page_previews_records_and_rebalances(backend: Backend) {
         .to_str()
         .unwrap()
         .ends_with("done=planned"));
-    let stored = count(&app.store, "SELECT COUNT(*) FROM assignments").await;
+    let stored = scalar(&app.store, "SELECT COUNT(*) FROM assignments").await;
     assert!(stored > 1800);
     let after = app
         .get("/coordination/planning?week=2026-W48&done=planned")
@@ -424,7 +410,7 @@ async fn the_planning_page_previews_records_and_rebalances(backend: Backend) {
     assert_eq!(post(false).await.unwrap().status(), 303);
     assert_eq!(post(true).await.unwrap().status(), 303);
     assert_eq!(
-        count(&app.store, "SELECT COUNT(*) FROM assignments").await,
+        scalar(&app.store, "SELECT COUNT(*) FROM assignments").await,
         stored
     );
     // Without the form's token, nothing happens.

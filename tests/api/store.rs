@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use lien::domain::CampaignName;
 use lien::store::{NewCampaign, Store, StoreError};
 
-use crate::helpers::{fresh_store, Backend};
+use crate::helpers::{execute, fresh_store, query_all, Backend};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -298,25 +298,6 @@ async fn the_schema_enforces_its_rules(backend: Backend) {
     )
     .await
     .is_err(), "an area belongs to one territory");
-}
-
-async fn execute(store: &Store, sql: &str) -> Result<(), sqlx::Error> {
-    match store {
-        Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
-        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
-    }
-}
-
-async fn query_all<T>(store: &Store, sql: &str) -> Vec<T>
-where
-    T: Send + Unpin,
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
-    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-{
-    match store {
-        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
-        Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
-    }
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
