@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod browser;
 mod cli;
 mod import;
 mod import_pages;

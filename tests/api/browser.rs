@@ -1,0 +1,212 @@
+//! The pages that matter, in a real browser: headless Chromium driven through
+//! ChromeDriver (Debian's `chromium` and `chromium-driver`). Set LIEN_TEST_WEBDRIVER to
+//! the driver's address (`chromedriver --port=9515` → http://127.0.0.1:9515); `.ci/run`
+//! does. Screenshots land in target/browser/ for a human look.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use lien::domain::Role;
+
+use crate::helpers::{spawn_app, Backend, TestApp, TEST_PASSWORD};
+
+/// A browser session; with `phone`, Chromium emulates a 390 × 844 phone screen (a
+/// headless window cannot be narrower than 500 px).
+async fn browser(width: u32, height: u32, phone: bool) -> Client {
+    let webdriver = std::env::var("LIEN_TEST_WEBDRIVER").expect("LIEN_TEST_WEBDRIVER");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": std::env::var("LIEN_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--lang=fr-FR", format!("--window-size={width},{height}"),
+            ],
+            "prefs": { "intl.accept_languages": "fr-FR,fr" },
+        }),
+    );
+    if phone {
+        caps["goog:chromeOptions"]["mobileEmulation"] = serde_json::json!({
+            "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0, "touch": true },
+        });
+    }
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&webdriver)
+        .await
+        .expect("a WebDriver session (is chromedriver running at LIEN_TEST_WEBDRIVER?)")
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+/// Waits until the element `css` shows `text` (pages load and replace each other).
+async fn wait_for_text(client: &Client, css: &str, text: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let mut last = String::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            if let Ok(found) = element.text().await {
+                if found.contains(text) {
+                    return;
+                }
+                last = found;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} says {last:?}, expected {text:?}");
+}
+
+async fn log_in(client: &Client, app: &TestApp, email: &str) {
+    client
+        .goto(&format!("{}/login", app.address))
+        .await
+        .unwrap();
+    wait_for_text(client, "h1", "Connexion").await;
+    client
+        .find(Locator::Css("#email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(TEST_PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/samples")
+        .join(name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(lien_browser_tests),
+    ignore = "browser suite skipped: run chromedriver and set LIEN_TEST_WEBDRIVER to run it"
+)]
+async fn a_coordinator_imports_a_list_in_a_real_browser() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.create_user(Role::Coordinator, "coordination@cd80.example.org")
+        .await;
+    let client = browser(1280, 1000, false).await;
+    log_in(&client, &app, "coordination@cd80.example.org").await;
+    wait_for_text(&client, "h1", "Importer des listes").await;
+
+    // Territories first, then the messy Excel list of beneficiaries.
+    for (kind, file) in [
+        ("territories", "territoires.csv"),
+        ("beneficiaries", "beneficiaires-excel.csv"),
+    ] {
+        client
+            .goto(&format!("{}/coordination/imports", app.address))
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css(&format!("#kind option[value={kind}]")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("#file"))
+            .await
+            .unwrap()
+            .send_keys(sample(file).to_str().unwrap())
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("form[enctype] button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&client, "h1", "Vérification avant import").await;
+        if kind == "beneficiaries" {
+            let rejected = client
+                .find_all(Locator::Css("table tbody tr"))
+                .await
+                .unwrap();
+            assert!(!rejected.is_empty(), "the rejected rows are listed");
+            screenshot(&client, "import-preview").await;
+        }
+        client
+            .find(Locator::Css(
+                "form[action='/coordination/imports/confirm'] button",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&client, "h1", "Import n°").await;
+    }
+    wait_for_text(&client, "a.button", "Télécharger les lignes refusées").await;
+    screenshot(&client, "import-batch").await;
+    let stored = crate::helpers::scalar(&app.store, "SELECT COUNT(*) FROM beneficiaries").await;
+    assert!(stored > 20, "{stored}");
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(lien_browser_tests),
+    ignore = "browser suite skipped: run chromedriver and set LIEN_TEST_WEBDRIVER to run it"
+)]
+async fn the_home_and_login_pages_fit_a_phone() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let client = browser(390, 844, true).await;
+    client.goto(&format!("{}/", app.address)).await.unwrap();
+    wait_for_text(&client, "h1", "Appels de solidarité").await;
+    // Nothing wider than the screen: no sideways scrolling on a phone.
+    let width = client
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap();
+    let wide = client
+        .execute(
+            "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 5).join(', ');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let viewport = client
+        .execute("return window.innerWidth;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(viewport.as_u64(), Some(390), "the phone screen is emulated");
+    assert!(
+        width.as_u64().unwrap() <= 390,
+        "page is {width} px wide on a {viewport} px screen: {wide}"
+    );
+    screenshot(&client, "home-phone").await;
+    client
+        .goto(&format!("{}/login", app.address))
+        .await
+        .unwrap();
+    wait_for_text(&client, "h1", "Connexion").await;
+    screenshot(&client, "login-phone").await;
+    client.close().await.unwrap();
+}
