@@ -3,6 +3,7 @@
 //! See `docs/ARCHITECTURE.md` for the modules and the flow of data.
 
 pub mod auth;
+pub mod calling;
 pub mod cli;
 pub mod config;
 pub mod domain;

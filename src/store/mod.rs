@@ -18,6 +18,7 @@ mod dataset;
 mod import_batches;
 mod imports;
 mod planning;
+mod queue;
 mod stats;
 mod users;
 
@@ -26,6 +27,7 @@ pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
 pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIFETIME};
 pub use imports::ImportSource;
 pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};
+pub use queue::{QueueRow, WeekProgress};
 pub use stats::CampaignStats;
 pub use users::{AuditEvent, NewUser, User};
 

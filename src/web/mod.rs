@@ -4,6 +4,7 @@
 use actix_web::web;
 
 pub mod assets;
+pub mod calls;
 pub mod errors;
 pub mod health;
 pub mod i18n;
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(session::login_form))
         .route("/login", web::post().to(session::login))
         .route("/logout", web::post().to(session::logout))
+        .route("/appels", web::get().to(calls::queue))
         .route("/coordination/planning", web::get().to(planning::page))
         .route("/coordination/planning", web::post().to(planning::commit))
         .service(

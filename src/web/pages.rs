@@ -17,6 +17,7 @@ pub struct Nav {
     /// The session's CSRF token, for the logout form.
     pub csrf: String,
     pub is_coordinator: bool,
+    pub is_caller: bool,
 }
 
 /// A campaign in a select box.

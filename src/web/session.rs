@@ -85,6 +85,7 @@ impl CurrentUser {
             user_name: Some(self.user.display_name.clone()),
             csrf: self.csrf.clone(),
             is_coordinator: matches!(self.role(), Some(Role::Coordinator | Role::Admin)),
+            is_caller: matches!(self.role(), Some(Role::Caller)),
         }
     }
 }
@@ -318,6 +319,7 @@ pub async fn login(
 pub fn home_of(role: Option<Role>) -> &'static str {
     match role {
         Some(Role::Coordinator | Role::Admin) => "/coordination/imports",
+        Some(Role::Caller) => "/appels",
         _ => "/",
     }
 }

@@ -10,4 +10,5 @@ mod import;
 mod import_pages;
 mod pages;
 mod planning;
+mod queue;
 mod store;

@@ -1,0 +1,117 @@
+//! A caller's week: the people assigned to them, with what the queue shows.
+
+use chrono::{DateTime, Utc};
+
+use super::{on_pool, Store, StoreError};
+use crate::domain::IsoWeek;
+
+/// One person in a caller's queue.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueueRow {
+    pub assignment_id: i64,
+    pub campaign_title: String,
+    pub attempts: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub callback_at: Option<DateTime<Utc>>,
+    pub beneficiary_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub commune: Option<String>,
+    pub preferred_language: String,
+    pub open_needs: i64,
+    pub last_conversation_at: Option<DateTime<Utc>>,
+    #[sqlx(skip)]
+    pub phones: Vec<String>,
+}
+
+/// How far the caller is in their week.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WeekProgress {
+    pub assigned: i64,
+    pub closed: i64,
+}
+
+impl Store {
+    /// The caller's open assignments of `week` (every campaign), with their phones.
+    pub async fn caller_queue(
+        &self,
+        caller_id: i64,
+        week: IsoWeek,
+    ) -> Result<Vec<QueueRow>, StoreError> {
+        let sql = "SELECT a.id AS assignment_id, cp.title AS campaign_title, a.attempts, a.next_attempt_at, \
+              a.callback_at, b.id AS beneficiary_id, b.first_name, b.last_name, b.commune, b.preferred_language, \
+              (SELECT COUNT(*) FROM escalations e WHERE e.beneficiary_id = b.id \
+                 AND e.status IN ('open', 'in_progress')) AS open_needs, \
+              (SELECT MAX(c.called_at) FROM calls c WHERE c.beneficiary_id = b.id \
+                 AND c.outcome IN ('reached_ok', 'reached_need')) AS last_conversation_at \
+            FROM assignments a \
+            JOIN beneficiaries b ON b.id = a.beneficiary_id \
+            JOIN campaigns cp ON cp.id = a.campaign_id \
+            WHERE a.caller_id = $1 AND a.week = $2 AND a.status = 'open' AND b.status = 'active' \
+            ORDER BY a.id";
+        let week = week.to_string();
+        let mut rows: Vec<QueueRow> = on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(caller_id).bind(&week).fetch_all(pool).await?
+        });
+        let phones: Vec<(i64, String)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT p.beneficiary_id, p.e164 FROM beneficiary_phones p \
+                 JOIN assignments a ON a.beneficiary_id = p.beneficiary_id \
+                 WHERE a.caller_id = $1 AND a.week = $2 AND a.status = 'open' AND p.wrong_reported_at IS NULL \
+                 ORDER BY p.beneficiary_id, p.position")
+                .bind(caller_id).bind(&week).fetch_all(pool).await?
+        });
+        for row in &mut rows {
+            row.phones = phones
+                .iter()
+                .filter(|(b, _)| *b == row.beneficiary_id)
+                .map(|(_, p)| p.clone())
+                .collect();
+        }
+        Ok(rows)
+    }
+
+    pub async fn caller_week_progress(
+        &self,
+        caller_id: i64,
+        week: IsoWeek,
+    ) -> Result<WeekProgress, StoreError> {
+        let (assigned, closed): (i64, i64) = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END), 0) \
+                 FROM assignments WHERE caller_id = $1 AND week = $2")
+                .bind(caller_id).bind(week.to_string()).fetch_one(pool).await?
+        });
+        Ok(WeekProgress { assigned, closed })
+    }
+
+    /// Notes in the audit trail that `user_id` was shown these people's contact details.
+    pub async fn record_contact_reads(
+        &self,
+        user_id: i64,
+        beneficiary_ids: &[i64],
+        context: &str,
+    ) -> Result<(), StoreError> {
+        if beneficiary_ids.is_empty() {
+            return Ok(());
+        }
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            for chunk in beneficiary_ids.chunks(500) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, subject_id, detail) ");
+                insert.push_values(chunk, |mut row, id| {
+                    row.push_bind(now)
+                        .push_bind(user_id)
+                        .push_bind("user")
+                        .push_bind("contact_details_read")
+                        .push_bind("beneficiary")
+                        .push_bind(*id)
+                        .push_bind(context);
+                });
+                insert.build().execute(pool).await?;
+            }
+        });
+        Ok(())
+    }
+}
