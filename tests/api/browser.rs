@@ -210,3 +210,57 @@ async fn the_home_and_login_pages_fit_a_phone() {
     screenshot(&client, "login-phone").await;
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(lien_browser_tests),
+    ignore = "browser suite skipped: run chromedriver and set LIEN_TEST_WEBDRIVER to run it"
+)]
+async fn a_caller_reads_their_queue_on_a_phone() {
+    use lien::domain::{CampaignName, EmailAddress, IsoWeek};
+    use lien::store::{NewUser, PlanMode};
+
+    let app = spawn_app(Backend::Sqlite).await;
+    let campaign = app
+        .store
+        .campaign_by_name(&CampaignName::default_campaign())
+        .await
+        .unwrap();
+    let data = lien::fixtures::demo_dataset().unwrap();
+    app.store
+        .load_dataset(&campaign, "fixtures/demo", &data)
+        .await
+        .unwrap();
+    app.store
+        .plan_week(&campaign, IsoWeek::current(), PlanMode::Plan, false)
+        .await
+        .unwrap();
+    let email = data.callers[0].email.as_str().to_string();
+    app.store
+        .create_user(&NewUser {
+            email: EmailAddress::parse(&email).unwrap(),
+            display_name: "Élodie".into(),
+            role: Role::Caller,
+            password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
+            caller_id: app.store.caller_id_by_email(&email).await.unwrap(),
+            territory_id: None,
+        })
+        .await
+        .unwrap();
+    let client = browser(390, 844, true).await;
+    log_in(&client, &app, &email).await;
+    wait_for_text(&client, "h1", "Mes appels du jour").await;
+    let first_phone = client.find(Locator::Css("a.tel")).await.unwrap();
+    let href = first_phone.attr("href").await.unwrap().unwrap();
+    assert!(href.starts_with("tel:+"), "{href}");
+    let width = client
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_u64().unwrap() <= 390,
+        "the queue is {width} px wide on a 390 px phone"
+    );
+    screenshot(&client, "queue-phone").await;
+    client.close().await.unwrap();
+}
