@@ -13,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+mod calls;
 mod campaigns;
 mod dataset;
 mod import_batches;
@@ -22,6 +23,7 @@ mod queue;
 mod stats;
 mod users;
 
+pub use calls::{CallError, CallHistoryRow, CallInput, CallRecorded, CallTarget, NeedInput};
 pub use campaigns::{Campaign, CampaignOverview, NewCampaign};
 pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
 pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIFETIME};

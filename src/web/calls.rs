@@ -22,6 +22,7 @@ pub struct PhoneLink {
 }
 
 pub struct QueueItem {
+    pub assignment_id: i64,
     pub group: &'static str,
     pub later_at: Option<String>,
     pub name: String,
@@ -57,6 +58,7 @@ fn item(row: &QueueRow, now: DateTime<Utc>) -> QueueItem {
     let facts = facts(row);
     let group = facts.group(now);
     QueueItem {
+        assignment_id: row.assignment_id,
         group: group.label_fr(),
         later_at: (group == QueueGroup::Later)
             .then(|| facts.due_at().map(paris_time))
@@ -144,4 +146,269 @@ pub async fn queue(
         next_due,
     };
     html_page(&req, &page)
+}
+
+/// The call scripts, compiled in from `call_scripts/`.
+static SCRIPTS: &[(&str, &str)] = &[
+    (
+        "hebdomadaire",
+        include_str!("../../call_scripts/hebdomadaire.md"),
+    ),
+    ("canicule", include_str!("../../call_scripts/canicule.md")),
+];
+
+/// The campaign's script as HTML, with the person's first name filled in (escaped).
+pub fn render_script(name: &str, first_name: &str) -> String {
+    let markdown = SCRIPTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .or_else(|| SCRIPTS.first())
+        .map(|(_, text)| *text)
+        .unwrap_or_default();
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(
+        &mut html,
+        pulldown_cmark::Parser::new_ext(markdown, pulldown_cmark::Options::ENABLE_TABLES),
+    );
+    let escaped = askama::filters::escape(first_name, askama::filters::Html)
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    html.replace("{prenom}", &escaped)
+}
+
+pub struct HistoryLine {
+    pub when: String,
+    pub outcome: String,
+    pub notes: String,
+}
+
+pub struct NeedChoice {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "call.html")]
+struct CallPage {
+    tr: Tr,
+    nav: Nav,
+    assignment_id: i64,
+    name: String,
+    address: String,
+    language: Option<String>,
+    phones: Vec<PhoneLink>,
+    campaign: String,
+    closed: bool,
+    attempts: i32,
+    history: Vec<HistoryLine>,
+    script_html: String,
+    outcomes: Vec<(&'static str, &'static str)>,
+    needs: Vec<NeedChoice>,
+    urgencies: Vec<(&'static str, &'static str)>,
+    idempotency_key: String,
+    error: Option<String>,
+}
+
+async fn call_page(
+    req: &HttpRequest,
+    lang: Lang,
+    user: &CurrentUser,
+    state: &AppState,
+    assignment_id: i64,
+    error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    user.require(&[Role::Caller])?;
+    let caller_id = user.user.caller_id.ok_or(AppError::NotFound)?;
+    let target = state
+        .store
+        .call_target(assignment_id, caller_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    state
+        .store
+        .record_contact_reads(user.user.id, &[target.beneficiary_id], "call_page")
+        .await?;
+    let history = state
+        .store
+        .call_history(target.beneficiary_id, 10)
+        .await?
+        .into_iter()
+        .map(|c| HistoryLine {
+            when: c
+                .called_at
+                .with_timezone(&PARIS)
+                .format("%d/%m/%Y %H:%M")
+                .to_string(),
+            outcome: c
+                .outcome
+                .parse::<crate::domain::Outcome>()
+                .map(|o| o.label_fr().to_string())
+                .unwrap_or(c.outcome),
+            notes: c.notes.unwrap_or_default(),
+        })
+        .collect();
+    let address = [
+        target.address.clone(),
+        target.postal_code.clone(),
+        target.commune.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    let page = CallPage {
+        tr: lang.tr(),
+        nav: user.nav(),
+        assignment_id,
+        name: format!("{} {}", target.first_name, target.last_name),
+        address,
+        language: LanguageCode::parse(&target.preferred_language)
+            .ok()
+            .filter(|l| !l.is_french())
+            .map(|l| l.name_fr().unwrap_or(l.as_str()).to_string()),
+        phones: target
+            .phones
+            .iter()
+            .filter_map(|p| Phone::parse(p).ok())
+            .map(|p| PhoneLink {
+                uri: p.tel_uri(),
+                display: p.national_display(),
+            })
+            .collect(),
+        campaign: target.campaign_title.clone(),
+        closed: target.status == "closed",
+        attempts: target.attempts,
+        history,
+        script_html: render_script(&target.call_script, &target.first_name),
+        outcomes: crate::domain::Outcome::ALL
+            .iter()
+            .map(|o| (o.as_str(), o.label_fr()))
+            .collect(),
+        needs: crate::domain::NeedCategory::ALL
+            .iter()
+            .map(|n| NeedChoice {
+                code: n.as_str(),
+                label: n.label_fr(),
+            })
+            .collect(),
+        urgencies: crate::domain::Urgency::ALL
+            .iter()
+            .map(|u| (u.as_str(), u.label_fr()))
+            .collect(),
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
+        error,
+    };
+    let mut response = html_page(req, &page)?;
+    if page.error.is_some() {
+        *response.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+/// `GET /appels/{id}`: the person, the script, the history and the outcome form.
+pub async fn call(
+    req: HttpRequest,
+    lang: Lang,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    call_page(&req, lang, &user, &state, *id, None).await
+}
+
+/// `POST /appels/{id}`: records the outcome (once, whatever the clicks), back to the queue.
+pub async fn record(
+    req: HttpRequest,
+    lang: Lang,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    user.require(&[Role::Caller])?;
+    let caller_id = user.user.caller_id.ok_or(AppError::NotFound)?;
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    user.check_csrf(&state, &field("csrf").unwrap_or_default())?;
+    let again =
+        |message: &str| call_page(&req, lang, &user, &state, *id, Some(message.to_string()));
+    let Some(outcome) = field("outcome").and_then(|o| o.parse::<crate::domain::Outcome>().ok())
+    else {
+        return again("Choisissez le résultat de l’appel.").await;
+    };
+    let local = |value: Option<String>| {
+        value
+            .and_then(|v| chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M").ok())
+            .and_then(|t| chrono::TimeZone::from_local_datetime(&PARIS, &t).earliest())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let mut needs = Vec::new();
+    for category in crate::domain::NeedCategory::ALL {
+        let code = category.as_str();
+        if field(&format!("need_{code}")).is_none() {
+            continue;
+        }
+        let urgency = field(&format!("need_{code}_urgency"))
+            .and_then(|u| u.parse().ok())
+            .unwrap_or(crate::domain::Urgency::ThisWeek);
+        needs.push(crate::store::NeedInput {
+            category: *category,
+            description: field(&format!("need_{code}_description")).unwrap_or_default(),
+            urgency,
+        });
+    }
+    let input = crate::store::CallInput {
+        assignment_id: *id,
+        caller_id,
+        outcome,
+        notes: field("notes"),
+        callback_at: local(field("callback_at")),
+        paused_until: field("paused_until")
+            .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+        wrong_phone: None,
+        needs,
+        idempotency_key: field("idempotency_key")
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+    };
+    match state.store.record_call(&input, Utc::now()).await {
+        Ok(_) => Ok(HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, "/appels"))
+            .finish()),
+        Err(crate::store::CallError::NotFound) => Err(AppError::NotFound),
+        Err(crate::store::CallError::CallbackWithoutTime) => {
+            again("Indiquez le jour et l’heure du rappel demandé.").await
+        }
+        Err(crate::store::CallError::NeedWithoutDescription) => {
+            again("Décrivez chaque besoin coché en quelques mots.").await
+        }
+        Err(crate::store::CallError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_script_is_rendered_with_the_first_name_escaped() {
+        let html = render_script("hebdomadaire", "Hélène <b>");
+        assert!(
+            html.contains("<h1>Appel de solidarité hebdomadaire</h1>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Hélène &#60;b&#62;"),
+            "the name is escaped: {html}"
+        );
+        assert!(!html.contains("{prenom}"));
+        assert!(html.contains("<table>"), "the emergency numbers table");
+        assert!(html.contains("3977"));
+        // An unknown script falls back to the weekly one.
+        assert!(render_script("inconnu", "Paul").contains("hebdomadaire"));
+        assert!(render_script("canicule", "Paul").contains("Appel canicule"));
+    }
 }

@@ -33,6 +33,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(session::login))
         .route("/logout", web::post().to(session::logout))
         .route("/appels", web::get().to(calls::queue))
+        .route("/appels/{id}", web::get().to(calls::call))
+        .route("/appels/{id}", web::post().to(calls::record))
         .route("/coordination/planning", web::get().to(planning::page))
         .route("/coordination/planning", web::post().to(planning::commit))
         .service(

@@ -143,3 +143,207 @@ async fn a_caller_without_assignments_is_told_why(backend: Backend) {
         "{html}"
     );
 }
+
+on_both_backends!(
+    recording_a_call_closes_it_and_a_double_submit_records_one,
+    no_answer_waits_for_a_retry_and_needs_reach_the_territory,
+    another_caller_s_assignment_is_a_404,
+);
+
+/// The caller's first assignment of the week and its call page's form fields.
+async fn first_call_form(app: &TestApp) -> (i64, String, String) {
+    let week = IsoWeek::current().to_string();
+    let (id,): (i64,) = query_all(
+        &app.store,
+        &format!("SELECT MIN(id) FROM assignments WHERE caller_id = 1 AND week = '{week}'"),
+    )
+    .await
+    .remove(0);
+    let page = app.get(&format!("/appels/{id}")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Guide d’appel"), "the script is on the page");
+    assert!(
+        html.contains("Appel de solidarité hebdomadaire"),
+        "the campaign's script"
+    );
+    (
+        id,
+        crate::helpers::form_value(&html, "csrf"),
+        crate::helpers::form_value(&html, "idempotency_key"),
+    )
+}
+
+async fn post_call(app: &TestApp, id: i64, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(format!("{}/appels/{id}", app.address))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn recording_a_call_closes_it_and_a_double_submit_records_one(backend: Backend) {
+    let (app, email) = planned_app(backend, 1).await;
+    app.login(&email, TEST_PASSWORD).await;
+    let (id, csrf, key) = first_call_form(&app).await;
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("idempotency_key", key.as_str()),
+        ("outcome", "reached_ok"),
+        ("notes", "Va bien, voit sa fille dimanche"),
+    ];
+    let (a, b) = tokio::join!(post_call(&app, id, &fields), post_call(&app, id, &fields));
+    assert_eq!(a.status(), 303);
+    assert_eq!(b.status(), 303);
+    assert_eq!(
+        scalar(
+            &app.store,
+            &format!("SELECT COUNT(*) FROM calls WHERE assignment_id = {id}")
+        )
+        .await,
+        1,
+        "one call for a double click"
+    );
+    let status = query_all::<(String, i32)>(
+        &app.store,
+        &format!("SELECT status, attempts FROM assignments WHERE id = {id}"),
+    )
+    .await;
+    assert_eq!(status[0], ("closed".to_string(), 1));
+    let queue = app.get("/appels").await.text().await.unwrap();
+    assert!(
+        queue.contains("<strong>1</strong> appels terminés"),
+        "{queue}"
+    );
+    assert!(
+        !queue.contains(&format!("href=\"/appels/{id}\"")),
+        "a closed call leaves the queue"
+    );
+    // The history shows it on the call page.
+    let page = app
+        .get(&format!("/appels/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Joint – tout va bien"), "{page}");
+}
+
+async fn no_answer_waits_for_a_retry_and_needs_reach_the_territory(backend: Backend) {
+    let (app, email) = planned_app(backend, 1).await;
+    app.login(&email, TEST_PASSWORD).await;
+    let (id, csrf, key) = first_call_form(&app).await;
+    let response = post_call(
+        &app,
+        id,
+        &[
+            ("csrf", &csrf),
+            ("idempotency_key", &key),
+            ("outcome", "no_answer"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    let row = query_all::<(String, i32)>(
+        &app.store,
+        &format!("SELECT status, attempts FROM assignments WHERE id = {id}"),
+    )
+    .await;
+    assert_eq!(row[0], ("open".to_string(), 1));
+    let queue = app.get("/appels").await.text().await.unwrap();
+    assert!(queue.contains("Plus tard"), "the retry waits for its gap");
+    // A callback without its time is refused with a message, nothing recorded.
+    let (_, csrf, key) = first_call_form(&app).await;
+    let refused = post_call(
+        &app,
+        id,
+        &[
+            ("csrf", &csrf),
+            ("idempotency_key", &key),
+            ("outcome", "callback"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("Indiquez le jour et l’heure"));
+    // Reached, with a need: an escalation for the person's territory and its mail in the outbox.
+    let (_, csrf, key) = first_call_form(&app).await;
+    let response = post_call(
+        &app,
+        id,
+        &[
+            ("csrf", &csrf),
+            ("idempotency_key", &key),
+            ("outcome", "reached_need"),
+            ("need_food", "1"),
+            (
+                "need_food_description",
+                "Plus de courses depuis une semaine",
+            ),
+            ("need_food_urgency", "today"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    let escalation = query_all::<(String, String, String)>(
+        &app.store,
+        "SELECT e.category, e.urgency, t.referent_emails FROM escalations e JOIN territories t ON t.id = e.territory_id",
+    )
+    .await;
+    assert_eq!(escalation.len(), 1);
+    assert_eq!(
+        (escalation[0].0.as_str(), escalation[0].1.as_str()),
+        ("food", "today")
+    );
+    let outbox = query_all::<(String, String, String)>(
+        &app.store,
+        "SELECT recipients, subject, status FROM outbox",
+    )
+    .await;
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(
+        outbox[0].0, escalation[0].2,
+        "the mail goes to the territory's referents"
+    );
+    assert!(
+        outbox[0]
+            .1
+            .starts_with("[lien] Besoin signalé – Alimentation"),
+        "{}",
+        outbox[0].1
+    );
+    assert_eq!(outbox[0].2, "pending");
+}
+
+async fn another_caller_s_assignment_is_a_404(backend: Backend) {
+    let (app, email) = planned_app(backend, 1).await;
+    app.login(&email, TEST_PASSWORD).await;
+    let week = IsoWeek::current().to_string();
+    let (other,): (i64,) = query_all(
+        &app.store,
+        &format!("SELECT MIN(id) FROM assignments WHERE caller_id <> 1 AND week = '{week}'"),
+    )
+    .await
+    .remove(0);
+    assert_eq!(app.get(&format!("/appels/{other}")).await.status(), 404);
+    let home = app.get("/appels").await.text().await.unwrap();
+    let csrf = crate::helpers::form_value(&home, "csrf");
+    let post = post_call(
+        &app,
+        other,
+        &[
+            ("csrf", &csrf),
+            ("idempotency_key", "abcdefgh-1234"),
+            ("outcome", "reached_ok"),
+        ],
+    )
+    .await;
+    assert_eq!(post.status(), 404);
+    assert_eq!(scalar(&app.store, "SELECT COUNT(*) FROM calls").await, 0);
+    assert_eq!(app.get("/appels/999999").await.status(), 404);
+}

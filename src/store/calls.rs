@@ -1,0 +1,252 @@
+//! Recording a call and everything it causes, in one transaction.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::{in_transaction, Store, StoreError};
+use crate::domain::{NeedCategory, Outcome, Urgency};
+
+/// A need heard during the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedInput {
+    pub category: NeedCategory,
+    pub description: String,
+    pub urgency: Urgency,
+}
+
+/// What the caller recorded.
+#[derive(Debug, Clone)]
+pub struct CallInput {
+    pub assignment_id: i64,
+    pub caller_id: i64,
+    pub outcome: Outcome,
+    pub notes: Option<String>,
+    pub callback_at: Option<DateTime<Utc>>,
+    pub paused_until: Option<NaiveDate>,
+    /// For a wrong number: which one (E.164); all of them when absent.
+    pub wrong_phone: Option<String>,
+    pub needs: Vec<NeedInput>,
+    pub idempotency_key: String,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallRecorded {
+    pub call_id: i64,
+    /// False when the same form was submitted before: nothing was recorded again.
+    pub new: bool,
+    pub escalations: Vec<i64>,
+    pub assignment_closed: bool,
+}
+
+/// Why a call could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The assignment does not exist or is not this caller's (shown as 404).
+    #[error("no such assignment for this caller")]
+    NotFound,
+    #[error("a callback needs its date and time")]
+    CallbackWithoutTime,
+    #[error("a need needs a description")]
+    NeedWithoutDescription,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for CallError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+/// What recording a call needs to know about its assignment.
+#[derive(sqlx::FromRow)]
+struct CallContext {
+    beneficiary_id: i64,
+    campaign_id: i64,
+    attempts: i32,
+    max_attempts: i32,
+    gap: i32,
+    territory_id: Option<i64>,
+    status: String,
+    commune: Option<String>,
+    campaign_title: String,
+}
+
+/// A call as the history shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CallHistoryRow {
+    pub called_at: DateTime<Utc>,
+    pub outcome: String,
+    pub notes: Option<String>,
+}
+
+/// An assignment as the call page shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CallTarget {
+    pub assignment_id: i64,
+    pub status: String,
+    pub attempts: i32,
+    pub week: String,
+    pub call_script: String,
+    pub campaign_title: String,
+    pub beneficiary_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub address: Option<String>,
+    pub postal_code: Option<String>,
+    pub commune: Option<String>,
+    pub preferred_language: String,
+    #[sqlx(skip)]
+    pub phones: Vec<String>,
+}
+
+impl Store {
+    /// The assignment, only if it is `caller_id`'s.
+    pub async fn call_target(
+        &self,
+        assignment_id: i64,
+        caller_id: i64,
+    ) -> Result<Option<CallTarget>, StoreError> {
+        let sql = "SELECT a.id AS assignment_id, a.status, a.attempts, a.week, cp.call_script, cp.title AS campaign_title, \
+             b.id AS beneficiary_id, b.first_name, b.last_name, b.address, b.postal_code, b.commune, b.preferred_language \
+             FROM assignments a JOIN beneficiaries b ON b.id = a.beneficiary_id JOIN campaigns cp ON cp.id = a.campaign_id \
+             WHERE a.id = $1 AND a.caller_id = $2";
+        let target: Option<CallTarget> = super::on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(assignment_id).bind(caller_id).fetch_optional(pool).await?
+        });
+        let Some(mut target) = target else {
+            return Ok(None);
+        };
+        let phones: Vec<(String,)> = super::on_pool!(self, pool => {
+            sqlx::query_as("SELECT e164 FROM beneficiary_phones WHERE beneficiary_id = $1 AND wrong_reported_at IS NULL ORDER BY position")
+                .bind(target.beneficiary_id).fetch_all(pool).await?
+        });
+        target.phones = phones.into_iter().map(|(p,)| p).collect();
+        Ok(Some(target))
+    }
+
+    /// The person's earlier calls, newest first.
+    pub async fn call_history(
+        &self,
+        beneficiary_id: i64,
+        limit: i64,
+    ) -> Result<Vec<CallHistoryRow>, StoreError> {
+        Ok(super::on_pool!(self, pool => {
+            sqlx::query_as("SELECT called_at, outcome, notes FROM calls WHERE beneficiary_id = $1 ORDER BY called_at DESC, id DESC LIMIT $2")
+                .bind(beneficiary_id).bind(limit).fetch_all(pool).await?
+        }))
+    }
+
+    /// Records a call and its effects in one transaction: the call; the assignment closed
+    /// or waiting for a retry or a callback; opt-out and death for good; a pause; a wrong
+    /// number flagged; one escalation and one outbox row per need. The same idempotency
+    /// key twice records one call.
+    pub async fn record_call(
+        &self,
+        input: &CallInput,
+        now: DateTime<Utc>,
+    ) -> Result<CallRecorded, CallError> {
+        if input.outcome == Outcome::Callback && input.callback_at.is_none() {
+            return Err(CallError::CallbackWithoutTime);
+        }
+        if input.needs.iter().any(|n| n.description.trim().is_empty()) {
+            return Err(CallError::NeedWithoutDescription);
+        }
+        let result: Result<CallRecorded, StoreError> = in_transaction!(self, tx => {
+            let found: Option<CallContext> = sqlx::query_as(
+                "SELECT a.beneficiary_id, a.campaign_id, a.attempts, cp.max_attempts_per_week AS max_attempts, \
+                 cp.retry_gap_minutes AS gap, b.territory_id, b.status, b.commune, cp.title AS campaign_title \
+                 FROM assignments a JOIN beneficiaries b ON b.id = a.beneficiary_id JOIN campaigns cp ON cp.id = a.campaign_id \
+                 WHERE a.id = $1 AND a.caller_id = $2")
+                .bind(input.assignment_id).bind(input.caller_id).fetch_optional(&mut *tx).await?;
+            let Some(CallContext { beneficiary_id, campaign_id, attempts, max_attempts, gap, territory_id, status, commune, campaign_title }) = found else {
+                return Err(CallError::NotFound);
+            };
+            // The same form twice (double click, retry after a timeout): the unique key
+            // lets one insert through; the other finds the first call and changes nothing.
+            let inserted: Option<(i64,)> = sqlx::query_as(
+                "INSERT INTO calls (assignment_id, caller_id, beneficiary_id, called_at, outcome, notes, callback_at, \
+                 paused_until, idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $4) \
+                 ON CONFLICT (caller_id, idempotency_key) DO NOTHING RETURNING id")
+                .bind(input.assignment_id).bind(input.caller_id).bind(beneficiary_id).bind(now)
+                .bind(input.outcome.as_str()).bind(input.notes.as_deref().filter(|n| !n.trim().is_empty()))
+                .bind(input.callback_at).bind(input.paused_until).bind(&input.idempotency_key)
+                .fetch_optional(&mut *tx).await?;
+            let Some((call_id,)) = inserted else {
+                let (call_id,): (i64,) = sqlx::query_as(
+                    "SELECT id FROM calls WHERE caller_id = $1 AND idempotency_key = $2")
+                    .bind(input.caller_id).bind(&input.idempotency_key).fetch_one(&mut *tx).await?;
+                return Ok(CallRecorded { call_id, new: false, escalations: Vec::new(), assignment_closed: false });
+            };
+            let attempts = attempts + 1;
+            let closes = input.outcome.closes_assignment() || (input.outcome.is_unanswered() && attempts >= max_attempts);
+            let next_attempt = (!closes && input.outcome.is_unanswered()).then(|| now + Duration::minutes(i64::from(gap)));
+            sqlx::query(
+                "UPDATE assignments SET attempts = $2, status = $3, next_attempt_at = $4, callback_at = $5, \
+                 closed_at = $6 WHERE id = $1")
+                .bind(input.assignment_id).bind(attempts).bind(if closes { "closed" } else { "open" })
+                .bind(next_attempt)
+                .bind(if input.outcome == Outcome::Callback { input.callback_at } else { None })
+                .bind(closes.then_some(now))
+                .execute(&mut *tx).await?;
+            if let Some(final_status) = input.outcome.implied_beneficiary_status() {
+                if status == "active" || status == "moved" {
+                    sqlx::query("UPDATE beneficiaries SET status = $2, status_changed_at = $3, updated_at = $3 WHERE id = $1")
+                        .bind(beneficiary_id).bind(final_status.as_str()).bind(now).execute(&mut *tx).await?;
+                }
+            }
+            if input.outcome == Outcome::Paused {
+                sqlx::query("UPDATE beneficiaries SET paused_until = $2, updated_at = $3 WHERE id = $1")
+                    .bind(beneficiary_id).bind(input.paused_until).bind(now).execute(&mut *tx).await?;
+            }
+            if input.outcome == Outcome::WrongNumber {
+                sqlx::query(
+                    "UPDATE beneficiary_phones SET wrong_reported_at = $2 WHERE beneficiary_id = $1 \
+                     AND wrong_reported_at IS NULL AND ($3 IS NULL OR e164 = $3)")
+                    .bind(beneficiary_id).bind(now).bind(input.wrong_phone.as_deref())
+                    .execute(&mut *tx).await?;
+            }
+            let referents: Option<String> = match territory_id {
+                Some(t) => sqlx::query_as::<_, (String,)>("SELECT referent_emails FROM territories WHERE id = $1")
+                    .bind(t).fetch_optional(&mut *tx).await?.map(|(e,)| e),
+                None => None,
+            };
+            let mut escalations = Vec::new();
+            for need in &input.needs {
+                let (escalation_id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO escalations (kind, call_id, campaign_id, beneficiary_id, territory_id, category, description, \
+                     urgency, status, created_at) VALUES ('need', $1, $2, $3, $4, $5, $6, $7, 'open', $8) RETURNING id")
+                    .bind(call_id).bind(campaign_id).bind(beneficiary_id).bind(territory_id)
+                    .bind(need.category.as_str()).bind(need.description.trim()).bind(need.urgency.as_str()).bind(now)
+                    .fetch_one(&mut *tx).await?;
+                // The mail to the territory waits in the outbox, written with the call; an
+                // escalation without a territory has no mail and shows to coordinators.
+                if let Some(recipients) = &referents {
+                    let subject = format!(
+                        "[lien] Besoin signalé – {} – {} – {}",
+                        need.category.label_fr(),
+                        commune.as_deref().unwrap_or("commune inconnue"),
+                        need.urgency.label_fr()
+                    );
+                    let body = format!(
+                        "Un besoin a été signalé lors d'un appel de la campagne « {campaign_title} ».\n\n\
+                         Catégorie : {}\nUrgence : {}\nDescription : {}\n\nRéférence du signalement : {escalation_id}\n",
+                        need.category.label_fr(),
+                        need.urgency.label_fr(),
+                        need.description.trim()
+                    );
+                    sqlx::query(
+                        "INSERT INTO outbox (kind, escalation_id, recipients, subject, body_text, message_id, status, \
+                         next_attempt_at, created_at) VALUES ('escalation', $1, $2, $3, $4, $5, 'pending', $6, $6)")
+                        .bind(escalation_id).bind(recipients).bind(&subject).bind(&body)
+                        .bind(format!("<escalation-{escalation_id}@lien>")).bind(now)
+                        .execute(&mut *tx).await?;
+                }
+                escalations.push(escalation_id);
+            }
+            Ok(CallRecorded { call_id, new: true, escalations, assignment_closed: closes })
+        });
+        Ok(result?)
+    }
+}
