@@ -1,0 +1,229 @@
+//! Every route, walked with every role: who may see what.
+
+use lien::domain::{CampaignName, EmailAddress, IsoWeek, Role};
+use lien::store::{NewUser, PlanMode};
+
+use crate::helpers::{query_all, spawn_app, Backend, TestApp, TEST_PASSWORD};
+use crate::on_both_backends;
+
+on_both_backends!(every_route_with_every_role);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Caller,
+    Territory,
+    Coordinator,
+    Admin,
+}
+
+async fn app_as(backend: Backend, who: Who) -> (TestApp, i64, i64) {
+    let app = spawn_app(backend).await;
+    let campaign = app
+        .store
+        .campaign_by_name(&CampaignName::default_campaign())
+        .await
+        .unwrap();
+    app.store
+        .load_dataset(
+            &campaign,
+            "fixtures/demo",
+            &lien::fixtures::demo_dataset().unwrap(),
+        )
+        .await
+        .unwrap();
+    app.store
+        .plan_week(&campaign, IsoWeek::current(), PlanMode::Plan, false)
+        .await
+        .unwrap();
+    let week = IsoWeek::current().to_string();
+    let (own,): (i64,) = query_all(
+        &app.store,
+        &format!("SELECT MIN(id) FROM assignments WHERE caller_id = 1 AND week = '{week}'"),
+    )
+    .await
+    .remove(0);
+    let (other,): (i64,) = query_all(
+        &app.store,
+        &format!("SELECT MIN(id) FROM assignments WHERE caller_id <> 1 AND week = '{week}'"),
+    )
+    .await
+    .remove(0);
+    match who {
+        Who::Anonymous => {}
+        Who::Caller => {
+            let (email,): (String,) =
+                query_all(&app.store, "SELECT email FROM callers WHERE id = 1")
+                    .await
+                    .remove(0);
+            app.store
+                .create_user(&NewUser {
+                    email: EmailAddress::parse(&email).unwrap(),
+                    display_name: "Appelant".into(),
+                    role: Role::Caller,
+                    password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
+                    caller_id: Some(1),
+                    territory_id: None,
+                })
+                .await
+                .unwrap();
+            assert_eq!(app.login(&email, TEST_PASSWORD).await.status(), 303);
+        }
+        Who::Territory => {
+            app.login_as(Role::Territory).await;
+        }
+        Who::Coordinator => {
+            app.login_as(Role::Coordinator).await;
+        }
+        Who::Admin => {
+            app.login_as(Role::Admin).await;
+        }
+    }
+    (app, own, other)
+}
+
+async fn every_route_with_every_role(backend: Backend) {
+    use Who::*;
+    for who in [Anonymous, Caller, Territory, Coordinator, Admin] {
+        let (app, own, other) = app_as(backend, who).await;
+        let coordinator = matches!(who, Coordinator | Admin);
+        let login = 303;
+        // (method, path, expected status)
+        let routes: Vec<(&str, String, u16)> = vec![
+            ("GET", "/".into(), 200),
+            ("GET", "/health".into(), 200),
+            ("GET", "/login".into(), 200),
+            ("GET", "/static/lien.css".into(), 200),
+            (
+                "GET",
+                "/appels".into(),
+                match who {
+                    Anonymous => login,
+                    Caller => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                format!("/appels/{own}"),
+                match who {
+                    Anonymous => login,
+                    Caller => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                format!("/appels/{other}"),
+                match who {
+                    Anonymous => login,
+                    Caller => 404,
+                    _ => 403,
+                },
+            ),
+            // Posts without the form's CSRF token never change anything.
+            (
+                "POST",
+                format!("/appels/{own}"),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                format!("/appels/{other}"),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/planning".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/planning".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/imports".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/imports/confirm".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/imports/cancel".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/imports/999999".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 404,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/imports/999999/rejected.csv".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 404,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/logout".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+        ];
+        for (method, path, expected) in routes {
+            let url = format!("{}{}", app.address, path);
+            let request = match method {
+                "GET" => app.client.get(&url),
+                _ => app.client.post(&url).form(&[
+                    ("csrf", "forged"),
+                    ("campaign", "default"),
+                    ("week", "2026-W48"),
+                    ("token", "x"),
+                    ("outcome", "reached_ok"),
+                    ("idempotency_key", "forged-key-1"),
+                ]),
+            };
+            let status = request.send().await.unwrap().status().as_u16();
+            assert_eq!(status, expected, "{who:?} {method} {path}");
+        }
+        let calls: Vec<(i64,)> = query_all(&app.store, "SELECT COUNT(*) FROM calls").await;
+        assert_eq!(calls[0].0, 0, "{who:?}: nothing was recorded");
+    }
+}
