@@ -70,6 +70,12 @@ impl ResponseError for AppError {
             Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
             Self::Unavailable(e) => tracing::error!(error = %e, "database unavailable"),
             Self::BadCsrf => tracing::warn!("form refused: bad CSRF token"),
+            Self::LoginRequired { next } if next.starts_with("/api/") => {
+                return HttpResponse::Unauthorized().json(serde_json::json!({
+                    "error": "login_required",
+                    "message": "Log in first: POST /api/session with {email, password}.",
+                }));
+            }
             Self::LoginRequired { next } => {
                 let target = format!(
                     "/login?next={}",

@@ -3,6 +3,7 @@
 
 use actix_web::web;
 
+pub mod api;
 pub mod assets;
 pub mod calls;
 pub mod errors;
@@ -32,6 +33,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(session::login_form))
         .route("/login", web::post().to(session::login))
         .route("/logout", web::post().to(session::logout))
+        .route("/api/session", web::post().to(api::session))
+        .route("/api/me/queue", web::get().to(api::my_queue))
+        .route("/api/assignments/{id}", web::get().to(api::assignment))
+        .route("/api/calls", web::post().to(api::record_call))
+        .route("/api/openapi.json", web::get().to(api::openapi))
         .route("/appels", web::get().to(calls::queue))
         .route("/appels/{id}", web::get().to(calls::call))
         .route("/appels/{id}", web::post().to(calls::record))

@@ -251,19 +251,55 @@ pub async fn login(
         };
         Ok(response)
     };
+    let user = match authenticate(&req, &state, &form.email, &form.password).await? {
+        Ok(user) => user,
+        Err(LoginRefused::TooMany) => return again("login.too_many"),
+        Err(LoginRefused::Failed) => return again("login.failed"),
+    };
+    let session_cookie = start_session(&state, &user).await?;
+    let target = safe_next(Some(&form.next)).unwrap_or_else(|| home_of(user.role()).to_string());
+    let mut clear = cookie(
+        &state,
+        LOGIN_CSRF_COOKIE,
+        String::new(),
+        CookieDuration::ZERO,
+    );
+    clear.make_removal();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, target))
+        .cookie(session_cookie)
+        .cookie(clear)
+        .finish())
+}
+
+/// Why a login was refused. The two cases look the same from outside except for the
+/// waiting.
+pub enum LoginRefused {
+    TooMany,
+    Failed,
+}
+
+/// Checks an email and password, with the rate limits and the audit trail; shared by the
+/// login page and `POST /api/session`.
+pub async fn authenticate(
+    req: &HttpRequest,
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> Result<Result<User, LoginRefused>, AppError> {
     let client = req
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    if !state.login_limiter.allow(&form.email, &client) {
+    if !state.login_limiter.allow(email, &client) {
         tracing::warn!("login attempts limited");
-        return again("login.too_many");
+        return Ok(Err(LoginRefused::TooMany));
     }
-    let found = state.store.user_for_login(&form.email).await?;
-    let hash = found.as_ref().and_then(|(_, h)| h.as_deref());
+    let found = state.store.user_for_login(email).await?;
+    let hash = found.as_ref().and_then(|(_, h)| h.clone());
     // Argon2 is slow on purpose: keep it off the async workers.
-    let (password, hash_owned) = (form.password.clone(), hash.map(str::to_string));
-    let ok = web::block(move || auth::verify_password(hash_owned.as_deref(), &password))
+    let password = password.to_string();
+    let ok = web::block(move || auth::verify_password(hash.as_deref(), &password))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let Some((user, _)) = found.filter(|_| ok) else {
@@ -278,8 +314,13 @@ pub async fn login(
                 detail: None,
             })
             .await?;
-        return again("login.failed");
+        return Ok(Err(LoginRefused::Failed));
     };
+    Ok(Ok(user))
+}
+
+/// Opens a new session for `user` and gives its cookie.
+pub async fn start_session(state: &AppState, user: &User) -> Result<Cookie<'static>, AppError> {
     let (token, token_hash) = auth::new_session_token();
     let now = Utc::now();
     state
@@ -297,22 +338,8 @@ pub async fn login(
             detail: None,
         })
         .await?;
-    let target = safe_next(Some(&form.next)).unwrap_or_else(|| home_of(user.role()).to_string());
     let max_age = CookieDuration::seconds(ABSOLUTE_TIMEOUT.num_seconds());
-    let mut session_cookie = cookie(&state, SESSION_COOKIE, token, max_age);
-    session_cookie.set_same_site(SameSite::Lax);
-    let mut clear = cookie(
-        &state,
-        LOGIN_CSRF_COOKIE,
-        String::new(),
-        CookieDuration::ZERO,
-    );
-    clear.make_removal();
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, target))
-        .cookie(session_cookie)
-        .cookie(clear)
-        .finish())
+    Ok(cookie(state, SESSION_COOKIE, token, max_age))
 }
 
 /// Where each role lands after login.

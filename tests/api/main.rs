@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod import;
 mod import_pages;
+mod json_api;
 mod pages;
 mod planning;
 mod queue;

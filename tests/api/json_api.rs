@@ -1,0 +1,170 @@
+//! The JSON API: same rules as the pages.
+
+use lien::domain::{CampaignName, EmailAddress, IsoWeek, Role};
+use lien::store::{NewUser, PlanMode};
+
+use crate::helpers::{query_all, scalar, spawn_app, Backend, TestApp, TEST_PASSWORD};
+use crate::on_both_backends;
+
+on_both_backends!(
+    the_api_serves_the_queue_and_records_calls_once,
+    the_api_refuses_strangers
+);
+
+async fn caller_app(backend: Backend) -> (TestApp, String) {
+    let app = spawn_app(backend).await;
+    let campaign = app
+        .store
+        .campaign_by_name(&CampaignName::default_campaign())
+        .await
+        .unwrap();
+    app.store
+        .load_dataset(
+            &campaign,
+            "fixtures/demo",
+            &lien::fixtures::demo_dataset().unwrap(),
+        )
+        .await
+        .unwrap();
+    app.store
+        .plan_week(&campaign, IsoWeek::current(), PlanMode::Plan, false)
+        .await
+        .unwrap();
+    let (email,): (String,) = query_all(&app.store, "SELECT email FROM callers WHERE id = 1")
+        .await
+        .remove(0);
+    app.store
+        .create_user(&NewUser {
+            email: EmailAddress::parse(&email).unwrap(),
+            display_name: "Appelant".into(),
+            role: Role::Caller,
+            password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
+            caller_id: Some(1),
+            territory_id: None,
+        })
+        .await
+        .unwrap();
+    (app, email)
+}
+
+async fn api_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/api/session", app.address))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn the_api_serves_the_queue_and_records_calls_once(backend: Backend) {
+    let (app, email) = caller_app(backend).await;
+    assert_eq!(
+        api_login(&app, &email, "wrong password!!").await.status(),
+        401
+    );
+    let login = api_login(&app, &email, TEST_PASSWORD).await;
+    assert_eq!(login.status(), 200);
+    let queue: serde_json::Value = app.get("/api/me/queue").await.json().await.unwrap();
+    let entries = queue["queue"].as_array().unwrap();
+    let week = IsoWeek::current().to_string();
+    let mine = scalar(
+        &app.store,
+        &format!("SELECT COUNT(*) FROM assignments WHERE caller_id = 1 AND week = '{week}'"),
+    )
+    .await;
+    assert_eq!(entries.len() as i64, mine);
+    assert_eq!(entries[0]["group"], "new");
+    assert!(entries[0]["phones"][0].as_str().unwrap().starts_with('+'));
+    let id = entries[0]["assignment_id"].as_i64().unwrap();
+    let one: serde_json::Value = app
+        .get(&format!("/api/assignments/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["assignment_id"], id);
+    assert_eq!(one["beneficiary"]["first_name"], entries[0]["first_name"]);
+
+    let call = |key: &'static str| {
+        app.client
+            .post(format!("{}/api/calls", app.address))
+            .header("Idempotency-Key", key)
+            .json(&serde_json::json!({
+                "assignment_id": id,
+                "outcome": "reached_need",
+                "needs": [{ "category": "isolation", "description": "Se sent seule depuis le décès de son mari", "urgency": "this_week" }],
+            }))
+            .send()
+    };
+    let first = call("api-key-0001").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: serde_json::Value = first.json().await.unwrap();
+    let again = call("api-key-0001").await.unwrap();
+    assert_eq!(
+        again.status(),
+        200,
+        "a retry with the same key answers with the first call"
+    );
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again["call_id"], first["call_id"]);
+    assert_eq!(again["new"], false);
+    assert_eq!(scalar(&app.store, "SELECT COUNT(*) FROM calls").await, 1);
+    assert_eq!(
+        scalar(&app.store, "SELECT COUNT(*) FROM escalations").await,
+        1
+    );
+    // No key: refused.
+    let no_key = app
+        .client
+        .post(format!("{}/api/calls", app.address))
+        .json(&serde_json::json!({ "assignment_id": id, "outcome": "busy" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_key.status(), 400);
+    // The OpenAPI document names every route.
+    let doc: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    for path in [
+        "/api/session",
+        "/api/me/queue",
+        "/api/assignments/{id}",
+        "/api/calls",
+        "/health",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+}
+
+async fn the_api_refuses_strangers(backend: Backend) {
+    let (app, email) = caller_app(backend).await;
+    let anonymous = app.get("/api/me/queue").await;
+    assert_eq!(anonymous.status(), 401);
+    let body: serde_json::Value = anonymous.json().await.unwrap();
+    assert_eq!(body["error"], "login_required");
+    api_login(&app, &email, TEST_PASSWORD).await;
+    let week = IsoWeek::current().to_string();
+    let (other,): (i64,) = query_all(
+        &app.store,
+        &format!("SELECT MIN(id) FROM assignments WHERE caller_id <> 1 AND week = '{week}'"),
+    )
+    .await
+    .remove(0);
+    let response = app.get(&format!("/api/assignments/{other}")).await;
+    assert_eq!(response.status(), 404);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "not_found");
+    let post = app
+        .client
+        .post(format!("{}/api/calls", app.address))
+        .header("Idempotency-Key", "api-key-0002")
+        .json(&serde_json::json!({ "assignment_id": other, "outcome": "reached_ok" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 404);
+    assert_eq!(scalar(&app.store, "SELECT COUNT(*) FROM calls").await, 0);
+    // A coordinator has no queue.
+    let coordinator = spawn_app(backend).await;
+    coordinator.login_as(Role::Coordinator).await;
+    assert_eq!(coordinator.get("/api/me/queue").await.status(), 403);
+}
