@@ -50,6 +50,26 @@ struct QueuePage {
     next_due: Option<String>,
 }
 
+/// `tel:` links for stored E.164 numbers.
+fn phone_links(phones: &[String]) -> Vec<PhoneLink> {
+    phones
+        .iter()
+        .filter_map(|p| Phone::parse(p).ok())
+        .map(|p| PhoneLink {
+            uri: p.tel_uri(),
+            display: p.national_display(),
+        })
+        .collect()
+}
+
+/// The language's French name when it is not French (the caller must speak it).
+fn language_label(code: &str) -> Option<String> {
+    LanguageCode::parse(code)
+        .ok()
+        .filter(|l| !l.is_french())
+        .map(|l| l.name_fr().unwrap_or(l.as_str()).to_string())
+}
+
 fn paris_time(at: DateTime<Utc>) -> String {
     at.with_timezone(&PARIS).format("%d/%m à %H:%M").to_string()
 }
@@ -66,19 +86,8 @@ fn item(row: &QueueRow, now: DateTime<Utc>) -> QueueItem {
         name: format!("{} {}", row.first_name, row.last_name),
         commune: row.commune.clone().unwrap_or_default(),
         campaign: row.campaign_title.clone(),
-        language: LanguageCode::parse(&row.preferred_language)
-            .ok()
-            .filter(|l| !l.is_french())
-            .map(|l| l.name_fr().unwrap_or(l.as_str()).to_string()),
-        phones: row
-            .phones
-            .iter()
-            .filter_map(|p| Phone::parse(p).ok())
-            .map(|p| PhoneLink {
-                uri: p.tel_uri(),
-                display: p.national_display(),
-            })
-            .collect(),
+        language: language_label(&row.preferred_language),
+        phones: phone_links(&row.phones),
         last_conversation: row
             .last_conversation_at
             .map(|at| at.with_timezone(&PARIS).format("%d/%m/%Y").to_string()),
@@ -262,19 +271,8 @@ async fn call_page(
         assignment_id,
         name: format!("{} {}", target.first_name, target.last_name),
         address,
-        language: LanguageCode::parse(&target.preferred_language)
-            .ok()
-            .filter(|l| !l.is_french())
-            .map(|l| l.name_fr().unwrap_or(l.as_str()).to_string()),
-        phones: target
-            .phones
-            .iter()
-            .filter_map(|p| Phone::parse(p).ok())
-            .map(|p| PhoneLink {
-                uri: p.tel_uri(),
-                display: p.national_display(),
-            })
-            .collect(),
+        language: language_label(&target.preferred_language),
+        phones: phone_links(&target.phones),
         campaign: target.campaign_title.clone(),
         closed: target.status == "closed",
         attempts: target.attempts,

@@ -1,9 +1,8 @@
 //! Every route, walked with every role: who may see what.
 
-use lien::domain::{CampaignName, EmailAddress, IsoWeek, Role};
-use lien::store::{NewUser, PlanMode};
+use lien::domain::{IsoWeek, Role};
 
-use crate::helpers::{query_all, spawn_app, Backend, TestApp, TEST_PASSWORD};
+use crate::helpers::{planned_demo_app, query_all, Backend, TestApp, TEST_PASSWORD};
 use crate::on_both_backends;
 
 on_both_backends!(every_route_with_every_role);
@@ -18,24 +17,7 @@ enum Who {
 }
 
 async fn app_as(backend: Backend, who: Who) -> (TestApp, i64, i64) {
-    let app = spawn_app(backend).await;
-    let campaign = app
-        .store
-        .campaign_by_name(&CampaignName::default_campaign())
-        .await
-        .unwrap();
-    app.store
-        .load_dataset(
-            &campaign,
-            "fixtures/demo",
-            &lien::fixtures::demo_dataset().unwrap(),
-        )
-        .await
-        .unwrap();
-    app.store
-        .plan_week(&campaign, IsoWeek::current(), PlanMode::Plan, false)
-        .await
-        .unwrap();
+    let (app, email) = planned_demo_app(backend).await;
     let week = IsoWeek::current().to_string();
     let (own,): (i64,) = query_all(
         &app.store,
@@ -52,21 +34,6 @@ async fn app_as(backend: Backend, who: Who) -> (TestApp, i64, i64) {
     match who {
         Who::Anonymous => {}
         Who::Caller => {
-            let (email,): (String,) =
-                query_all(&app.store, "SELECT email FROM callers WHERE id = 1")
-                    .await
-                    .remove(0);
-            app.store
-                .create_user(&NewUser {
-                    email: EmailAddress::parse(&email).unwrap(),
-                    display_name: "Appelant".into(),
-                    role: Role::Caller,
-                    password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
-                    caller_id: Some(1),
-                    territory_id: None,
-                })
-                .await
-                .unwrap();
             assert_eq!(app.login(&email, TEST_PASSWORD).await.status(), 303);
         }
         Who::Territory => {

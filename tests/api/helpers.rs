@@ -312,3 +312,45 @@ pub async fn scalar(store: &Store, sql: &str) -> i64 {
 pub async fn text(store: &Store, sql: &str) -> String {
     query_all::<(String,)>(store, sql).await.remove(0).0
 }
+
+/// The demo data set, this week planned, and an account (not logged in) for the caller
+/// with id 1; gives the app and that caller's email.
+pub async fn planned_demo_app(backend: Backend) -> (TestApp, String) {
+    use lien::domain::{CampaignName, EmailAddress, IsoWeek, Role};
+    let app = spawn_app(backend).await;
+    let campaign = app
+        .store
+        .campaign_by_name(&CampaignName::default_campaign())
+        .await
+        .unwrap();
+    app.store
+        .load_dataset(
+            &campaign,
+            "fixtures/demo",
+            &lien::fixtures::demo_dataset().unwrap(),
+        )
+        .await
+        .unwrap();
+    app.store
+        .plan_week(
+            &campaign,
+            IsoWeek::current(),
+            lien::store::PlanMode::Plan,
+            false,
+        )
+        .await
+        .unwrap();
+    let email = text(&app.store, "SELECT email FROM callers WHERE id = 1").await;
+    app.store
+        .create_user(&lien::store::NewUser {
+            email: EmailAddress::parse(&email).unwrap(),
+            display_name: "Appelant".into(),
+            role: Role::Caller,
+            password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
+            caller_id: Some(1),
+            territory_id: None,
+        })
+        .await
+        .unwrap();
+    (app, email)
+}

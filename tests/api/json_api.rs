@@ -1,51 +1,16 @@
 //! The JSON API: same rules as the pages.
 
-use lien::domain::{CampaignName, EmailAddress, IsoWeek, Role};
-use lien::store::{NewUser, PlanMode};
+use lien::domain::{IsoWeek, Role};
 
-use crate::helpers::{query_all, scalar, spawn_app, Backend, TestApp, TEST_PASSWORD};
+use crate::helpers::{
+    planned_demo_app, query_all, scalar, spawn_app, Backend, TestApp, TEST_PASSWORD,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
     the_api_serves_the_queue_and_records_calls_once,
     the_api_refuses_strangers
 );
-
-async fn caller_app(backend: Backend) -> (TestApp, String) {
-    let app = spawn_app(backend).await;
-    let campaign = app
-        .store
-        .campaign_by_name(&CampaignName::default_campaign())
-        .await
-        .unwrap();
-    app.store
-        .load_dataset(
-            &campaign,
-            "fixtures/demo",
-            &lien::fixtures::demo_dataset().unwrap(),
-        )
-        .await
-        .unwrap();
-    app.store
-        .plan_week(&campaign, IsoWeek::current(), PlanMode::Plan, false)
-        .await
-        .unwrap();
-    let (email,): (String,) = query_all(&app.store, "SELECT email FROM callers WHERE id = 1")
-        .await
-        .remove(0);
-    app.store
-        .create_user(&NewUser {
-            email: EmailAddress::parse(&email).unwrap(),
-            display_name: "Appelant".into(),
-            role: Role::Caller,
-            password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
-            caller_id: Some(1),
-            territory_id: None,
-        })
-        .await
-        .unwrap();
-    (app, email)
-}
 
 async fn api_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     app.client
@@ -57,7 +22,7 @@ async fn api_login(app: &TestApp, email: &str, password: &str) -> reqwest::Respo
 }
 
 async fn the_api_serves_the_queue_and_records_calls_once(backend: Backend) {
-    let (app, email) = caller_app(backend).await;
+    let (app, email) = planned_demo_app(backend).await;
     assert_eq!(
         api_login(&app, &email, "wrong password!!").await.status(),
         401
@@ -136,7 +101,7 @@ async fn the_api_serves_the_queue_and_records_calls_once(backend: Backend) {
 }
 
 async fn the_api_refuses_strangers(backend: Backend) {
-    let (app, email) = caller_app(backend).await;
+    let (app, email) = planned_demo_app(backend).await;
     let anonymous = app.get("/api/me/queue").await;
     assert_eq!(anonymous.status(), 401);
     let body: serde_json::Value = anonymous.json().await.unwrap();

@@ -1,9 +1,10 @@
 //! The caller's daily queue: their people only, in call order, with their phones.
 
-use lien::domain::{CampaignName, EmailAddress, IsoWeek, Role};
-use lien::store::{NewUser, PlanMode};
+use lien::domain::{IsoWeek, Role};
 
-use crate::helpers::{query_all, scalar, spawn_app, Backend, TestApp, TEST_PASSWORD};
+use crate::helpers::{
+    planned_demo_app, query_all, scalar, spawn_app, Backend, TestApp, TEST_PASSWORD,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -12,49 +13,8 @@ on_both_backends!(
     a_caller_without_assignments_is_told_why,
 );
 
-/// The demo data, this week planned, and an account for the caller with id `caller_id`.
-async fn planned_app(backend: Backend, caller_id: i64) -> (TestApp, String) {
-    let app = spawn_app(backend).await;
-    let campaign = app
-        .store
-        .campaign_by_name(&CampaignName::default_campaign())
-        .await
-        .unwrap();
-    app.store
-        .load_dataset(
-            &campaign,
-            "fixtures/demo",
-            &lien::fixtures::demo_dataset().unwrap(),
-        )
-        .await
-        .unwrap();
-    app.store
-        .plan_week(&campaign, IsoWeek::current(), PlanMode::Plan, false)
-        .await
-        .unwrap();
-    let email: String = query_all::<(String,)>(
-        &app.store,
-        &format!("SELECT email FROM callers WHERE id = {caller_id}"),
-    )
-    .await
-    .remove(0)
-    .0;
-    app.store
-        .create_user(&NewUser {
-            email: EmailAddress::parse(&email).unwrap(),
-            display_name: "Appelant".into(),
-            role: Role::Caller,
-            password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
-            caller_id: Some(caller_id),
-            territory_id: None,
-        })
-        .await
-        .unwrap();
-    (app, email)
-}
-
 async fn a_caller_sees_only_their_people_with_tel_links(backend: Backend) {
-    let (app, email) = planned_app(backend, 1).await;
+    let (app, email) = planned_demo_app(backend).await;
     let login = app.login(&email, TEST_PASSWORD).await;
     assert_eq!(
         login.headers()["location"],
@@ -184,7 +144,7 @@ async fn post_call(app: &TestApp, id: i64, fields: &[(&str, &str)]) -> reqwest::
 }
 
 async fn recording_a_call_closes_it_and_a_double_submit_records_one(backend: Backend) {
-    let (app, email) = planned_app(backend, 1).await;
+    let (app, email) = planned_demo_app(backend).await;
     app.login(&email, TEST_PASSWORD).await;
     let (id, csrf, key) = first_call_form(&app).await;
     let fields = [
@@ -231,7 +191,7 @@ async fn recording_a_call_closes_it_and_a_double_submit_records_one(backend: Bac
 }
 
 async fn no_answer_waits_for_a_retry_and_needs_reach_the_territory(backend: Backend) {
-    let (app, email) = planned_app(backend, 1).await;
+    let (app, email) = planned_demo_app(backend).await;
     app.login(&email, TEST_PASSWORD).await;
     let (id, csrf, key) = first_call_form(&app).await;
     let response = post_call(
@@ -321,7 +281,7 @@ async fn no_answer_waits_for_a_retry_and_needs_reach_the_territory(backend: Back
 }
 
 async fn another_caller_s_assignment_is_a_404(backend: Backend) {
-    let (app, email) = planned_app(backend, 1).await;
+    let (app, email) = planned_demo_app(backend).await;
     app.login(&email, TEST_PASSWORD).await;
     let week = IsoWeek::current().to_string();
     let (other,): (i64,) = query_all(
