@@ -222,3 +222,51 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// Creates a one-time login link for `user` and, in the same transaction, the mail
+    /// that carries it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_login_link(
+        &self,
+        user: &User,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        subject: &str,
+        body: &str,
+        message_id: &str,
+    ) -> Result<(), StoreError> {
+        super::in_transaction!(self, tx => {
+            sqlx::query("INSERT INTO login_links (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                .bind(token_hash).bind(user.id).bind(now).bind(expires_at)
+                .execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, next_attempt_at, created_at) \
+                 VALUES ('login_link', $1, $2, $3, $4, 'pending', $5, $5)")
+                .bind(&user.email).bind(subject).bind(body).bind(message_id).bind(now)
+                .execute(&mut *tx).await?;
+            Ok(())
+        })
+    }
+
+    /// Uses a login link: the first use before expiry gives its (active) user; any later
+    /// use, or an expired link, gives `None`.
+    pub async fn use_login_link(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        let used: Option<(i64,)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "UPDATE login_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+                 RETURNING user_id")
+                .bind(token_hash).bind(now).fetch_optional(pool).await?
+        });
+        let Some((user_id,)) = used else {
+            return Ok(None);
+        };
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND active = TRUE");
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(user_id).fetch_optional(pool).await?))
+    }
+}

@@ -270,6 +270,14 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("login.submit", "Se connecter", "Log in"),
     ("login.failed", "Adresse électronique ou mot de passe incorrect.", "Wrong email address or password."),
     ("login.too_many", "Trop de tentatives. Attendez une minute avant de réessayer.", "Too many attempts. Wait a minute before trying again."),
+    ("login.link_invalid", "Ce lien de connexion n’est plus valable (déjà utilisé ou trop ancien). Demandez-en un nouveau ci-dessous.", "This login link no longer works (already used or too old). Ask for a new one below."),
+    ("link.title", "Mot de passe oublié ?", "Forgot your password?"),
+    ("link.intro", "Recevez par courriel un lien de connexion, valable une seule fois pendant 20 minutes.", "Get a login link by email; it works once, for 20 minutes."),
+    ("link.submit", "Recevoir un lien de connexion", "Send me a login link"),
+    ("link.sent.title", "Vérifiez votre messagerie", "Check your mailbox"),
+    ("link.sent.text", "Si un compte existe pour cette adresse, un lien de connexion vient d’y être envoyé. Il fonctionne une seule fois, pendant 20 minutes.", "If an account exists for this address, a login link has just been sent to it. It works once, for 20 minutes."),
+    ("link.back", "Retour à la connexion", "Back to login"),
+    ("nav.logout_all", "Se déconnecter partout", "Log out everywhere"),
     ("login.help", "Mot de passe oublié ? Demandez à votre coordinateur de renouveler votre accès.", "Forgot your password? Ask your coordinator to renew your access."),
 ];
 

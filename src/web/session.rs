@@ -397,3 +397,141 @@ mod tests {
         assert!(limiter.allow("other@b.org", "1.2.3.5"));
     }
 }
+
+/// How long a login link works.
+pub const LOGIN_LINK_LIFETIME: chrono::Duration = chrono::Duration::minutes(20);
+
+#[derive(Deserialize)]
+pub struct LinkRequestForm {
+    email: String,
+    csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "login_link.html")]
+struct LinkSentPage {
+    tr: Tr,
+    nav: Nav,
+}
+
+/// `POST /login/link`: sends a one-time login link to the address, if it has an account.
+/// The answer is the same either way, so that nobody can probe who has one.
+pub async fn request_link(
+    req: HttpRequest,
+    lang: Lang,
+    state: web::Data<AppState>,
+    form: web::Form<LinkRequestForm>,
+) -> Result<HttpResponse, AppError> {
+    let expected = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
+    if expected.as_deref() != Some(form.csrf.as_str()) || form.csrf.is_empty() {
+        return Err(AppError::BadCsrf);
+    }
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    if state.login_limiter.allow(&form.email, &client) {
+        if let Some((user, _)) = state.store.user_for_login(&form.email).await? {
+            let (token, token_hash) = auth::new_session_token();
+            let now = Utc::now();
+            let link = state
+                .base_url
+                .join(&format!("login/link/{token}"))
+                .map_err(|e| AppError::Internal(e.into()))?;
+            let body = format!(
+                "Bonjour,\n\nVoici votre lien pour vous connecter à lien. Il fonctionne une seule fois, \
+                 pendant {} minutes :\n\n{link}\n\nSi vous n'avez rien demandé, ignorez ce message : \
+                 personne ne peut se connecter sans ce lien.\n",
+                LOGIN_LINK_LIFETIME.num_minutes()
+            );
+            state
+                .store
+                .create_login_link(
+                    &user,
+                    &token_hash,
+                    now,
+                    now + LOGIN_LINK_LIFETIME,
+                    "[lien] Votre lien de connexion",
+                    &body,
+                    &format!("<login-{}@lien>", uuid::Uuid::new_v4().simple()),
+                )
+                .await?;
+        }
+    } else {
+        tracing::warn!("login link requests limited");
+    }
+    html_page(
+        &req,
+        &LinkSentPage {
+            tr: lang.tr(),
+            nav: Nav::default(),
+        },
+    )
+}
+
+/// `GET /login/link/{token}`: logs in with a one-time link.
+pub async fn use_link(
+    req: HttpRequest,
+    lang: Lang,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let user = state
+        .store
+        .use_login_link(&auth::token_hash(&token), Utc::now())
+        .await?;
+    let Some(user) = user else {
+        let csrf = hex::encode(rand::random::<[u8; 16]>());
+        let page = LoginPage {
+            tr: lang.tr(),
+            nav: Nav::default(),
+            csrf: csrf.clone(),
+            email: String::new(),
+            next: String::new(),
+            error: Some("login.link_invalid"),
+        };
+        let mut response = html_page(&req, &page)?;
+        *response.status_mut() = actix_web::http::StatusCode::GONE;
+        response
+            .add_cookie(&cookie(
+                &state,
+                LOGIN_CSRF_COOKIE,
+                csrf,
+                CookieDuration::hours(1),
+            ))
+            .map_err(|e| AppError::Internal(e.into()))?;
+        return Ok(response);
+    };
+    let session_cookie = start_session(&state, &user).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, home_of(user.role())))
+        .cookie(session_cookie)
+        .finish())
+}
+
+/// `POST /logout/all`: ends every session of the user, on every device.
+pub async fn logout_everywhere(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    user.check_csrf(&state, &form.csrf)?;
+    state.store.delete_user_sessions(user.user.id).await?;
+    state
+        .store
+        .record_audit(&AuditEvent {
+            actor_user_id: Some(user.user.id),
+            actor_label: "user",
+            action: "logout_everywhere",
+            subject_type: "user",
+            subject_id: Some(user.user.id),
+            detail: None,
+        })
+        .await?;
+    let mut clear = cookie(&state, SESSION_COOKIE, String::new(), CookieDuration::ZERO);
+    clear.make_removal();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .cookie(clear)
+        .finish())
+}

@@ -173,6 +173,17 @@ async fn every_route_with_every_role(backend: Backend) {
                     _ => 403,
                 },
             ),
+            (
+                "POST",
+                "/logout/all".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            // The test form has no email field: refused as malformed.
+            ("POST", "/login/link".into(), 400),
+            ("GET", "/login/link/not-a-link".into(), 410),
         ];
         for (method, path, expected) in routes {
             let url = format!("{}{}", app.address, path);

@@ -237,3 +237,148 @@ async fn pages_that_need_a_login_send_to_the_login_page(backend: Backend) {
         .unwrap();
     assert_eq!(form_value(&evil, "next"), "");
 }
+
+on_both_backends!(
+    a_login_link_works_once,
+    logging_out_everywhere_ends_every_session
+);
+
+async fn request_link(app: &crate::helpers::TestApp, email: &str) -> reqwest::Response {
+    let form = app.get("/login").await.text().await.unwrap();
+    let csrf = form_value(&form, "csrf");
+    app.client
+        .post(format!("{}/login/link", app.address))
+        .form(&[("email", email), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn a_login_link_works_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_user(Role::Caller, "agent@cd80.example.org")
+        .await;
+    let unknown = request_link(&app, "nobody@cd80.example.org").await;
+    let known = request_link(&app, "agent@cd80.example.org").await;
+    assert_eq!(unknown.status(), 200);
+    assert_eq!(known.status(), 200);
+    let (unknown, known) = (unknown.text().await.unwrap(), known.text().await.unwrap());
+    assert_eq!(
+        unknown, known,
+        "the answer does not tell who has an account"
+    );
+    let mails: Vec<(String, String, String)> = crate::helpers::query_all(
+        &app.store,
+        "SELECT recipients, subject, body_text FROM outbox WHERE kind = 'login_link'",
+    )
+    .await;
+    assert_eq!(mails.len(), 1, "one mail, for the existing account only");
+    assert_eq!(mails[0].0, "agent@cd80.example.org");
+    let link = mails[0]
+        .2
+        .split_whitespace()
+        .find(|w| w.contains("/login/link/"))
+        .expect("the mail carries the link")
+        .to_string();
+    let path = &link[link.find("/login/link/").unwrap()..];
+    // A fresh browser opens it: logged in, on the caller's queue.
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let used = browser
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(used.status(), 303);
+    assert_eq!(used.headers()["location"], "/appels");
+    let home = browser
+        .get(format!("{}/", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("Se déconnecter"));
+    // Twice: refused.
+    let again = reqwest::Client::new()
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 410);
+    assert!(again.text().await.unwrap().contains("n’est plus valable"));
+    assert_eq!(
+        reqwest::Client::new()
+            .get(format!("{}/login/link/forged", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        410
+    );
+}
+
+async fn logging_out_everywhere_ends_every_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_user(Role::Coordinator, "coord@cd80.example.org")
+        .await;
+    // A second device logs in too.
+    let other = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = other
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = form_value(&form, "csrf");
+    other
+        .post(format!("{}/login", app.address))
+        .form(&[
+            ("email", "coord@cd80.example.org"),
+            ("password", TEST_PASSWORD),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        other
+            .get(format!("{}/coordination/imports", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    app.login("coord@cd80.example.org", TEST_PASSWORD).await;
+    let home = app.get("/").await.text().await.unwrap();
+    let csrf = form_value(&home, "csrf");
+    let out = app
+        .client
+        .post(format!("{}/logout/all", app.address))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    assert_eq!(
+        other
+            .get(format!("{}/coordination/imports", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "the other device is logged out too"
+    );
+}
