@@ -7,12 +7,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::calls::queue_facts;
 use super::errors::AppError;
 use super::session::{authenticate, CurrentUser, LoginRefused};
 use super::AppState;
-use crate::calling::queue::{order, QueueFacts};
+use crate::calling::queue::order;
 use crate::domain::{IsoWeek, NeedCategory, Outcome, Role, Urgency};
-use crate::store::{CallError, CallInput, NeedInput, QueueRow};
+use crate::store::{CallError, CallInput, NeedInput};
 
 #[derive(Deserialize)]
 pub struct SessionRequest {
@@ -63,16 +64,6 @@ pub struct QueueEntry {
     pub campaign: String,
 }
 
-fn facts(row: &QueueRow) -> QueueFacts {
-    QueueFacts {
-        assignment_id: row.assignment_id,
-        attempts: row.attempts,
-        next_attempt_at: row.next_attempt_at,
-        callback_at: row.callback_at,
-        open_needs: row.open_needs,
-    }
-}
-
 /// `GET /api/me/queue`: the caller's queue for today, in call order.
 pub async fn my_queue(
     user: CurrentUser,
@@ -83,7 +74,7 @@ pub async fn my_queue(
     let now = Utc::now();
     let week = IsoWeek::containing(now);
     let mut rows = state.store.caller_queue(caller_id, week).await?;
-    order(&mut rows, now, facts);
+    order(&mut rows, now, queue_facts);
     let shown: Vec<i64> = rows.iter().map(|r| r.beneficiary_id).collect();
     state
         .store
@@ -92,7 +83,7 @@ pub async fn my_queue(
     let entries: Vec<QueueEntry> = rows
         .into_iter()
         .map(|r| {
-            let f = facts(&r);
+            let f = queue_facts(&r);
             QueueEntry {
                 assignment_id: r.assignment_id,
                 group: group_code(f.group(now)),

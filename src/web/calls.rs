@@ -75,7 +75,7 @@ fn paris_time(at: DateTime<Utc>) -> String {
 }
 
 fn item(row: &QueueRow, now: DateTime<Utc>) -> QueueItem {
-    let facts = facts(row);
+    let facts = queue_facts(row);
     let group = facts.group(now);
     QueueItem {
         assignment_id: row.assignment_id,
@@ -96,7 +96,8 @@ fn item(row: &QueueRow, now: DateTime<Utc>) -> QueueItem {
     }
 }
 
-fn facts(row: &QueueRow) -> QueueFacts {
+/// The facts that order a queue row.
+pub fn queue_facts(row: &QueueRow) -> QueueFacts {
     QueueFacts {
         assignment_id: row.assignment_id,
         attempts: row.attempts,
@@ -118,7 +119,7 @@ pub async fn queue(
     let now = Utc::now();
     let week = IsoWeek::containing(now);
     let mut rows = state.store.caller_queue(caller_id, week).await?;
-    order(&mut rows, now, facts);
+    order(&mut rows, now, queue_facts);
     let progress = state.store.caller_week_progress(caller_id, week).await?;
     // The page shows names and phone numbers: each person's record is read.
     let shown: Vec<i64> = rows.iter().map(|r| r.beneficiary_id).collect();
@@ -130,7 +131,7 @@ pub async fn queue(
     let items: Vec<QueueItem> = rows.iter().map(|r| item(r, now)).collect();
     let next_due = rows
         .iter()
-        .map(facts)
+        .map(queue_facts)
         .filter(|f| f.group(now) == QueueGroup::Later)
         .filter_map(|f| f.due_at())
         .min()

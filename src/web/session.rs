@@ -193,19 +193,31 @@ pub async fn login_form(
     state: web::Data<AppState>,
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref()).unwrap_or_default();
+    fresh_login_page(&req, lang, &state, next, None)
+}
+
+/// The login page with a new double-submit CSRF token (in the form and in a cookie).
+fn fresh_login_page(
+    req: &HttpRequest,
+    lang: Lang,
+    state: &AppState,
+    next: String,
+    error: Option<&'static str>,
+) -> Result<HttpResponse, AppError> {
     let csrf = hex::encode(rand::random::<[u8; 16]>());
     let page = LoginPage {
         tr: lang.tr(),
         nav: Nav::default(),
         csrf: csrf.clone(),
         email: String::new(),
-        next: safe_next(query.next.as_deref()).unwrap_or_default(),
-        error: None,
+        next,
+        error,
     };
-    let mut response = html_page(&req, &page)?;
+    let mut response = html_page(req, &page)?;
     response
         .add_cookie(&cookie(
-            &state,
+            state,
             LOGIN_CSRF_COOKIE,
             csrf,
             CookieDuration::hours(1),
@@ -481,25 +493,14 @@ pub async fn use_link(
         .use_login_link(&auth::token_hash(&token), Utc::now())
         .await?;
     let Some(user) = user else {
-        let csrf = hex::encode(rand::random::<[u8; 16]>());
-        let page = LoginPage {
-            tr: lang.tr(),
-            nav: Nav::default(),
-            csrf: csrf.clone(),
-            email: String::new(),
-            next: String::new(),
-            error: Some("login.link_invalid"),
-        };
-        let mut response = html_page(&req, &page)?;
+        let mut response = fresh_login_page(
+            &req,
+            lang,
+            &state,
+            String::new(),
+            Some("login.link_invalid"),
+        )?;
         *response.status_mut() = actix_web::http::StatusCode::GONE;
-        response
-            .add_cookie(&cookie(
-                &state,
-                LOGIN_CSRF_COOKIE,
-                csrf,
-                CookieDuration::hours(1),
-            ))
-            .map_err(|e| AppError::Internal(e.into()))?;
         return Ok(response);
     };
     let session_cookie = start_session(&state, &user).await?;
