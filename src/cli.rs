@@ -98,6 +98,12 @@ pub enum UsersCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Remove an account's one-time-code second factor (lost or changed phone): its
+    /// sessions end, and its next login sets up a new one.
+    ResetTotp {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -143,6 +149,10 @@ pub struct ImportArgs {
     /// Calls a caller makes per declared half-day, for lists that give half-days.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub half_day_calls: u32,
+    /// With a callers list: give each caller without an account one, and send them an
+    /// invitation mail with a login link (links use LIEN_BASE_URL).
+    #[arg(long)]
+    pub invite: bool,
 }
 
 #[derive(Debug, Args)]
@@ -408,6 +418,9 @@ async fn campaign(cli: &Cli, command: &CampaignCommand) -> anyhow::Result<()> {
 
 async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
     let mut settings = cli.settings()?;
+    // The demo's accounts log in with their printed passwords alone; a second factor can
+    // still be set up by hand.
+    settings.require_totp = false;
     if let Some(bind) = args.bind {
         settings.bind = bind;
     }
@@ -618,8 +631,12 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 async fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
     let settings = cli.settings()?;
     let campaign = CampaignName::parse(&args.campaign)?;
+    if args.invite && args.kind != ImportKindArg::Callers {
+        bail!("--invite goes with a callers list: lien import callers FILE --invite");
+    }
     let mut options = ImportOptions {
         half_day_calls: args.half_day_calls,
+        invite: args.invite.then(|| settings.base_url.clone()),
         ..ImportOptions::default()
     };
     for pair in &args.map {
@@ -692,6 +709,13 @@ fn print_import_report(r: &ImportReport) -> anyhow::Result<()> {
     writeln!(out, "  mises à jour    : {}", r.updated)?;
     writeln!(out, "  inchangées      : {}", r.unchanged)?;
     writeln!(out, "  refusées        : {}", r.rejected)?;
+    if r.invited > 0 {
+        writeln!(
+            out,
+            "  invitations     : {} (comptes créés, courriels en file d'envoi)",
+            r.invited
+        )?;
+    }
     if r.enrolled > 0 {
         writeln!(out, "  inscrites à la campagne : {}", r.enrolled)?;
     }
@@ -835,6 +859,27 @@ async fn users(cli: &Cli, command: &UsersCommand) -> anyhow::Result<()> {
                     println!("Password (shown once): {}", password.expose());
                 }
             }
+        }
+        UsersCommand::ResetTotp { email } => {
+            let (user, _) = store
+                .user_for_login(email)
+                .await?
+                .with_context(|| format!("no active account with the email {email}"))?;
+            store.reset_totp(user.id).await?;
+            store
+                .record_audit(&AuditEvent {
+                    actor_user_id: None,
+                    actor_label: "cli",
+                    action: "totp_reset",
+                    subject_type: "user",
+                    subject_id: Some(user.id),
+                    detail: None,
+                })
+                .await?;
+            eprintln!(
+                "Code à usage unique réinitialisé pour {}: la prochaine connexion en configurera un nouveau.",
+                user.email
+            );
         }
         UsersCommand::List { json } => {
             let users = store.list_users().await?;

@@ -65,6 +65,10 @@ pub struct Settings {
     pub mail_from: String,
     pub data_dir: PathBuf,
     pub log_format: LogFormat,
+    /// Coordinators and admins must log in with a one-time code as well as their
+    /// password. Always on for a real instance; off in the demo and the tests' default
+    /// settings ([`Settings::for_database`]), where it is optional.
+    pub require_totp: bool,
 }
 
 /// The key that signs session cookies and the links sent to territories.
@@ -148,13 +152,16 @@ impl Settings {
         raw.check()
     }
 
-    /// Settings for tests and the demo: defaults with the given database.
+    /// Settings for tests and the demo: defaults with the given database, and the second
+    /// factor optional.
     pub fn for_database(database_url: &str) -> Result<Self, ConfigError> {
-        RawSettings {
+        let mut settings = RawSettings {
             database_url: database_url.into(),
             ..RawSettings::default()
         }
-        .check()
+        .check()?;
+        settings.require_totp = false;
+        Ok(settings)
     }
 
     /// The secret key, or the error that tells how to make one.
@@ -284,6 +291,7 @@ impl RawSettings {
             mail_from,
             data_dir: PathBuf::from(self.data_dir.trim()),
             log_format,
+            require_totp: true,
         })
     }
 }

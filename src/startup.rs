@@ -43,6 +43,7 @@ impl Application {
             base_url,
             secret,
             login_limiter: Default::default(),
+            require_totp: settings.require_totp,
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -8,6 +8,8 @@
 //! new session at every login, and the same answer for an unknown email and a wrong
 //! password.
 
+pub mod totp;
+
 use std::sync::OnceLock;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -137,6 +139,12 @@ pub fn csrf_token(secret: &[u8], session_hash: &str) -> String {
     mac.update(b"csrf:");
     mac.update(session_hash.as_bytes());
     hex::encode(mac.finalize().into_bytes())
+}
+
+/// Compares two strings in constant time (for tokens).
+pub fn constant_time_eq(expected: &str, submitted: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    expected.as_bytes().ct_eq(submitted.as_bytes()).into()
 }
 
 /// Compares a submitted CSRF token with the expected one in constant time.

@@ -60,7 +60,9 @@ pub async fn import_file(
         }
         ImportKind::Callers => {
             let parsed = rows::parse_callers(&table, options)?;
-            store.import_callers(&source, &parsed, dry_run).await?
+            store
+                .import_callers_inviting(&source, &parsed, options.invite.as_ref(), dry_run)
+                .await?
         }
         ImportKind::Territories => {
             let parsed = rows::parse_territories(&table, options)?;

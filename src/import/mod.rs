@@ -64,6 +64,9 @@ pub struct ImportOptions {
     /// Calls a caller makes in one declared half-day (when a list gives half-days
     /// rather than calls).
     pub half_day_calls: u32,
+    /// Invite the callers of the file who have no account yet: an account and a mail
+    /// with a one-time login link (links start with this public address).
+    pub invite: Option<url::Url>,
 }
 
 impl Default for ImportOptions {
@@ -71,6 +74,7 @@ impl Default for ImportOptions {
         Self {
             overrides: Vec::new(),
             half_day_calls: 8,
+            invite: None,
         }
     }
 }

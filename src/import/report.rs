@@ -37,6 +37,8 @@ pub struct ImportReport {
     pub kept_final_status: usize,
     /// People known before but absent from this file: reported, never deleted.
     pub missing: usize,
+    /// Callers who got an account and an invitation mail (`--invite`).
+    pub invited: usize,
     /// References (or names) of the first missing people, for a look.
     pub missing_sample: Vec<String>,
     /// The same file was imported before and nothing changed.
@@ -120,7 +122,7 @@ impl ImportReport {
 
     /// True when the import changed nothing in the database.
     pub fn changed_nothing(&self) -> bool {
-        self.inserted == 0 && self.updated == 0 && self.enrolled == 0
+        self.inserted == 0 && self.updated == 0 && self.enrolled == 0 && self.invited == 0
     }
 }
 

@@ -4,7 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{on_pool, Store, StoreError};
-use crate::domain::CampaignName;
+use crate::calling::hours::CallingHours;
+use crate::domain::{CampaignName, EmailAddress};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Campaign {
@@ -22,7 +23,32 @@ pub struct Campaign {
     pub retry_gap_minutes: i32,
     pub created_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
+    /// Calling days, bit 0 = Monday (see [`CallingHours`]).
+    pub calling_days: i32,
+    /// Calling windows, `09:00-12:00,14:00-18:30`.
+    pub calling_windows: String,
 }
+
+impl Campaign {
+    /// When volunteers should call people of this campaign (Europe/Paris).
+    pub fn calling_hours(&self) -> CallingHours {
+        CallingHours::from_stored(self.calling_days, &self.calling_windows)
+    }
+}
+
+/// What a coordinator can change in a campaign's settings page.
+#[derive(Debug, Clone)]
+pub struct CampaignSettings {
+    pub title: String,
+    pub coordinator_email: Option<EmailAddress>,
+    pub hours: CallingHours,
+    pub max_attempts_per_week: u8,
+    pub retry_gap_minutes: u16,
+}
+
+/// Bounds of the settings, as the database checks them.
+pub const MAX_ATTEMPTS_RANGE: std::ops::RangeInclusive<u8> = 1..=20;
+pub const RETRY_GAP_RANGE: std::ops::RangeInclusive<u16> = 0..=10080;
 
 /// A campaign with the number of people it calls.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -47,7 +73,8 @@ pub struct NewCampaign {
 
 const CAMPAIGN_COLUMNS: &str = "c.id, c.name, c.title, c.description, c.starts_on, c.ends_on, \
      c.cadence_weeks, c.call_script, c.population_filter, c.coordinator_email, \
-     c.max_attempts_per_week, c.retry_gap_minutes, c.created_at, c.archived_at";
+     c.max_attempts_per_week, c.retry_gap_minutes, c.created_at, c.archived_at, \
+     c.calling_days, c.calling_windows";
 
 impl Store {
     /// Creates a campaign; its name must be free.
@@ -97,5 +124,46 @@ impl Store {
         );
         let rows = on_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
         Ok(rows)
+    }
+
+    /// Saves a campaign's settings (title, coordinator address, calling hours, retries).
+    #[tracing::instrument(skip(self, settings))]
+    pub async fn update_campaign_settings(
+        &self,
+        campaign_id: i64,
+        settings: &CampaignSettings,
+    ) -> Result<Campaign, StoreError> {
+        let sql = format!(
+            "UPDATE campaigns SET title = $2, coordinator_email = $3, calling_days = $4, \
+             calling_windows = $5, max_attempts_per_week = $6, retry_gap_minutes = $7 \
+             WHERE id = $1 RETURNING {}",
+            CAMPAIGN_COLUMNS.replace("c.", "")
+        );
+        let result: Result<Option<Campaign>, sqlx::Error> = on_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(campaign_id)
+                .bind(settings.title.trim())
+                .bind(settings.coordinator_email.as_ref().map(EmailAddress::as_str))
+                .bind(i32::from(settings.hours.weekdays().bits()))
+                .bind(settings.hours.windows_text())
+                .bind(i32::from(settings.max_attempts_per_week))
+                .bind(i32::from(settings.retry_gap_minutes))
+                .fetch_optional(pool)
+                .await
+        });
+        result
+            .map_err(|e| StoreError::on_unique(e, || StoreError::Constraint("campaign".into())))?
+            .ok_or_else(|| StoreError::CampaignNotFound(campaign_id.to_string()))
+    }
+
+    /// The calling hours of a campaign by id (the defaults if it does not exist).
+    pub async fn campaign_hours(&self, campaign_id: i64) -> Result<CallingHours, StoreError> {
+        let row: Option<(i32, String)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT calling_days, calling_windows FROM campaigns WHERE id = $1")
+                .bind(campaign_id).fetch_optional(pool).await?
+        });
+        Ok(row
+            .map(|(days, windows)| CallingHours::from_stored(days, &windows))
+            .unwrap_or_default())
     }
 }

@@ -396,11 +396,25 @@ impl Store {
 
 impl Store {
     /// Inserts new callers, updates changed ones (callers are known by their email).
-    #[tracing::instrument(skip_all, fields(rows = parsed.rows.len(), dry_run))]
     pub async fn import_callers(
         &self,
         source: &ImportSource,
         parsed: &Parsed<NewCaller>,
+        dry_run: bool,
+    ) -> Result<ImportReport, StoreError> {
+        self.import_callers_inviting(source, parsed, None, dry_run)
+            .await
+    }
+
+    /// [`Store::import_callers`], and with `invite` (the public address links start
+    /// with), an account and an invitation mail for each caller of the file who has no
+    /// account yet, in the same transaction.
+    #[tracing::instrument(skip_all, fields(rows = parsed.rows.len(), dry_run))]
+    pub async fn import_callers_inviting(
+        &self,
+        source: &ImportSource,
+        parsed: &Parsed<NewCaller>,
+        invite: Option<&url::Url>,
         dry_run: bool,
     ) -> Result<ImportReport, StoreError> {
         let kind = ImportKind::Callers;
@@ -474,6 +488,41 @@ impl Store {
             let active: Vec<(i64, String)> = sqlx::query_as("SELECT id, email FROM callers WHERE active = TRUE ORDER BY email")
                 .fetch_all(&mut *tx).await?;
             note_missing(&mut report, active, &seen);
+            if let Some(base_url) = invite {
+                // Callers of the file without an account get one (no password) and, in
+                // the same transaction, the mail that carries their first login link.
+                let mut ids: Vec<i64> = seen.iter().copied().collect();
+                ids.sort_unstable();
+                for caller_id in ids {
+                    let (email, first_name, last_name): (String, String, String) = sqlx::query_as(
+                        "SELECT email, first_name, last_name FROM callers WHERE id = $1 AND active = TRUE")
+                        .bind(caller_id).fetch_one(&mut *tx).await?;
+                    let (accounts,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM users WHERE caller_id = $1 OR email = $2")
+                        .bind(caller_id).bind(&email).fetch_one(&mut *tx).await?;
+                    if accounts > 0 {
+                        continue;
+                    }
+                    let display_name = format!("{first_name} {last_name}").trim().to_string();
+                    let (user_id,): (i64,) = sqlx::query_as(
+                        "INSERT INTO users (email, display_name, role, caller_id, created_at, invited_at) \
+                         VALUES ($1, $2, 'caller', $3, $4, $4) RETURNING id")
+                        .bind(&email).bind(&display_name).bind(caller_id).bind(now)
+                        .fetch_one(&mut *tx).await?;
+                    let mail = Invitation::new(base_url, &first_name, now);
+                    sqlx::query("INSERT INTO login_links (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                        .bind(&mail.token_hash).bind(user_id).bind(now).bind(mail.expires_at)
+                        .execute(&mut *tx).await?;
+                    sqlx::query(
+                        "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, next_attempt_at, created_at) \
+                         VALUES ('invitation', $1, $2, $3, $4, 'pending', $5, $5)")
+                        .bind(&email).bind(&mail.subject).bind(&mail.body)
+                        .bind(format!("<invitation-{user_id}-{}@lien>", uuid::Uuid::new_v4().simple()))
+                        .bind(now)
+                        .execute(&mut *tx).await?;
+                    report.invited += 1;
+                }
+            }
             finish_import!(tx, kind, None::<i64>, source, parsed, report, now);
             Ok(report)
         })
@@ -636,5 +685,53 @@ impl Store {
             finish_import!(tx, kind, None::<i64>, source, parsed, report, now);
             Ok(report)
         })
+    }
+}
+
+/// How long the link of an invitation works: volunteers may read their mail days later.
+pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::days(7);
+
+/// The mail that invites a caller, with the one-time login link it carries.
+struct Invitation {
+    token_hash: String,
+    expires_at: DateTime<Utc>,
+    subject: String,
+    body: String,
+}
+
+impl Invitation {
+    fn new(base_url: &url::Url, first_name: &str, now: DateTime<Utc>) -> Self {
+        let (token, token_hash) = crate::auth::new_session_token();
+        let link = base_url
+            .join(&format!("login/link/{token}"))
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| format!("{base_url}login/link/{token}"));
+        let login = base_url
+            .join("login")
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| base_url.to_string());
+        let hello = if first_name.trim().is_empty() {
+            "Bonjour,".to_string()
+        } else {
+            format!("Bonjour {},", first_name.trim())
+        };
+        let body = format!(
+            "{hello}\n\n\
+             Merci de participer aux appels de solidarité. Votre compte d'appelant(e) est prêt \
+             dans lien, l'outil qui vous présente chaque semaine les personnes à appeler, le \
+             guide d'appel et le formulaire pour noter chaque appel.\n\n\
+             Pour vous connecter la première fois, ouvrez ce lien (il fonctionne une seule fois, \
+             pendant {days} jours) :\n\n{link}\n\n\
+             Ensuite, allez sur {login} et demandez « Recevoir un lien de connexion » avec cette \
+             adresse : un nouveau lien vous est envoyé à chaque fois, sans mot de passe à retenir.\n\n\
+             Si vous n'êtes pas concerné(e), ignorez ce message.\n",
+            days = INVITATION_LIFETIME.num_days()
+        );
+        Self {
+            token_hash,
+            expires_at: now + INVITATION_LIFETIME,
+            subject: "[lien] Votre compte d'appelant(e) bénévole".to_string(),
+            body,
+        }
     }
 }

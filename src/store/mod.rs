@@ -24,14 +24,16 @@ mod stats;
 mod users;
 
 pub use calls::{CallError, CallHistoryRow, CallInput, CallRecorded, CallTarget, NeedInput};
-pub use campaigns::{Campaign, CampaignOverview, NewCampaign};
+pub use campaigns::{
+    Campaign, CampaignOverview, CampaignSettings, NewCampaign, MAX_ATTEMPTS_RANGE, RETRY_GAP_RANGE,
+};
 pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
 pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIFETIME};
 pub use imports::ImportSource;
 pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};
 pub use queue::{QueueRow, WeekProgress};
 pub use stats::CampaignStats;
-pub use users::{AuditEvent, NewUser, User};
+pub use users::{AuditEvent, NewUser, TotpState, User};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

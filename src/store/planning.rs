@@ -23,7 +23,8 @@ pub enum PlanMode {
     Rebalance,
 }
 
-/// Days a campaign calls on: Monday to Saturday.
+/// Days a campaign calls on by default: Monday to Saturday (each campaign may set its
+/// own, see [`Campaign::calling_hours`]).
 pub fn calling_days() -> Weekdays {
     Weekdays::from_range(chrono::Weekday::Mon, chrono::Weekday::Sat)
 }
@@ -85,6 +86,7 @@ impl Store {
         let week_text = week.to_string();
         let previous = week.previous().to_string();
         let postgres = self.backend() == Backend::Postgres;
+        let campaign_days = campaign.calling_hours().weekdays();
         let plan: Plan = in_transaction!(self, tx, commit_if !dry_run => {
             let started = Instant::now();
             if postgres {
@@ -163,7 +165,7 @@ impl Store {
                         Weekdays::from_bits(days.clamp(0, 127) as u8).unwrap_or_else(|_| Weekdays::all()),
                         absences.get(&id).map(Vec::as_slice).unwrap_or(&[]),
                         week,
-                        calling_days(),
+                        campaign_days,
                     ),
                     languages: LanguageCode::parse_list(&languages).unwrap_or_default(),
                     territory_preference: territory,

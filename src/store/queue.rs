@@ -9,6 +9,7 @@ use crate::domain::IsoWeek;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QueueRow {
     pub assignment_id: i64,
+    pub campaign_id: i64,
     pub campaign_title: String,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
@@ -38,7 +39,7 @@ impl Store {
         caller_id: i64,
         week: IsoWeek,
     ) -> Result<Vec<QueueRow>, StoreError> {
-        let sql = "SELECT a.id AS assignment_id, cp.title AS campaign_title, a.attempts, a.next_attempt_at, \
+        let sql = "SELECT a.id AS assignment_id, a.campaign_id, cp.title AS campaign_title, a.attempts, a.next_attempt_at, \
               a.callback_at, b.id AS beneficiary_id, b.first_name, b.last_name, b.commune, b.preferred_language, \
               (SELECT COUNT(*) FROM escalations e WHERE e.beneficiary_id = b.id \
                  AND e.status IN ('open', 'in_progress')) AS open_needs, \

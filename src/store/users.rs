@@ -270,3 +270,80 @@ impl Store {
         Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(user_id).fetch_optional(pool).await?))
     }
 }
+
+/// Where an account stands with its second factor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct TotpState {
+    /// The confirmed secret (base32), once set up.
+    pub totp_secret: Option<String>,
+    /// A secret shown for set-up, not confirmed by a code yet.
+    pub totp_pending_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
+}
+
+impl Store {
+    /// The active account with this id.
+    pub async fn user_by_id(&self, user_id: i64) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND active = TRUE");
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(user_id).fetch_optional(pool).await?))
+    }
+
+    pub async fn totp_state(&self, user_id: i64) -> Result<TotpState, StoreError> {
+        let row: Option<TotpState> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT totp_secret, totp_pending_secret, totp_last_step FROM users WHERE id = $1")
+                .bind(user_id).fetch_optional(pool).await?
+        });
+        Ok(row.unwrap_or_default())
+    }
+
+    /// Keeps a secret being set up (replacing an earlier unconfirmed one).
+    pub async fn set_pending_totp(&self, user_id: i64, secret: &str) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE users SET totp_pending_secret = $2 WHERE id = $1 AND totp_secret IS NULL")
+                .bind(user_id).bind(secret).execute(pool).await.map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Accepts the code of `step` for `user_id`: true once per step, and only for a step
+    /// later than the last accepted one, even when two requests race. With `confirm`, the
+    /// pending secret becomes the account's secret at the same time.
+    pub async fn accept_totp_step(
+        &self,
+        user_id: i64,
+        step: i64,
+        confirm: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = if confirm {
+            let sql =
+                "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, \
+                 totp_confirmed_at = $3, totp_last_step = $2 \
+                 WHERE id = $1 AND totp_secret IS NULL AND totp_pending_secret IS NOT NULL \
+                 AND (totp_last_step IS NULL OR totp_last_step < $2)";
+            on_pool!(self, pool => {
+                sqlx::query(sql).bind(user_id).bind(step).bind(now).execute(pool).await?.rows_affected()
+            })
+        } else {
+            let sql =
+                "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_secret IS NOT NULL \
+                 AND (totp_last_step IS NULL OR totp_last_step < $2)";
+            on_pool!(self, pool => {
+                sqlx::query(sql).bind(user_id).bind(step).execute(pool).await?.rows_affected()
+            })
+        };
+        Ok(done == 1)
+    }
+
+    /// Removes the second factor (lost phone): the next login sets up a new one. Ends the
+    /// account's sessions.
+    pub async fn reset_totp(&self, user_id: i64) -> Result<(), StoreError> {
+        super::in_transaction!(self, tx => {
+            sqlx::query("UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL, \
+                         totp_confirmed_at = NULL, totp_last_step = NULL WHERE id = $1")
+                .bind(user_id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            Ok(())
+        })
+    }
+}

@@ -19,6 +19,13 @@ use crate::store::{CallError, CallInput, NeedInput};
 pub struct SessionRequest {
     email: String,
     password: String,
+    /// The 6-digit one-time code, for accounts with a second factor.
+    #[serde(default)]
+    totp: Option<String>,
+}
+
+fn api_refusal(status: actix_web::http::StatusCode, error: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({ "error": error, "message": message }))
 }
 
 /// `POST /api/session`: log in; the answer sets the session cookie.
@@ -29,6 +36,31 @@ pub async fn session(
 ) -> Result<HttpResponse, AppError> {
     match authenticate(&req, &state, &body.email, &body.password).await? {
         Ok(user) => {
+            use super::totp::{second_factor_needed, verify_code, CodeOutcome};
+            use actix_web::http::StatusCode;
+            if second_factor_needed(&state, &user).await? {
+                if state.store.totp_state(user.id).await?.totp_secret.is_none() {
+                    return Ok(api_refusal(
+                        StatusCode::FORBIDDEN,
+                        "totp_setup_required",
+                        "This account needs a second factor: log in once on the web page to set it up.",
+                    ));
+                }
+                let Some(code) = body.totp.as_deref() else {
+                    return Ok(api_refusal(
+                        StatusCode::UNAUTHORIZED,
+                        "totp_required",
+                        "Give the 6-digit code of your authenticator app in \"totp\".",
+                    ));
+                };
+                if verify_code(&state, &user, code).await? != CodeOutcome::Accepted {
+                    return Ok(api_refusal(
+                        StatusCode::UNAUTHORIZED,
+                        "totp_failed",
+                        "This code is not valid (or was already used): wait for the next one.",
+                    ));
+                }
+            }
             let cookie = super::session::start_session(&state, &user).await?;
             Ok(HttpResponse::Ok().cookie(cookie).json(serde_json::json!({
                 "email": user.email,

@@ -9,10 +9,9 @@ use super::i18n::{Lang, Tr};
 use super::pages::{html_page, Nav};
 use super::session::CurrentUser;
 use super::AppState;
-use crate::calling::hours::CallingHours;
 use crate::calling::queue::{order, QueueFacts, QueueGroup};
 use crate::domain::time::PARIS;
-use crate::domain::{IsoWeek, LanguageCode, Phone, Role};
+use crate::domain::{CampaignName, IsoWeek, LanguageCode, Phone, Role};
 use crate::store::QueueRow;
 
 /// A phone number as the page shows it: a `tel:` link and the national spelling.
@@ -45,6 +44,7 @@ struct QueuePage {
     assigned: i64,
     closed: i64,
     calling_now: bool,
+    hours_text: String,
     next_opening: Option<String>,
     empty_reason: Option<&'static str>,
     next_due: Option<String>,
@@ -127,7 +127,32 @@ pub async fn queue(
         .store
         .record_contact_reads(user.user.id, &shown, "queue")
         .await?;
-    let hours = CallingHours::default();
+    // Each campaign has its own hours; with people of several campaigns, it is a good
+    // time when it is for one of them.
+    let mut campaigns: Vec<i64> = rows.iter().map(|r| r.campaign_id).collect();
+    campaigns.sort_unstable();
+    campaigns.dedup();
+    let mut hours = Vec::new();
+    for id in campaigns {
+        hours.push(state.store.campaign_hours(id).await?);
+    }
+    if hours.is_empty() {
+        let default = CampaignName::default_campaign();
+        hours.push(
+            state
+                .store
+                .campaign_by_name(&default)
+                .await?
+                .calling_hours(),
+        );
+    }
+    let calling_now = hours.iter().any(|h| h.is_open(now));
+    let hours_text = hours
+        .iter()
+        .map(|h| h.describe(lang == Lang::En))
+        .collect::<Vec<_>>()
+        .join(" ; ");
+    let next_opening = hours.iter().filter_map(|h| h.next_opening(now)).min();
     let items: Vec<QueueItem> = rows.iter().map(|r| item(r, now)).collect();
     let next_due = rows
         .iter()
@@ -150,8 +175,9 @@ pub async fn queue(
         items,
         assigned: progress.assigned,
         closed: progress.closed,
-        calling_now: hours.is_open(now),
-        next_opening: hours.next_opening(now).map(paris_time),
+        calling_now,
+        hours_text,
+        next_opening: next_opening.map(paris_time),
         empty_reason,
         next_due,
     };

@@ -118,6 +118,8 @@ struct Upload {
     campaign: String,
     filename: String,
     content: Vec<u8>,
+    /// "Send invitations" was ticked (callers lists).
+    invite: bool,
 }
 
 async fn read_upload(mut payload: Multipart) -> Result<Upload, AppError> {
@@ -146,6 +148,7 @@ async fn read_upload(mut payload: Multipart) -> Result<Upload, AppError> {
             "kind" => upload.kind = text(),
             "campaign" => upload.campaign = text(),
             "file" => upload.content = bytes,
+            "invite" => upload.invite = !text().is_empty(),
             _ => {}
         }
     }
@@ -161,6 +164,7 @@ struct PreviewPage {
     kind: &'static str,
     campaign: String,
     token: String,
+    invite: bool,
 }
 
 pub async fn preview(
@@ -181,6 +185,7 @@ pub async fn preview(
         let message = "Choisissez un fichier CSV à importer.".to_string();
         return imports_page(&req, lang, &user, &state, Some(message), None).await;
     }
+    let invite = upload.invite && kind == ImportKind::Callers;
     let report = match import_file(
         &state.store,
         Some(user.user.id),
@@ -188,7 +193,7 @@ pub async fn preview(
         &campaign_name,
         &upload.filename,
         &upload.content,
-        &ImportOptions::default(),
+        &invite_options(&state, invite),
         true,
     )
     .await
@@ -230,6 +235,7 @@ pub async fn preview(
         campaign: campaign.title,
         token,
         report,
+        invite,
     };
     html_page(&req, &page)
 }
@@ -238,6 +244,16 @@ pub async fn preview(
 pub struct DecisionForm {
     csrf: String,
     token: String,
+    #[serde(default)]
+    invite: Option<String>,
+}
+
+/// Import options of the pages: invitations (callers lists) link to this instance.
+fn invite_options(state: &AppState, invite: bool) -> ImportOptions {
+    ImportOptions {
+        invite: invite.then(|| state.base_url.clone()),
+        ..ImportOptions::default()
+    }
 }
 
 pub async fn confirm(
@@ -266,7 +282,10 @@ pub async fn confirm(
         &campaign_name,
         &upload.filename,
         &upload.content,
-        &ImportOptions::default(),
+        &invite_options(
+            &state,
+            kind == ImportKind::Callers && form.invite.as_deref() == Some("true"),
+        ),
         false,
     )
     .await

@@ -6,6 +6,7 @@ use actix_web::web;
 pub mod api;
 pub mod assets;
 pub mod calls;
+pub mod campaigns;
 pub mod errors;
 pub mod health;
 pub mod i18n;
@@ -13,6 +14,7 @@ pub mod imports;
 pub mod pages;
 pub mod planning;
 pub mod session;
+pub mod totp;
 
 /// Shared state of every request handler.
 #[derive(Clone)]
@@ -24,6 +26,8 @@ pub struct AppState {
     /// Cookies get the Secure flag when the public address is https.
     pub secure_cookies: bool,
     pub login_limiter: std::sync::Arc<session::LoginLimiter>,
+    /// Coordinators and admins need a one-time code too (see `config::Settings`).
+    pub require_totp: bool,
 }
 
 /// Every route of the application.
@@ -34,6 +38,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(session::login))
         .route("/logout", web::post().to(session::logout))
         .route("/logout/all", web::post().to(session::logout_everywhere))
+        .route("/login/code", web::get().to(totp::form))
+        .route("/login/code", web::post().to(totp::submit))
         .route("/login/link", web::post().to(session::request_link))
         .route("/login/link/{token}", web::get().to(session::use_link))
         .route("/api/session", web::post().to(api::session))
@@ -44,6 +50,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/appels", web::get().to(calls::queue))
         .route("/appels/{id}", web::get().to(calls::call))
         .route("/appels/{id}", web::post().to(calls::record))
+        .route("/coordination/campaigns", web::get().to(campaigns::index))
+        .route(
+            "/coordination/campaigns/{name}",
+            web::get().to(campaigns::settings),
+        )
+        .route(
+            "/coordination/campaigns/{name}",
+            web::post().to(campaigns::save),
+        )
         .route("/coordination/planning", web::get().to(planning::page))
         .route("/coordination/planning", web::post().to(planning::commit))
         .service(

@@ -42,7 +42,7 @@ impl Default for LoginLimiter {
 }
 
 impl LoginLimiter {
-    fn allow(&self, email: &str, client: &str) -> bool {
+    pub fn allow(&self, email: &str, client: &str) -> bool {
         // Both buckets are charged, so that neither can be probed through the other.
         let email_ok = self.by_email.check_key(&email.to_lowercase()).is_ok();
         let client_ok = self.by_client.check_key(&client.to_string()).is_ok();
@@ -167,12 +167,12 @@ pub struct LoginQuery {
 }
 
 /// Only paths of this site: never an open redirect.
-fn safe_next(next: Option<&str>) -> Option<String> {
+pub fn safe_next(next: Option<&str>) -> Option<String> {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .map(str::to_string)
 }
 
-fn cookie<'a>(
+pub fn cookie<'a>(
     state: &AppState,
     name: &'a str,
     value: String,
@@ -268,8 +268,8 @@ pub async fn login(
         Err(LoginRefused::TooMany) => return again("login.too_many"),
         Err(LoginRefused::Failed) => return again("login.failed"),
     };
-    let session_cookie = start_session(&state, &user).await?;
-    let target = safe_next(Some(&form.next)).unwrap_or_else(|| home_of(user.role()).to_string());
+    let mut response =
+        super::totp::finish_login(&state, &user, safe_next(Some(&form.next))).await?;
     let mut clear = cookie(
         &state,
         LOGIN_CSRF_COOKIE,
@@ -277,11 +277,10 @@ pub async fn login(
         CookieDuration::ZERO,
     );
     clear.make_removal();
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, target))
-        .cookie(session_cookie)
-        .cookie(clear)
-        .finish())
+    response
+        .add_cookie(&clear)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(response)
 }
 
 /// Why a login was refused. The two cases look the same from outside except for the
@@ -503,11 +502,8 @@ pub async fn use_link(
         *response.status_mut() = actix_web::http::StatusCode::GONE;
         return Ok(response);
     };
-    let session_cookie = start_session(&state, &user).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, home_of(user.role())))
-        .cookie(session_cookie)
-        .finish())
+    // A login link replaces the password, not the second factor.
+    super::totp::finish_login(&state, &user, None).await
 }
 
 /// `POST /logout/all`: ends every session of the user, on every device.

@@ -181,6 +181,45 @@ async fn every_route_with_every_role(backend: Backend) {
                     _ => 403,
                 },
             ),
+            (
+                "GET",
+                "/coordination/campaigns".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/campaigns/default".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/campaigns/nope".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 404,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/campaigns/default".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            // Without a password-checked login waiting, the code step sends to the login;
+            // the test form has no code field: refused as malformed.
+            ("GET", "/login/code".into(), 303),
+            ("POST", "/login/code".into(), 400),
             // The test form has no email field: refused as malformed.
             ("POST", "/login/link".into(), 400),
             ("GET", "/login/link/not-a-link".into(), 410),

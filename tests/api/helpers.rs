@@ -229,6 +229,20 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Logs out with the logout form of the page header.
+    pub async fn logout(&self) {
+        let home = self.get("/").await.text().await.unwrap();
+        let csrf = form_value(&home, "csrf");
+        let out = self
+            .client
+            .post(format!("{}/logout", self.address))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.status(), 303);
+    }
+
     /// A user of this role, logged in; gives the user.
     pub async fn login_as(&self, role: lien::domain::Role) -> lien::store::User {
         let email = format!(
@@ -242,6 +256,19 @@ impl TestApp {
         user
     }
 
+    /// Another browser on the same app and database (its own cookies); the database
+    /// stays owned by `app`.
+    pub fn new_browser(app: &TestApp) -> Browser {
+        Browser {
+            address: app.address.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+        }
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{}", self.address, path))
@@ -253,10 +280,16 @@ impl TestApp {
 
 /// The app on a random port, with its own fresh database.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with settings changed first (e.g. `require_totp`).
+pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut Settings)) -> TestApp {
     let TestStore { store, db } = fresh_store(backend).await;
     let mut settings = Settings::for_database(&db.url).expect("settings");
     settings.bind = "127.0.0.1:0".parse().unwrap();
     settings.secret_key = Some(SecretKey::random());
+    change(&mut settings);
     let app = Application::build(&settings, store.clone())
         .await
         .expect("build app");
@@ -353,4 +386,20 @@ pub async fn planned_demo_app(backend: Backend) -> (TestApp, String) {
         .await
         .unwrap();
     (app, email)
+}
+
+/// A second browser on a [`TestApp`] (see [`TestApp::new_browser`]).
+pub struct Browser {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .expect("request")
+    }
 }

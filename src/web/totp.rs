@@ -1,0 +1,267 @@
+//! The second step of a login for accounts with a one-time code (coordinators and
+//! admins, and anyone who set one up): `GET/POST /login/code`. The password (or login
+//! link) step leaves a signed cookie naming the account for five minutes; the code
+//! step turns it into a session. An account without a code yet sets one up here, by
+//! scanning a QR code, before its first session.
+
+use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::errors::AppError;
+use super::i18n::{Lang, Tr};
+use super::pages::{html_page, Nav};
+use super::session::{cookie, home_of, safe_next, start_session};
+use super::AppState;
+use crate::auth::totp::{self, PENDING_COOKIE, PENDING_LIFETIME_SECONDS};
+use crate::domain::Role;
+use crate::store::{AuditEvent, User};
+
+/// Whether `user` must give a one-time code after the password.
+pub async fn second_factor_needed(state: &AppState, user: &User) -> Result<bool, AppError> {
+    let privileged = matches!(user.role(), Some(Role::Coordinator | Role::Admin));
+    if privileged && state.require_totp {
+        return Ok(true);
+    }
+    Ok(state.store.totp_state(user.id).await?.totp_secret.is_some())
+}
+
+/// After the first factor: a session, or the code page when a second factor is due.
+pub async fn finish_login(
+    state: &AppState,
+    user: &User,
+    next: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    if second_factor_needed(state, user).await? {
+        let token = totp::pending_token(&state.secret, user.id, Utc::now().timestamp());
+        let target = match next {
+            Some(next) => format!(
+                "/login/code?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            ),
+            None => "/login/code".to_string(),
+        };
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, target))
+            .cookie(cookie(
+                state,
+                PENDING_COOKIE,
+                token,
+                CookieDuration::seconds(PENDING_LIFETIME_SECONDS),
+            ))
+            .finish());
+    }
+    finish_session(state, user, next).await
+}
+
+#[derive(Template)]
+#[template(path = "login_code.html")]
+struct CodePage {
+    tr: Tr,
+    nav: Nav,
+    csrf: String,
+    next: String,
+    /// Set-up: the QR code (inline SVG) and the secret to type by hand.
+    setup: Option<(String, String)>,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct CodeQuery {
+    next: Option<String>,
+}
+
+/// The account a pending login names, or the login page when it has expired.
+async fn pending(req: &HttpRequest, state: &AppState) -> Result<Option<(User, String)>, AppError> {
+    let Some(token) = req.cookie(PENDING_COOKIE).map(|c| c.value().to_string()) else {
+        return Ok(None);
+    };
+    let Some(user_id) = totp::pending_user(&state.secret, &token, Utc::now().timestamp()) else {
+        return Ok(None);
+    };
+    Ok(state.store.user_by_id(user_id).await?.map(|u| (u, token)))
+}
+
+fn back_to_login() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/login"))
+        .finish()
+}
+
+/// What the code page shows for set-up: a new pending secret when the account has none.
+async fn setup_material(
+    state: &AppState,
+    user: &User,
+) -> Result<Option<(String, String)>, AppError> {
+    let current = state.store.totp_state(user.id).await?;
+    if current.totp_secret.is_some() {
+        return Ok(None);
+    }
+    let secret = match current.totp_pending_secret {
+        Some(secret) => secret,
+        None => {
+            let secret = totp::new_secret();
+            state.store.set_pending_totp(user.id, &secret).await?;
+            secret
+        }
+    };
+    let url = totp::otpauth_url(&secret, &user.email)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("cannot build the otpauth address")))?;
+    let svg = totp::qr_svg(&url)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("cannot draw the QR code")))?;
+    Ok(Some((svg, totp::grouped(&secret))))
+}
+
+/// `GET /login/code`: asks for the code (and, the first time, sets it up).
+pub async fn form(
+    req: HttpRequest,
+    lang: Lang,
+    state: web::Data<AppState>,
+    query: web::Query<CodeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some((user, token)) = pending(&req, &state).await? else {
+        return Ok(back_to_login());
+    };
+    let page = CodePage {
+        tr: lang.tr(),
+        nav: Nav::default(),
+        csrf: totp::pending_csrf(&state.secret, &token),
+        next: safe_next(query.next.as_deref()).unwrap_or_default(),
+        setup: setup_material(&state, &user).await?,
+        error: None,
+    };
+    html_page(&req, &page)
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf: String,
+    code: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /login/code`: checks the code; a good one opens the session.
+pub async fn submit(
+    req: HttpRequest,
+    lang: Lang,
+    state: web::Data<AppState>,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let Some((user, token)) = pending(&req, &state).await? else {
+        return Ok(back_to_login());
+    };
+    let expected = totp::pending_csrf(&state.secret, &token);
+    if !crate::auth::constant_time_eq(&expected, &form.csrf) {
+        return Err(AppError::BadCsrf);
+    }
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let outcome = if state
+        .login_limiter
+        .allow(&format!("totp:{}", user.id), &client)
+    {
+        verify_code(&state, &user, &form.code).await?
+    } else {
+        CodeOutcome::TooMany
+    };
+    let next = safe_next(Some(&form.next));
+    if outcome == CodeOutcome::Accepted {
+        let mut response = finish_session(&state, &user, next).await?;
+        let mut clear = cookie(&state, PENDING_COOKIE, String::new(), CookieDuration::ZERO);
+        clear.make_removal();
+        response
+            .add_cookie(&clear)
+            .map_err(|e| AppError::Internal(e.into()))?;
+        return Ok(response);
+    }
+    let page = CodePage {
+        tr: lang.tr(),
+        nav: Nav::default(),
+        csrf: expected,
+        next: next.unwrap_or_default(),
+        setup: setup_material(&state, &user).await?,
+        error: Some(match outcome {
+            CodeOutcome::TooMany => "login.too_many",
+            _ => "code.wrong",
+        }),
+    };
+    let mut response = html_page(&req, &page)?;
+    *response.status_mut() = if outcome == CodeOutcome::TooMany {
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        StatusCode::UNAUTHORIZED
+    };
+    Ok(response)
+}
+
+async fn finish_session(
+    state: &AppState,
+    user: &User,
+    next: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let session_cookie = start_session(state, user).await?;
+    let target = next.unwrap_or_else(|| home_of(user.role()).to_string());
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, target))
+        .cookie(session_cookie)
+        .finish())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeOutcome {
+    Accepted,
+    Wrong,
+    TooMany,
+}
+
+/// Checks a code against the account's secret (or, during set-up, the pending one), at
+/// most once per code, and notes the result in the audit trail.
+pub async fn verify_code(
+    state: &AppState,
+    user: &User,
+    code: &str,
+) -> Result<CodeOutcome, AppError> {
+    let current = state.store.totp_state(user.id).await?;
+    let now = Utc::now();
+    let (secret, confirm) = match (&current.totp_secret, &current.totp_pending_secret) {
+        (Some(secret), _) => (secret.as_str(), false),
+        (None, Some(pending)) => (pending.as_str(), true),
+        (None, None) => return Ok(CodeOutcome::Wrong),
+    };
+    let accepted = match totp::check(secret, code, now.timestamp(), current.totp_last_step) {
+        Some(step) => {
+            state
+                .store
+                .accept_totp_step(user.id, step, confirm, now)
+                .await?
+        }
+        None => false,
+    };
+    let action = match (accepted, confirm) {
+        (true, true) => "totp_enrolled",
+        (true, false) => "totp_ok",
+        (false, _) => "totp_failed",
+    };
+    state
+        .store
+        .record_audit(&AuditEvent {
+            actor_user_id: Some(user.id),
+            actor_label: "user",
+            action,
+            subject_type: "user",
+            subject_id: Some(user.id),
+            detail: None,
+        })
+        .await?;
+    Ok(if accepted {
+        CodeOutcome::Accepted
+    } else {
+        CodeOutcome::Wrong
+    })
+}

@@ -1,0 +1,237 @@
+//! The second factor of coordinators and admins: set up at the first login by scanning a
+//! QR code, then a one-time code after every password, each code accepted once.
+
+use lien::auth::totp::code_at;
+use lien::domain::Role;
+
+use crate::helpers::{
+    form_value, spawn_app, spawn_app_with, text, Backend, TestApp, TEST_PASSWORD,
+};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_coordinator_sets_up_a_code_then_needs_it_at_every_login,
+    the_api_asks_coordinators_for_their_code,
+    a_login_link_does_not_skip_the_code,
+    a_reset_code_is_set_up_again,
+    without_the_requirement_only_enrolled_accounts_give_a_code,
+);
+
+async fn secure_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |s| s.require_totp = true).await
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The secret shown on the set-up page (grouped by four for typing).
+fn shown_secret(html: &str) -> String {
+    let start = html.find("<code class=\"secret\">").expect("a secret") + 21;
+    html[start..].split('<').next().unwrap().replace(' ', "")
+}
+
+async fn post_code(app: &TestApp, page: &str, code: &str) -> reqwest::Response {
+    let csrf = form_value(page, "csrf");
+    app.client
+        .post(format!("{}/login/code", app.address))
+        .form(&[("csrf", csrf.as_str()), ("code", code), ("next", "")])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn has_session_cookie(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|v| v.to_str().unwrap().starts_with("lien_session="))
+}
+
+async fn a_coordinator_sets_up_a_code_then_needs_it_at_every_login(backend: Backend) {
+    let app = secure_app(backend).await;
+    let user = app
+        .create_user(Role::Coordinator, "coord@cd80.example.org")
+        .await;
+
+    // The password alone opens no session: it leads to the code page.
+    let login = app.login("coord@cd80.example.org", TEST_PASSWORD).await;
+    assert_eq!(login.status(), 303);
+    assert_eq!(login.headers()["location"], "/login/code");
+    assert!(!has_session_cookie(&login));
+    let blocked = app.get("/coordination/imports").await;
+    assert_eq!(blocked.status(), 303, "no session yet");
+
+    // First time: a QR code and the key to type, never a session before a good code.
+    let page = app.get("/login/code").await.text().await.unwrap();
+    assert!(page.contains("<svg"), "a QR code is drawn");
+    assert!(page.contains("Première connexion"));
+    let secret = shown_secret(&page);
+    assert_eq!(secret.len(), 32);
+    let stored = text(
+        &app.store,
+        &format!(
+            "SELECT totp_pending_secret FROM users WHERE id = {}",
+            user.id
+        ),
+    )
+    .await;
+    assert_eq!(stored, secret, "the shown key waits, unconfirmed");
+
+    let wrong = post_code(&app, &page, "000000").await;
+    assert_eq!(wrong.status(), 401);
+    assert!(!has_session_cookie(&wrong));
+    assert!(wrong.text().await.unwrap().contains("pas valable"));
+
+    let good = post_code(&app, &page, &code_at(&secret, now()).unwrap()).await;
+    assert_eq!(good.status(), 303);
+    assert_eq!(good.headers()["location"], "/coordination/imports");
+    assert!(has_session_cookie(&good));
+    assert_eq!(app.get("/coordination/imports").await.status(), 200);
+    let confirmed = text(
+        &app.store,
+        &format!("SELECT totp_secret FROM users WHERE id = {}", user.id),
+    )
+    .await;
+    assert_eq!(confirmed, secret);
+
+    // Next login: the code page asks for a code only; a code already used is refused.
+    app.logout().await;
+    assert_eq!(
+        app.login("coord@cd80.example.org", TEST_PASSWORD)
+            .await
+            .headers()["location"],
+        "/login/code"
+    );
+    let page = app.get("/login/code").await.text().await.unwrap();
+    assert!(!page.contains("<svg"), "set up once only");
+    let replay = post_code(&app, &page, &code_at(&secret, now()).unwrap()).await;
+    assert_eq!(replay.status(), 401, "a code works once");
+    let next = post_code(&app, &page, &code_at(&secret, now() + 30).unwrap()).await;
+    assert_eq!(next.status(), 303, "the next code works");
+    assert_eq!(app.get("/coordination/imports").await.status(), 200);
+
+    // Callers are not asked for a code.
+    app.logout().await;
+    let caller = app
+        .create_user(Role::Caller, "appelant@cd80.example.org")
+        .await;
+    let login = app.login(&caller.email, TEST_PASSWORD).await;
+    assert_eq!(login.headers()["location"], "/appels");
+    assert!(has_session_cookie(&login));
+}
+
+async fn the_api_asks_coordinators_for_their_code(backend: Backend) {
+    let app = secure_app(backend).await;
+    let user = app.create_user(Role::Admin, "admin@cd80.example.org").await;
+    let post = |body: serde_json::Value| {
+        app.client
+            .post(format!("{}/api/session", app.address))
+            .json(&body)
+            .send()
+    };
+    let setup = post(serde_json::json!({"email": user.email, "password": TEST_PASSWORD}))
+        .await
+        .unwrap();
+    assert_eq!(setup.status(), 403);
+    let body: serde_json::Value = setup.json().await.unwrap();
+    assert_eq!(body["error"], "totp_setup_required");
+
+    // Set up through the pages, then the API needs the code.
+    app.login(&user.email, TEST_PASSWORD).await;
+    let page = app.get("/login/code").await.text().await.unwrap();
+    let secret = shown_secret(&page);
+    assert_eq!(
+        post_code(&app, &page, &code_at(&secret, now() - 30).unwrap())
+            .await
+            .status(),
+        303
+    );
+    let missing = post(serde_json::json!({"email": user.email, "password": TEST_PASSWORD}))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 401);
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(body["error"], "totp_required");
+    let wrong =
+        post(serde_json::json!({"email": user.email, "password": TEST_PASSWORD, "totp": "123456"}))
+            .await
+            .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let good = post(serde_json::json!({
+        "email": user.email, "password": TEST_PASSWORD, "totp": code_at(&secret, now()).unwrap()
+    }))
+    .await
+    .unwrap();
+    assert_eq!(good.status(), 200);
+}
+
+async fn a_login_link_does_not_skip_the_code(backend: Backend) {
+    let app = secure_app(backend).await;
+    let user = app
+        .create_user(Role::Coordinator, "lien@cd80.example.org")
+        .await;
+    let login_page = app.get("/login").await.text().await.unwrap();
+    let csrf = form_value(&login_page, "csrf");
+    let sent = app
+        .client
+        .post(format!("{}/login/link", app.address))
+        .form(&[("email", user.email.as_str()), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let body = text(
+        &app.store,
+        "SELECT body_text FROM outbox WHERE kind = 'login_link'",
+    )
+    .await;
+    let start = body.find("/login/link/").unwrap();
+    let path: String = body[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let used = app.get(&path).await;
+    assert_eq!(used.status(), 303);
+    assert_eq!(used.headers()["location"], "/login/code");
+    assert!(!has_session_cookie(&used));
+}
+
+async fn a_reset_code_is_set_up_again(backend: Backend) {
+    let app = secure_app(backend).await;
+    let user = app
+        .create_user(Role::Coordinator, "perdu@cd80.example.org")
+        .await;
+    app.login(&user.email, TEST_PASSWORD).await;
+    let page = app.get("/login/code").await.text().await.unwrap();
+    let secret = shown_secret(&page);
+    assert_eq!(
+        post_code(&app, &page, &code_at(&secret, now()).unwrap())
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(app.get("/coordination/imports").await.status(), 200);
+    app.store.reset_totp(user.id).await.unwrap();
+    assert_eq!(
+        app.get("/coordination/imports").await.status(),
+        303,
+        "a reset ends the sessions"
+    );
+    app.login(&user.email, TEST_PASSWORD).await;
+    let page = app.get("/login/code").await.text().await.unwrap();
+    assert!(page.contains("<svg"), "set up again");
+    assert_ne!(shown_secret(&page), secret, "with a new key");
+}
+
+async fn without_the_requirement_only_enrolled_accounts_give_a_code(backend: Backend) {
+    // The demo and the default test settings: coordinators log in with a password alone.
+    let app = spawn_app(backend).await;
+    let user = app
+        .create_user(Role::Coordinator, "demo@cd80.example.org")
+        .await;
+    let login = app.login(&user.email, TEST_PASSWORD).await;
+    assert_eq!(login.headers()["location"], "/coordination/imports");
+    assert!(has_session_cookie(&login));
+}
