@@ -21,6 +21,9 @@ pub struct QueueRow {
     pub preferred_language: String,
     pub open_needs: i64,
     pub last_conversation_at: Option<DateTime<Utc>>,
+    /// The outcome code and notes of that last conversation, for its summary.
+    pub last_conversation_outcome: Option<String>,
+    pub last_conversation_notes: Option<String>,
     #[sqlx(skip)]
     pub phones: Vec<String>,
 }
@@ -44,7 +47,13 @@ impl Store {
               (SELECT COUNT(*) FROM escalations e WHERE e.beneficiary_id = b.id \
                  AND e.status IN ('open', 'in_progress')) AS open_needs, \
               (SELECT MAX(c.called_at) FROM calls c WHERE c.beneficiary_id = b.id \
-                 AND c.outcome IN ('reached_ok', 'reached_need')) AS last_conversation_at \
+                 AND c.outcome IN ('reached_ok', 'reached_need')) AS last_conversation_at, \
+              (SELECT c.outcome FROM calls c WHERE c.beneficiary_id = b.id \
+                 AND c.outcome IN ('reached_ok', 'reached_need') ORDER BY c.called_at DESC, c.id DESC LIMIT 1) \
+                 AS last_conversation_outcome, \
+              (SELECT c.notes FROM calls c WHERE c.beneficiary_id = b.id \
+                 AND c.outcome IN ('reached_ok', 'reached_need') ORDER BY c.called_at DESC, c.id DESC LIMIT 1) \
+                 AS last_conversation_notes \
             FROM assignments a \
             JOIN beneficiaries b ON b.id = a.beneficiary_id \
             JOIN campaigns cp ON cp.id = a.campaign_id \

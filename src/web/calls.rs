@@ -11,7 +11,7 @@ use super::session::CurrentUser;
 use super::AppState;
 use crate::calling::queue::{order, QueueFacts, QueueGroup};
 use crate::domain::time::PARIS;
-use crate::domain::{CampaignName, IsoWeek, LanguageCode, Phone, Role};
+use crate::domain::{CampaignName, IsoWeek, LanguageCode, Outcome, Phone, Role};
 use crate::store::QueueRow;
 
 /// A phone number as the page shows it: a `tel:` link and the national spelling.
@@ -30,6 +30,7 @@ pub struct QueueItem {
     pub language: Option<String>,
     pub phones: Vec<PhoneLink>,
     pub last_conversation: Option<String>,
+    pub last_summary: Option<String>,
     pub open_needs: i64,
     pub attempts: i32,
 }
@@ -91,9 +92,31 @@ fn item(row: &QueueRow, now: DateTime<Utc>) -> QueueItem {
         last_conversation: row
             .last_conversation_at
             .map(|at| at.with_timezone(&PARIS).format("%d/%m/%Y").to_string()),
+        last_summary: summary(
+            row.last_conversation_outcome.as_deref(),
+            row.last_conversation_notes.as_deref(),
+        ),
         open_needs: row.open_needs,
         attempts: row.attempts,
     }
+}
+
+/// Longest note excerpt shown in a queue row.
+const SUMMARY_CHARS: usize = 140;
+
+/// "Joint – tout va bien : Sa fille passe le mardi…": the outcome's label and the start
+/// of the notes of a conversation.
+fn summary(outcome: Option<&str>, notes: Option<&str>) -> Option<String> {
+    let label = outcome.and_then(|o| o.parse::<Outcome>().ok())?.label_fr();
+    let notes = notes.map(str::trim).filter(|n| !n.is_empty());
+    Some(match notes {
+        None => label.to_string(),
+        Some(n) if n.chars().count() > SUMMARY_CHARS => {
+            let cut: String = n.chars().take(SUMMARY_CHARS).collect();
+            format!("{label} : {}…", cut.trim_end())
+        }
+        Some(n) => format!("{label} : {n}"),
+    })
 }
 
 /// The facts that order a queue row.
@@ -417,6 +440,19 @@ pub async fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_last_conversation_is_summed_up() {
+        assert_eq!(summary(None, Some("x")), None);
+        assert_eq!(
+            summary(Some("reached_ok"), Some("  ")).as_deref(),
+            Some(Outcome::ReachedOk.label_fr())
+        );
+        let long = "#".repeat(200);
+        let s = summary(Some("reached_need"), Some(&long)).unwrap();
+        assert!(s.ends_with('…'));
+        assert_eq!(s.chars().filter(|c| *c == '#').count(), SUMMARY_CHARS);
+    }
 
     #[test]
     fn the_script_is_rendered_with_the_first_name_escaped() {

@@ -40,11 +40,28 @@ async fn browser(width: u32, height: u32, phone: bool) -> Client {
         .expect("a WebDriver session (is chromedriver running at LIEN_TEST_WEBDRIVER?)")
 }
 
+/// Saves a screenshot in target/browser/, and in LIEN_SCREENSHOTS_DIR too when it is set
+/// (`docs/screenshots/regenerate.sh` sets it to refresh the pictures of the docs).
 async fn screenshot(client: &Client, name: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
-    std::fs::create_dir_all(&dir).unwrap();
     let png = client.screenshot().await.unwrap();
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser")];
+    if let Some(extra) = std::env::var_os("LIEN_SCREENSHOTS_DIR") {
+        dirs.push(PathBuf::from(extra));
+    }
+    for dir in dirs {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+    }
+}
+
+/// The page's width in CSS pixels (wider than the screen means sideways scrolling).
+async fn page_width(client: &Client) -> u64 {
+    client
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap()
 }
 
 /// Waits until the element `css` shows `text` (pages load and replace each other).
@@ -216,7 +233,7 @@ async fn the_home_and_login_pages_fit_a_phone() {
     not(lien_browser_tests),
     ignore = "browser suite skipped: run chromedriver and set LIEN_TEST_WEBDRIVER to run it"
 )]
-async fn a_caller_reads_their_queue_on_a_phone() {
+async fn a_caller_works_through_their_queue_on_a_phone() {
     use lien::domain::{CampaignName, EmailAddress, IsoWeek};
     use lien::store::{NewUser, PlanMode};
 
@@ -253,14 +270,79 @@ async fn a_caller_reads_their_queue_on_a_phone() {
     let first_phone = client.find(Locator::Css("a.tel")).await.unwrap();
     let href = first_phone.attr("href").await.unwrap().unwrap();
     assert!(href.starts_with("tel:+"), "{href}");
-    let width = client
-        .execute("return document.documentElement.scrollWidth;", vec![])
-        .await
-        .unwrap();
+    let width = page_width(&client).await;
     assert!(
-        width.as_u64().unwrap() <= 390,
+        width <= 390,
         "the queue is {width} px wide on a 390 px phone"
     );
     screenshot(&client, "queue-phone").await;
+    let cards_before = client
+        .find_all(Locator::Css("li.card"))
+        .await
+        .unwrap()
+        .len();
+    assert!(cards_before > 0);
+
+    // Open the first person, record "reached – need expressed" with a need.
+    let first = client.find(Locator::Css("li.card h2 a")).await.unwrap();
+    let name = first.text().await.unwrap();
+    first.click().await.unwrap();
+    wait_for_text(&client, "h1", &name).await;
+    wait_for_text(&client, ".script", "3919").await;
+    let width = page_width(&client).await;
+    assert!(
+        width <= 390,
+        "the call page is {width} px wide on a 390 px phone"
+    );
+    screenshot(&client, "call-phone").await;
+    client
+        .find(Locator::Css("input[name=outcome][value=reached_need]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("input[name=need_food]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("input[name=need_food_description]"))
+        .await
+        .unwrap()
+        .send_keys("Plus de courses depuis que sa voisine est partie")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form.outcome button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Back on the queue: one call done, that person gone from it, and one escalation.
+    wait_for_text(&client, "h1", "Mes appels du jour").await;
+    wait_for_text(&client, ".progress", "1 appels terminés").await;
+    let cards_after = client
+        .find_all(Locator::Css("li.card"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(cards_after, cards_before - 1, "the queue moved on");
+    let page = client.source().await.unwrap();
+    assert!(!page.contains(&format!(">{name}</a>")), "{name} was called");
+    assert_eq!(
+        crate::helpers::scalar(
+            &app.store,
+            "SELECT COUNT(*) FROM escalations WHERE category = 'food'"
+        )
+        .await,
+        1
+    );
+    screenshot(&client, "queue-after-call-phone").await;
     client.close().await.unwrap();
 }
