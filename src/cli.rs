@@ -858,6 +858,12 @@ async fn users(cli: &Cli, command: &UsersCommand) -> anyhow::Result<()> {
                 if generated {
                     println!("Password (shown once): {}", password.expose());
                 }
+                if matches!(role, Role::Coordinator | Role::Admin) {
+                    println!(
+                        "At the first login, lien asks to set up a one-time code with an \
+                         authenticator app (scan the QR code shown)."
+                    );
+                }
             }
         }
         UsersCommand::ResetTotp { email } => {
