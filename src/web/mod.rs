@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod calls;
 pub mod errors;
+pub mod escalations;
 pub mod health;
 pub mod i18n;
 pub mod imports;
@@ -24,6 +25,16 @@ pub struct AppState {
     /// Cookies get the Secure flag when the public address is https.
     pub secure_cookies: bool,
     pub login_limiter: std::sync::Arc<session::LoginLimiter>,
+}
+
+impl AppState {
+    /// What escalation mails need for their signed links.
+    pub fn mail_links(&self) -> crate::mail::MailLinks {
+        crate::mail::MailLinks {
+            base_url: self.base_url.clone(),
+            secret: self.secret.clone(),
+        }
+    }
 }
 
 /// Every route of the application.
@@ -55,5 +66,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(imports::batch))
                 .route("/{id}/rejected.csv", web::get().to(imports::rejected_csv)),
         )
+        .configure(escalations::routes)
         .route("/static/{file}", web::get().to(assets::asset));
 }
