@@ -321,6 +321,9 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
+            if path.is_dir() {
+                continue; // templates/mail/: French only, no translator
+            }
             let text = std::fs::read_to_string(&path).unwrap();
             for piece in text.split("tr.t(\"").skip(1) {
                 let key = piece.split('"').next().unwrap();
