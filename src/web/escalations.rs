@@ -415,33 +415,46 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     user.check_csrf(&state, &form.csrf)?;
     let view = visible(&state, &user, *id).await?;
-    let action = match parse_action(&form) {
+    let page = format!("/signalements/{}", view.id);
+    let actor = Actor::User(user.user.id);
+    record_status(
+        &req,
+        lang,
+        user.nav(),
+        &state,
+        &view,
+        &form,
+        page,
+        user.csrf.clone(),
+        actor,
+    )
+    .await
+}
+
+/// Records what the form says was done and goes back to the page; a form that does not
+/// say it fully is shown again with the reason (422), and nothing changes.
+#[allow(clippy::too_many_arguments)]
+async fn record_status(
+    req: &HttpRequest,
+    lang: Lang,
+    nav: Nav,
+    state: &AppState,
+    view: &EscalationView,
+    form: &StatusForm,
+    page: String,
+    csrf: String,
+    actor: Actor,
+) -> Result<HttpResponse, AppError> {
+    let action = match parse_action(form) {
         Ok(a) => a,
-        Err(key) => {
-            return escalation_page(
-                &req,
-                lang,
-                user.nav(),
-                &view,
-                format!("/signalements/{}", view.id),
-                user.csrf.clone(),
-                false,
-                Some(key),
-            )
-        }
+        Err(key) => return escalation_page(req, lang, nav, view, page, csrf, false, Some(key)),
     };
     state
         .store
-        .update_escalation(
-            view.id,
-            &action,
-            Some(&form.comment),
-            Actor::User(user.user.id),
-            Utc::now(),
-        )
+        .update_escalation(view.id, &action, Some(&form.comment), actor, Utc::now())
         .await?;
     Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("/signalements/{}?ok=1", view.id)))
+        .insert_header((header::LOCATION, format!("{page}?ok=1")))
         .finish())
 }
 
@@ -523,37 +536,19 @@ pub async fn link_update(
         Ok(view) => view,
         Err(gone) => return Ok(gone),
     };
-    let action = match parse_action(&form) {
-        Ok(a) => a,
-        Err(key) => {
-            return escalation_page(
-                &req,
-                lang,
-                user.nav(),
-                &view,
-                format!("/signalements/lien/{}", token.as_str()),
-                String::new(),
-                false,
-                Some(key),
-            )
-        }
-    };
-    state
-        .store
-        .update_escalation(
-            view.id,
-            &action,
-            Some(&form.comment),
-            Actor::SignedLink,
-            Utc::now(),
-        )
-        .await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!("/signalements/lien/{}?ok=1", token.as_str()),
-        ))
-        .finish())
+    let page = format!("/signalements/lien/{}", token.as_str());
+    record_status(
+        &req,
+        lang,
+        user.nav(),
+        &state,
+        &view,
+        &form,
+        page,
+        String::new(),
+        Actor::SignedLink,
+    )
+    .await
 }
 
 #[derive(Template)]
