@@ -381,17 +381,17 @@ impl Store {
     pub async fn set_daily_digest(&self, territory_id: i64, on: bool) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             sqlx::query("UPDATE territories SET daily_digest = $2 WHERE id = $1")
-                .bind(territory_id).bind(i32::from(on)).execute(pool).await.map(|_| ())
+                .bind(territory_id).bind(on).execute(pool).await.map(|_| ())
         })?;
         Ok(())
     }
 
     pub async fn daily_digest(&self, territory_id: i64) -> Result<bool, StoreError> {
-        let row: Option<(i32,)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT CAST(daily_digest AS INTEGER) FROM territories WHERE id = $1")
+        let row: Option<(bool,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT daily_digest FROM territories WHERE id = $1")
                 .bind(territory_id).fetch_optional(pool).await?
         });
-        Ok(row.is_some_and(|(d,)| d == 1))
+        Ok(row.is_some_and(|(d,)| d))
     }
 
     /// Queues today's digest for every territory that chose one and has escalations to
@@ -404,7 +404,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let day = now.with_timezone(&crate::domain::time::PARIS).date_naive();
         let territories: Vec<(i64, String, String)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT id, name, referent_emails FROM territories WHERE daily_digest = 1 ORDER BY id")
+            sqlx::query_as("SELECT id, name, referent_emails FROM territories WHERE daily_digest = TRUE ORDER BY id")
                 .fetch_all(pool).await?
         });
         let mut queued = 0;

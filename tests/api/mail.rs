@@ -28,6 +28,7 @@ on_both_backends!(
     unanswered_calls_show_the_relative_then_raise_an_unreachable_escalation,
     a_forged_or_expired_link_opens_nothing,
     outbox_status_and_retry_on_the_command_line,
+    a_territory_that_chose_the_daily_digest_gets_one_a_day,
 );
 
 const FROM: &str = "lien <lien@test.example.org>";
@@ -905,4 +906,63 @@ async fn outbox_status_and_retry_on_the_command_line(backend: Backend) {
     assert_eq!(files.len(), 3, "{files:?}");
     let eml = std::fs::read_to_string(dir.path().join("data/outbox").join(&files[0])).unwrap();
     assert!(eml.contains("Message-ID: <test-"));
+}
+
+async fn a_territory_that_chose_the_daily_digest_gets_one_a_day(backend: Backend) {
+    let app = caller_app(backend).await;
+    let id = assignment(&app, 0).await;
+    post_need(&app, id, "food", "Colis alimentaire", "today").await;
+    let territory_id = scalar(&app.store, "SELECT territory_id FROM escalations").await;
+    // The territory's social worker turns the digest on from the Signalements page.
+    let email = "digest@territoire.example.org";
+    app.store
+        .create_user(&lien::store::NewUser {
+            email: lien::domain::EmailAddress::parse(email).unwrap(),
+            display_name: "Référent".into(),
+            role: Role::Territory,
+            password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
+            caller_id: None,
+            territory_id: Some(territory_id),
+        })
+        .await
+        .unwrap();
+    app.login(email, TEST_PASSWORD).await;
+    let page = app.get("/signalements").await.text().await.unwrap();
+    assert!(page.contains("récapitulatif"), "{page}");
+    let csrf = form_value(&page, "csrf");
+    let saved = app
+        .client
+        .post(format!("{}/signalements/recapitulatif", app.address))
+        .form(&[("csrf", csrf.as_str()), ("daily_digest", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    assert!(app.store.daily_digest(territory_id).await.unwrap());
+    let links = lien::mail::MailLinks {
+        base_url: app.address.parse().unwrap(),
+        secret: vec![1; 32],
+    };
+    let now = chrono::Utc::now();
+    assert_eq!(app.store.queue_daily_digests(&links, now).await.unwrap(), 1);
+    assert_eq!(
+        app.store.queue_daily_digests(&links, now).await.unwrap(),
+        0,
+        "one digest a day"
+    );
+    let sink = SmtpSink::start().await;
+    let report = drain(&worker_to(&app.store, &sink.url())).await;
+    assert_eq!(report.sent, 2, "the need's own mail and the digest");
+    let digest = sink
+        .received()
+        .into_iter()
+        .find(|m| m.header("Message-ID").unwrap().starts_with("<digest-"))
+        .expect("the digest was sent");
+    let (subject, plain, _) = parts(&digest.data);
+    assert!(
+        subject.starts_with("[lien] Récapitulatif des signalements en cours – "),
+        "{subject}"
+    );
+    assert!(plain.contains("Alimentation"), "{plain}");
+    assert!(plain.contains("/signalements/lien/"));
 }
