@@ -37,7 +37,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the web application (and, later, the mail worker) until stopped.
+    /// Serve the web application and the mail worker until stopped.
     Serve {
         /// Address to listen on (overrides LIEN_BIND), e.g. 0.0.0.0:8080.
         #[arg(long, value_name = "ADDR")]
@@ -67,6 +67,9 @@ pub enum Command {
     /// Manage accounts (the first admin or coordinator is made here).
     #[command(subcommand)]
     Users(UsersCommand),
+    /// The mail queue: status, retry failed messages, run the sender.
+    #[command(subcommand)]
+    Outbox(crate::mail::cli::OutboxCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,6 +202,16 @@ pub enum CampaignCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set after how many unanswered attempts in a row a person is "unreachable": the
+    /// caller is shown the relative's number, then the territory is asked to check.
+    Unreachable {
+        /// The campaign's name.
+        name: String,
+        /// Attempts in a row (1-100); without it, back to the default: every attempt of
+        /// two weeks (2 × the attempts per week).
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1..=100))]
+        attempts: Option<i32>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -273,14 +286,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             settings.require_secret_key()?;
             crate::telemetry::init(settings.log_format, "info,sqlx=warn");
             let store = open_store(&settings.database_url).await?;
+            let worker = crate::mail::cli::worker_from_settings(
+                &settings,
+                store.clone(),
+                Default::default(),
+            )?;
             let app = Application::build(&settings, store).await?;
             eprintln!(
                 "lien écoute sur http://{}:{}/",
                 settings.bind.ip(),
                 app.port()
             );
-            app.run_until_stopped().await?;
-            Ok(())
+            app.run_with_worker(worker).await
         }
         Command::Demo(args) => demo(&cli, args).await,
         Command::Migrate { json } => {
@@ -309,6 +326,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Campaign(command) => campaign(&cli, command).await,
         Command::Import(args) => import(&cli, args).await,
         Command::Users(command) => users(&cli, command).await,
+        Command::Outbox(command) => {
+            let settings = cli.settings()?;
+            crate::telemetry::init(settings.log_format, "warn,lien=info");
+            let store = open_store(&settings.database_url).await?;
+            let result = crate::mail::cli::run(&settings, store.clone(), command).await;
+            store.close().await;
+            result
+        }
         Command::Plan(args) => plan(&cli, args).await,
         Command::Assignments(args) => assignments(&cli, args).await,
         Command::Fixtures(args) => {
@@ -391,6 +416,23 @@ async fn campaign(cli: &Cli, command: &CampaignCommand) -> anyhow::Result<()> {
                 );
             }
         }
+        CampaignCommand::Unreachable { name, attempts } => {
+            let campaign = store.campaign_by_name(&CampaignName::parse(name)?).await?;
+            store
+                .set_unreachable_threshold(campaign.id, *attempts)
+                .await?;
+            match attempts {
+                Some(n) => println!(
+                    "Campaign {}: unreachable after {n} unanswered attempts in a row.",
+                    campaign.name
+                ),
+                None => println!(
+                    "Campaign {}: unreachable after every attempt of two weeks ({} in a row).",
+                    campaign.name,
+                    2 * campaign.max_attempts_per_week
+                ),
+            }
+        }
         CampaignCommand::List { json } => {
             let campaigns = store.list_campaigns().await?;
             if *json {
@@ -460,6 +502,8 @@ async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         .await?;
 
     settings.secret_key = settings.secret_key.or_else(|| Some(SecretKey::random()));
+    let worker =
+        crate::mail::cli::worker_from_settings(&settings, store.clone(), Default::default())?;
     let app = Application::build(&settings, store).await?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "lien — démonstration")?;
@@ -487,8 +531,7 @@ async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
     writeln!(out, "Ctrl-C pour arrêter.")?;
     out.flush()?;
     drop(out);
-    app.run_until_stopped().await?;
-    Ok(())
+    app.run_with_worker(worker).await
 }
 
 /// One account per role (two callers), with passwords printed by the demo: these

@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod fixtures;
 pub mod import;
+pub mod mail;
 pub mod planning;
 pub mod startup;
 pub mod store;

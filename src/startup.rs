@@ -78,6 +78,27 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+
+    /// Serves with the outbox worker beside the server: one Ctrl-C or SIGTERM stops
+    /// both (the server first, then the worker finishes or gives back the messages in
+    /// flight); if the worker stops on its own, the server is stopped too.
+    pub async fn run_with_worker(self, worker: crate::mail::Worker) -> anyhow::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let handle = self.server.handle();
+        let mut worker = tokio::spawn(worker.run(stopped));
+        tokio::select! {
+            served = self.server => {
+                let _ = stop.send(true);
+                let _ = worker.await;
+                served?;
+                Ok(())
+            }
+            ended = &mut worker => {
+                handle.stop(true).await;
+                anyhow::bail!("the outbox worker stopped unexpectedly ({ended:?}); lien stopped with it")
+            }
+        }
+    }
 }
 
 /// One log line per request, inside the request's span (so it carries the request id),

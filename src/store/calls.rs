@@ -3,8 +3,10 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::escalations::{queue_escalation_mail, unreachable_escalation};
 use super::{in_transaction, Store, StoreError};
 use crate::domain::{NeedCategory, Outcome, Urgency};
+use crate::mail::MailLinks;
 
 /// A need heard during the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,8 +71,6 @@ struct CallContext {
     gap: i32,
     territory_id: Option<i64>,
     status: String,
-    commune: Option<String>,
-    campaign_title: String,
 }
 
 /// A call as the history shows it.
@@ -90,6 +90,7 @@ pub struct CallTarget {
     pub week: String,
     pub call_script: String,
     pub campaign_title: String,
+    pub campaign_id: i64,
     pub beneficiary_id: i64,
     pub first_name: String,
     pub last_name: String,
@@ -108,7 +109,7 @@ impl Store {
         assignment_id: i64,
         caller_id: i64,
     ) -> Result<Option<CallTarget>, StoreError> {
-        let sql = "SELECT a.id AS assignment_id, a.status, a.attempts, a.week, cp.call_script, cp.title AS campaign_title, \
+        let sql = "SELECT a.id AS assignment_id, a.status, a.attempts, a.week, cp.call_script, cp.title AS campaign_title, cp.id AS campaign_id, \
              b.id AS beneficiary_id, b.first_name, b.last_name, b.address, b.postal_code, b.commune, b.preferred_language \
              FROM assignments a JOIN beneficiaries b ON b.id = a.beneficiary_id JOIN campaigns cp ON cp.id = a.campaign_id \
              WHERE a.id = $1 AND a.caller_id = $2";
@@ -140,12 +141,14 @@ impl Store {
 
     /// Records a call and its effects in one transaction: the call; the assignment closed
     /// or waiting for a retry or a callback; opt-out and death for good; a pause; a wrong
-    /// number flagged; one escalation and one outbox row per need. The same idempotency
-    /// key twice records one call.
+    /// number flagged; one escalation and the outbox row of its mail per need; after
+    /// too many unanswered attempts in a row, an 'unreachable' escalation and its mail.
+    /// The same idempotency key twice records one call.
     pub async fn record_call(
         &self,
         input: &CallInput,
         now: DateTime<Utc>,
+        links: &MailLinks,
     ) -> Result<CallRecorded, CallError> {
         if input.outcome == Outcome::Callback && input.callback_at.is_none() {
             return Err(CallError::CallbackWithoutTime);
@@ -156,11 +159,11 @@ impl Store {
         let result: Result<CallRecorded, StoreError> = in_transaction!(self, tx => {
             let found: Option<CallContext> = sqlx::query_as(
                 "SELECT a.beneficiary_id, a.campaign_id, a.attempts, cp.max_attempts_per_week AS max_attempts, \
-                 cp.retry_gap_minutes AS gap, b.territory_id, b.status, b.commune, cp.title AS campaign_title \
+                 cp.retry_gap_minutes AS gap, b.territory_id, b.status \
                  FROM assignments a JOIN beneficiaries b ON b.id = a.beneficiary_id JOIN campaigns cp ON cp.id = a.campaign_id \
                  WHERE a.id = $1 AND a.caller_id = $2")
                 .bind(input.assignment_id).bind(input.caller_id).fetch_optional(&mut *tx).await?;
-            let Some(CallContext { beneficiary_id, campaign_id, attempts, max_attempts, gap, territory_id, status, commune, campaign_title }) = found else {
+            let Some(CallContext { beneficiary_id, campaign_id, attempts, max_attempts, gap, territory_id, status }) = found else {
                 return Err(CallError::NotFound);
             };
             // The same form twice (double click, retry after a timeout): the unique key
@@ -207,11 +210,6 @@ impl Store {
                     .bind(beneficiary_id).bind(now).bind(input.wrong_phone.as_deref())
                     .execute(&mut *tx).await?;
             }
-            let referents: Option<String> = match territory_id {
-                Some(t) => sqlx::query_as::<_, (String,)>("SELECT referent_emails FROM territories WHERE id = $1")
-                    .bind(t).fetch_optional(&mut *tx).await?.map(|(e,)| e),
-                None => None,
-            };
             let mut escalations = Vec::new();
             for need in &input.needs {
                 let (escalation_id,): (i64,) = sqlx::query_as(
@@ -222,28 +220,13 @@ impl Store {
                     .fetch_one(&mut *tx).await?;
                 // The mail to the territory waits in the outbox, written with the call; an
                 // escalation without a territory has no mail and shows to coordinators.
-                if let Some(recipients) = &referents {
-                    let subject = format!(
-                        "[lien] Besoin signalé – {} – {} – {}",
-                        need.category.label_fr(),
-                        commune.as_deref().unwrap_or("commune inconnue"),
-                        need.urgency.label_fr()
-                    );
-                    let body = format!(
-                        "Un besoin a été signalé lors d'un appel de la campagne « {campaign_title} ».\n\n\
-                         Catégorie : {}\nUrgence : {}\nDescription : {}\n\nRéférence du signalement : {escalation_id}\n",
-                        need.category.label_fr(),
-                        need.urgency.label_fr(),
-                        need.description.trim()
-                    );
-                    sqlx::query(
-                        "INSERT INTO outbox (kind, escalation_id, recipients, subject, body_text, message_id, status, \
-                         next_attempt_at, created_at) VALUES ('escalation', $1, $2, $3, $4, $5, 'pending', $6, $6)")
-                        .bind(escalation_id).bind(recipients).bind(&subject).bind(&body)
-                        .bind(format!("<escalation-{escalation_id}@lien>")).bind(now)
-                        .execute(&mut *tx).await?;
-                }
+                queue_escalation_mail!(tx, escalation_id, links, now, 0, None);
                 escalations.push(escalation_id);
+            }
+            if input.outcome.is_unanswered() {
+                if let Some(escalation_id) = unreachable_escalation!(tx, call_id, campaign_id, beneficiary_id, territory_id, links, now) {
+                    escalations.push(escalation_id);
+                }
             }
             Ok(CallRecorded { call_id, new: true, escalations, assignment_closed: closes })
         });

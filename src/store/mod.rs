@@ -16,8 +16,10 @@ use sqlx::{PgPool, SqlitePool};
 mod calls;
 mod campaigns;
 mod dataset;
+pub(crate) mod escalations;
 mod import_batches;
 mod imports;
+mod outbox;
 mod planning;
 mod queue;
 mod stats;
@@ -28,8 +30,10 @@ pub use campaigns::{
     Campaign, CampaignOverview, CampaignSettings, NewCampaign, MAX_ATTEMPTS_RANGE, RETRY_GAP_RANGE,
 };
 pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
+pub use escalations::{Actor, EscalationAction, EscalationFilter, EscalationView, Reachability};
 pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIFETIME};
 pub use imports::ImportSource;
+pub use outbox::{OutboxLine, OutboxMessage, OutboxSummary};
 pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};
 pub use queue::{QueueRow, WeekProgress};
 pub use stats::CampaignStats;
@@ -136,6 +140,8 @@ pub enum StoreError {
     Constraint(String),
     #[error("the database is not empty: {0}")]
     NotEmpty(String),
+    #[error("a mail could not be rendered: {0}")]
+    Render(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

@@ -251,7 +251,11 @@ pub async fn record_call(
             .collect(),
         idempotency_key: key,
     };
-    match state.store.record_call(&input, Utc::now()).await {
+    match state
+        .store
+        .record_call(&input, Utc::now(), &state.mail_links())
+        .await
+    {
         Ok(recorded) => {
             let mut response = if recorded.new {
                 HttpResponse::Created()

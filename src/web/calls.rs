@@ -266,6 +266,12 @@ struct CallPage {
     urgencies: Vec<(&'static str, &'static str)>,
     idempotency_key: String,
     error: Option<String>,
+    /// The person's escalations and what the territory did (the loop, closed).
+    escalations: Vec<super::escalations::EscalationItem>,
+    /// Unanswered calls in a row, when the person counts as unreachable.
+    unreachable: Option<i64>,
+    /// The relative to try when the person cannot be reached.
+    relative: Option<(String, Option<PhoneLink>)>,
 }
 
 async fn call_page(
@@ -315,6 +321,25 @@ async fn call_page(
     .flatten()
     .collect::<Vec<_>>()
     .join(" ");
+    let escalations = state
+        .store
+        .beneficiary_escalations(target.beneficiary_id, 10)
+        .await?
+        .iter()
+        .map(|e| super::escalations::item(e, lang))
+        .collect();
+    let reach = state
+        .store
+        .reachability(target.beneficiary_id, target.campaign_id)
+        .await?;
+    let relative = reach.try_relative().then(|| {
+        (
+            reach.relative_name.clone().unwrap_or_default(),
+            phone_links(&reach.relative_phone.clone().into_iter().collect::<Vec<_>>())
+                .into_iter()
+                .next(),
+        )
+    });
     let page = CallPage {
         tr: lang.tr(),
         nav: user.nav(),
@@ -345,6 +370,9 @@ async fn call_page(
             .collect(),
         idempotency_key: uuid::Uuid::new_v4().to_string(),
         error,
+        escalations,
+        unreachable: (reach.unanswered >= reach.threshold).then_some(reach.unanswered),
+        relative,
     };
     let mut response = html_page(req, &page)?;
     if page.error.is_some() {
@@ -422,7 +450,11 @@ pub async fn record(
         idempotency_key: field("idempotency_key")
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
     };
-    match state.store.record_call(&input, Utc::now()).await {
+    match state
+        .store
+        .record_call(&input, Utc::now(), &state.mail_links())
+        .await
+    {
         Ok(_) => Ok(HttpResponse::SeeOther()
             .insert_header((actix_web::http::header::LOCATION, "/appels"))
             .finish()),

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod calls;
 pub mod campaigns;
 pub mod errors;
+pub mod escalations;
 pub mod health;
 pub mod i18n;
 pub mod imports;
@@ -28,6 +29,16 @@ pub struct AppState {
     pub login_limiter: std::sync::Arc<session::LoginLimiter>,
     /// Coordinators and admins need a one-time code too (see `config::Settings`).
     pub require_totp: bool,
+}
+
+impl AppState {
+    /// What escalation mails need for their signed links.
+    pub fn mail_links(&self) -> crate::mail::MailLinks {
+        crate::mail::MailLinks {
+            base_url: self.base_url.clone(),
+            secret: self.secret.clone(),
+        }
+    }
 }
 
 /// Every route of the application.
@@ -70,5 +81,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(imports::batch))
                 .route("/{id}/rejected.csv", web::get().to(imports::rejected_csv)),
         )
+        .configure(escalations::routes)
         .route("/static/{file}", web::get().to(assets::asset));
 }

@@ -18,6 +18,7 @@ pub struct Nav {
     pub csrf: String,
     pub is_coordinator: bool,
     pub is_caller: bool,
+    pub is_territory: bool,
 }
 
 /// A campaign in a select box.

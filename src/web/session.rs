@@ -86,6 +86,7 @@ impl CurrentUser {
             csrf: self.csrf.clone(),
             is_coordinator: matches!(self.role(), Some(Role::Coordinator | Role::Admin)),
             is_caller: matches!(self.role(), Some(Role::Caller)),
+            is_territory: matches!(self.role(), Some(Role::Territory)),
         }
     }
 }
@@ -358,6 +359,7 @@ pub fn home_of(role: Option<Role>) -> &'static str {
     match role {
         Some(Role::Coordinator | Role::Admin) => "/coordination/imports",
         Some(Role::Caller) => "/appels",
+        Some(Role::Territory) => "/signalements",
         _ => "/",
     }
 }

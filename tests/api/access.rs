@@ -183,6 +183,77 @@ async fn every_route_with_every_role(backend: Backend) {
             ),
             (
                 "GET",
+                "/signalements".into(),
+                match who {
+                    Anonymous => login,
+                    Caller => 403,
+                    _ => 200,
+                },
+            ),
+            (
+                "GET",
+                "/signalements?tous=1".into(),
+                match who {
+                    Anonymous => login,
+                    Caller => 403,
+                    _ => 200,
+                },
+            ),
+            (
+                "GET",
+                "/signalements/999999".into(),
+                match who {
+                    Anonymous => login,
+                    Caller => 403,
+                    _ => 404,
+                },
+            ),
+            (
+                "POST",
+                "/signalements/999999".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/signalements/recapitulatif".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            // A signed link is its own authority: a bad one opens nothing, for anyone.
+            ("GET", "/signalements/lien/1.1.00".into(), 410),
+            ("POST", "/signalements/lien/1.1.00".into(), 410),
+            (
+                "GET",
+                "/coordination/envois".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/envois/retry".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/envois/999999/retry".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
                 "/coordination/campaigns".into(),
                 match who {
                     Anonymous => login,

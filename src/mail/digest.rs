@@ -1,0 +1,111 @@
+//! The daily digest a territory may choose in addition to one mail per escalation: the
+//! escalations still to handle, with their links. Pure rendering; the store queues it.
+
+use askama::Template;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::message::{MailLinks, RenderedMail};
+use crate::domain::time::PARIS;
+use crate::domain::{EscalationStatus, NeedCategory, Urgency};
+use crate::store::EscalationView;
+
+/// One line of the digest.
+pub struct DigestLine {
+    pub id: i64,
+    pub created_at: String,
+    pub what: String,
+    pub name: String,
+    pub commune: String,
+    pub urgency: String,
+    pub status: String,
+    pub link: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/digest.txt")]
+struct DigestText<'a> {
+    territory: &'a str,
+    date: &'a str,
+    items: &'a [DigestLine],
+}
+
+#[derive(Template)]
+#[template(path = "mail/digest.html")]
+struct DigestHtml<'a> {
+    subject: &'a str,
+    territory: &'a str,
+    date: &'a str,
+    items: &'a [DigestLine],
+}
+
+/// The Message-ID of a territory's digest of a day: one digest per territory and day,
+/// however many workers run.
+pub fn digest_message_id(links: &MailLinks, territory_id: i64, day: NaiveDate) -> String {
+    format!(
+        "<digest-{territory_id}-{}@{}>",
+        day.format("%Y%m%d"),
+        links.message_domain()
+    )
+}
+
+/// Renders the digest of `territory` for `day`.
+pub fn render_digest(
+    territory: &str,
+    day: NaiveDate,
+    escalations: &[EscalationView],
+    links: &MailLinks,
+    now: DateTime<Utc>,
+) -> Result<RenderedMail, askama::Error> {
+    let items: Vec<DigestLine> = escalations
+        .iter()
+        .map(|e| DigestLine {
+            id: e.id,
+            created_at: e
+                .created_at
+                .with_timezone(&PARIS)
+                .format("%d/%m/%Y")
+                .to_string(),
+            what: if e.kind == "unreachable" {
+                "Personne injoignable".to_string()
+            } else {
+                e.category
+                    .parse::<NeedCategory>()
+                    .map(|c| c.label_fr().to_string())
+                    .unwrap_or_else(|_| e.category.clone())
+            },
+            name: format!("{} {}", e.first_name, e.last_name),
+            commune: e.commune.clone().unwrap_or_default(),
+            urgency: e
+                .urgency
+                .parse::<Urgency>()
+                .map(|u| u.label_fr().to_string())
+                .unwrap_or_else(|_| e.urgency.clone()),
+            status: e
+                .status
+                .parse::<EscalationStatus>()
+                .map(|s| s.label_fr().to_string())
+                .unwrap_or_else(|_| e.status.clone()),
+            link: links.escalation_link(e.id, now).0,
+        })
+        .collect();
+    let date = day.format("%d/%m/%Y").to_string();
+    let subject = format!("[lien] Récapitulatif des signalements en cours – {territory} – {date}");
+    let text = DigestText {
+        territory,
+        date: &date,
+        items: &items,
+    }
+    .render()?;
+    let html = DigestHtml {
+        subject: &subject,
+        territory,
+        date: &date,
+        items: &items,
+    }
+    .render()?;
+    Ok(RenderedMail {
+        subject,
+        text,
+        html,
+    })
+}

@@ -1,0 +1,350 @@
+//! The escalation mail: subject, plain text and HTML, rendered from askama templates
+//! (`templates/mail/`). Pure: the store gives the facts, this gives the mail.
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use crate::domain::time::PARIS;
+use crate::domain::{NeedCategory, Phone, Urgency};
+
+/// What a link in a mail needs: the public address and the signing key.
+#[derive(Clone)]
+pub struct MailLinks {
+    pub base_url: url::Url,
+    pub secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for MailLinks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailLinks")
+            .field("base_url", &self.base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MailLinks {
+    /// The signed link to an escalation's page, valid for [`super::token::LINK_LIFETIME`].
+    pub fn escalation_link(
+        &self,
+        escalation_id: i64,
+        now: DateTime<Utc>,
+    ) -> (String, DateTime<Utc>) {
+        let expires = now + super::token::LINK_LIFETIME;
+        let token = super::token::sign(&self.secret, escalation_id, expires);
+        let link = self
+            .base_url
+            .join(&format!("signalements/lien/{token}"))
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| format!("{}signalements/lien/{token}", self.base_url));
+        (link, expires)
+    }
+
+    /// The domain of Message-IDs: the host of the public address.
+    pub fn message_domain(&self) -> String {
+        self.base_url.host_str().unwrap_or("lien").to_string()
+    }
+
+    /// The stable Message-ID of an escalation's mail: a resend is recognisable.
+    pub fn escalation_message_id(&self, escalation_id: i64) -> String {
+        format!("<escalation-{escalation_id}@{}>", self.message_domain())
+    }
+}
+
+/// Everything the mail says about one escalation, as the store reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EscalationFacts {
+    pub escalation_id: i64,
+    pub kind: String,
+    pub category: String,
+    pub description: String,
+    pub urgency: String,
+    pub created_at: DateTime<Utc>,
+    pub first_name: String,
+    pub last_name: String,
+    pub address: Option<String>,
+    pub postal_code: Option<String>,
+    pub commune: Option<String>,
+    pub relative_name: Option<String>,
+    pub relative_phone: Option<String>,
+    pub caller_first_name: Option<String>,
+    pub caller_last_name: Option<String>,
+    pub caller_phone: Option<String>,
+    pub caller_email: Option<String>,
+    pub campaign_title: String,
+    pub coordinator_email: Option<String>,
+    pub territory_name: Option<String>,
+    pub referent_emails: Option<String>,
+    #[sqlx(skip)]
+    pub phones: Vec<String>,
+    /// For an unreachable person: the unanswered attempts in a row.
+    #[sqlx(skip)]
+    pub unanswered: i64,
+    #[sqlx(skip)]
+    pub last_reached: Option<DateTime<Utc>>,
+}
+
+/// A mail ready for the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedMail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/escalation.txt")]
+struct EscalationText<'a> {
+    m: &'a EscalationBody,
+}
+
+#[derive(Template)]
+#[template(path = "mail/escalation.html")]
+struct EscalationHtml<'a> {
+    m: &'a EscalationBody,
+    subject: &'a str,
+}
+
+/// The fields the templates show, already formatted.
+struct EscalationBody {
+    escalation_id: i64,
+    unreachable: bool,
+    unanswered: i64,
+    last_reached: Option<String>,
+    created_at: String,
+    campaign: String,
+    category: String,
+    urgency: String,
+    urgent: bool,
+    description: String,
+    name: String,
+    phones: Vec<String>,
+    address: String,
+    commune: String,
+    relative: Option<String>,
+    caller_name: String,
+    caller_phone: Option<String>,
+    caller_email: Option<String>,
+    link: String,
+    link_expires: String,
+    territory: String,
+}
+
+/// A stored E.164 number as a French reader dials it (`06 12 34 56 78`).
+pub fn display_phone(e164: &str) -> String {
+    Phone::parse(e164)
+        .map(|p| p.national_display())
+        .unwrap_or_else(|_| e164.to_string())
+}
+
+/// How the subject says the urgency.
+fn urgency_phrase(urgency: Option<Urgency>) -> &'static str {
+    match urgency {
+        Some(Urgency::Today) => "urgent aujourd'hui",
+        Some(Urgency::ThisWeek) => "cette semaine",
+        Some(Urgency::NoRush) => "sans urgence",
+        None => "urgence non précisée",
+    }
+}
+
+fn paris(at: DateTime<Utc>, format: &str) -> String {
+    at.with_timezone(&PARIS).format(format).to_string()
+}
+
+/// Renders the mail of an escalation (a need, or a person who cannot be reached).
+pub fn render_escalation(
+    facts: &EscalationFacts,
+    links: &MailLinks,
+    now: DateTime<Utc>,
+) -> Result<RenderedMail, askama::Error> {
+    let unreachable = facts.kind == "unreachable";
+    let category = facts.category.parse::<NeedCategory>().ok();
+    let urgency = facts.urgency.parse::<Urgency>().ok();
+    let commune = facts
+        .commune
+        .clone()
+        .filter(|c| !c.trim().is_empty())
+        .unwrap_or_else(|| "commune inconnue".into());
+    let (link, expires) = links.escalation_link(facts.escalation_id, now);
+    let m = EscalationBody {
+        escalation_id: facts.escalation_id,
+        unreachable,
+        unanswered: facts.unanswered,
+        last_reached: facts.last_reached.map(|t| paris(t, "%d/%m/%Y")),
+        created_at: paris(facts.created_at, "%d/%m/%Y à %H:%M"),
+        campaign: facts.campaign_title.clone(),
+        category: category
+            .map(|c| c.label_fr().to_string())
+            .unwrap_or_else(|| facts.category.clone()),
+        urgency: urgency
+            .map(|u| u.label_fr().to_string())
+            .unwrap_or_else(|| facts.urgency.clone()),
+        urgent: urgency == Some(Urgency::Today),
+        description: facts.description.clone(),
+        name: format!("{} {}", facts.first_name, facts.last_name),
+        phones: facts.phones.iter().map(|p| display_phone(p)).collect(),
+        address: [facts.address.clone(), facts.postal_code.clone()]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+        commune: commune.clone(),
+        relative: match (&facts.relative_name, &facts.relative_phone) {
+            (None, None) => None,
+            (name, phone) => Some(
+                [name.clone(), phone.as_deref().map(display_phone)]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" – "),
+            ),
+        },
+        caller_name: match (&facts.caller_first_name, &facts.caller_last_name) {
+            (Some(f), Some(l)) => format!("{f} {l}"),
+            _ => "appelant·e inconnu·e".into(),
+        },
+        caller_phone: facts.caller_phone.as_deref().map(display_phone),
+        caller_email: facts.caller_email.clone(),
+        link,
+        link_expires: paris(expires, "%d/%m/%Y"),
+        territory: facts.territory_name.clone().unwrap_or_default(),
+    };
+    let subject = if unreachable {
+        format!("[lien] Personne injoignable – {commune} – vérifier qu'elle va bien")
+    } else {
+        format!(
+            "[lien] Besoin signalé – {} – {commune} – {}",
+            m.category,
+            urgency_phrase(urgency)
+        )
+    };
+    let text = EscalationText { m: &m }.render()?;
+    let html = EscalationHtml {
+        m: &m,
+        subject: &subject,
+    }
+    .render()?;
+    Ok(RenderedMail {
+        subject,
+        text,
+        html,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> EscalationFacts {
+        EscalationFacts {
+            escalation_id: 7,
+            kind: "need".into(),
+            category: "food".into(),
+            description: "Plus de courses depuis <lundi> & rien au frigo".into(),
+            urgency: "today".into(),
+            created_at: "2026-11-24T09:30:00Z".parse().unwrap(),
+            first_name: "Hélène".into(),
+            last_name: "Martin".into(),
+            address: Some("3 rue des Lilas".into()),
+            postal_code: Some("80000".into()),
+            commune: Some("Amiens".into()),
+            relative_name: Some("Paul Martin".into()),
+            relative_phone: Some("+33612345678".into()),
+            caller_first_name: Some("Julie".into()),
+            caller_last_name: Some("Appel".into()),
+            caller_phone: Some("+33699999999".into()),
+            caller_email: Some("julie@example.org".into()),
+            campaign_title: "Appels de solidarité".into(),
+            coordinator_email: Some("coord@example.org".into()),
+            territory_name: Some("Amiens Nord".into()),
+            referent_emails: Some("ref@example.org".into()),
+            phones: vec!["+33322000000".into()],
+            unanswered: 0,
+            last_reached: None,
+        }
+    }
+
+    fn links() -> MailLinks {
+        MailLinks {
+            base_url: "https://lien.example.org/".parse().unwrap(),
+            secret: vec![7; 32],
+        }
+    }
+
+    #[test]
+    fn the_need_mail_says_what_who_where_and_links_to_the_page() {
+        let now = Utc::now();
+        let mail = render_escalation(&facts(), &links(), now).unwrap();
+        assert_eq!(
+            mail.subject,
+            "[lien] Besoin signalé – Alimentation – Amiens – urgent aujourd'hui"
+        );
+        let html = mail.html.replace("&#39;", "'");
+        for part in [&mail.text, &html] {
+            for expected in [
+                "Hélène Martin",
+                "03 22 00 00 00",
+                "3 rue des Lilas 80000",
+                "Amiens",
+                "Alimentation",
+                "Aujourd'hui",
+                "Julie Appel",
+                "06 99 99 99 99",
+                "julie@example.org",
+                "Appels de solidarité",
+                "24/11/2026 à 10:30",
+                "https://lien.example.org/signalements/lien/7.",
+                "Paul Martin – 06 12 34 56 78",
+            ] {
+                assert!(part.contains(expected), "{expected} missing in {part}");
+            }
+        }
+        assert!(mail
+            .text
+            .contains("Plus de courses depuis <lundi> & rien au frigo"));
+        assert!(
+            mail.html
+                .contains("Plus de courses depuis &#60;lundi&#62; &#38; rien au frigo"),
+            "the HTML part escapes what the caller typed: {}",
+            mail.html
+        );
+        let link = mail
+            .text
+            .lines()
+            .find(|l| l.starts_with("https://"))
+            .unwrap();
+        let token = link.rsplit('/').next().unwrap();
+        assert_eq!(super::super::token::verify(&[7; 32], token, now), Ok(7));
+    }
+
+    #[test]
+    fn the_unreachable_mail_asks_for_a_welfare_check() {
+        let mut f = facts();
+        f.kind = "unreachable".into();
+        f.unanswered = 6;
+        f.last_reached = Some("2026-11-02T10:00:00Z".parse().unwrap());
+        let mail = render_escalation(&f, &links(), Utc::now()).unwrap();
+        assert_eq!(
+            mail.subject,
+            "[lien] Personne injoignable – Amiens – vérifier qu'elle va bien"
+        );
+        assert!(
+            mail.text.contains("aucun des 6 derniers appels"),
+            "{}",
+            mail.text
+        );
+        assert!(mail.text.contains("02/11/2026"));
+        assert!(!mail.text.contains("Catégorie"));
+    }
+
+    #[test]
+    fn a_person_without_commune_or_phone_still_gets_a_readable_mail() {
+        let mut f = facts();
+        f.commune = None;
+        f.phones.clear();
+        f.urgency = "no_rush".into();
+        let mail = render_escalation(&f, &links(), Utc::now()).unwrap();
+        assert!(mail.subject.ends_with("– commune inconnue – sans urgence"));
+        assert!(mail.text.contains("aucun numéro valide"));
+    }
+}

@@ -1,0 +1,235 @@
+//! The outbox: every mail lien sends is a row written in the same transaction as the
+//! fact that causes it; workers claim due rows, send them and record what happened.
+//!
+//! Claiming: PostgreSQL locks the rows it takes with `FOR UPDATE SKIP LOCKED`, so that
+//! several workers (several `lien serve`) never take the same row; SQLite claims inside
+//! a `BEGIN IMMEDIATE` transaction, which already serialises writers. A claimed row is
+//! `sending` with the worker's id and the claim time; a worker that died leaves its
+//! rows `sending`, and they are claimed again once their lease is over.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{in_transaction, on_pool, Store, StoreError};
+
+/// A message as a worker sends it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub kind: String,
+    pub escalation_id: Option<i64>,
+    pub recipients: String,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub message_id: String,
+    pub attempts: i32,
+}
+
+/// A row as `lien outbox status` and the coordinators' page list it (no body).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OutboxLine {
+    pub id: i64,
+    pub kind: String,
+    pub escalation_id: Option<i64>,
+    pub recipients: String,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// The queue at a glance.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OutboxSummary {
+    pub pending: i64,
+    /// Pending and due now.
+    pub due: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    /// Pending messages already tried at least once (the server refused them for now).
+    pub retrying: i64,
+    pub oldest_pending_at: Option<DateTime<Utc>>,
+}
+
+const MESSAGE_COLUMNS: &str = "id, kind, escalation_id, recipients, reply_to, subject, body_text, body_html, message_id, attempts";
+const LINE_COLUMNS: &str = "id, kind, escalation_id, recipients, subject, status, attempts, next_attempt_at, last_error, created_at, sent_at";
+
+impl Store {
+    /// Takes up to `limit` messages that are due (pending with `next_attempt_at <= now`,
+    /// or `sending` under a claim older than `stale_before`) for `worker`.
+    pub async fn claim_outbox(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let due = "(status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND claimed_at < $3)";
+        let update = |lock: &str| {
+            format!(
+                "UPDATE outbox SET status = 'sending', claimed_at = $1, claimed_by = $2 WHERE id IN \
+                 (SELECT id FROM outbox WHERE {due} ORDER BY next_attempt_at, id LIMIT $4{lock}) \
+                 RETURNING {MESSAGE_COLUMNS}"
+            )
+        };
+        let mut rows: Vec<OutboxMessage> = match self {
+            Store::Postgres(pool) => {
+                sqlx::query_as(&update(" FOR UPDATE SKIP LOCKED"))
+                    .bind(now)
+                    .bind(worker)
+                    .bind(stale_before)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?
+            }
+            Store::Sqlite(_) => in_transaction!(self, tx => {
+                Ok(sqlx::query_as(&update(""))
+                    .bind(now).bind(worker).bind(stale_before).bind(limit)
+                    .fetch_all(&mut *tx).await?)
+            })?,
+        };
+        rows.sort_by_key(|m| m.id);
+        Ok(rows)
+    }
+
+    /// The message went out.
+    pub async fn outbox_sent(
+        &self,
+        id: i64,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.outbox_finish(id, worker, "sent", None, Some(now), now)
+            .await
+    }
+
+    /// The message failed for now: it is tried again at `next_attempt_at`.
+    pub async fn outbox_retry_later(
+        &self,
+        id: i64,
+        worker: &str,
+        error: &str,
+        next_attempt_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.outbox_finish(id, worker, "pending", Some(error), None, next_attempt_at)
+            .await
+    }
+
+    /// The message was refused for good: it waits for a coordinator.
+    pub async fn outbox_failed(
+        &self,
+        id: i64,
+        worker: &str,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.outbox_finish(id, worker, "failed", Some(error), None, now)
+            .await
+    }
+
+    /// Records the end of one attempt, only if `worker` still holds the claim; false when
+    /// it does not (its lease ran out and another worker took the message).
+    async fn outbox_finish(
+        &self,
+        id: i64,
+        worker: &str,
+        status: &str,
+        error: Option<&str>,
+        sent_at: Option<DateTime<Utc>>,
+        next_attempt_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let error: Option<String> = error.map(|e| e.chars().take(1000).collect());
+        let n = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = $3, attempts = attempts + 1, last_error = $4, sent_at = $5, \
+                 next_attempt_at = $6, claimed_at = NULL, claimed_by = NULL \
+                 WHERE id = $1 AND claimed_by = $2 AND status = 'sending'")
+                .bind(id).bind(worker).bind(status).bind(error).bind(sent_at).bind(next_attempt_at)
+                .execute(pool).await?.rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Gives back messages claimed but not tried (the worker is stopping).
+    pub async fn outbox_release(&self, ids: &[i64], worker: &str) -> Result<u64, StoreError> {
+        let mut released = 0;
+        for id in ids {
+            released += on_pool!(self, pool => {
+                sqlx::query(
+                    "UPDATE outbox SET status = 'pending', claimed_at = NULL, claimed_by = NULL \
+                     WHERE id = $1 AND claimed_by = $2 AND status = 'sending'")
+                    .bind(id).bind(worker).execute(pool).await?.rows_affected()
+            });
+        }
+        Ok(released)
+    }
+
+    /// Puts failed messages back in the queue, due now: one (`Some(id)`) or all. Gives how
+    /// many were put back.
+    pub async fn outbox_retry(
+        &self,
+        id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = $2 \
+                 WHERE status = 'failed' AND ($1 IS NULL OR id = $1)")
+                .bind(id).bind(now).execute(pool).await?.rows_affected()
+        }))
+    }
+
+    /// Counts by status.
+    pub async fn outbox_summary(&self, now: DateTime<Utc>) -> Result<OutboxSummary, StoreError> {
+        let rows: Vec<(String, i64, i64, i64)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT status, COUNT(*), \
+                 COALESCE(SUM(CASE WHEN next_attempt_at <= $1 THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) \
+                 FROM outbox GROUP BY status")
+                .bind(now).fetch_all(pool).await?
+        });
+        let mut summary = OutboxSummary::default();
+        for (status, n, due, tried) in rows {
+            match status.as_str() {
+                "pending" => {
+                    summary.pending = n;
+                    summary.due = due;
+                    summary.retrying = tried;
+                }
+                "sending" => summary.sending = n,
+                "sent" => summary.sent = n,
+                "failed" => summary.failed = n,
+                _ => {}
+            }
+        }
+        let oldest: Option<(DateTime<Utc>,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT created_at FROM outbox WHERE status IN ('pending', 'sending') ORDER BY created_at LIMIT 1")
+                .fetch_optional(pool).await?
+        });
+        summary.oldest_pending_at = oldest.map(|(t,)| t);
+        Ok(summary)
+    }
+
+    /// Messages that need a look: failed ones, and pending ones already refused at least
+    /// once (newest first).
+    pub async fn outbox_problems(&self, limit: i64) -> Result<Vec<OutboxLine>, StoreError> {
+        let sql = format!(
+            "SELECT {LINE_COLUMNS} FROM outbox WHERE status = 'failed' \
+             OR (status = 'pending' AND attempts > 0) ORDER BY status, id DESC LIMIT $1"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// One message's line.
+    pub async fn outbox_line(&self, id: i64) -> Result<Option<OutboxLine>, StoreError> {
+        let sql = format!("SELECT {LINE_COLUMNS} FROM outbox WHERE id = $1");
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
+    }
+}
