@@ -10,6 +10,7 @@ pub mod domain;
 pub mod fixtures;
 pub mod import;
 pub mod planning;
+pub mod report;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

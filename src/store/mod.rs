@@ -20,6 +20,7 @@ mod import_batches;
 mod imports;
 mod planning;
 mod queue;
+mod report;
 mod stats;
 mod users;
 
@@ -30,6 +31,7 @@ pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIF
 pub use imports::ImportSource;
 pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};
 pub use queue::{QueueRow, WeekProgress};
+pub use report::{week_month, CallerTime, NotReachedLine};
 pub use stats::CampaignStats;
 pub use users::{AuditEvent, NewUser, User};
 

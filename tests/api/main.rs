@@ -13,4 +13,5 @@ mod json_api;
 mod pages;
 mod planning;
 mod queue;
+mod report;
 mod store;
