@@ -98,13 +98,14 @@ async fn generate(store: &Store, n: i64, callers: i64, weeks: i64, per_week: i64
     )
     .await;
     let long_ago = ts(store, "1577836800"); // 2020-01-01
+    let far = if pg { "DATE '2099-01-01'" } else { "'2099-01-01'" };
     exec(store, &format!(
         "{} INSERT INTO beneficiaries (id, identity_key, last_name, first_name, territory_id, status, status_changed_at, paused_until) {overriding} \
          SELECT k + 1, 'k' || k, 'Nom', 'P' || k, \
            CASE WHEN k % 200 = 7 THEN NULL ELSE 1 + k % {TERRITORIES} END, \
            CASE WHEN k % 100 = 3 THEN 'opted_out' WHEN k % 100 = 5 THEN 'deceased' ELSE 'active' END, \
            CASE WHEN k % 100 IN (3, 5) THEN {long_ago} END, \
-           CASE WHEN k % 200 = 11 THEN '2099-01-01' END \
+           CASE WHEN k % 200 = 11 THEN {far} END \
          FROM s",
         series(store, n)
     )).await;

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use chart::{line_chart_svg, Series};
 pub use csv_export::{totals_csv, totals_from_csv, TotalsCsvError};
-pub use summary::write_summary_fr;
+pub use summary::{percent, signed, write_summary_fr};
 pub use time_given::{estimated_seconds, TimeGiven, TimeGivenRow};
 
 use crate::domain::{EscalationStatus, NeedCategory};

@@ -4,7 +4,8 @@ use std::io::Write;
 
 use super::WeekTotals;
 
-fn signed(n: i64) -> String {
+/// `+3`, `0`, `-2`.
+pub fn signed(n: i64) -> String {
     if n > 0 {
         format!("+{n}")
     } else {
@@ -12,7 +13,8 @@ fn signed(n: i64) -> String {
     }
 }
 
-fn percent(p: Option<f64>) -> String {
+/// `12.5 %`, or `—` when there is no percentage.
+pub fn percent(p: Option<f64>) -> String {
     p.map(|p| format!("{p:.1} %")).unwrap_or_else(|| "—".into())
 }
 

@@ -5,26 +5,17 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::planning::outcome_list;
 use super::{on_pool, Campaign, Store, StoreError};
-use crate::domain::time::PARIS;
+use crate::domain::iso_week::paris_midnight;
 use crate::domain::{IsoWeek, Outcome};
 use crate::report::{
     week_is_over, week_totals, CallerWeek, DataQuality, EscalationCount, TerritoryWeek, TimeGiven,
     TimeGivenRow, TrendWeek, WeekContext, WeekRows, WeekTotals,
 };
-
-/// `'a', 'b'` for the outcomes `keep` selects (codes are fixed, never user input).
-fn outcome_list(keep: impl Fn(Outcome) -> bool) -> String {
-    Outcome::ALL
-        .iter()
-        .filter(|o| keep(**o))
-        .map(|o| format!("'{}'", o.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// Counts of the week's assignments that `CallerWeek`, `TrendWeek` and `TerritoryWeek`
 /// share (on a table aliased `a`).
@@ -47,15 +38,6 @@ fn not_reached_condition(week_over: bool) -> String {
             " AND a.status = 'closed'"
         }
     )
-}
-
-/// Midnight at the start of `date`, Europe/Paris, as UTC.
-fn paris_midnight(date: NaiveDate) -> DateTime<Utc> {
-    let midnight = date.and_time(chrono::NaiveTime::MIN);
-    match PARIS.from_local_datetime(&midnight).earliest() {
-        Some(local) => local.with_timezone(&Utc),
-        None => Utc.from_utc_datetime(&midnight),
-    }
 }
 
 /// The calendar month (Europe/Paris) a week belongs to: that of its Thursday, as for

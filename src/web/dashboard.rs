@@ -11,10 +11,13 @@ use serde::Deserialize;
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
 use super::pages::{campaign_choices, html_page, CampaignChoice, Nav};
+use super::planning::parse_week;
 use super::session::CurrentUser;
 use super::AppState;
 use crate::domain::{CampaignName, Coded, EscalationStatus, IsoWeek, NeedCategory, Role};
-use crate::report::{line_chart_svg, totals_csv, DataQuality, Series, TerritoryWeek, WeekTotals};
+use crate::report::{
+    line_chart_svg, percent, signed, totals_csv, DataQuality, Series, TerritoryWeek, WeekTotals,
+};
 use crate::store::{week_month, CallerTime, Campaign, NotReachedLine};
 
 const COORDINATORS: &[Role] = &[Role::Coordinator, Role::Admin];
@@ -25,18 +28,18 @@ pub struct WeekQuery {
     week: Option<String>,
 }
 
-/// The campaign and week a request names (the default campaign, the current week).
+/// The campaign and week a coordinator's request names (the default campaign, the
+/// current week); refuses other roles.
 async fn selected(
+    user: &CurrentUser,
     state: &AppState,
     campaign: Option<&str>,
     week: Option<&str>,
 ) -> Result<(Campaign, IsoWeek), AppError> {
+    user.require(COORDINATORS)?;
     let name = CampaignName::parse(campaign.unwrap_or(CampaignName::DEFAULT))
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let week = match week.filter(|w| !w.trim().is_empty()) {
-        Some(w) => IsoWeek::parse(w).map_err(|e| AppError::BadRequest(e.message_fr()))?,
-        None => IsoWeek::current(),
-    };
+    let week = parse_week(week)?;
     Ok((state.store.campaign_by_name(&name).await?, week))
 }
 
@@ -45,18 +48,6 @@ pub struct Figure {
     pub key: &'static str,
     pub value: String,
     pub change: Option<String>,
-}
-
-fn signed(n: i64) -> String {
-    if n > 0 {
-        format!("+{n}")
-    } else {
-        n.to_string()
-    }
-}
-
-fn percent(p: Option<f64>) -> String {
-    p.map(|p| format!("{p:.1} %")).unwrap_or_else(|| "—".into())
 }
 
 fn figures(t: &WeekTotals) -> Vec<Figure> {
@@ -133,9 +124,13 @@ pub async fn week_page(
     state: web::Data<AppState>,
     query: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
-    let (campaign, week) =
-        selected(&state, query.campaign.as_deref(), query.week.as_deref()).await?;
+    let (campaign, week) = selected(
+        &user,
+        &state,
+        query.campaign.as_deref(),
+        query.week.as_deref(),
+    )
+    .await?;
     let totals = state.store.week_totals(&campaign, week, Utc::now()).await?;
     let quality = state.store.data_quality(campaign.id).await?;
     let codes = territory_codes(&state).await?;
@@ -203,9 +198,13 @@ pub async fn totals_download(
     state: web::Data<AppState>,
     query: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
-    let (campaign, week) =
-        selected(&state, query.campaign.as_deref(), query.week.as_deref()).await?;
+    let (campaign, week) = selected(
+        &user,
+        &state,
+        query.campaign.as_deref(),
+        query.week.as_deref(),
+    )
+    .await?;
     let totals = state.store.week_totals(&campaign, week, Utc::now()).await?;
     let body = totals_csv(&totals).map_err(|e| AppError::Internal(e.into()))?;
     Ok(csv_response(
@@ -266,9 +265,13 @@ pub async fn not_reached_download(
     state: web::Data<AppState>,
     query: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
-    let (campaign, week) =
-        selected(&state, query.campaign.as_deref(), query.week.as_deref()).await?;
+    let (campaign, week) = selected(
+        &user,
+        &state,
+        query.campaign.as_deref(),
+        query.week.as_deref(),
+    )
+    .await?;
     let lines = state
         .store
         .week_not_reached(campaign.id, week, Utc::now())
@@ -314,9 +317,13 @@ pub async fn trends_page(
     state: web::Data<AppState>,
     query: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
-    let (campaign, week) =
-        selected(&state, query.campaign.as_deref(), query.week.as_deref()).await?;
+    let (campaign, week) = selected(
+        &user,
+        &state,
+        query.campaign.as_deref(),
+        query.week.as_deref(),
+    )
+    .await?;
     let weeks = state.store.campaign_trend(campaign.id).await?;
     let mut territories = state.store.week_by_territory(campaign.id, week).await?;
     let tr = lang.tr();
@@ -393,9 +400,13 @@ pub async fn time_page(
     state: web::Data<AppState>,
     query: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
-    let (campaign, week) =
-        selected(&state, query.campaign.as_deref(), query.week.as_deref()).await?;
+    let (campaign, week) = selected(
+        &user,
+        &state,
+        query.campaign.as_deref(),
+        query.week.as_deref(),
+    )
+    .await?;
     let callers = state.store.time_given(week).await?;
     let (month, _, _) = week_month(week);
     let page = TimePage {
@@ -419,9 +430,8 @@ pub async fn api_totals(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
     let (campaign, week) = path.into_inner();
-    let (campaign, week) = selected(&state, Some(&campaign), Some(&week)).await?;
+    let (campaign, week) = selected(&user, &state, Some(&campaign), Some(&week)).await?;
     let totals = state.store.week_totals(&campaign, week, Utc::now()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
