@@ -65,7 +65,7 @@ fn series(store: &Store, n: i64) -> String {
             "WITH RECURSIVE s(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM s WHERE k < {}) ",
             n - 1
         ),
-        Store::Postgres(_) => format!("WITH s(k) AS (SELECT generate_series(0, {}) ) ", n - 1),
+        Store::Postgres(_) => format!("WITH s(k) AS (SELECT generate_series(0::bigint, {}) ) ", n - 1),
     }
 }
 
