@@ -65,7 +65,10 @@ fn series(store: &Store, n: i64) -> String {
             "WITH RECURSIVE s(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM s WHERE k < {}) ",
             n - 1
         ),
-        Store::Postgres(_) => format!("WITH s(k) AS (SELECT generate_series(0::bigint, {}) ) ", n - 1),
+        Store::Postgres(_) => format!(
+            "WITH s(k) AS (SELECT generate_series(0::bigint, {}) ) ",
+            n - 1
+        ),
     }
 }
 
@@ -98,7 +101,11 @@ async fn generate(store: &Store, n: i64, callers: i64, weeks: i64, per_week: i64
     )
     .await;
     let long_ago = ts(store, "1577836800"); // 2020-01-01
-    let far = if pg { "DATE '2099-01-01'" } else { "'2099-01-01'" };
+    let far = if pg {
+        "DATE '2099-01-01'"
+    } else {
+        "'2099-01-01'"
+    };
     exec(store, &format!(
         "{} INSERT INTO beneficiaries (id, identity_key, last_name, first_name, territory_id, status, status_changed_at, paused_until) {overriding} \
          SELECT k + 1, 'k' || k, 'Nom', 'P' || k, \
