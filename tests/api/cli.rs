@@ -55,13 +55,18 @@ async fn migrate_creates_the_schema_then_is_a_no_op(backend: Backend) {
         .args(["migrate", "--json"])));
     assert_eq!(
         first["applied"],
-        serde_json::json!(["0001_schema", "0002_import_uploads", "0003_login_links"])
+        serde_json::json!([
+            "0001_schema",
+            "0002_import_uploads",
+            "0003_login_links",
+            "0006_report"
+        ])
     );
     let second = stdout_json(&run(lien(dir.path())
         .env("DATABASE_URL", &db.url)
         .args(["migrate", "--json"])));
     assert_eq!(second["applied"], serde_json::json!([]));
-    assert_eq!(second["total"], 3);
+    assert_eq!(second["total"], 4);
     let human = run(lien(dir.path()).args(["--database-url", &db.url, "migrate"]));
     assert!(human.status.success());
     assert!(String::from_utf8_lossy(&human.stdout).contains("up to date"));
