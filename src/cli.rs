@@ -62,6 +62,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Print a week's assignments (external_ref;caller_email;reason).
     Assignments(AssignmentsArgs),
+    /// A week's totals: reached, escalations, callers, change from last week.
+    Report(ReportArgs),
     /// Write fictional data sets (CSV) for demos and benchmarks.
     Fixtures(FixturesArgs),
     /// Manage accounts (the first admin or coordinator is made here).
@@ -246,6 +248,21 @@ pub struct AssignmentsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[arg(long, default_value = "default")]
+    pub campaign: String,
+    /// ISO week, e.g. 2026-W48 (default: the current week, Europe/Paris).
+    #[arg(long)]
+    pub week: Option<String>,
+    /// One JSON object: the week's totals at its top level.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// `;`-separated `figure;value` lines (nested figures with dots).
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct FixturesArgs {
     /// Folder to write territories.csv, callers.csv and beneficiaries.csv into.
     #[arg(long, value_name = "DIR")]
@@ -336,6 +353,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Plan(args) => plan(&cli, args).await,
         Command::Assignments(args) => assignments(&cli, args).await,
+        Command::Report(args) => report(&cli, args).await,
         Command::Fixtures(args) => {
             let spec = fixtures::generate::FixtureSpec {
                 territories: args.territories,
@@ -1072,4 +1090,26 @@ async fn assignments(cli: &Cli, args: &AssignmentsArgs) -> anyhow::Result<()> {
     }
     writer.flush()?;
     Ok(())
+}
+
+async fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
+    let settings = cli.settings()?;
+    let campaign_name = CampaignName::parse(&args.campaign)?;
+    let week = parse_week(args.week.as_deref())?;
+    let store = open_store(&settings.database_url).await?;
+    let campaign = store.campaign_by_name(&campaign_name).await?;
+    let totals = store
+        .week_totals(&campaign, week, chrono::Utc::now())
+        .await?;
+    store.close().await;
+    if args.json {
+        print_json(&totals)
+    } else if args.csv {
+        let mut out = std::io::stdout().lock();
+        out.write_all(crate::report::totals_csv(&totals)?.as_bytes())?;
+        Ok(())
+    } else {
+        crate::report::write_summary_fr(&totals, &mut std::io::stdout().lock())?;
+        Ok(())
+    }
 }

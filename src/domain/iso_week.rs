@@ -73,7 +73,7 @@ impl IsoWeekError {
 /// UTC instant of 00:00 Europe/Paris on `date`. Midnight always exists and
 /// is never ambiguous in Paris (changes happen at 02:00/03:00); the
 /// fallback only keeps this total.
-fn paris_midnight(date: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn paris_midnight(date: NaiveDate) -> DateTime<Utc> {
     let naive = date.and_time(chrono::NaiveTime::MIN);
     match Paris.from_local_datetime(&naive).earliest() {
         Some(local) => local.with_timezone(&Utc),

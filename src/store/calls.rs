@@ -187,11 +187,16 @@ impl Store {
             let next_attempt = (!closes && input.outcome.is_unanswered()).then(|| now + Duration::minutes(i64::from(gap)));
             sqlx::query(
                 "UPDATE assignments SET attempts = $2, status = $3, next_attempt_at = $4, callback_at = $5, \
-                 closed_at = $6 WHERE id = $1")
+                 closed_at = $6, last_outcome = $7, last_called_at = $8, reached_at = COALESCE(reached_at, $9), \
+                 conversation_at = COALESCE(conversation_at, $10) WHERE id = $1")
                 .bind(input.assignment_id).bind(attempts).bind(if closes { "closed" } else { "open" })
                 .bind(next_attempt)
                 .bind(if input.outcome == Outcome::Callback { input.callback_at } else { None })
                 .bind(closes.then_some(now))
+                // The summary the weekly totals read (migration 0006).
+                .bind(input.outcome.as_str()).bind(now)
+                .bind(input.outcome.is_reached().then_some(now))
+                .bind(input.outcome.is_conversation().then_some(now))
                 .execute(&mut *tx).await?;
             if let Some(final_status) = input.outcome.implied_beneficiary_status() {
                 if status == "active" || status == "moved" {

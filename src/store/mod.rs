@@ -22,6 +22,7 @@ mod imports;
 mod outbox;
 mod planning;
 mod queue;
+mod report;
 mod stats;
 mod users;
 
@@ -36,6 +37,7 @@ pub use imports::ImportSource;
 pub use outbox::{OutboxLine, OutboxMessage, OutboxSummary};
 pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};
 pub use queue::{QueueRow, WeekProgress};
+pub use report::{week_month, CallerTime, NotReachedLine};
 pub use stats::CampaignStats;
 pub use users::{AuditEvent, NewUser, TotpState, User};
 

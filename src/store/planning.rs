@@ -55,7 +55,7 @@ pub struct AssignmentLine {
 
 const INSERT_CHUNK: usize = 1000;
 
-fn outcome_list(keep: impl Fn(Outcome) -> bool) -> String {
+pub(super) fn outcome_list(keep: impl Fn(Outcome) -> bool) -> String {
     Outcome::ALL
         .iter()
         .filter(|o| keep(**o))

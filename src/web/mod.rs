@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod calls;
 pub mod campaigns;
+pub mod dashboard;
 pub mod errors;
 pub mod escalations;
 pub mod health;
@@ -58,6 +59,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/assignments/{id}", web::get().to(api::assignment))
         .route("/api/calls", web::post().to(api::record_call))
         .route("/api/openapi.json", web::get().to(api::openapi))
+        .route(
+            "/api/campaigns/{campaign}/weeks/{week}/totals",
+            web::get().to(dashboard::api_totals),
+        )
         .route("/appels", web::get().to(calls::queue))
         .route("/appels/{id}", web::get().to(calls::call))
         .route("/appels/{id}", web::post().to(calls::record))
@@ -72,6 +77,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/coordination/planning", web::get().to(planning::page))
         .route("/coordination/planning", web::post().to(planning::commit))
+        .route("/coordination/week", web::get().to(dashboard::week_page))
+        .route(
+            "/coordination/week/totals.csv",
+            web::get().to(dashboard::totals_download),
+        )
+        .route(
+            "/coordination/week/not-reached.csv",
+            web::get().to(dashboard::not_reached_download),
+        )
+        .route(
+            "/coordination/trends",
+            web::get().to(dashboard::trends_page),
+        )
+        .route("/coordination/time", web::get().to(dashboard::time_page))
         .service(
             web::scope("/coordination/imports")
                 .route("", web::get().to(imports::index))

@@ -50,7 +50,7 @@ struct PlanningPage {
     notice: Option<&'static str>,
 }
 
-fn parse_week(week: Option<&str>) -> Result<IsoWeek, AppError> {
+pub(super) fn parse_week(week: Option<&str>) -> Result<IsoWeek, AppError> {
     match week.filter(|w| !w.trim().is_empty()) {
         Some(w) => IsoWeek::parse(w).map_err(|e| AppError::BadRequest(e.message_fr())),
         None => Ok(IsoWeek::current()),

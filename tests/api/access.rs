@@ -166,6 +166,69 @@ async fn every_route_with_every_role(backend: Backend) {
                 },
             ),
             (
+                "GET",
+                "/coordination/week".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/week/totals.csv".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/week/not-reached.csv".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/trends".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/time".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                format!("/api/campaigns/default/weeks/{}/totals", IsoWeek::current()),
+                match who {
+                    Anonymous => 401,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/api/campaigns/nowhere/weeks/2026-W48/totals".into(),
+                match who {
+                    Anonymous => 401,
+                    _ if coordinator => 404,
+                    _ => 403,
+                },
+            ),
+            (
                 "POST",
                 "/logout".into(),
                 match who {

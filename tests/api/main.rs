@@ -16,6 +16,7 @@ mod mail;
 mod pages;
 mod planning;
 mod queue;
+mod report;
 mod smtp_sink;
 mod store;
 mod totp;

@@ -1,0 +1,353 @@
+//! The coordinator's weekly figures read from the database (issue 7). The arithmetic
+//! and the definitions live in `crate::report`; here are the queries. A week's totals
+//! read the per-assignment summary kept by `record_call` (migration 0006) through one
+//! covering index, never the calls themselves.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::planning::outcome_list;
+use super::{on_pool, Campaign, Store, StoreError};
+use crate::domain::iso_week::paris_midnight;
+use crate::domain::{IsoWeek, Outcome};
+use crate::report::{
+    week_is_over, week_totals, CallerWeek, DataQuality, EscalationCount, TerritoryWeek, TimeGiven,
+    TimeGivenRow, TrendWeek, WeekContext, WeekRows, WeekTotals,
+};
+
+/// Counts of the week's assignments that `CallerWeek`, `TrendWeek` and `TerritoryWeek`
+/// share (on a table aliased `a`).
+fn assignment_sums() -> String {
+    "SUM(CASE WHEN a.attempts > 0 THEN 1 ELSE 0 END) AS attempted, \
+     SUM(CASE WHEN a.reached_at IS NOT NULL THEN 1 ELSE 0 END) AS reached, \
+     SUM(CASE WHEN a.conversation_at IS NOT NULL THEN 1 ELSE 0 END) AS conversations"
+        .to_string()
+}
+
+/// Someone not reached this week: never reached, last call unanswered, and (unless the
+/// week is over) no attempt left.
+fn not_reached_condition(week_over: bool) -> String {
+    let unanswered = outcome_list(Outcome::is_unanswered);
+    format!(
+        "a.reached_at IS NULL AND a.last_outcome IN ({unanswered}){}",
+        if week_over {
+            ""
+        } else {
+            " AND a.status = 'closed'"
+        }
+    )
+}
+
+/// The calendar month (Europe/Paris) a week belongs to: that of its Thursday, as for
+/// ISO weeks. Gives the month's first day and its bounds.
+pub fn week_month(week: IsoWeek) -> (NaiveDate, DateTime<Utc>, DateTime<Utc>) {
+    use chrono::Datelike;
+    let thursday = week.day(chrono::Weekday::Thu);
+    let first = thursday.with_day(1).unwrap_or(thursday);
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(first);
+    (first, paris_midnight(first), paris_midnight(next))
+}
+
+/// A person not reached this week, for follow-up by other means (CSV download).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct NotReachedLine {
+    pub beneficiary_id: i64,
+    pub external_ref: Option<String>,
+    pub last_name: String,
+    pub first_name: String,
+    pub address: Option<String>,
+    pub postal_code: Option<String>,
+    pub commune: Option<String>,
+    pub territory: Option<String>,
+    pub relative_name: Option<String>,
+    pub relative_phone: Option<String>,
+    pub caller_email: String,
+    pub attempts: i32,
+    pub last_outcome: Option<String>,
+    pub last_called_at: Option<DateTime<Utc>>,
+    #[sqlx(skip)]
+    pub phones: Vec<String>,
+}
+
+/// One caller's time given over the week and over its month.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallerTime {
+    pub caller_id: i64,
+    pub name: String,
+    pub email: String,
+    pub week: TimeGiven,
+    pub month: TimeGiven,
+}
+
+impl Store {
+    /// The per-caller sums of a week's assignments.
+    async fn caller_weeks(
+        &self,
+        campaign_id: i64,
+        week: IsoWeek,
+    ) -> Result<Vec<CallerWeek>, StoreError> {
+        let unanswered = outcome_list(Outcome::is_unanswered);
+        let sql = format!(
+            "SELECT a.caller_id, COUNT(*) AS assigned, {sums}, COALESCE(SUM(a.attempts), 0) AS calls, \
+             SUM(CASE WHEN a.reached_at IS NULL AND a.last_outcome IN ({unanswered}) AND a.status = 'closed' THEN 1 ELSE 0 END) AS unanswered_closed, \
+             SUM(CASE WHEN a.reached_at IS NULL AND a.last_outcome IN ({unanswered}) AND a.status = 'open' THEN 1 ELSE 0 END) AS unanswered_open, \
+             SUM(CASE WHEN a.last_outcome = 'opt_out' THEN 1 ELSE 0 END) AS opted_out, \
+             SUM(CASE WHEN a.last_outcome = 'paused' THEN 1 ELSE 0 END) AS paused, \
+             SUM(CASE WHEN a.last_outcome = 'deceased' THEN 1 ELSE 0 END) AS deceased, \
+             SUM(CASE WHEN a.last_outcome = 'wrong_number' THEN 1 ELSE 0 END) AS wrong_numbers \
+             FROM assignments a WHERE a.campaign_id = $1 AND a.week = $2 GROUP BY a.caller_id ORDER BY a.caller_id",
+            sums = assignment_sums()
+        );
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(campaign_id).bind(week.to_string()).fetch_all(pool).await?
+        }))
+    }
+
+    /// People the campaign was to call in `week`: members enrolled before the week ended,
+    /// minus those whose final status (opted out, deceased, moved) predates the week,
+    /// minus those paused over the week (as the planner counts them: paused until the
+    /// week's Sunday or later) by a pause recorded before the week began (a paused call
+    /// before the week whose pause reaches its Sunday, or, without any paused call, an
+    /// imported pause). Statuses are dated by `status_changed_at` and pauses by their
+    /// calls, so a week's figure does not move when people opt out or pause later.
+    pub async fn week_eligible(&self, campaign_id: i64, week: IsoWeek) -> Result<i64, StoreError> {
+        let sql = "SELECT \
+              (SELECT COUNT(*) FROM campaign_members m WHERE m.campaign_id = $1 AND m.added_at < $2) \
+            - (SELECT COUNT(*) FROM beneficiaries b JOIN campaign_members m \
+                 ON m.beneficiary_id = b.id AND m.campaign_id = $1 \
+               WHERE b.status <> 'active' AND m.added_at < $2 \
+                 AND (b.status_changed_at IS NULL OR b.status_changed_at < $3)) \
+            - (SELECT COUNT(*) FROM beneficiaries b JOIN campaign_members m \
+                 ON m.beneficiary_id = b.id AND m.campaign_id = $1 \
+               WHERE b.paused_until IS NOT NULL AND m.added_at < $2 \
+                 AND (b.status = 'active' OR b.status_changed_at >= $3) \
+                 AND (EXISTS (SELECT 1 FROM calls c WHERE c.beneficiary_id = b.id AND c.outcome = 'paused' \
+                              AND c.called_at < $3 AND c.paused_until >= $4) \
+                   OR (b.paused_until >= $4 AND NOT EXISTS (SELECT 1 FROM calls c \
+                              WHERE c.beneficiary_id = b.id AND c.outcome = 'paused'))))";
+        let (n,): (i64,) = on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(campaign_id).bind(week.ends_at()).bind(week.starts_at())
+                .bind(week.sunday()).fetch_one(pool).await?
+        });
+        Ok(n)
+    }
+
+    /// The campaign's escalations created within the week, counted per kind, category,
+    /// status and territory.
+    async fn week_escalations(
+        &self,
+        campaign_id: i64,
+        week: IsoWeek,
+    ) -> Result<Vec<EscalationCount>, StoreError> {
+        let sql = "SELECT e.kind, e.category, e.status, t.code AS territory, COUNT(*) AS n \
+             FROM escalations e LEFT JOIN territories t ON t.id = e.territory_id \
+             WHERE e.campaign_id = $1 AND e.created_at >= $2 AND e.created_at < $3 \
+             GROUP BY e.kind, e.category, e.status, t.code";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(campaign_id).bind(week.starts_at()).bind(week.ends_at())
+                .fetch_all(pool).await?
+        }))
+    }
+
+    async fn week_rows(&self, campaign_id: i64, week: IsoWeek) -> Result<WeekRows, StoreError> {
+        Ok(WeekRows {
+            eligible: self.week_eligible(campaign_id, week).await?,
+            callers: self.caller_weeks(campaign_id, week).await?,
+            escalations: self.week_escalations(campaign_id, week).await?,
+        })
+    }
+
+    /// A week's totals with the change from the week before (see `crate::report`).
+    #[tracing::instrument(skip(self, campaign), fields(campaign = %campaign.name, week = %week))]
+    pub async fn week_totals(
+        &self,
+        campaign: &Campaign,
+        week: IsoWeek,
+        now: DateTime<Utc>,
+    ) -> Result<WeekTotals, StoreError> {
+        let this = self.week_rows(campaign.id, week).await?;
+        let previous = self.week_rows(campaign.id, week.previous()).await?;
+        let ctx = WeekContext {
+            campaign: campaign.name.clone(),
+            week,
+            now,
+        };
+        Ok(week_totals(&ctx, &this, &previous))
+    }
+
+    /// The campaign's totals week after week, oldest first, with the escalations created
+    /// in each week.
+    pub async fn campaign_trend(&self, campaign_id: i64) -> Result<Vec<TrendWeek>, StoreError> {
+        let sql = format!(
+            "SELECT a.week, COUNT(*) AS assigned, {} FROM assignments a WHERE a.campaign_id = $1 \
+             GROUP BY a.week ORDER BY a.week",
+            assignment_sums()
+        );
+        let mut weeks: Vec<TrendWeek> = on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(campaign_id).fetch_all(pool).await?
+        });
+        for w in &mut weeks {
+            let Ok(week) = IsoWeek::parse(&w.week) else {
+                continue;
+            };
+            let (n,): (i64,) = on_pool!(self, pool => {
+                sqlx::query_as("SELECT COUNT(*) FROM escalations WHERE campaign_id = $1 AND created_at >= $2 AND created_at < $3")
+                    .bind(campaign_id).bind(week.starts_at()).bind(week.ends_at()).fetch_one(pool).await?
+            });
+            w.escalations = n;
+        }
+        Ok(weeks)
+    }
+
+    /// A week by territory of the beneficiaries, with the escalations created in the week
+    /// for each territory; `territory_id` `None` for people without a territory.
+    pub async fn week_by_territory(
+        &self,
+        campaign_id: i64,
+        week: IsoWeek,
+    ) -> Result<Vec<TerritoryWeek>, StoreError> {
+        let sql = format!(
+            "SELECT b.territory_id, COUNT(*) AS assigned, {} FROM assignments a \
+             JOIN beneficiaries b ON b.id = a.beneficiary_id \
+             WHERE a.campaign_id = $1 AND a.week = $2 GROUP BY b.territory_id",
+            assignment_sums()
+        );
+        let mut rows: Vec<TerritoryWeek> = on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(campaign_id).bind(week.to_string()).fetch_all(pool).await?
+        });
+        let escalations: HashMap<Option<i64>, i64> = on_pool!(self, pool => {
+            sqlx::query_as::<_, (Option<i64>, i64)>(
+                "SELECT territory_id, COUNT(*) FROM escalations WHERE campaign_id = $1 \
+                 AND created_at >= $2 AND created_at < $3 GROUP BY territory_id")
+                .bind(campaign_id).bind(week.starts_at()).bind(week.ends_at()).fetch_all(pool).await?
+        })
+        .into_iter()
+        .collect();
+        let names = self.territory_names().await?;
+        for territory in escalations.keys() {
+            if !rows.iter().any(|r| r.territory_id == *territory) {
+                rows.push(TerritoryWeek {
+                    territory_id: *territory,
+                    ..TerritoryWeek::default()
+                });
+            }
+        }
+        for r in &mut rows {
+            r.escalations = escalations.get(&r.territory_id).copied().unwrap_or(0);
+            r.name = r
+                .territory_id
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_default();
+        }
+        rows.sort_by(|a, b| {
+            (a.territory_id.is_none(), &a.name).cmp(&(b.territory_id.is_none(), &b.name))
+        });
+        Ok(rows)
+    }
+
+    /// Data a coordinator should fix (see `DataQuality`).
+    pub async fn data_quality(&self, campaign_id: i64) -> Result<DataQuality, StoreError> {
+        let sql = "SELECT \
+            (SELECT COUNT(*) FROM import_rejected_rows r JOIN import_batches ib ON ib.id = r.batch_id \
+               WHERE ib.status = 'applied' AND r.fixed_at IS NULL \
+               AND (ib.campaign_id = $1 OR ib.campaign_id IS NULL)) AS rejected_rows_to_fix, \
+            (SELECT COUNT(*) FROM beneficiaries b JOIN campaign_members m ON m.beneficiary_id = b.id AND m.campaign_id = $1 \
+               WHERE b.status = 'active' AND EXISTS (SELECT 1 FROM beneficiary_phones p \
+                 WHERE p.beneficiary_id = b.id AND p.wrong_reported_at IS NOT NULL)) AS wrong_numbers_reported, \
+            (SELECT COUNT(*) FROM beneficiaries b JOIN campaign_members m ON m.beneficiary_id = b.id AND m.campaign_id = $1 \
+               WHERE b.status = 'active' AND b.territory_id IS NULL) AS without_territory, \
+            (SELECT COUNT(*) FROM escalations e WHERE e.campaign_id = $1 AND e.status IN ('open', 'in_progress') \
+               AND (e.territory_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.escalation_id = e.id))) \
+               AS unroutable_escalations";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(campaign_id).fetch_one(pool).await?
+        }))
+    }
+
+    /// The people of the week not reached (see `crate::report`), with their usable phone
+    /// numbers, by territory then name. Personal data: the caller of this method audits.
+    pub async fn week_not_reached(
+        &self,
+        campaign_id: i64,
+        week: IsoWeek,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<NotReachedLine>, StoreError> {
+        let condition = not_reached_condition(week_is_over(week, now));
+        let sql = format!(
+            "SELECT b.id AS beneficiary_id, b.external_ref, b.last_name, b.first_name, b.address, b.postal_code, \
+             b.commune, t.code AS territory, b.relative_name, b.relative_phone, c.email AS caller_email, \
+             a.attempts, a.last_outcome, a.last_called_at \
+             FROM assignments a JOIN beneficiaries b ON b.id = a.beneficiary_id JOIN callers c ON c.id = a.caller_id \
+             LEFT JOIN territories t ON t.id = b.territory_id \
+             WHERE a.campaign_id = $1 AND a.week = $2 AND {condition} \
+             ORDER BY t.code, b.last_name, b.first_name, b.id"
+        );
+        let mut lines: Vec<NotReachedLine> = on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(campaign_id).bind(week.to_string()).fetch_all(pool).await?
+        });
+        let phones_sql = format!(
+            "SELECT p.beneficiary_id, p.e164 FROM beneficiary_phones p \
+             JOIN assignments a ON a.beneficiary_id = p.beneficiary_id \
+             WHERE a.campaign_id = $1 AND a.week = $2 AND {condition} AND p.wrong_reported_at IS NULL \
+             ORDER BY p.beneficiary_id, p.position"
+        );
+        let phones: Vec<(i64, String)> = on_pool!(self, pool => {
+            sqlx::query_as(&phones_sql).bind(campaign_id).bind(week.to_string()).fetch_all(pool).await?
+        });
+        let mut by_person: HashMap<i64, Vec<String>> = HashMap::new();
+        for (id, phone) in phones {
+            by_person.entry(id).or_default().push(phone);
+        }
+        for line in &mut lines {
+            line.phones = by_person.remove(&line.beneficiary_id).unwrap_or_default();
+        }
+        Ok(lines)
+    }
+
+    /// Calls and time of every active caller (and of anyone who called) over the week and
+    /// over the week's month. Calls of every campaign count: the time is the person's.
+    pub async fn time_given(&self, week: IsoWeek) -> Result<Vec<CallerTime>, StoreError> {
+        let (_, month_from, month_to) = week_month(week);
+        let sql = "SELECT caller_id, outcome, COUNT(*) AS calls, COUNT(duration_seconds) AS timed_calls, \
+             COALESCE(SUM(duration_seconds), 0) AS timed_seconds FROM calls \
+             WHERE called_at >= $1 AND called_at < $2 GROUP BY caller_id, outcome";
+        let mut totals: HashMap<i64, (TimeGiven, TimeGiven)> = HashMap::new();
+        for (from, to, in_week) in [
+            (week.starts_at(), week.ends_at(), true),
+            (month_from, month_to, false),
+        ] {
+            let rows: Vec<TimeGivenRow> = on_pool!(self, pool => {
+                sqlx::query_as(sql).bind(from).bind(to).fetch_all(pool).await?
+            });
+            for row in &rows {
+                let entry = totals.entry(row.caller_id).or_default();
+                if in_week {
+                    entry.0.add(row)
+                } else {
+                    entry.1.add(row)
+                }
+            }
+        }
+        let callers: Vec<(i64, String, String, String, bool)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT id, first_name, last_name, email, active FROM callers ORDER BY last_name, first_name, id")
+                .fetch_all(pool).await?
+        });
+        Ok(callers
+            .into_iter()
+            .filter_map(|(id, first, last, email, active)| {
+                let (week, month) = totals.remove(&id).unwrap_or_default();
+                (active || month.calls > 0).then(|| CallerTime {
+                    caller_id: id,
+                    name: format!("{first} {last}").trim().to_string(),
+                    email,
+                    week,
+                    month,
+                })
+            })
+            .collect())
+    }
+}
