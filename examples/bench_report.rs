@@ -120,6 +120,19 @@ async fn generate(store: &Store, n: i64, callers: i64, weeks: i64, per_week: i64
         "{} INSERT INTO campaign_members (campaign_id, beneficiary_id, added_at) SELECT 1, k + 1, {long_ago} FROM s",
         series(store, n)
     )).await;
+    // The per-day enrolment counts the imports keep beside the members.
+    exec(
+        store,
+        &format!(
+            "INSERT INTO campaign_enrolments (campaign_id, enrolled_on, members) VALUES (1, {}, {n})",
+            if matches!(store, Store::Postgres(_)) {
+                "DATE '2020-01-01'"
+            } else {
+                "'2020-01-01'"
+            }
+        ),
+    )
+    .await;
     eprintln!("  people: {:.0} s", started.elapsed().as_secs_f64());
     let current = IsoWeek::current();
     for w in 0..weeks {

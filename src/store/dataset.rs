@@ -183,6 +183,7 @@ impl Store {
                 counts.callers += 1;
             }
 
+            let mut enrolled_now: i64 = 0;
             for b in &data.beneficiaries {
                 let territory = match territory_id(&b.territory)? {
                     Some(id) => Some(id),
@@ -238,7 +239,16 @@ impl Store {
                 .bind(batch_id)
                 .execute(&mut *tx)
                 .await?;
+                enrolled_now += 1;
                 counts.beneficiaries += 1;
+            }
+            if enrolled_now > 0 {
+                sqlx::query(super::report::COUNT_ENROLMENTS)
+                    .bind(campaign.id)
+                    .bind(super::report::paris_date(now))
+                    .bind(enrolled_now)
+                    .execute(&mut *tx)
+                    .await?;
             }
             Ok(counts)
         });

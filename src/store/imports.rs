@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::report::paris_date;
 use super::{in_transaction, Campaign, Store, StoreError};
 use crate::domain::names::identity_key;
 use crate::domain::BeneficiaryStatus;
@@ -213,6 +214,7 @@ impl Store {
                 "SELECT beneficiary_id FROM campaign_members WHERE campaign_id = $1")
                 .bind(campaign.id)
                 .fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id).collect();
+            let mut enrolled_now: i64 = 0;
             let mut seen: HashSet<i64> = HashSet::with_capacity(parsed.rows.len());
             // (beneficiary, [(E.164, kind)], replace the stored list?)
             let mut pending_phones: Vec<(i64, PhoneList, bool)> = Vec::new();
@@ -349,10 +351,17 @@ impl Store {
                 if !members.contains(&id) {
                     sqlx::query("INSERT INTO campaign_members (campaign_id, beneficiary_id, added_at) VALUES ($1, $2, $3)")
                         .bind(campaign.id).bind(id).bind(now).execute(&mut *tx).await?;
+                    enrolled_now += 1;
                     if !is_new {
                         report.enrolled += 1;
                     }
                 }
+            }
+
+            if enrolled_now > 0 {
+                sqlx::query(super::report::COUNT_ENROLMENTS)
+                    .bind(campaign.id).bind(paris_date(now)).bind(enrolled_now)
+                    .execute(&mut *tx).await?;
             }
 
             // Phones: replaced as a list, keeping the "wrong number" mark of numbers kept.

@@ -115,23 +115,29 @@ impl Store {
     /// imported pause). Statuses are dated by `status_changed_at` and pauses by their
     /// calls, so a week's figure does not move when people opt out or pause later.
     pub async fn week_eligible(&self, campaign_id: i64, week: IsoWeek) -> Result<i64, StoreError> {
+        // Enrolments come from `campaign_enrolments` (people enrolled per Paris day, kept
+        // with the enrolments themselves): enrolled by the week's Sunday is exactly
+        // `added_at` before the week ends. The two corrections start from the few people who are not active or paused
+        // (partial indexes), and look their enrolment up by key: never a join over
+        // every member.
         let sql = "SELECT \
-              (SELECT COUNT(*) FROM campaign_members m WHERE m.campaign_id = $1 AND m.added_at < $2) \
-            - (SELECT COUNT(*) FROM beneficiaries b JOIN campaign_members m \
-                 ON m.beneficiary_id = b.id AND m.campaign_id = $1 \
-               WHERE b.status <> 'active' AND m.added_at < $2 \
-                 AND (b.status_changed_at IS NULL OR b.status_changed_at < $3)) \
-            - (SELECT COUNT(*) FROM beneficiaries b JOIN campaign_members m \
-                 ON m.beneficiary_id = b.id AND m.campaign_id = $1 \
-               WHERE b.paused_until IS NOT NULL AND m.added_at < $2 \
+              (SELECT CAST(COALESCE(SUM(e.members), 0) AS BIGINT) FROM campaign_enrolments e \
+                 WHERE e.campaign_id = $1 AND e.enrolled_on <= $5) \
+            - (SELECT COUNT(*) FROM beneficiaries b WHERE b.status <> 'active' \
+                 AND (b.status_changed_at IS NULL OR b.status_changed_at < $3) \
+                 AND EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = $1 \
+                             AND m.beneficiary_id = b.id AND m.added_at < $2)) \
+            - (SELECT COUNT(*) FROM beneficiaries b WHERE b.paused_until IS NOT NULL \
                  AND (b.status = 'active' OR b.status_changed_at >= $3) \
+                 AND EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = $1 \
+                             AND m.beneficiary_id = b.id AND m.added_at < $2) \
                  AND (EXISTS (SELECT 1 FROM calls c WHERE c.beneficiary_id = b.id AND c.outcome = 'paused' \
                               AND c.called_at < $3 AND c.paused_until >= $4) \
                    OR (b.paused_until >= $4 AND NOT EXISTS (SELECT 1 FROM calls c \
                               WHERE c.beneficiary_id = b.id AND c.outcome = 'paused'))))";
         let (n,): (i64,) = on_pool!(self, pool => {
             sqlx::query_as(sql).bind(campaign_id).bind(week.ends_at()).bind(week.starts_at())
-                .bind(week.sunday()).fetch_one(pool).await?
+                .bind(week.sunday()).bind(week.sunday()).fetch_one(pool).await?
         });
         Ok(n)
     }
@@ -350,4 +356,15 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// Adds `$3` people enrolled in campaign `$1` on the Paris day `$2` to
+/// `campaign_enrolments`; run in the transaction that inserts the `campaign_members` rows.
+pub(super) const COUNT_ENROLMENTS: &str =
+    "INSERT INTO campaign_enrolments (campaign_id, enrolled_on, members) VALUES ($1, $2, $3) \
+     ON CONFLICT (campaign_id, enrolled_on) DO UPDATE SET members = campaign_enrolments.members + excluded.members";
+
+/// The Paris calendar day of an instant (weeks start at Paris midnight).
+pub(super) fn paris_date(at: DateTime<Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&crate::domain::time::PARIS).date_naive()
 }
