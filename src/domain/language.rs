@@ -322,11 +322,20 @@ impl LanguageCode {
                 out.push(LanguageCode(code.to_owned()));
             }
         };
-        for chunk in raw.split([',', ';', '/', '+', '&', '|', '(', ')', '\n']) {
-            let words: Vec<&str> = chunk
-                .split_whitespace()
-                .filter(|w| !LIST_WORDS.contains(&fold(w).as_str()))
-                .collect();
+        // "et", "ou"… separate names as commas do: "créole et français" is two languages,
+        // never the two-word name "créole français".
+        let chunks = raw
+            .split([',', ';', '/', '+', '&', '|', '(', ')', '\n'])
+            .flat_map(|chunk| {
+                chunk
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .split(|w| LIST_WORDS.contains(&fold(w).as_str()))
+                    .map(<[&str]>::to_vec)
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>();
+        for words in chunks {
             let mut i = 0;
             while i < words.len() {
                 // Longest match first; no name has more than 4 words.
@@ -536,6 +545,7 @@ mod tests {
         assert_eq!(list("langue des signes (LSF) et français"), ["fsl", "fr"]);
         assert_eq!(list("créole réunionnais français"), ["rcf", "fr"]);
         assert_eq!(list("créole, français"), ["cpf", "fr"]);
+        assert_eq!(list("Créole et Français"), ["cpf", "fr"]);
         assert_eq!(list("portugais + espagnol & italien"), ["pt", "es", "it"]);
         assert_eq!(list("fr\nen"), ["fr", "en"]);
         assert_eq!(list("arabe ou français"), ["ar", "fr"]);
