@@ -50,6 +50,25 @@ pub struct AuditEvent<'a> {
     pub detail: Option<String>,
 }
 
+impl<'a> AuditEvent<'a> {
+    /// An account did `action` to a record; a `detail` is added with `..AuditEvent::by_user(…)`.
+    pub fn by_user(
+        user_id: i64,
+        action: &'a str,
+        subject_type: &'a str,
+        subject_id: Option<i64>,
+    ) -> Self {
+        Self {
+            actor_user_id: Some(user_id),
+            actor_label: "user",
+            action,
+            subject_type,
+            subject_id,
+            detail: None,
+        }
+    }
+}
+
 impl Store {
     pub async fn create_user(&self, new: &NewUser) -> Result<User, StoreError> {
         let sql = format!(

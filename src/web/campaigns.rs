@@ -256,14 +256,12 @@ pub async fn save(
                 .await?;
             state
                 .store
-                .record_audit(&crate::store::AuditEvent {
-                    actor_user_id: Some(user.user.id),
-                    actor_label: "user",
-                    action: "campaign_settings_changed",
-                    subject_type: "campaign",
-                    subject_id: Some(campaign.id),
-                    detail: None,
-                })
+                .record_audit(&crate::store::AuditEvent::by_user(
+                    user.user.id,
+                    "campaign_settings_changed",
+                    "campaign",
+                    Some(campaign.id),
+                ))
                 .await?;
             Ok(HttpResponse::SeeOther()
                 .insert_header((

@@ -279,12 +279,13 @@ pub async fn not_reached_download(
     state
         .store
         .record_audit(&crate::store::AuditEvent {
-            actor_user_id: Some(user.user.id),
-            actor_label: "user",
-            action: "not_reached_downloaded",
-            subject_type: "campaign",
-            subject_id: Some(campaign.id),
             detail: Some(format!("week={week} people={}", lines.len())),
+            ..crate::store::AuditEvent::by_user(
+                user.user.id,
+                "not_reached_downloaded",
+                "campaign",
+                Some(campaign.id),
+            )
         })
         .await?;
     let body = not_reached_csv(&lines).map_err(|e| AppError::Internal(e.into()))?;

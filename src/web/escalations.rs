@@ -651,12 +651,8 @@ async fn retry(
     state
         .store
         .record_audit(&crate::store::AuditEvent {
-            actor_user_id: Some(user.user.id),
-            actor_label: "user",
-            action: "outbox_retry",
-            subject_type: "outbox",
-            subject_id: id,
             detail: Some(format!("{n} message(s)")),
+            ..crate::store::AuditEvent::by_user(user.user.id, "outbox_retry", "outbox", id)
         })
         .await?;
     Ok(HttpResponse::SeeOther()
@@ -702,18 +698,16 @@ pub async fn set_digest(
     state.store.set_daily_digest(territory_id, on).await?;
     state
         .store
-        .record_audit(&crate::store::AuditEvent {
-            actor_user_id: Some(user.user.id),
-            actor_label: "user",
-            action: if on {
+        .record_audit(&crate::store::AuditEvent::by_user(
+            user.user.id,
+            if on {
                 "daily_digest_on"
             } else {
                 "daily_digest_off"
             },
-            subject_type: "territory",
-            subject_id: Some(territory_id),
-            detail: None,
-        })
+            "territory",
+            Some(territory_id),
+        ))
         .await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/signalements"))

@@ -208,12 +208,8 @@ pub async fn preview(
     state
         .store
         .record_audit(&crate::store::AuditEvent {
-            actor_user_id: Some(user.user.id),
-            actor_label: "user",
-            action: "import_preview",
-            subject_type: "import_file",
-            subject_id: None,
             detail: Some(kind.as_str().to_string()),
+            ..crate::store::AuditEvent::by_user(user.user.id, "import_preview", "import_file", None)
         })
         .await?;
     let token = hex::encode(rand::random::<[u8; 24]>());
@@ -378,14 +374,12 @@ pub async fn rejected_csv(
         rejected_rows_csv(&headers, &rejections).map_err(|e| AppError::Internal(e.into()))?;
     state
         .store
-        .record_audit(&crate::store::AuditEvent {
-            actor_user_id: Some(user.user.id),
-            actor_label: "user",
-            action: "rejected_rows_downloaded",
-            subject_type: "import_batch",
-            subject_id: Some(batch.id),
-            detail: None,
-        })
+        .record_audit(&crate::store::AuditEvent::by_user(
+            user.user.id,
+            "rejected_rows_downloaded",
+            "import_batch",
+            Some(batch.id),
+        ))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))

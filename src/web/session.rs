@@ -341,14 +341,12 @@ pub async fn start_session(state: &AppState, user: &User) -> Result<Cookie<'stat
         .await?;
     state
         .store
-        .record_audit(&AuditEvent {
-            actor_user_id: Some(user.id),
-            actor_label: "user",
-            action: "login",
-            subject_type: "user",
-            subject_id: Some(user.id),
-            detail: None,
-        })
+        .record_audit(&AuditEvent::by_user(
+            user.id,
+            "login",
+            "user",
+            Some(user.id),
+        ))
         .await?;
     let max_age = CookieDuration::seconds(ABSOLUTE_TIMEOUT.num_seconds());
     Ok(cookie(state, SESSION_COOKIE, token, max_age))
@@ -518,14 +516,12 @@ pub async fn logout_everywhere(
     state.store.delete_user_sessions(user.user.id).await?;
     state
         .store
-        .record_audit(&AuditEvent {
-            actor_user_id: Some(user.user.id),
-            actor_label: "user",
-            action: "logout_everywhere",
-            subject_type: "user",
-            subject_id: Some(user.user.id),
-            detail: None,
-        })
+        .record_audit(&AuditEvent::by_user(
+            user.user.id,
+            "logout_everywhere",
+            "user",
+            Some(user.user.id),
+        ))
         .await?;
     let mut clear = cookie(&state, SESSION_COOKIE, String::new(), CookieDuration::ZERO);
     clear.make_removal();

@@ -250,14 +250,7 @@ pub async fn verify_code(
     };
     state
         .store
-        .record_audit(&AuditEvent {
-            actor_user_id: Some(user.id),
-            actor_label: "user",
-            action,
-            subject_type: "user",
-            subject_id: Some(user.id),
-            detail: None,
-        })
+        .record_audit(&AuditEvent::by_user(user.id, action, "user", Some(user.id)))
         .await?;
     Ok(if accepted {
         CodeOutcome::Accepted
