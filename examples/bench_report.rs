@@ -2,11 +2,14 @@
 //!
 //! ```text
 //! cargo run --release --example bench_report -- --database-url URL \
-//!     [--beneficiaries 1000000] [--calls 10000000] [--weeks 40] [--callers 2000] [--runs 9]
+//!     [--beneficiaries 1000000] [--calls 10000000] [--weeks 40] [--callers 2000] [--runs 9] [--keep]
 //! ```
 //!
 //! URL is `sqlite://FILE` (a new file) or `postgres://…/postgres` (a server: the benchmark
 //! creates a database `lien_bench_report_<pid>` there and drops it at the end).
+//! With `--keep`, the data is kept for the next run and reused when present (the file,
+//! or the PostgreSQL database `lien_bench_report_kept`), so that the ten-million-call set
+//! is generated once; the schema's new migrations are applied to it on opening.
 //!
 //! Data, generated in bulk by the database itself (recursive CTE on SQLite,
 //! `generate_series` on PostgreSQL), deterministic: N beneficiaries in 20 territories
@@ -188,6 +191,23 @@ async fn generate(store: &Store, n: i64, callers: i64, weeks: i64, per_week: i64
         }
     }
     if pg {
+        // The rows went in with their ids: move the identity sequences past them, so
+        // that a kept database takes the application's own writes afterwards.
+        for table in [
+            "territories",
+            "callers",
+            "beneficiaries",
+            "assignments",
+            "calls",
+        ] {
+            exec(
+                store,
+                &format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+                ),
+            )
+            .await;
+        }
         exec(store, "VACUUM ANALYZE").await;
     } else {
         exec(store, "ANALYZE").await;
@@ -228,36 +248,57 @@ where
 #[tokio::main]
 async fn main() {
     let url = arg("--database-url").expect("--database-url sqlite://FILE or postgres://…");
-    let n = num("--beneficiaries", 1_000_000);
+    let mut n = num("--beneficiaries", 1_000_000);
     let total_calls = num("--calls", 10_000_000);
     let weeks = num("--weeks", 40);
     let callers = num("--callers", 2_000);
     let runs = num("--runs", 9) as usize;
+    let keep = std::env::args().any(|a| a == "--keep");
     let per_week = total_calls / weeks / 2;
     let (url, drop_db) = if url.starts_with("postgres") {
-        let name = format!("lien_bench_report_{}", std::process::id());
+        let name = if keep {
+            "lien_bench_report_kept".to_string()
+        } else {
+            format!("lien_bench_report_{}", std::process::id())
+        };
         let admin = sqlx::PgPool::connect(&url).await.expect("connect");
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
+        let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+            .bind(&name)
+            .fetch_optional(&admin)
             .await
-            .expect("create database");
+            .expect("list databases");
+        if exists.is_none() {
+            sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                .execute(&admin)
+                .await
+                .expect("create database");
+        }
         let mut u = url::Url::parse(&url).expect("URL");
         u.set_path(&name);
-        (u.to_string(), Some((admin, name)))
+        (u.to_string(), (!keep).then_some((admin, name)))
     } else {
         (url, None)
     };
     let store = Store::open(&url).await.expect("open and migrate");
-    assert!(
-        count(&store, "SELECT COUNT(*) FROM beneficiaries").await == 0,
-        "the benchmark needs an empty database"
-    );
-    eprintln!(
-        "{}: generating {n} beneficiaries, {weeks} weeks × {per_week} assignments, {} calls",
-        store.backend().as_str(),
-        weeks * per_week * 2
-    );
-    generate(&store, n, callers, weeks, per_week).await;
+    let present = count(&store, "SELECT COUNT(*) FROM beneficiaries").await;
+    if present == 0 {
+        eprintln!(
+            "{}: generating {n} beneficiaries, {weeks} weeks × {per_week} assignments, {} calls",
+            store.backend().as_str(),
+            weeks * per_week * 2
+        );
+        generate(&store, n, callers, weeks, per_week).await;
+    } else {
+        assert!(
+            keep,
+            "the benchmark needs an empty database (or --keep to reuse one)"
+        );
+        eprintln!(
+            "{}: reusing {present} beneficiaries",
+            store.backend().as_str()
+        );
+    }
+    n = count(&store, "SELECT COUNT(*) FROM beneficiaries").await;
     let calls = count(&store, "SELECT COUNT(*) FROM calls").await;
     let campaign = store
         .campaign_by_name(&CampaignName::default_campaign())
@@ -277,6 +318,31 @@ async fn main() {
             .unwrap();
     })
     .await;
+    let (past_med, past_min) = measure(runs, || async {
+        store
+            .week_totals(&campaign, week.previous(), Utc::now())
+            .await
+            .unwrap();
+    })
+    .await;
+    let (elig_med, _) = measure(runs, || async {
+        store.week_eligible(campaign.id, week).await.unwrap();
+    })
+    .await;
+    let (recount_med, _) = measure(runs, || async {
+        store.recount_caller_weeks(campaign.id, week).await.unwrap();
+    })
+    .await;
+    let (kept_med, _) = measure(runs, || async {
+        store.check_caller_weeks(campaign.id, week).await.unwrap();
+    })
+    .await;
+    let mismatches = store.check_caller_weeks(campaign.id, week).await.unwrap();
+    assert!(
+        mismatches.is_empty(),
+        "kept per-caller sums differ from the assignments: {:?}",
+        &mismatches[..mismatches.len().min(3)]
+    );
     let totals = store
         .week_totals(&campaign, week, Utc::now())
         .await
@@ -307,6 +373,15 @@ async fn main() {
     println!("week totals            median {tot_med:8.1} ms  min {tot_min:8.1} ms");
     println!("baseline COUNT(*) week median {base_med:8.1} ms  min {base_min:8.1} ms");
     println!("ratio totals/baseline  {:.1}", tot_med / base_med);
+    println!(
+        "finished week totals   median {past_med:8.1} ms  min {past_min:8.1} ms  (ratio {:.1})",
+        past_med / base_med
+    );
+    println!("of which eligible alone (current week) median {elig_med:.1} ms");
+    println!(
+        "per-caller sums: grouped pass over the week's assignments median {recount_med:.1} ms; \
+         kept sums read and checked against it median {kept_med:.1} ms (equal)"
+    );
     println!(
         "other reads (median): trend {trend_med:.0} ms, by territory {terr_med:.0} ms, data quality {dq_med:.0} ms, time given {time_med:.0} ms"
     );

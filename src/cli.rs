@@ -260,6 +260,10 @@ pub struct ReportArgs {
     /// `;`-separated `figure;value` lines (nested figures with dots).
     #[arg(long)]
     pub csv: bool,
+    /// Recount the week's per-caller sums from the assignments and compare them with
+    /// the sums the database keeps for the totals; fails on any difference.
+    #[arg(long, conflicts_with_all = ["json", "csv"])]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]
@@ -1098,6 +1102,24 @@ async fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
     let week = parse_week(args.week.as_deref())?;
     let store = open_store(&settings.database_url).await?;
     let campaign = store.campaign_by_name(&campaign_name).await?;
+    if args.check {
+        let callers = store.recount_caller_weeks(campaign.id, week).await?.len();
+        let differences = store.check_caller_weeks(campaign.id, week).await?;
+        store.close().await;
+        for (kept, recounted) in &differences {
+            eprintln!("caller {}: kept {kept:?}", kept.caller_id);
+            eprintln!("caller {}: recounted {recounted:?}", recounted.caller_id);
+        }
+        anyhow::ensure!(
+            differences.is_empty(),
+            "{} of {callers} callers' sums for {week} differ from a recount of the assignments",
+            differences.len()
+        );
+        println!(
+            "{week}: the sums of {callers} callers equal a recount of the week's assignments."
+        );
+        return Ok(());
+    }
     let totals = store
         .week_totals(&campaign, week, chrono::Utc::now())
         .await?;

@@ -156,7 +156,16 @@ impl Store {
         if input.needs.iter().any(|n| n.description.trim().is_empty()) {
             return Err(CallError::NeedWithoutDescription);
         }
+        let postgres = matches!(self, Store::Postgres(_));
         let result: Result<CallRecorded, StoreError> = in_transaction!(self, tx => {
+            if postgres {
+                // The planner's lock order (see `plan_week`): the caller's sums for the
+                // week before the assignment itself.
+                sqlx::query("SELECT t.caller_id FROM week_caller_totals t JOIN assignments a \
+                             ON t.campaign_id = a.campaign_id AND t.week = a.week AND t.caller_id = a.caller_id \
+                             WHERE a.id = $1 FOR UPDATE OF t")
+                    .bind(input.assignment_id).execute(&mut *tx).await?;
+            }
             let found: Option<CallContext> = sqlx::query_as(
                 "SELECT a.beneficiary_id, a.campaign_id, a.attempts, cp.max_attempts_per_week AS max_attempts, \
                  cp.retry_gap_minutes AS gap, b.territory_id, b.status \

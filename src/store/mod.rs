@@ -209,7 +209,11 @@ impl Store {
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url)
                     .map_err(|e| StoreError::Connect(e.to_string()))?
-                    .application_name("lien");
+                    .application_name("lien")
+                    // lien's queries are short and index-driven; PostgreSQL's JIT, which
+                    // starts above a cost estimate, spent seconds compiling the weekly
+                    // totals on a national-size database (docs/PERFORMANCE.md).
+                    .options([("jit", "off")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(10)
                     .acquire_timeout(Duration::from_secs(10))

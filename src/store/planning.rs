@@ -189,6 +189,15 @@ impl Store {
             timings.plan_ms = ms(started);
 
             let started = Instant::now();
+            if postgres {
+                // Lock order shared with `record_call`: a week's per-caller sums (kept by
+                // triggers, migration 0008) before its assignments, so a planner and a
+                // caller recording a call in that week wait for each other, never
+                // deadlock.
+                sqlx::query("SELECT caller_id FROM week_caller_totals WHERE campaign_id = $1 AND week = $2 \
+                             ORDER BY caller_id FOR UPDATE")
+                    .bind(campaign.id).bind(&week_text).execute(&mut *tx).await?;
+            }
             for r in &plan.removed {
                 sqlx::query(
                     "DELETE FROM assignments WHERE campaign_id = $1 AND week = $2 AND beneficiary_id = $3 \

@@ -84,8 +84,25 @@ pub struct CallerTime {
 }
 
 impl Store {
-    /// The per-caller sums of a week's assignments.
+    /// The per-caller sums of a week's assignments, as the triggers of migration 0008
+    /// keep them in `week_caller_totals`: one row per caller, whatever the week's size.
     async fn caller_weeks(
+        &self,
+        campaign_id: i64,
+        week: IsoWeek,
+    ) -> Result<Vec<CallerWeek>, StoreError> {
+        let sql = "SELECT caller_id, assigned, attempted, calls, reached, conversations, unanswered_closed, \
+             unanswered_open, opted_out, paused, deceased, wrong_numbers FROM week_caller_totals \
+             WHERE campaign_id = $1 AND week = $2 AND assigned > 0 ORDER BY caller_id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(campaign_id).bind(week.to_string()).fetch_all(pool).await?
+        }))
+    }
+
+    /// The same per-caller sums recomputed from the week's assignments themselves (one
+    /// grouped pass over them): what `week_caller_totals` must hold. For the tests and
+    /// `lien report --check`.
+    pub async fn recount_caller_weeks(
         &self,
         campaign_id: i64,
         week: IsoWeek,
@@ -107,6 +124,34 @@ impl Store {
         }))
     }
 
+    /// Callers whose kept sums for the week differ from a recount of the assignments:
+    /// `(kept, recounted)`, a missing side as zeros. Empty when all is well.
+    pub async fn check_caller_weeks(
+        &self,
+        campaign_id: i64,
+        week: IsoWeek,
+    ) -> Result<Vec<(CallerWeek, CallerWeek)>, StoreError> {
+        let kept = self.caller_weeks(campaign_id, week).await?;
+        let recounted = self.recount_caller_weeks(campaign_id, week).await?;
+        let mut ids: Vec<i64> = kept.iter().chain(&recounted).map(|c| c.caller_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let find = |rows: &[CallerWeek], id: i64| {
+            rows.iter()
+                .find(|c| c.caller_id == id)
+                .cloned()
+                .unwrap_or(CallerWeek {
+                    caller_id: id,
+                    ..CallerWeek::default()
+                })
+        };
+        Ok(ids
+            .into_iter()
+            .map(|id| (find(&kept, id), find(&recounted, id)))
+            .filter(|(k, r)| k != r)
+            .collect())
+    }
+
     /// People the campaign was to call in `week`: members enrolled before the week ended,
     /// minus those whose final status (opted out, deceased, moved) predates the week,
     /// minus those paused over the week (as the planner counts them: paused until the
@@ -117,24 +162,24 @@ impl Store {
     pub async fn week_eligible(&self, campaign_id: i64, week: IsoWeek) -> Result<i64, StoreError> {
         // Enrolments come from `campaign_enrolments` (people enrolled per Paris day, kept
         // with the enrolments themselves): enrolled by the week's Sunday is exactly
-        // `added_at` before the week ends. The two corrections start from the few people who are not active or paused
-        // (partial indexes), and look their enrolment up by key: never a join over
-        // every member.
+        // `added_at` before the week ends. The people no longer active before the week
+        // are one index range of `campaign_members.left_at` (kept by triggers, migration
+        // 0008). The paused start from the pauses still running on the week's Sunday
+        // (calls by their end date, imported pauses by theirs): never a pass over the
+        // members or the calls.
         let sql = "SELECT \
               (SELECT CAST(COALESCE(SUM(e.members), 0) AS BIGINT) FROM campaign_enrolments e \
                  WHERE e.campaign_id = $1 AND e.enrolled_on <= $5) \
-            - (SELECT COUNT(*) FROM beneficiaries b WHERE b.status <> 'active' \
-                 AND (b.status_changed_at IS NULL OR b.status_changed_at < $3) \
-                 AND EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = $1 \
-                             AND m.beneficiary_id = b.id AND m.added_at < $2)) \
-            - (SELECT COUNT(*) FROM beneficiaries b WHERE b.paused_until IS NOT NULL \
-                 AND (b.status = 'active' OR b.status_changed_at >= $3) \
-                 AND EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = $1 \
-                             AND m.beneficiary_id = b.id AND m.added_at < $2) \
-                 AND (EXISTS (SELECT 1 FROM calls c WHERE c.beneficiary_id = b.id AND c.outcome = 'paused' \
-                              AND c.called_at < $3 AND c.paused_until >= $4) \
-                   OR (b.paused_until >= $4 AND NOT EXISTS (SELECT 1 FROM calls c \
-                              WHERE c.beneficiary_id = b.id AND c.outcome = 'paused'))))";
+            - (SELECT COUNT(*) FROM campaign_members m \
+                 WHERE m.campaign_id = $1 AND m.left_at < $3 AND m.added_at < $2) \
+            - (SELECT COUNT(*) FROM beneficiaries b WHERE b.id IN ( \
+                   SELECT c.beneficiary_id FROM calls c \
+                   WHERE c.outcome = 'paused' AND c.paused_until >= $4 AND c.called_at < $3 \
+                   UNION SELECT p.id FROM beneficiaries p WHERE p.paused_until >= $4 \
+                   AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.beneficiary_id = p.id AND c.outcome = 'paused')) \
+                 AND b.paused_until IS NOT NULL AND (b.status = 'active' OR b.status_changed_at >= $3) \
+                 AND (SELECT m.added_at FROM campaign_members m \
+                      WHERE m.campaign_id = $1 AND m.beneficiary_id = b.id) < $2)";
         let (n,): (i64,) = on_pool!(self, pool => {
             sqlx::query_as(sql).bind(campaign_id).bind(week.ends_at()).bind(week.starts_at())
                 .bind(week.sunday()).bind(week.sunday()).fetch_one(pool).await?
@@ -149,21 +194,29 @@ impl Store {
         campaign_id: i64,
         week: IsoWeek,
     ) -> Result<Vec<EscalationCount>, StoreError> {
-        let sql = "SELECT e.kind, e.category, e.status, t.code AS territory, COUNT(*) AS n \
-             FROM escalations e LEFT JOIN territories t ON t.id = e.territory_id \
-             WHERE e.campaign_id = $1 AND e.created_at >= $2 AND e.created_at < $3 \
-             GROUP BY e.kind, e.category, e.status, t.code";
+        // Counted from the index `escalations_week_totals` alone, then named.
+        let sql = "SELECT g.kind, g.category, g.status, t.code AS territory, g.n FROM \
+             (SELECT e.kind, e.category, e.status, e.territory_id, COUNT(*) AS n FROM escalations e \
+              WHERE e.campaign_id = $1 AND e.created_at >= $2 AND e.created_at < $3 \
+              GROUP BY e.kind, e.category, e.status, e.territory_id) g \
+             LEFT JOIN territories t ON t.id = g.territory_id";
         Ok(on_pool!(self, pool => {
             sqlx::query_as(sql).bind(campaign_id).bind(week.starts_at()).bind(week.ends_at())
                 .fetch_all(pool).await?
         }))
     }
 
+    /// A week's three reads, each on its own connection of the pool.
     async fn week_rows(&self, campaign_id: i64, week: IsoWeek) -> Result<WeekRows, StoreError> {
+        let (eligible, callers, escalations) = tokio::try_join!(
+            self.week_eligible(campaign_id, week),
+            self.caller_weeks(campaign_id, week),
+            self.week_escalations(campaign_id, week)
+        )?;
         Ok(WeekRows {
-            eligible: self.week_eligible(campaign_id, week).await?,
-            callers: self.caller_weeks(campaign_id, week).await?,
-            escalations: self.week_escalations(campaign_id, week).await?,
+            eligible,
+            callers,
+            escalations,
         })
     }
 
@@ -175,8 +228,11 @@ impl Store {
         week: IsoWeek,
         now: DateTime<Utc>,
     ) -> Result<WeekTotals, StoreError> {
-        let this = self.week_rows(campaign.id, week).await?;
-        let previous = self.week_rows(campaign.id, week.previous()).await?;
+        // The two weeks are read side by side, on two connections of the pool.
+        let (this, previous) = tokio::try_join!(
+            self.week_rows(campaign.id, week),
+            self.week_rows(campaign.id, week.previous())
+        )?;
         let ctx = WeekContext {
             campaign: campaign.name.clone(),
             week,
@@ -188,13 +244,11 @@ impl Store {
     /// The campaign's totals week after week, oldest first, with the escalations created
     /// in each week.
     pub async fn campaign_trend(&self, campaign_id: i64) -> Result<Vec<TrendWeek>, StoreError> {
-        let sql = format!(
-            "SELECT a.week, COUNT(*) AS assigned, {} FROM assignments a WHERE a.campaign_id = $1 \
-             GROUP BY a.week ORDER BY a.week",
-            assignment_sums()
-        );
+        let sql = "SELECT week, CAST(SUM(assigned) AS BIGINT) AS assigned, CAST(SUM(attempted) AS BIGINT) AS attempted, \
+             CAST(SUM(reached) AS BIGINT) AS reached, CAST(SUM(conversations) AS BIGINT) AS conversations \
+             FROM week_caller_totals WHERE campaign_id = $1 GROUP BY week HAVING SUM(assigned) > 0 ORDER BY week";
         let mut weeks: Vec<TrendWeek> = on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(campaign_id).fetch_all(pool).await?
+            sqlx::query_as(sql).bind(campaign_id).fetch_all(pool).await?
         });
         for w in &mut weeks {
             let Ok(week) = IsoWeek::parse(&w.week) else {
@@ -255,17 +309,20 @@ impl Store {
         Ok(rows)
     }
 
-    /// Data a coordinator should fix (see `DataQuality`).
+    /// Data a coordinator should fix (see `DataQuality`). Each count starts from the few
+    /// rows concerned (partial indexes), never from every member of the campaign.
     pub async fn data_quality(&self, campaign_id: i64) -> Result<DataQuality, StoreError> {
         let sql = "SELECT \
             (SELECT COUNT(*) FROM import_rejected_rows r JOIN import_batches ib ON ib.id = r.batch_id \
                WHERE ib.status = 'applied' AND r.fixed_at IS NULL \
                AND (ib.campaign_id = $1 OR ib.campaign_id IS NULL)) AS rejected_rows_to_fix, \
-            (SELECT COUNT(*) FROM beneficiaries b JOIN campaign_members m ON m.beneficiary_id = b.id AND m.campaign_id = $1 \
-               WHERE b.status = 'active' AND EXISTS (SELECT 1 FROM beneficiary_phones p \
-                 WHERE p.beneficiary_id = b.id AND p.wrong_reported_at IS NOT NULL)) AS wrong_numbers_reported, \
-            (SELECT COUNT(*) FROM beneficiaries b JOIN campaign_members m ON m.beneficiary_id = b.id AND m.campaign_id = $1 \
-               WHERE b.status = 'active' AND b.territory_id IS NULL) AS without_territory, \
+            (SELECT COUNT(*) FROM beneficiaries b WHERE b.id IN (SELECT p.beneficiary_id FROM beneficiary_phones p \
+                 WHERE p.wrong_reported_at IS NOT NULL) AND b.status = 'active' \
+               AND EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = $1 AND m.beneficiary_id = b.id)) \
+               AS wrong_numbers_reported, \
+            (SELECT COUNT(*) FROM beneficiaries b WHERE b.territory_id IS NULL AND b.status = 'active' \
+               AND EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = $1 AND m.beneficiary_id = b.id)) \
+               AS without_territory, \
             (SELECT COUNT(*) FROM escalations e WHERE e.campaign_id = $1 AND e.status IN ('open', 'in_progress') \
                AND (e.territory_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.escalation_id = e.id))) \
                AS unroutable_escalations";
@@ -367,4 +424,59 @@ pub(super) const COUNT_ENROLMENTS: &str =
 /// The Paris calendar day of an instant (weeks start at Paris midnight).
 pub(super) fn paris_date(at: DateTime<Utc>) -> chrono::NaiveDate {
     at.with_timezone(&crate::domain::time::PARIS).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The triggers of migration 0008 spell the unanswered outcomes out in SQL; they
+    /// must be those of `Outcome::is_unanswered`, as the recount uses.
+    #[test]
+    fn kept_week_totals_use_the_unanswered_outcomes() {
+        let list = outcome_list(Outcome::is_unanswered);
+        for (file, text, list) in [
+            (
+                "sqlite",
+                include_str!("../../migrations/sqlite/0008_week_caller_totals.sql"),
+                list.clone(),
+            ),
+            (
+                // Inside a quoted statement: quotes doubled.
+                "postgres",
+                include_str!("../../migrations/postgres/0008_week_caller_totals.sql"),
+                list.replace('\'', "''"),
+            ),
+        ] {
+            assert_eq!(
+                text.matches("last_outcome IN (").count(),
+                text.matches(&format!("last_outcome IN ({list})")).count(),
+                "{file}: an outcome list other than ({list})"
+            );
+            assert!(
+                text.contains(&format!("last_outcome IN ({list})")),
+                "{file}"
+            );
+            // The SQLite triggers spell the list as equalities on NEW and OLD.
+            if file == "sqlite" {
+                for row in ["NEW", "OLD"] {
+                    let equalities = Outcome::ALL
+                        .iter()
+                        .filter(|o| o.is_unanswered())
+                        .map(|o| format!("{row}.last_outcome = '{}'", o.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(" OR ");
+                    assert_eq!(
+                        text.matches(&format!("({equalities})")).count(),
+                        text.matches(&format!("{row}.reached_at IS NULL AND"))
+                            .count(),
+                        "{row}: an outcome list other than ({equalities})"
+                    );
+                }
+            }
+            for code in ["opt_out", "paused", "deceased", "wrong_number"] {
+                assert!(Outcome::parse(code).is_ok(), "{code}");
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ use lien::report::{totals_from_csv, WeekTotals};
 use lien::store::{CallInput, NeedInput, PlanMode, Store};
 
 use crate::cli::{lien, run, stdout_json};
-use crate::helpers::{planned_demo_app, query_all, scalar, Backend, TestApp};
+use crate::helpers::{execute, planned_demo_app, query_all, scalar, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -19,6 +19,9 @@ on_both_backends!(
     exports_parse_back_to_the_same_totals,
     the_pages_show_the_week_the_trend_and_the_time_given,
     the_totals_api_follows_the_page_permissions,
+    kept_caller_sums_follow_planning_calls_and_rebalancing,
+    calls_recorded_during_a_rebalance_keep_the_sums,
+    eligible_equals_a_recount_through_status_changes_and_pauses,
 );
 
 /// The outcomes the scenario records, in turn, one assignment after another; an
@@ -301,6 +304,302 @@ async fn week_totals_equal_a_recount_from_the_raw_rows(backend: Backend) {
         )
         .await
     );
+}
+
+/// The per-caller sums the database keeps for each week (migration 0008) equal a
+/// recount of the assignments after every kind of write: planning, calls, a rebalance
+/// that moves people between callers, a re-plan, a deletion.
+async fn kept_caller_sums_follow_planning_calls_and_rebalancing(backend: Backend) {
+    let (app, week, _) = called_app(backend).await;
+    let store = &app.store;
+    let campaign = store
+        .campaign_by_name(&CampaignName::default_campaign())
+        .await
+        .unwrap();
+    let campaign_id = campaign.id;
+    let all_equal = |step: &'static str| async move {
+        for w in [week, week.previous()] {
+            let diff = store.check_caller_weeks(campaign_id, w).await.unwrap();
+            assert!(diff.is_empty(), "{step}, {w}: {diff:?}");
+            assert!(!store
+                .recount_caller_weeks(campaign_id, w)
+                .await
+                .unwrap()
+                .is_empty());
+        }
+    };
+    all_equal("planned and called").await;
+    // The caller with the most uncalled people drops out; the rebalance moves them.
+    let (leaving, uncalled): (i64, i64) = query_all(
+        store,
+        &format!(
+            "SELECT caller_id, COUNT(*) FROM assignments WHERE week = '{week}' AND attempts = 0 \
+             GROUP BY caller_id ORDER BY COUNT(*) DESC, caller_id LIMIT 1"
+        ),
+    )
+    .await[0];
+    assert!(uncalled > 0);
+    execute(
+        store,
+        &format!("UPDATE callers SET active = FALSE WHERE id = {leaving}"),
+    )
+    .await
+    .unwrap();
+    let moved = store
+        .plan_week(&campaign, week, PlanMode::Rebalance, false)
+        .await
+        .unwrap()
+        .plan
+        .summary;
+    assert!(moved.moved + moved.removed > 0, "{moved:?}");
+    all_equal("after the rebalance").await;
+    let kept = store.recount_caller_weeks(campaign.id, week).await.unwrap();
+    let leaving_row = kept.iter().find(|c| c.caller_id == leaving);
+    assert!(
+        leaving_row.is_none_or(|c| c.assigned == c.attempted),
+        "only called people stay with the caller who left: {leaving_row:?}"
+    );
+    // A re-plan of the same week, then an assignment deleted by hand.
+    store
+        .plan_week(&campaign, week, PlanMode::Plan, false)
+        .await
+        .unwrap();
+    all_equal("after a re-plan").await;
+    execute(
+        store,
+        &format!(
+            "DELETE FROM assignments WHERE id = (SELECT MIN(id) FROM assignments a WHERE a.week = '{week}' \
+             AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.assignment_id = a.id))"
+        ),
+    )
+    .await
+    .unwrap();
+    all_equal("after a deletion").await;
+    // And the totals still equal the recount from the calls themselves.
+    let t = totals(&app, week).await;
+    assert_eq!(figures_of(&t), recount(store, week, false).await);
+    // `lien report --check` agrees, and names a caller whose sums were tampered with.
+    let dir = tempfile::tempdir().unwrap();
+    let check = || {
+        run(lien(dir.path()).env("DATABASE_URL", &app._db.url).args([
+            "report",
+            "--week",
+            &week.to_string(),
+            "--check",
+        ]))
+    };
+    let out = check();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("equal a recount"));
+    execute(
+        store,
+        &format!(
+            "UPDATE week_caller_totals SET calls = calls + 1 WHERE week = '{week}' \
+             AND caller_id = (SELECT MIN(caller_id) FROM assignments WHERE week = '{week}')"
+        ),
+    )
+    .await
+    .unwrap();
+    let out = check();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("1 of") && stderr.contains("differ"),
+        "{stderr}"
+    );
+}
+
+/// Callers recording calls while a coordinator rebalances the same week: every call is
+/// recorded (the two wait for each other instead of deadlocking) and the kept sums
+/// still equal the recount.
+async fn calls_recorded_during_a_rebalance_keep_the_sums(backend: Backend) {
+    let (app, week, _) = called_app(backend).await;
+    let store = &app.store;
+    let campaign = store
+        .campaign_by_name(&CampaignName::default_campaign())
+        .await
+        .unwrap();
+    let leaving: i64 = scalar(
+        store,
+        &format!(
+            "SELECT caller_id FROM assignments WHERE week = '{week}' AND attempts = 0 \
+             GROUP BY caller_id ORDER BY COUNT(*) DESC, caller_id LIMIT 1"
+        ),
+    )
+    .await;
+    // Uncalled people of the callers who stay: the rebalance leaves them where they are.
+    let targets: Vec<(i64, i64)> = query_all(
+        store,
+        &format!(
+            "SELECT id, caller_id FROM assignments WHERE week = '{week}' AND attempts = 0 \
+             AND caller_id <> {leaving} ORDER BY id LIMIT 30"
+        ),
+    )
+    .await;
+    assert_eq!(targets.len(), 30);
+    execute(
+        store,
+        &format!("UPDATE callers SET active = FALSE WHERE id = {leaving}"),
+    )
+    .await
+    .unwrap();
+    let links = lien::mail::MailLinks {
+        base_url: "http://127.0.0.1:8080/".parse().unwrap(),
+        secret: vec![1; 32],
+    };
+    let calls = futures_util::future::join_all(targets.iter().map(|(id, caller)| {
+        let input = input(*id, *caller, Outcome::ReachedOk, format!("during-{id}"));
+        let links = &links;
+        async move { store.record_call(&input, Utc::now(), links).await }
+    }));
+    let (rebalanced, recorded) = tokio::join!(
+        store.plan_week(&campaign, week, PlanMode::Rebalance, false),
+        calls
+    );
+    rebalanced.unwrap();
+    for r in recorded {
+        assert!(r.unwrap().new);
+    }
+    for w in [week, week.previous()] {
+        let diff = store.check_caller_weeks(campaign.id, w).await.unwrap();
+        assert!(diff.is_empty(), "{w}: {diff:?}");
+    }
+    let t = totals(&app, week).await;
+    assert_eq!(figures_of(&t), recount(store, week, false).await);
+}
+
+/// The people a campaign was to call in `week`, recounted from the raw rows by the
+/// definition (docs/COORDINATOR.md): members enrolled before the week ended, minus those
+/// no longer active before it began, minus those paused over it by a pause recorded
+/// before it began (by a call, or imported when the person has no paused call).
+async fn recount_eligible(store: &Store, week: IsoWeek) -> i64 {
+    type Person = (
+        i64,
+        DateTime<Utc>,
+        String,
+        Option<DateTime<Utc>>,
+        Option<chrono::NaiveDate>,
+    );
+    let people: Vec<Person> = query_all(
+        store,
+        "SELECT b.id, m.added_at, b.status, b.status_changed_at, b.paused_until FROM campaign_members m \
+         JOIN beneficiaries b ON b.id = m.beneficiary_id WHERE m.campaign_id = 1",
+    )
+    .await;
+    type Pause = (DateTime<Utc>, Option<chrono::NaiveDate>);
+    let pauses: Vec<(i64, DateTime<Utc>, Option<chrono::NaiveDate>)> = query_all(
+        store,
+        "SELECT beneficiary_id, called_at, paused_until FROM calls WHERE outcome = 'paused'",
+    )
+    .await;
+    let mut by_person: HashMap<i64, Vec<Pause>> = HashMap::new();
+    for (id, at, until) in pauses {
+        by_person.entry(id).or_default().push((at, until));
+    }
+    let (start, end, sunday) = (week.starts_at(), week.ends_at(), week.sunday());
+    people
+        .iter()
+        .filter(|(id, added, status, changed, paused_until)| {
+            let enrolled = *added < end;
+            let gone = status != "active" && changed.is_none_or(|at| at < start);
+            let still_there = status == "active" || changed.is_some_and(|at| at >= start);
+            let paused = paused_until.is_some()
+                && still_there
+                && match by_person.get(id) {
+                    Some(calls) => calls
+                        .iter()
+                        .any(|(at, until)| *at < start && until.is_some_and(|u| u >= sunday)),
+                    None => paused_until.is_some_and(|u| u >= sunday),
+                };
+            enrolled && !gone && !paused
+        })
+        .count() as i64
+}
+
+/// `eligible` for a finished and a running week equals the recount, with people who
+/// left before or during the previous week, one who came back, an undated status, an
+/// imported pause and the pauses the calls recorded.
+async fn eligible_equals_a_recount_through_status_changes_and_pauses(backend: Backend) {
+    let (app, week, _) = called_app(backend).await;
+    let store = &app.store;
+    let previous = week.previous();
+    let people: Vec<(i64,)> = query_all(
+        store,
+        "SELECT b.id FROM beneficiaries b JOIN campaign_members m ON m.beneficiary_id = b.id \
+         WHERE b.status = 'active' AND b.paused_until IS NULL ORDER BY b.id LIMIT 5",
+    )
+    .await;
+    let id = |i: usize| people[i].0;
+    // Timestamps as both backends store and compare them.
+    let at = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    // Everyone enrolled ten days before last week (the per-day counts moved with them).
+    let enrolled = previous.starts_at() - Duration::days(10) + Duration::hours(12);
+    let changes = [
+        format!(
+            "UPDATE campaign_members SET added_at = '{}' WHERE campaign_id = 1",
+            at(enrolled)
+        ),
+        "DELETE FROM campaign_enrolments WHERE campaign_id = 1".to_string(),
+        format!(
+            "INSERT INTO campaign_enrolments (campaign_id, enrolled_on, members) \
+             SELECT 1, '{}', COUNT(*) FROM campaign_members WHERE campaign_id = 1",
+            day(previous.sunday() - chrono::Days::new(16))
+        ),
+        // Opted out three days before last week.
+        format!(
+            "UPDATE beneficiaries SET status = 'opted_out', status_changed_at = '{}' WHERE id = {}",
+            at(previous.starts_at() - Duration::days(3)),
+            id(0)
+        ),
+        // Died during last week: to call last week, not this one.
+        format!(
+            "UPDATE beneficiaries SET status = 'deceased', status_changed_at = '{}' WHERE id = {}",
+            at(previous.starts_at() + Duration::days(2)),
+            id(1)
+        ),
+        // Opted out long ago, back today.
+        format!(
+            "UPDATE beneficiaries SET status = 'opted_out', status_changed_at = '2020-03-01T10:00:00+00:00' WHERE id = {}",
+            id(2)
+        ),
+        format!(
+            "UPDATE beneficiaries SET status = 'active', status_changed_at = '{}' WHERE id = {}",
+            at(Utc::now()),
+            id(2)
+        ),
+        // Moved, with no date: never to call.
+        format!(
+            "UPDATE beneficiaries SET status = 'moved', status_changed_at = NULL WHERE id = {}",
+            id(3)
+        ),
+        // An imported pause up to next month, without any paused call.
+        format!(
+            "UPDATE beneficiaries SET paused_until = '{}' WHERE id = {}",
+            day(week.sunday() + chrono::Days::new(30)),
+            id(4)
+        ),
+    ];
+    for sql in &changes {
+        execute(store, sql).await.unwrap();
+    }
+    for w in [previous, week] {
+        let recounted = recount_eligible(store, w).await;
+        assert!(recounted > 0);
+        assert_eq!(store.week_eligible(1, w).await.unwrap(), recounted, "{w}");
+    }
+    // Who died last week, and the pauses recorded last week, leave this week's count.
+    assert!(
+        store.week_eligible(1, week).await.unwrap()
+            < store.week_eligible(1, previous).await.unwrap()
+    );
+    let paused_by_calls =
+        scalar(store, "SELECT COUNT(*) FROM calls WHERE outcome = 'paused'").await;
+    assert!(paused_by_calls > 0);
 }
 
 /// Two readings of the same totals taken moments apart differ only in `generated_at`.
