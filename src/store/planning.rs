@@ -170,7 +170,7 @@ impl Store {
                     languages: LanguageCode::parse_list(&languages).unwrap_or_default(),
                     territory_preference: territory,
                 }).collect(),
-                existing: existing.into_iter().map(|(beneficiary_id, caller_id, has_calls)| ExistingAssignment {
+                existing: existing.iter().map(|&(beneficiary_id, caller_id, has_calls)| ExistingAssignment {
                     beneficiary_id, caller_id, has_calls,
                 }).collect(),
             };
@@ -198,6 +198,14 @@ impl Store {
                              ORDER BY caller_id FOR UPDATE")
                     .bind(campaign.id).bind(&week_text).execute(&mut *tx).await?;
             }
+            // A first plan of a week writes every row of it (1,000,000 at national
+            // scale): on SQLite, the per-row triggers that keep the week's per-caller sums
+            // are held back and the sums set from one recount at the end (migration 0008).
+            let bulk = !postgres && existing.is_empty();
+            if bulk {
+                sqlx::query(super::report::DEFER_WEEK_TOTALS)
+                    .bind(campaign.id).bind(&week_text).execute(&mut *tx).await?;
+            }
             for r in &plan.removed {
                 sqlx::query(
                     "DELETE FROM assignments WHERE campaign_id = $1 AND week = $2 AND beneficiary_id = $3 \
@@ -221,6 +229,13 @@ impl Store {
                         .push_bind(now);
                 });
                 insert.build().execute(&mut *tx).await?;
+            }
+            if bulk {
+                for sql in super::report::rebuild_week_totals_sql() {
+                    sqlx::query(&sql).bind(campaign.id).bind(&week_text).execute(&mut *tx).await?;
+                }
+                sqlx::query(super::report::UNDEFER_WEEK_TOTALS)
+                    .bind(campaign.id).bind(&week_text).execute(&mut *tx).await?;
             }
             timings.write_ms = ms(started);
             Ok(plan)

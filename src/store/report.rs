@@ -40,6 +40,47 @@ fn not_reached_condition(week_over: bool) -> String {
     )
 }
 
+/// The per-caller sums of the week `$2` of campaign `$1`, recounted from the assignments
+/// in one grouped pass (the columns of `CallerWeek` and of `week_caller_totals`).
+fn recount_caller_weeks_sql() -> String {
+    let unanswered = outcome_list(Outcome::is_unanswered);
+    format!(
+        "SELECT a.caller_id, COUNT(*) AS assigned, {sums}, COALESCE(SUM(a.attempts), 0) AS calls, \
+         SUM(CASE WHEN a.reached_at IS NULL AND a.last_outcome IN ({unanswered}) AND a.status = 'closed' THEN 1 ELSE 0 END) AS unanswered_closed, \
+         SUM(CASE WHEN a.reached_at IS NULL AND a.last_outcome IN ({unanswered}) AND a.status = 'open' THEN 1 ELSE 0 END) AS unanswered_open, \
+         SUM(CASE WHEN a.last_outcome = 'opt_out' THEN 1 ELSE 0 END) AS opted_out, \
+         SUM(CASE WHEN a.last_outcome = 'paused' THEN 1 ELSE 0 END) AS paused, \
+         SUM(CASE WHEN a.last_outcome = 'deceased' THEN 1 ELSE 0 END) AS deceased, \
+         SUM(CASE WHEN a.last_outcome = 'wrong_number' THEN 1 ELSE 0 END) AS wrong_numbers \
+         FROM assignments a WHERE a.campaign_id = $1 AND a.week = $2 GROUP BY a.caller_id",
+        sums = assignment_sums()
+    )
+}
+
+/// Statements that set the sums of week `$2` of campaign `$1` in `week_caller_totals` to
+/// a recount of its assignments. SQLite's planner runs them after writing a week in bulk
+/// with the per-row triggers held back (see `DEFER_WEEK_TOTALS`).
+pub(super) fn rebuild_week_totals_sql() -> [String; 2] {
+    [
+        "DELETE FROM week_caller_totals WHERE campaign_id = $1 AND week = $2".to_string(),
+        format!(
+            "INSERT INTO week_caller_totals (campaign_id, week, caller_id, assigned, attempted, calls, reached, \
+             conversations, unanswered_closed, unanswered_open, opted_out, paused, deceased, wrong_numbers) \
+             SELECT $1, $2, caller_id, assigned, attempted, calls, reached, conversations, unanswered_closed, \
+             unanswered_open, opted_out, paused, deceased, wrong_numbers FROM ({}) r",
+            recount_caller_weeks_sql()
+        ),
+    ]
+}
+
+/// Holds back SQLite's per-row triggers on the assignments of week `$2` of campaign `$1`
+/// until the end of the transaction (migration 0008, `week_totals_deferred`); the writer
+/// then runs `rebuild_week_totals_sql` and `UNDEFER_WEEK_TOTALS`.
+pub(super) const DEFER_WEEK_TOTALS: &str =
+    "INSERT INTO week_totals_deferred (campaign_id, week) VALUES ($1, $2)";
+pub(super) const UNDEFER_WEEK_TOTALS: &str =
+    "DELETE FROM week_totals_deferred WHERE campaign_id = $1 AND week = $2";
+
 /// The calendar month (Europe/Paris) a week belongs to: that of its Thursday, as for
 /// ISO weeks. Gives the month's first day and its bounds.
 pub fn week_month(week: IsoWeek) -> (NaiveDate, DateTime<Utc>, DateTime<Utc>) {
@@ -107,18 +148,7 @@ impl Store {
         campaign_id: i64,
         week: IsoWeek,
     ) -> Result<Vec<CallerWeek>, StoreError> {
-        let unanswered = outcome_list(Outcome::is_unanswered);
-        let sql = format!(
-            "SELECT a.caller_id, COUNT(*) AS assigned, {sums}, COALESCE(SUM(a.attempts), 0) AS calls, \
-             SUM(CASE WHEN a.reached_at IS NULL AND a.last_outcome IN ({unanswered}) AND a.status = 'closed' THEN 1 ELSE 0 END) AS unanswered_closed, \
-             SUM(CASE WHEN a.reached_at IS NULL AND a.last_outcome IN ({unanswered}) AND a.status = 'open' THEN 1 ELSE 0 END) AS unanswered_open, \
-             SUM(CASE WHEN a.last_outcome = 'opt_out' THEN 1 ELSE 0 END) AS opted_out, \
-             SUM(CASE WHEN a.last_outcome = 'paused' THEN 1 ELSE 0 END) AS paused, \
-             SUM(CASE WHEN a.last_outcome = 'deceased' THEN 1 ELSE 0 END) AS deceased, \
-             SUM(CASE WHEN a.last_outcome = 'wrong_number' THEN 1 ELSE 0 END) AS wrong_numbers \
-             FROM assignments a WHERE a.campaign_id = $1 AND a.week = $2 GROUP BY a.caller_id ORDER BY a.caller_id",
-            sums = assignment_sums()
-        );
+        let sql = format!("{} ORDER BY a.caller_id", recount_caller_weeks_sql());
         Ok(on_pool!(self, pool => {
             sqlx::query_as(&sql).bind(campaign_id).bind(week.to_string()).fetch_all(pool).await?
         }))
