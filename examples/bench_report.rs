@@ -25,8 +25,10 @@
 //! current week (with the previous week's figures and the change, as the page and the
 //! API compute them), and as the baseline, in the same run, a plain
 //! `SELECT COUNT(*) FROM assignments WHERE campaign_id = 1 AND week = $1`; their ratio.
-//! Also, for information, the other dashboard reads (trend, by territory, data quality,
-//! time given).
+//! Then the same totals for the previous, finished week; `eligible` alone; the grouped
+//! pass over the week's assignments that the kept per-caller sums replace, and a check
+//! that the kept sums equal it (the run fails otherwise). Also, for information, the
+//! other dashboard reads (trend, by territory, data quality, time given).
 
 use std::time::{Duration, Instant};
 
