@@ -72,6 +72,14 @@ fn input(assignment_id: i64, caller_id: i64, outcome: Outcome, key: String) -> C
     }
 }
 
+/// The signed-link settings the recorded calls' mails use (any will do here).
+fn links() -> lien::mail::MailLinks {
+    lien::mail::MailLinks {
+        base_url: "http://127.0.0.1:8080/".parse().unwrap(),
+        secret: vec![1; 32],
+    }
+}
+
 /// Records the script on the first `n` assignments of `week` (by id), the calls spread
 /// from `start` onwards.
 async fn record_script(store: &Store, week: IsoWeek, n: usize, start: DateTime<Utc>) {
@@ -80,10 +88,7 @@ async fn record_script(store: &Store, week: IsoWeek, n: usize, start: DateTime<U
         &format!("SELECT id, caller_id FROM assignments WHERE week = '{week}' ORDER BY id"),
     )
     .await;
-    let links = lien::mail::MailLinks {
-        base_url: "http://127.0.0.1:8080/".parse().unwrap(),
-        secret: vec![1; 32],
-    };
+    let links = links();
     let mut at = start;
     for (i, (id, caller)) in rows.into_iter().take(n).enumerate() {
         for (k, outcome) in SCRIPT[i % SCRIPT.len()].iter().enumerate() {
@@ -447,10 +452,7 @@ async fn calls_recorded_during_a_rebalance_keep_the_sums(backend: Backend) {
     )
     .await
     .unwrap();
-    let links = lien::mail::MailLinks {
-        base_url: "http://127.0.0.1:8080/".parse().unwrap(),
-        secret: vec![1; 32],
-    };
+    let links = links();
     let calls = futures_util::future::join_all(targets.iter().map(|(id, caller)| {
         let input = input(*id, *caller, Outcome::ReachedOk, format!("during-{id}"));
         let links = &links;
