@@ -374,6 +374,23 @@ coded_enum! {
     }
 }
 
+coded_enum! {
+    /// State of one week's assignment: open while calls are due, closed when done.
+    pub enum AssignmentStatus ("assignment_status", "un statut d'attribution") {
+        Open = "open", fr: "À appeler", en: "To call";
+        Closed = "closed", fr: "Terminé", en: "Done";
+    }
+}
+
+coded_enum! {
+    /// Why an escalation was raised: a need heard during a call, or a person no call
+    /// reaches any more.
+    pub enum EscalationKind ("escalation_kind", "un type de signalement") {
+        Need = "need", fr: "Besoin", en: "Need";
+        Unreachable = "unreachable", fr: "Injoignable", en: "Unreachable";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,8 +24,8 @@ pub mod weekdays;
 
 pub use campaign_name::{CampaignName, CampaignNameError};
 pub use codes::{
-    BeneficiaryStatus, CodeError, CodeKind, Coded, EscalationStatus, NeedCategory, OutboxStatus,
-    Outcome, RelayTarget, Role, Urgency,
+    AssignmentStatus, BeneficiaryStatus, CodeError, CodeKind, Coded, EscalationKind,
+    EscalationStatus, NeedCategory, OutboxStatus, Outcome, RelayTarget, Role, Urgency,
 };
 pub use email::{EmailAddress, EmailError};
 pub use iso_week::{IsoWeek, IsoWeekError};

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{on_pool, Store, StoreError};
+use super::{query_as, Store, StoreError};
 use crate::calling::hours::CallingHours;
 use crate::domain::{CampaignName, EmailAddress};
 
@@ -87,20 +87,18 @@ impl Store {
              RETURNING {}",
             CAMPAIGN_COLUMNS.replace("c.", "")
         );
-        let result: Result<Campaign, sqlx::Error> = on_pool!(self, pool => {
-            sqlx::query_as(&sql)
-                .bind(new.name.as_str())
-                .bind(new.title.trim())
-                .bind(new.description.as_deref())
-                .bind(new.starts_on)
-                .bind(new.ends_on)
-                .bind(i32::from(new.cadence_weeks))
-                .bind(&new.call_script)
-                .bind(new.coordinator_email.as_deref())
-                .bind(Utc::now())
-                .fetch_one(pool)
-                .await
-        });
+        let result: Result<Campaign, sqlx::Error> = query_as(&sql)
+            .bind(new.name.as_str())
+            .bind(new.title.trim())
+            .bind(new.description.as_deref())
+            .bind(new.starts_on)
+            .bind(new.ends_on)
+            .bind(i32::from(new.cadence_weeks))
+            .bind(&new.call_script)
+            .bind(new.coordinator_email.as_deref())
+            .bind(Utc::now())
+            .fetch_one(self)
+            .await;
         result.map_err(|e| {
             StoreError::on_unique(e, || StoreError::CampaignNameTaken(new.name.to_string()))
         })
@@ -108,9 +106,10 @@ impl Store {
 
     pub async fn campaign_by_name(&self, name: &CampaignName) -> Result<Campaign, StoreError> {
         let sql = format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns c WHERE c.name = $1");
-        let found: Option<Campaign> = on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(name.as_str()).fetch_optional(pool).await?
-        });
+        let found: Option<Campaign> = query_as(&sql)
+            .bind(name.as_str())
+            .fetch_optional(self)
+            .await?;
         found.ok_or_else(|| StoreError::CampaignNotFound(name.to_string()))
     }
 
@@ -122,7 +121,7 @@ impl Store {
              FROM campaigns c \
              ORDER BY CASE WHEN c.name = 'default' THEN 0 ELSE 1 END, c.name"
         );
-        let rows = on_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        let rows = query_as(&sql).fetch_all(self).await?;
         Ok(rows)
     }
 
@@ -139,18 +138,21 @@ impl Store {
              WHERE id = $1 RETURNING {}",
             CAMPAIGN_COLUMNS.replace("c.", "")
         );
-        let result: Result<Option<Campaign>, sqlx::Error> = on_pool!(self, pool => {
-            sqlx::query_as(&sql)
-                .bind(campaign_id)
-                .bind(settings.title.trim())
-                .bind(settings.coordinator_email.as_ref().map(EmailAddress::as_str))
-                .bind(i32::from(settings.hours.weekdays().bits()))
-                .bind(settings.hours.windows_text())
-                .bind(i32::from(settings.max_attempts_per_week))
-                .bind(i32::from(settings.retry_gap_minutes))
-                .fetch_optional(pool)
-                .await
-        });
+        let result: Result<Option<Campaign>, sqlx::Error> = query_as(&sql)
+            .bind(campaign_id)
+            .bind(settings.title.trim())
+            .bind(
+                settings
+                    .coordinator_email
+                    .as_ref()
+                    .map(EmailAddress::as_str),
+            )
+            .bind(i32::from(settings.hours.weekdays().bits()))
+            .bind(settings.hours.windows_text())
+            .bind(i32::from(settings.max_attempts_per_week))
+            .bind(i32::from(settings.retry_gap_minutes))
+            .fetch_optional(self)
+            .await;
         result
             .map_err(|e| StoreError::on_unique(e, || StoreError::Constraint("campaign".into())))?
             .ok_or_else(|| StoreError::CampaignNotFound(campaign_id.to_string()))
@@ -158,10 +160,11 @@ impl Store {
 
     /// The calling hours of a campaign by id (the defaults if it does not exist).
     pub async fn campaign_hours(&self, campaign_id: i64) -> Result<CallingHours, StoreError> {
-        let row: Option<(i32, String)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT calling_days, calling_windows FROM campaigns WHERE id = $1")
-                .bind(campaign_id).fetch_optional(pool).await?
-        });
+        let row: Option<(i32, String)> =
+            query_as("SELECT calling_days, calling_windows FROM campaigns WHERE id = $1")
+                .bind(campaign_id)
+                .fetch_optional(self)
+                .await?;
         Ok(row
             .map(|(days, windows)| CallingHours::from_stored(days, &windows))
             .unwrap_or_default())

@@ -15,7 +15,9 @@ use sqlx::{PgPool, SqlitePool};
 
 mod calls;
 mod campaigns;
+mod codes;
 mod dataset;
+pub mod db;
 pub(crate) mod escalations;
 mod import_batches;
 mod imports;
@@ -31,6 +33,7 @@ pub use campaigns::{
     Campaign, CampaignOverview, CampaignSettings, NewCampaign, MAX_ATTEMPTS_RANGE, RETRY_GAP_RANGE,
 };
 pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
+pub use db::{query, query_as, query_scalar, Exec, Tx};
 pub use escalations::{Actor, EscalationAction, EscalationFilter, EscalationView, Reachability};
 pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIFETIME};
 pub use imports::ImportSource;
@@ -246,7 +249,10 @@ impl Store {
             Self::Postgres(_) => &POSTGRES_MIGRATIONS,
         };
         let before = self.applied_migrations().await;
-        on_pool!(self, pool => migrator.run(pool).await?);
+        match self {
+            Self::Sqlite(pool) => migrator.run(pool).await?,
+            Self::Postgres(pool) => migrator.run(pool).await?,
+        }
         let after = self.applied_migrations().await;
         let applied = migrator
             .iter()
@@ -262,27 +268,27 @@ impl Store {
 
     async fn applied_migrations(&self) -> Vec<i64> {
         let sql = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
-        let rows: Result<Vec<(i64,)>, _> =
-            on_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await);
-        rows.map(|r| r.into_iter().map(|(v,)| v).collect())
-            .unwrap_or_default()
+        query_scalar(sql).fetch_all(self).await.unwrap_or_default()
     }
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        query("SELECT 1").execute(self).await?;
         Ok(())
     }
 
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        match self {
+            Self::Sqlite(pool) => pool.close().await,
+            Self::Postgres(pool) => pool.close().await,
+        }
     }
 
     /// True when no territory, caller or beneficiary has been loaded yet.
     pub async fn is_empty(&self) -> Result<bool, StoreError> {
         let sql = "SELECT (SELECT COUNT(*) FROM territories) + (SELECT COUNT(*) FROM callers) \
                    + (SELECT COUNT(*) FROM beneficiaries)";
-        let (n,): (i64,) = on_pool!(self, pool => sqlx::query_as(sql).fetch_one(pool).await)?;
+        let n: i64 = query_scalar(sql).fetch_one(self).await?;
         Ok(n == 0)
     }
 }
