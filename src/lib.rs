@@ -11,6 +11,7 @@ pub mod fixtures;
 pub mod import;
 pub mod mail;
 pub mod planning;
+pub mod records;
 pub mod report;
 pub mod startup;
 pub mod store;
