@@ -909,7 +909,7 @@ async fn users(cli: &Cli, command: &UsersCommand) -> anyhow::Result<()> {
                     action: "user_created",
                     subject_type: "user",
                     subject_id: Some(user.id),
-                    detail: Some(user.role.clone()),
+                    detail: Some(user.role.to_string()),
                 })
                 .await?;
             if *json {

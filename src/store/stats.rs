@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{on_pool, Store, StoreError};
+use super::{query_as, Store, StoreError};
 
 /// What a campaign holds. Counts only: no personal data.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -18,12 +18,11 @@ impl Store {
         let sql = "SELECT \
               (SELECT COUNT(*) FROM territories) AS territories, \
               (SELECT COUNT(*) FROM callers WHERE active = TRUE) AS callers_active, \
-              (SELECT COUNT(*) FROM beneficiaries b JOIN campaign_members m ON m.beneficiary_id = b.id \
+              (SELECT COUNT(*) FROM beneficiaries b JOIN campaign_members m \
+              ON m.beneficiary_id = b.id \
                  WHERE m.campaign_id = $1 AND b.status = 'active') AS beneficiaries_active, \
               (SELECT COUNT(*) FROM campaign_members m WHERE m.campaign_id = $1) AS members";
-        let stats = on_pool!(self, pool => {
-            sqlx::query_as(sql).bind(campaign_id).fetch_one(pool).await?
-        });
+        let stats = query_as(sql).bind(campaign_id).fetch_one(self).await?;
         Ok(stats)
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{on_pool, Store, StoreError};
+use super::{query, query_as, query_scalar, Store, StoreError};
 use crate::domain::{EmailAddress, Role};
 
 #[derive(Debug, Clone)]
@@ -22,7 +22,7 @@ pub struct User {
     pub id: i64,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub caller_id: Option<i64>,
     pub territory_id: Option<i64>,
     pub language: String,
@@ -30,8 +30,10 @@ pub struct User {
 }
 
 impl User {
+    /// The account's role. Always `Some` since rows decode into [`Role`]; the `Option`
+    /// stays so that the web layer's role checks read as before.
     pub fn role(&self) -> Option<Role> {
-        self.role.parse().ok()
+        Some(self.role)
     }
 }
 
@@ -72,21 +74,20 @@ impl<'a> AuditEvent<'a> {
 impl Store {
     pub async fn create_user(&self, new: &NewUser) -> Result<User, StoreError> {
         let sql = format!(
-            "INSERT INTO users (email, display_name, role, password_hash, caller_id, territory_id, created_at) \
+            "INSERT INTO users (email, display_name, role, password_hash, caller_id, \
+             territory_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
         );
-        let result: Result<User, sqlx::Error> = on_pool!(self, pool => {
-            sqlx::query_as(&sql)
-                .bind(new.email.as_str())
-                .bind(new.display_name.trim())
-                .bind(new.role.as_str())
-                .bind(new.password_hash.as_deref())
-                .bind(new.caller_id)
-                .bind(new.territory_id)
-                .bind(Utc::now())
-                .fetch_one(pool)
-                .await
-        });
+        let result: Result<User, sqlx::Error> = query_as(&sql)
+            .bind(new.email.as_str())
+            .bind(new.display_name.trim())
+            .bind(new.role)
+            .bind(new.password_hash.as_deref())
+            .bind(new.caller_id)
+            .bind(new.territory_id)
+            .bind(Utc::now())
+            .fetch_one(self)
+            .await;
         result.map_err(|e| {
             StoreError::on_unique(e, || StoreError::EmailTaken(new.email.as_str().to_string()))
         })
@@ -106,22 +107,24 @@ impl Store {
             user: User,
             password_hash: Option<String>,
         }
-        let row: Option<Row> = on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(email.trim().to_lowercase()).fetch_optional(pool).await?
-        });
+        let row: Option<Row> = query_as(&sql)
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(self)
+            .await?;
         Ok(row.map(|r| (r.user, r.password_hash)))
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY role, email");
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?))
+        Ok(query_as(&sql).fetch_all(self).await?)
     }
 
     pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
-                .bind(user_id).bind(hash).execute(pool).await.map(|_| ())
-        })?;
+        query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(hash)
+            .execute(self)
+            .await?;
         Ok(())
     }
 
@@ -133,16 +136,21 @@ impl Store {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)")
-                .bind(token_hash).bind(user_id).bind(now).bind(expires_at)
-                .execute(pool).await.map(|_| ())
-        })?;
-        on_pool!(self, pool => {
-            sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
-                .bind(user_id).bind(now).execute(pool).await.map(|_| ())
-        })?;
+        query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(self)
+        .await?;
+        query("UPDATE users SET last_login_at = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(now)
+            .execute(self)
+            .await?;
         Ok(())
     }
 
@@ -155,9 +163,14 @@ impl Store {
         idle_since: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
         let sql = format!(
-            "SELECT {}, s.last_seen_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+            "SELECT {}, s.last_seen_at, s.expires_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND u.active = TRUE",
-            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+            USER_COLUMNS
+                .split(", ")
+                .map(|c| format!("u.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         #[derive(sqlx::FromRow)]
         struct Row {
@@ -166,64 +179,71 @@ impl Store {
             last_seen_at: DateTime<Utc>,
             expires_at: DateTime<Utc>,
         }
-        let row: Option<Row> = on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(token_hash).fetch_optional(pool).await?
-        });
+        let row: Option<Row> = query_as(&sql).bind(token_hash).fetch_optional(self).await?;
         let Some(row) = row else { return Ok(None) };
         if row.last_seen_at < idle_since || row.expires_at <= now {
             self.delete_session(token_hash).await?;
             return Ok(None);
         }
-        on_pool!(self, pool => {
-            sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
-                .bind(token_hash).bind(now).execute(pool).await.map(|_| ())
-        })?;
+        query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(now)
+            .execute(self)
+            .await?;
         Ok(Some(row.user))
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await.map(|_| ())
-        })?;
+        query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(self)
+            .await?;
         Ok(())
     }
 
     /// "Log out everywhere".
     pub async fn delete_user_sessions(&self, user_id: i64) -> Result<u64, StoreError> {
-        let n = on_pool!(self, pool => {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(pool).await?.rows_affected()
-        });
-        Ok(n)
+        let done = query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn record_audit(&self, event: &AuditEvent<'_>) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, subject_id, detail) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(Utc::now()).bind(event.actor_user_id).bind(event.actor_label).bind(event.action)
-                .bind(event.subject_type).bind(event.subject_id).bind(event.detail.as_deref())
-                .execute(pool).await.map(|_| ())
-        })?;
+        query(
+            "INSERT INTO audit_events \
+             (at, actor_user_id, actor_label, action, subject_type, subject_id, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(Utc::now())
+        .bind(event.actor_user_id)
+        .bind(event.actor_label)
+        .bind(event.action)
+        .bind(event.subject_type)
+        .bind(event.subject_id)
+        .bind(event.detail.as_deref())
+        .execute(self)
+        .await?;
         Ok(())
     }
 }
 
 impl Store {
     pub async fn caller_id_by_email(&self, email: &str) -> Result<Option<i64>, StoreError> {
-        let row: Option<(i64,)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT id FROM callers WHERE email = $1")
-                .bind(email.trim().to_lowercase()).fetch_optional(pool).await?
-        });
-        Ok(row.map(|(id,)| id))
+        let id = query_scalar("SELECT id FROM callers WHERE email = $1")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(self)
+            .await?;
+        Ok(id)
     }
 
     pub async fn territory_id_by_code(&self, code: &str) -> Result<Option<i64>, StoreError> {
-        let row: Option<(i64,)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT id FROM territories WHERE code = $1")
-                .bind(code.trim()).fetch_optional(pool).await?
-        });
-        Ok(row.map(|(id,)| id))
+        let id = query_scalar("SELECT id FROM territories WHERE code = $1")
+            .bind(code.trim())
+            .fetch_optional(self)
+            .await?;
+        Ok(id)
     }
 }
 
@@ -232,9 +252,9 @@ impl Store {
     pub async fn territory_names(
         &self,
     ) -> Result<std::collections::HashMap<i64, String>, StoreError> {
-        let rows: Vec<(i64, String, String)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT id, code, name FROM territories").fetch_all(pool).await?
-        });
+        let rows: Vec<(i64, String, String)> = query_as("SELECT id, code, name FROM territories")
+            .fetch_all(self)
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(id, code, name)| (id, format!("{code} – {name}")))
@@ -256,17 +276,31 @@ impl Store {
         body: &str,
         message_id: &str,
     ) -> Result<(), StoreError> {
-        super::in_transaction!(self, tx => {
-            sqlx::query("INSERT INTO login_links (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-                .bind(token_hash).bind(user.id).bind(now).bind(expires_at)
-                .execute(&mut *tx).await?;
-            sqlx::query(
-                "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, next_attempt_at, created_at) \
-                 VALUES ('login_link', $1, $2, $3, $4, 'pending', $5, $5)")
-                .bind(&user.email).bind(subject).bind(body).bind(message_id).bind(now)
-                .execute(&mut *tx).await?;
-            Ok(())
-        })
+        let mut tx = self.begin().await?;
+        query(
+            "INSERT INTO login_links (token_hash, user_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(user.id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut tx)
+        .await?;
+        query(
+            "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, \
+             next_attempt_at, created_at) \
+             VALUES ('login_link', $1, $2, $3, $4, 'pending', $5, $5)",
+        )
+        .bind(&user.email)
+        .bind(subject)
+        .bind(body)
+        .bind(message_id)
+        .bind(now)
+        .execute(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Uses a login link: the first use before expiry gives its (active) user; any later
@@ -276,17 +310,19 @@ impl Store {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
-        let used: Option<(i64,)> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "UPDATE login_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
-                 RETURNING user_id")
-                .bind(token_hash).bind(now).fetch_optional(pool).await?
-        });
-        let Some((user_id,)) = used else {
+        let used: Option<i64> = query_scalar(
+            "UPDATE login_links SET used_at = $2 \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+             RETURNING user_id",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(self)
+        .await?;
+        let Some(user_id) = used else {
             return Ok(None);
         };
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND active = TRUE");
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(user_id).fetch_optional(pool).await?))
+        self.user_by_id(user_id).await
     }
 }
 
@@ -304,23 +340,26 @@ impl Store {
     /// The active account with this id.
     pub async fn user_by_id(&self, user_id: i64) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND active = TRUE");
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(user_id).fetch_optional(pool).await?))
+        Ok(query_as(&sql).bind(user_id).fetch_optional(self).await?)
     }
 
     pub async fn totp_state(&self, user_id: i64) -> Result<TotpState, StoreError> {
-        let row: Option<TotpState> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT totp_secret, totp_pending_secret, totp_last_step FROM users WHERE id = $1")
-                .bind(user_id).fetch_optional(pool).await?
-        });
+        let row: Option<TotpState> = query_as(
+            "SELECT totp_secret, totp_pending_secret, totp_last_step FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(self)
+        .await?;
         Ok(row.unwrap_or_default())
     }
 
     /// Keeps a secret being set up (replacing an earlier unconfirmed one).
     pub async fn set_pending_totp(&self, user_id: i64, secret: &str) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("UPDATE users SET totp_pending_secret = $2 WHERE id = $1 AND totp_secret IS NULL")
-                .bind(user_id).bind(secret).execute(pool).await.map(|_| ())
-        })?;
+        query("UPDATE users SET totp_pending_secret = $2 WHERE id = $1 AND totp_secret IS NULL")
+            .bind(user_id)
+            .bind(secret)
+            .execute(self)
+            .await?;
         Ok(())
     }
 
@@ -340,29 +379,37 @@ impl Store {
                  totp_confirmed_at = $3, totp_last_step = $2 \
                  WHERE id = $1 AND totp_secret IS NULL AND totp_pending_secret IS NOT NULL \
                  AND (totp_last_step IS NULL OR totp_last_step < $2)";
-            on_pool!(self, pool => {
-                sqlx::query(sql).bind(user_id).bind(step).bind(now).execute(pool).await?.rows_affected()
-            })
+            query(sql)
+                .bind(user_id)
+                .bind(step)
+                .bind(now)
+                .execute(self)
+                .await?
         } else {
             let sql =
                 "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_secret IS NOT NULL \
                  AND (totp_last_step IS NULL OR totp_last_step < $2)";
-            on_pool!(self, pool => {
-                sqlx::query(sql).bind(user_id).bind(step).execute(pool).await?.rows_affected()
-            })
+            query(sql).bind(user_id).bind(step).execute(self).await?
         };
-        Ok(done == 1)
+        Ok(done.rows_affected() == 1)
     }
 
     /// Removes the second factor (lost phone): the next login sets up a new one. Ends the
     /// account's sessions.
     pub async fn reset_totp(&self, user_id: i64) -> Result<(), StoreError> {
-        super::in_transaction!(self, tx => {
-            sqlx::query("UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL, \
-                         totp_confirmed_at = NULL, totp_last_step = NULL WHERE id = $1")
-                .bind(user_id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-            Ok(())
-        })
+        let mut tx = self.begin().await?;
+        query(
+            "UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL, \
+             totp_confirmed_at = NULL, totp_last_step = NULL WHERE id = $1",
+        )
+        .bind(user_id)
+        .execute(&mut tx)
+        .await?;
+        query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
