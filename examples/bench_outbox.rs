@@ -49,7 +49,7 @@ fn message(i: usize, run: &str) -> OutboxMessage {
     );
     OutboxMessage {
         id: i as i64,
-        kind: "escalation".into(),
+        kind: lien::domain::OutboxKind::Escalation,
         escalation_id: None,
         recipients: "tas.amiens@cd80.example.org,amina.lecointe@cd80.example.org".into(),
         reply_to: Some("coordination@cd80.example.org".into()),

@@ -365,6 +365,17 @@ coded_enum! {
 }
 
 coded_enum! {
+    /// What an outgoing message is for (the outbox's `kind`).
+    pub enum OutboxKind ("outbox_kind", "un type d'envoi") {
+        Escalation = "escalation", fr: "Signalement", en: "Escalation";
+        Invitation = "invitation", fr: "Invitation", en: "Invitation";
+        LoginLink = "login_link", fr: "Lien de connexion", en: "Login link";
+        Digest = "digest", fr: "Récapitulatif du jour", en: "Daily digest";
+        Other = "other", fr: "Autre", en: "Other";
+    }
+}
+
+coded_enum! {
     /// Where a territory relayed an escalation.
     pub enum RelayTarget ("relay_target", "un destinataire de relais") {
         TownHall = "town_hall", fr: "Mairie", en: "Town hall";
@@ -475,6 +486,7 @@ mod tests {
         check_kind::<BeneficiaryStatus>(&["active", "opted_out", "deceased", "moved"]);
         check_kind::<EscalationStatus>(&["open", "in_progress", "handled", "relayed"]);
         check_kind::<OutboxStatus>(&["pending", "sending", "sent", "failed"]);
+        check_kind::<OutboxKind>(&["escalation", "invitation", "login_link", "digest", "other"]);
         check_kind::<RelayTarget>(&["town_hall", "ccas", "psychologist", "other"]);
     }
 

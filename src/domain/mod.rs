@@ -25,7 +25,7 @@ pub mod weekdays;
 pub use campaign_name::{CampaignName, CampaignNameError};
 pub use codes::{
     AssignmentStatus, BeneficiaryStatus, CodeError, CodeKind, Coded, EscalationKind,
-    EscalationStatus, NeedCategory, OutboxStatus, Outcome, RelayTarget, Role, Urgency,
+    EscalationStatus, NeedCategory, OutboxKind, OutboxStatus, Outcome, RelayTarget, Role, Urgency,
 };
 pub use email::{EmailAddress, EmailError};
 pub use iso_week::{IsoWeek, IsoWeekError};

@@ -149,7 +149,7 @@ pub async fn run(settings: &Settings, store: Store, command: &OutboxCommand) -> 
                 let line = store.outbox_line(*id).await?;
                 match line {
                     None => bail!("there is no outbox message #{id}: see lien outbox status"),
-                    Some(l) if l.status != "failed" => bail!(
+                    Some(l) if l.status != crate::domain::OutboxStatus::Failed => bail!(
                         "message #{id} is {}, not failed: nothing to retry",
                         l.status
                     ),

@@ -8,7 +8,7 @@ use sqlx::{Database, Decode, Encode, Postgres, Sqlite, Type};
 
 use crate::domain::{
     AssignmentStatus, BeneficiaryStatus, EscalationKind, EscalationStatus, NeedCategory,
-    OutboxStatus, Outcome, RelayTarget, Role, Urgency,
+    OutboxKind, OutboxStatus, Outcome, RelayTarget, Role, Urgency,
 };
 
 /// Implements `Type`, `Encode` and `Decode` for one backend and each coded enum.
@@ -55,6 +55,7 @@ stored_codes!(
     EscalationKind,
     EscalationStatus,
     NeedCategory,
+    OutboxKind,
     OutboxStatus,
     Outcome,
     RelayTarget,

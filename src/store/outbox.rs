@@ -10,13 +10,14 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{in_transaction, on_pool, Store, StoreError};
+use super::{query, query_as, query_scalar, Backend, Store, StoreError};
+use crate::domain::{OutboxKind, OutboxStatus};
 
 /// A message as a worker sends it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OutboxMessage {
     pub id: i64,
-    pub kind: String,
+    pub kind: OutboxKind,
     pub escalation_id: Option<i64>,
     pub recipients: String,
     pub reply_to: Option<String>,
@@ -31,11 +32,11 @@ pub struct OutboxMessage {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct OutboxLine {
     pub id: i64,
-    pub kind: String,
+    pub kind: OutboxKind,
     pub escalation_id: Option<i64>,
     pub recipients: String,
     pub subject: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
@@ -57,8 +58,22 @@ pub struct OutboxSummary {
     pub oldest_pending_at: Option<DateTime<Utc>>,
 }
 
-const MESSAGE_COLUMNS: &str = "id, kind, escalation_id, recipients, reply_to, subject, body_text, body_html, message_id, attempts";
-const LINE_COLUMNS: &str = "id, kind, escalation_id, recipients, subject, status, attempts, next_attempt_at, last_error, created_at, sent_at";
+const MESSAGE_COLUMNS: &str = "id, kind, escalation_id, recipients, reply_to, subject, \
+     body_text, body_html, message_id, attempts";
+const LINE_COLUMNS: &str = "id, kind, escalation_id, recipients, subject, status, attempts, \
+     next_attempt_at, last_error, created_at, sent_at";
+
+/// The claim of [`Store::claim_outbox`]: `$1` now, `$2` the worker, `$3` the end of the
+/// stale claims, `$4` the limit; `lock` ends the inner `SELECT` (PostgreSQL's row locks).
+fn claim_sql(lock: &str) -> String {
+    let due = "(status = 'pending' AND next_attempt_at <= $1) \
+               OR (status = 'sending' AND claimed_at < $3)";
+    format!(
+        "UPDATE outbox SET status = 'sending', claimed_at = $1, claimed_by = $2 WHERE id IN \
+         (SELECT id FROM outbox WHERE {due} ORDER BY next_attempt_at, id LIMIT $4{lock}) \
+         RETURNING {MESSAGE_COLUMNS}"
+    )
+}
 
 impl Store {
     /// Takes up to `limit` messages that are due (pending with `next_attempt_at <= now`,
@@ -70,29 +85,27 @@ impl Store {
         stale_before: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        let due = "(status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND claimed_at < $3)";
-        let update = |lock: &str| {
-            format!(
-                "UPDATE outbox SET status = 'sending', claimed_at = $1, claimed_by = $2 WHERE id IN \
-                 (SELECT id FROM outbox WHERE {due} ORDER BY next_attempt_at, id LIMIT $4{lock}) \
-                 RETURNING {MESSAGE_COLUMNS}"
-            )
+        // PostgreSQL: several workers, each skipping the rows another one is claiming.
+        // SQLite: one writer at a time, `BEGIN IMMEDIATE` takes the write lock first.
+        let lock = if self.backend() == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
         };
-        let mut rows: Vec<OutboxMessage> = match self {
-            Store::Postgres(pool) => {
-                sqlx::query_as(&update(" FOR UPDATE SKIP LOCKED"))
-                    .bind(now)
-                    .bind(worker)
-                    .bind(stale_before)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await?
+        let sql = claim_sql(lock);
+        let claim = query_as::<OutboxMessage>(&sql)
+            .bind(now)
+            .bind(worker)
+            .bind(stale_before)
+            .bind(limit);
+        let mut rows = match self {
+            Store::Postgres(_) => claim.fetch_all(self).await?,
+            Store::Sqlite(_) => {
+                let mut tx = self.begin().await?;
+                let rows = claim.fetch_all(&mut tx).await?;
+                tx.commit().await?;
+                rows
             }
-            Store::Sqlite(_) => in_transaction!(self, tx => {
-                Ok(sqlx::query_as(&update(""))
-                    .bind(now).bind(worker).bind(stale_before).bind(limit)
-                    .fetch_all(&mut *tx).await?)
-            })?,
         };
         rows.sort_by_key(|m| m.id);
         Ok(rows)
@@ -105,7 +118,7 @@ impl Store {
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.outbox_finish(id, worker, "sent", None, Some(now), now)
+        self.outbox_finish(id, worker, OutboxStatus::Sent, None, Some(now), now)
             .await
     }
 
@@ -117,7 +130,8 @@ impl Store {
         error: &str,
         next_attempt_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.outbox_finish(id, worker, "pending", Some(error), None, next_attempt_at)
+        let status = OutboxStatus::Pending;
+        self.outbox_finish(id, worker, status, Some(error), None, next_attempt_at)
             .await
     }
 
@@ -129,7 +143,7 @@ impl Store {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.outbox_finish(id, worker, "failed", Some(error), None, now)
+        self.outbox_finish(id, worker, OutboxStatus::Failed, Some(error), None, now)
             .await
     }
 
@@ -139,33 +153,41 @@ impl Store {
         &self,
         id: i64,
         worker: &str,
-        status: &str,
+        status: OutboxStatus,
         error: Option<&str>,
         sent_at: Option<DateTime<Utc>>,
         next_attempt_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let error: Option<String> = error.map(|e| e.chars().take(1000).collect());
-        let n = on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE outbox SET status = $3, attempts = attempts + 1, last_error = $4, sent_at = $5, \
-                 next_attempt_at = $6, claimed_at = NULL, claimed_by = NULL \
-                 WHERE id = $1 AND claimed_by = $2 AND status = 'sending'")
-                .bind(id).bind(worker).bind(status).bind(error).bind(sent_at).bind(next_attempt_at)
-                .execute(pool).await?.rows_affected()
-        });
-        Ok(n == 1)
+        let done = query(
+            "UPDATE outbox SET status = $3, attempts = attempts + 1, last_error = $4, \
+             sent_at = $5, next_attempt_at = $6, claimed_at = NULL, claimed_by = NULL \
+             WHERE id = $1 AND claimed_by = $2 AND status = 'sending'",
+        )
+        .bind(id)
+        .bind(worker)
+        .bind(status)
+        .bind(error)
+        .bind(sent_at)
+        .bind(next_attempt_at)
+        .execute(self)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Gives back messages claimed but not tried (the worker is stopping).
     pub async fn outbox_release(&self, ids: &[i64], worker: &str) -> Result<u64, StoreError> {
         let mut released = 0;
         for id in ids {
-            released += on_pool!(self, pool => {
-                sqlx::query(
-                    "UPDATE outbox SET status = 'pending', claimed_at = NULL, claimed_by = NULL \
-                     WHERE id = $1 AND claimed_by = $2 AND status = 'sending'")
-                    .bind(id).bind(worker).execute(pool).await?.rows_affected()
-            });
+            let done = query(
+                "UPDATE outbox SET status = 'pending', claimed_at = NULL, claimed_by = NULL \
+                 WHERE id = $1 AND claimed_by = $2 AND status = 'sending'",
+            )
+            .bind(*id)
+            .bind(worker)
+            .execute(self)
+            .await?;
+            released += done.rows_affected();
         }
         Ok(released)
     }
@@ -177,43 +199,47 @@ impl Store {
         id: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        Ok(on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE outbox SET status = 'pending', next_attempt_at = $2 \
-                 WHERE status = 'failed' AND ($1 IS NULL OR id = $1)")
-                .bind(id).bind(now).execute(pool).await?.rows_affected()
-        }))
+        let done = query(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = $2 \
+             WHERE status = 'failed' AND ($1 IS NULL OR id = $1)",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(self)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// Counts by status.
     pub async fn outbox_summary(&self, now: DateTime<Utc>) -> Result<OutboxSummary, StoreError> {
-        let rows: Vec<(String, i64, i64, i64)> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT status, COUNT(*), \
-                 COALESCE(SUM(CASE WHEN next_attempt_at <= $1 THEN 1 ELSE 0 END), 0), \
-                 COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) \
-                 FROM outbox GROUP BY status")
-                .bind(now).fetch_all(pool).await?
-        });
+        let rows: Vec<(OutboxStatus, i64, i64, i64)> = query_as(
+            "SELECT status, COUNT(*), \
+             COALESCE(SUM(CASE WHEN next_attempt_at <= $1 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) \
+             FROM outbox GROUP BY status",
+        )
+        .bind(now)
+        .fetch_all(self)
+        .await?;
         let mut summary = OutboxSummary::default();
         for (status, n, due, tried) in rows {
-            match status.as_str() {
-                "pending" => {
+            match status {
+                OutboxStatus::Pending => {
                     summary.pending = n;
                     summary.due = due;
                     summary.retrying = tried;
                 }
-                "sending" => summary.sending = n,
-                "sent" => summary.sent = n,
-                "failed" => summary.failed = n,
-                _ => {}
+                OutboxStatus::Sending => summary.sending = n,
+                OutboxStatus::Sent => summary.sent = n,
+                OutboxStatus::Failed => summary.failed = n,
             }
         }
-        let oldest: Option<(DateTime<Utc>,)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT created_at FROM outbox WHERE status IN ('pending', 'sending') ORDER BY created_at LIMIT 1")
-                .fetch_optional(pool).await?
-        });
-        summary.oldest_pending_at = oldest.map(|(t,)| t);
+        summary.oldest_pending_at = query_scalar(
+            "SELECT created_at FROM outbox WHERE status IN ('pending', 'sending') \
+             ORDER BY created_at LIMIT 1",
+        )
+        .fetch_optional(self)
+        .await?;
         Ok(summary)
     }
 
@@ -224,12 +250,12 @@ impl Store {
             "SELECT {LINE_COLUMNS} FROM outbox WHERE status = 'failed' \
              OR (status = 'pending' AND attempts > 0) ORDER BY status, id DESC LIMIT $1"
         );
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await?))
+        Ok(query_as(&sql).bind(limit).fetch_all(self).await?)
     }
 
     /// One message's line.
     pub async fn outbox_line(&self, id: i64) -> Result<Option<OutboxLine>, StoreError> {
         let sql = format!("SELECT {LINE_COLUMNS} FROM outbox WHERE id = $1");
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
+        Ok(query_as(&sql).bind(id).fetch_optional(self).await?)
     }
 }

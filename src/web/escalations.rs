@@ -591,18 +591,14 @@ pub async fn outbox(
         .await?
         .into_iter()
         .map(|l| OutboxItem {
-            failed: l.status == "failed",
-            status: l
-                .status
-                .parse::<crate::domain::OutboxStatus>()
-                .map(|s| match lang {
-                    Lang::Fr => s.label_fr(),
-                    Lang::En => s.label_en(),
-                })
-                .unwrap_or("?")
-                .to_string(),
+            failed: l.status == crate::domain::OutboxStatus::Failed,
+            status: match lang {
+                Lang::Fr => l.status.label_fr(),
+                Lang::En => l.status.label_en(),
+            }
+            .to_string(),
             id: l.id,
-            kind: l.kind,
+            kind: l.kind.to_string(),
             escalation_id: l.escalation_id,
             attempts: l.attempts,
             next_attempt_at: paris(l.next_attempt_at),
