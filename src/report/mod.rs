@@ -36,7 +36,7 @@ pub use csv_export::{totals_csv, totals_from_csv, TotalsCsvError};
 pub use summary::{percent, signed, write_summary_fr};
 pub use time_given::{estimated_seconds, TimeGiven, TimeGivenRow};
 
-use crate::domain::{EscalationStatus, NeedCategory};
+use crate::domain::{EscalationKind, EscalationStatus, NeedCategory};
 
 /// One caller's assignments of the week, summed by the database.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -60,9 +60,9 @@ pub struct CallerWeek {
 /// Escalations of the week, counted by the database per combination.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EscalationCount {
-    pub kind: String,
-    pub category: String,
-    pub status: String,
+    pub kind: EscalationKind,
+    pub category: NeedCategory,
+    pub status: EscalationStatus,
     /// The territory's code, `None` for an escalation without a territory.
     pub territory: Option<String>,
     pub n: i64,
@@ -307,19 +307,21 @@ pub fn week_totals(ctx: &WeekContext, this: &WeekRows, previous: &WeekRows) -> W
         deceased: current.deceased,
         wrong_numbers: current.wrong_numbers,
         escalations: h.escalations,
-        escalations_by_kind: by_code(["need", "unreachable"].into_iter(), escalations, |e| {
-            &e.kind
-        }),
+        escalations_by_kind: by_code(
+            EscalationKind::ALL.iter().map(|k| k.as_str()),
+            escalations,
+            |e| e.kind.as_str(),
+        ),
         escalations_by_category: by_code(
             NeedCategory::ALL.iter().map(|c| c.as_str()),
             escalations,
-            |e| &e.category,
+            |e| e.category.as_str(),
         ),
         escalations_by_territory: by_territory,
         escalations_by_status: by_code(
             EscalationStatus::ALL.iter().map(|s| s.as_str()),
             escalations,
-            |e| &e.status,
+            |e| e.status.as_str(),
         ),
         callers_assigned: current.callers_assigned,
         callers_active: h.callers_active,

@@ -20,9 +20,9 @@ fn caller(id: i64, calls: i64) -> CallerWeek {
 
 fn escalation(category: &str, territory: Option<&str>, n: i64) -> EscalationCount {
     EscalationCount {
-        kind: "need".into(),
-        category: category.into(),
-        status: "open".into(),
+        kind: EscalationKind::Need,
+        category: NeedCategory::parse(category).unwrap(),
+        status: EscalationStatus::Open,
         territory: territory.map(str::to_string),
         n,
     }
@@ -158,14 +158,14 @@ fn time_given_uses_durations_then_estimates() {
     let mut t = TimeGiven::default();
     t.add(&TimeGivenRow {
         caller_id: 1,
-        outcome: "reached_ok".into(),
+        outcome: crate::domain::Outcome::ReachedOk,
         calls: 3,
         timed_calls: 1,
         timed_seconds: 420,
     });
     t.add(&TimeGivenRow {
         caller_id: 1,
-        outcome: "no_answer".into(),
+        outcome: crate::domain::Outcome::NoAnswer,
         calls: 4,
         timed_calls: 0,
         timed_seconds: 0,

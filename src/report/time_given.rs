@@ -12,7 +12,7 @@ use crate::domain::Outcome;
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TimeGivenRow {
     pub caller_id: i64,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub calls: i64,
     /// Calls with a recorded duration, and the sum of those durations.
     pub timed_calls: i64,
@@ -44,7 +44,7 @@ pub struct TimeGiven {
 impl TimeGiven {
     /// Adds the rows of one caller.
     pub fn add(&mut self, row: &TimeGivenRow) {
-        let outcome = Outcome::parse(&row.outcome).unwrap_or(Outcome::NoAnswer);
+        let outcome = row.outcome;
         self.calls += row.calls;
         if outcome.is_conversation() {
             self.conversations += row.calls;

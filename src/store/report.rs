@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::planning::outcome_list;
-use super::{on_pool, Campaign, Store, StoreError};
+use super::{query_as, query_scalar, Campaign, Store, StoreError};
 use crate::domain::iso_week::paris_midnight;
 use crate::domain::{IsoWeek, Outcome};
 use crate::report::{
@@ -46,8 +46,10 @@ fn recount_caller_weeks_sql() -> String {
     let unanswered = outcome_list(Outcome::is_unanswered);
     format!(
         "SELECT a.caller_id, COUNT(*) AS assigned, {sums}, COALESCE(SUM(a.attempts), 0) AS calls, \
-         SUM(CASE WHEN a.reached_at IS NULL AND a.last_outcome IN ({unanswered}) AND a.status = 'closed' THEN 1 ELSE 0 END) AS unanswered_closed, \
-         SUM(CASE WHEN a.reached_at IS NULL AND a.last_outcome IN ({unanswered}) AND a.status = 'open' THEN 1 ELSE 0 END) AS unanswered_open, \
+         SUM(CASE WHEN a.reached_at IS NULL AND a.last_outcome IN ({unanswered}) \
+         AND a.status = 'closed' THEN 1 ELSE 0 END) AS unanswered_closed, \
+         SUM(CASE WHEN a.reached_at IS NULL AND a.last_outcome IN ({unanswered}) \
+         AND a.status = 'open' THEN 1 ELSE 0 END) AS unanswered_open, \
          SUM(CASE WHEN a.last_outcome = 'opt_out' THEN 1 ELSE 0 END) AS opted_out, \
          SUM(CASE WHEN a.last_outcome = 'paused' THEN 1 ELSE 0 END) AS paused, \
          SUM(CASE WHEN a.last_outcome = 'deceased' THEN 1 ELSE 0 END) AS deceased, \
@@ -64,10 +66,11 @@ pub(super) fn rebuild_week_totals_sql() -> [String; 2] {
     [
         "DELETE FROM week_caller_totals WHERE campaign_id = $1 AND week = $2".to_string(),
         format!(
-            "INSERT INTO week_caller_totals (campaign_id, week, caller_id, assigned, attempted, calls, reached, \
-             conversations, unanswered_closed, unanswered_open, opted_out, paused, deceased, wrong_numbers) \
-             SELECT $1, $2, caller_id, assigned, attempted, calls, reached, conversations, unanswered_closed, \
-             unanswered_open, opted_out, paused, deceased, wrong_numbers FROM ({}) r",
+            "INSERT INTO week_caller_totals (campaign_id, week, caller_id, assigned, \
+             attempted, calls, reached, conversations, unanswered_closed, unanswered_open, \
+             opted_out, paused, deceased, wrong_numbers) SELECT $1, $2, caller_id, assigned, \
+             attempted, calls, reached, conversations, unanswered_closed, unanswered_open, \
+             opted_out, paused, deceased, wrong_numbers FROM ({}) r",
             recount_caller_weeks_sql()
         ),
     ]
@@ -108,7 +111,7 @@ pub struct NotReachedLine {
     pub relative_phone: Option<String>,
     pub caller_email: String,
     pub attempts: i32,
-    pub last_outcome: Option<String>,
+    pub last_outcome: Option<Outcome>,
     pub last_called_at: Option<DateTime<Utc>>,
     #[sqlx(skip)]
     pub phones: Vec<String>,
@@ -132,12 +135,15 @@ impl Store {
         campaign_id: i64,
         week: IsoWeek,
     ) -> Result<Vec<CallerWeek>, StoreError> {
-        let sql = "SELECT caller_id, assigned, attempted, calls, reached, conversations, unanswered_closed, \
-             unanswered_open, opted_out, paused, deceased, wrong_numbers FROM week_caller_totals \
-             WHERE campaign_id = $1 AND week = $2 AND assigned > 0 ORDER BY caller_id";
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as(sql).bind(campaign_id).bind(week.to_string()).fetch_all(pool).await?
-        }))
+        let sql = "SELECT caller_id, assigned, attempted, calls, reached, conversations, \
+                   unanswered_closed, unanswered_open, opted_out, paused, deceased, \
+                   wrong_numbers FROM week_caller_totals WHERE campaign_id = $1 AND week = $2 \
+                   AND assigned > 0 ORDER BY caller_id";
+        Ok(query_as(sql)
+            .bind(campaign_id)
+            .bind(week.to_string())
+            .fetch_all(self)
+            .await?)
     }
 
     /// The same per-caller sums recomputed from the week's assignments themselves (one
@@ -149,9 +155,11 @@ impl Store {
         week: IsoWeek,
     ) -> Result<Vec<CallerWeek>, StoreError> {
         let sql = format!("{} ORDER BY a.caller_id", recount_caller_weeks_sql());
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(campaign_id).bind(week.to_string()).fetch_all(pool).await?
-        }))
+        Ok(query_as(&sql)
+            .bind(campaign_id)
+            .bind(week.to_string())
+            .fetch_all(self)
+            .await?)
     }
 
     /// Callers whose kept sums for the week differ from a recount of the assignments:
@@ -206,14 +214,20 @@ impl Store {
                    SELECT c.beneficiary_id FROM calls c \
                    WHERE c.outcome = 'paused' AND c.paused_until >= $4 AND c.called_at < $3 \
                    UNION SELECT p.id FROM beneficiaries p WHERE p.paused_until >= $4 \
-                   AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.beneficiary_id = p.id AND c.outcome = 'paused')) \
-                 AND b.paused_until IS NOT NULL AND (b.status = 'active' OR b.status_changed_at >= $3) \
+                   AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.beneficiary_id = p.id \
+                   AND c.outcome = 'paused')) \
+                 AND b.paused_until IS NOT NULL AND (b.status = 'active' \
+                 OR b.status_changed_at >= $3) \
                  AND (SELECT m.added_at FROM campaign_members m \
                       WHERE m.campaign_id = $1 AND m.beneficiary_id = b.id) < $2)";
-        let (n,): (i64,) = on_pool!(self, pool => {
-            sqlx::query_as(sql).bind(campaign_id).bind(week.ends_at()).bind(week.starts_at())
-                .bind(week.sunday()).bind(week.sunday()).fetch_one(pool).await?
-        });
+        let n = query_scalar(sql)
+            .bind(campaign_id)
+            .bind(week.ends_at())
+            .bind(week.starts_at())
+            .bind(week.sunday())
+            .bind(week.sunday())
+            .fetch_one(self)
+            .await?;
         Ok(n)
     }
 
@@ -226,14 +240,17 @@ impl Store {
     ) -> Result<Vec<EscalationCount>, StoreError> {
         // Counted from the index `escalations_week_totals` alone, then named.
         let sql = "SELECT g.kind, g.category, g.status, t.code AS territory, g.n FROM \
-             (SELECT e.kind, e.category, e.status, e.territory_id, COUNT(*) AS n FROM escalations e \
+             (SELECT e.kind, e.category, e.status, e.territory_id, COUNT(*) AS n \
+             FROM escalations e \
               WHERE e.campaign_id = $1 AND e.created_at >= $2 AND e.created_at < $3 \
               GROUP BY e.kind, e.category, e.status, e.territory_id) g \
              LEFT JOIN territories t ON t.id = g.territory_id";
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as(sql).bind(campaign_id).bind(week.starts_at()).bind(week.ends_at())
-                .fetch_all(pool).await?
-        }))
+        Ok(query_as(sql)
+            .bind(campaign_id)
+            .bind(week.starts_at())
+            .bind(week.ends_at())
+            .fetch_all(self)
+            .await?)
     }
 
     /// A week's three reads, each on its own connection of the pool.
@@ -274,21 +291,24 @@ impl Store {
     /// The campaign's totals week after week, oldest first, with the escalations created
     /// in each week.
     pub async fn campaign_trend(&self, campaign_id: i64) -> Result<Vec<TrendWeek>, StoreError> {
-        let sql = "SELECT week, CAST(SUM(assigned) AS BIGINT) AS assigned, CAST(SUM(attempted) AS BIGINT) AS attempted, \
-             CAST(SUM(reached) AS BIGINT) AS reached, CAST(SUM(conversations) AS BIGINT) AS conversations \
-             FROM week_caller_totals WHERE campaign_id = $1 GROUP BY week HAVING SUM(assigned) > 0 ORDER BY week";
-        let mut weeks: Vec<TrendWeek> = on_pool!(self, pool => {
-            sqlx::query_as(sql).bind(campaign_id).fetch_all(pool).await?
-        });
+        let sql = "SELECT week, CAST(SUM(assigned) AS BIGINT) AS assigned, CAST(SUM(attempted) AS \
+                   BIGINT) AS attempted, CAST(SUM(reached) AS BIGINT) AS reached, \
+                   CAST(SUM(conversations) AS BIGINT) AS conversations FROM week_caller_totals \
+                   WHERE campaign_id = $1 GROUP BY week HAVING SUM(assigned) > 0 ORDER BY week";
+        let mut weeks: Vec<TrendWeek> = query_as(sql).bind(campaign_id).fetch_all(self).await?;
         for w in &mut weeks {
             let Ok(week) = IsoWeek::parse(&w.week) else {
                 continue;
             };
-            let (n,): (i64,) = on_pool!(self, pool => {
-                sqlx::query_as("SELECT COUNT(*) FROM escalations WHERE campaign_id = $1 AND created_at >= $2 AND created_at < $3")
-                    .bind(campaign_id).bind(week.starts_at()).bind(week.ends_at()).fetch_one(pool).await?
-            });
-            w.escalations = n;
+            w.escalations = query_scalar(
+                "SELECT COUNT(*) FROM escalations WHERE campaign_id = $1 AND created_at >= $2 \
+                 AND created_at < $3",
+            )
+            .bind(campaign_id)
+            .bind(week.starts_at())
+            .bind(week.ends_at())
+            .fetch_one(self)
+            .await?;
         }
         Ok(weeks)
     }
@@ -306,15 +326,20 @@ impl Store {
              WHERE a.campaign_id = $1 AND a.week = $2 GROUP BY b.territory_id",
             assignment_sums()
         );
-        let mut rows: Vec<TerritoryWeek> = on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(campaign_id).bind(week.to_string()).fetch_all(pool).await?
-        });
-        let escalations: HashMap<Option<i64>, i64> = on_pool!(self, pool => {
-            sqlx::query_as::<_, (Option<i64>, i64)>(
-                "SELECT territory_id, COUNT(*) FROM escalations WHERE campaign_id = $1 \
-                 AND created_at >= $2 AND created_at < $3 GROUP BY territory_id")
-                .bind(campaign_id).bind(week.starts_at()).bind(week.ends_at()).fetch_all(pool).await?
-        })
+        let mut rows: Vec<TerritoryWeek> = query_as(&sql)
+            .bind(campaign_id)
+            .bind(week.to_string())
+            .fetch_all(self)
+            .await?;
+        let escalations: HashMap<Option<i64>, i64> = query_as::<(Option<i64>, i64)>(
+            "SELECT territory_id, COUNT(*) FROM escalations WHERE campaign_id = $1 \
+             AND created_at >= $2 AND created_at < $3 GROUP BY territory_id",
+        )
+        .bind(campaign_id)
+        .bind(week.starts_at())
+        .bind(week.ends_at())
+        .fetch_all(self)
+        .await?
         .into_iter()
         .collect();
         let names = self.territory_names().await?;
@@ -343,22 +368,27 @@ impl Store {
     /// rows concerned (partial indexes), never from every member of the campaign.
     pub async fn data_quality(&self, campaign_id: i64) -> Result<DataQuality, StoreError> {
         let sql = "SELECT \
-            (SELECT COUNT(*) FROM import_rejected_rows r JOIN import_batches ib ON ib.id = r.batch_id \
+            (SELECT COUNT(*) FROM import_rejected_rows r JOIN import_batches ib \
+            ON ib.id = r.batch_id \
                WHERE ib.status = 'applied' AND r.fixed_at IS NULL \
                AND (ib.campaign_id = $1 OR ib.campaign_id IS NULL)) AS rejected_rows_to_fix, \
-            (SELECT COUNT(*) FROM beneficiaries b WHERE b.id IN (SELECT p.beneficiary_id FROM beneficiary_phones p \
+            (SELECT COUNT(*) FROM beneficiaries b WHERE b.id IN (SELECT p.beneficiary_id \
+            FROM beneficiary_phones p \
                  WHERE p.wrong_reported_at IS NOT NULL) AND b.status = 'active' \
-               AND EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = $1 AND m.beneficiary_id = b.id)) \
+               AND EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = $1 \
+               AND m.beneficiary_id = b.id)) \
                AS wrong_numbers_reported, \
-            (SELECT COUNT(*) FROM beneficiaries b WHERE b.territory_id IS NULL AND b.status = 'active' \
-               AND EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = $1 AND m.beneficiary_id = b.id)) \
+            (SELECT COUNT(*) FROM beneficiaries b WHERE b.territory_id IS NULL \
+            AND b.status = 'active' \
+               AND EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = $1 \
+               AND m.beneficiary_id = b.id)) \
                AS without_territory, \
-            (SELECT COUNT(*) FROM escalations e WHERE e.campaign_id = $1 AND e.status IN ('open', 'in_progress') \
-               AND (e.territory_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.escalation_id = e.id))) \
+            (SELECT COUNT(*) FROM escalations e WHERE e.campaign_id = $1 \
+            AND e.status IN ('open', 'in_progress') \
+               AND (e.territory_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o \
+               WHERE o.escalation_id = e.id))) \
                AS unroutable_escalations";
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as(sql).bind(campaign_id).fetch_one(pool).await?
-        }))
+        Ok(query_as(sql).bind(campaign_id).fetch_one(self).await?)
     }
 
     /// The people of the week not reached (see `crate::report`), with their usable phone
@@ -371,26 +401,31 @@ impl Store {
     ) -> Result<Vec<NotReachedLine>, StoreError> {
         let condition = not_reached_condition(week_is_over(week, now));
         let sql = format!(
-            "SELECT b.id AS beneficiary_id, b.external_ref, b.last_name, b.first_name, b.address, b.postal_code, \
-             b.commune, t.code AS territory, b.relative_name, b.relative_phone, c.email AS caller_email, \
-             a.attempts, a.last_outcome, a.last_called_at \
-             FROM assignments a JOIN beneficiaries b ON b.id = a.beneficiary_id JOIN callers c ON c.id = a.caller_id \
-             LEFT JOIN territories t ON t.id = b.territory_id \
-             WHERE a.campaign_id = $1 AND a.week = $2 AND {condition} \
-             ORDER BY t.code, b.last_name, b.first_name, b.id"
+            "SELECT b.id AS beneficiary_id, b.external_ref, b.last_name, b.first_name, \
+             b.address, b.postal_code, b.commune, t.code AS territory, b.relative_name, \
+             b.relative_phone, c.email AS caller_email, a.attempts, a.last_outcome, \
+             a.last_called_at FROM assignments a JOIN beneficiaries b ON b.id = a.beneficiary_id \
+             JOIN callers c ON c.id = a.caller_id LEFT JOIN territories t ON t.id = b.territory_id \
+             WHERE a.campaign_id = $1 AND a.week = $2 AND {condition} ORDER BY t.code, \
+             b.last_name, b.first_name, b.id"
         );
-        let mut lines: Vec<NotReachedLine> = on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(campaign_id).bind(week.to_string()).fetch_all(pool).await?
-        });
+        let mut lines: Vec<NotReachedLine> = query_as(&sql)
+            .bind(campaign_id)
+            .bind(week.to_string())
+            .fetch_all(self)
+            .await?;
         let phones_sql = format!(
             "SELECT p.beneficiary_id, p.e164 FROM beneficiary_phones p \
              JOIN assignments a ON a.beneficiary_id = p.beneficiary_id \
-             WHERE a.campaign_id = $1 AND a.week = $2 AND {condition} AND p.wrong_reported_at IS NULL \
+             WHERE a.campaign_id = $1 AND a.week = $2 AND {condition} \
+             AND p.wrong_reported_at IS NULL \
              ORDER BY p.beneficiary_id, p.position"
         );
-        let phones: Vec<(i64, String)> = on_pool!(self, pool => {
-            sqlx::query_as(&phones_sql).bind(campaign_id).bind(week.to_string()).fetch_all(pool).await?
-        });
+        let phones: Vec<(i64, String)> = query_as(&phones_sql)
+            .bind(campaign_id)
+            .bind(week.to_string())
+            .fetch_all(self)
+            .await?;
         let mut by_person: HashMap<i64, Vec<String>> = HashMap::new();
         for (id, phone) in phones {
             by_person.entry(id).or_default().push(phone);
@@ -405,17 +440,15 @@ impl Store {
     /// over the week's month. Calls of every campaign count: the time is the person's.
     pub async fn time_given(&self, week: IsoWeek) -> Result<Vec<CallerTime>, StoreError> {
         let (_, month_from, month_to) = week_month(week);
-        let sql = "SELECT caller_id, outcome, COUNT(*) AS calls, COUNT(duration_seconds) AS timed_calls, \
-             COALESCE(SUM(duration_seconds), 0) AS timed_seconds FROM calls \
-             WHERE called_at >= $1 AND called_at < $2 GROUP BY caller_id, outcome";
+        let sql = "SELECT caller_id, outcome, COUNT(*) AS calls, COUNT(duration_seconds) AS \
+                   timed_calls, COALESCE(SUM(duration_seconds), 0) AS timed_seconds FROM calls \
+                   WHERE called_at >= $1 AND called_at < $2 GROUP BY caller_id, outcome";
         let mut totals: HashMap<i64, (TimeGiven, TimeGiven)> = HashMap::new();
         for (from, to, in_week) in [
             (week.starts_at(), week.ends_at(), true),
             (month_from, month_to, false),
         ] {
-            let rows: Vec<TimeGivenRow> = on_pool!(self, pool => {
-                sqlx::query_as(sql).bind(from).bind(to).fetch_all(pool).await?
-            });
+            let rows: Vec<TimeGivenRow> = query_as(sql).bind(from).bind(to).fetch_all(self).await?;
             for row in &rows {
                 let entry = totals.entry(row.caller_id).or_default();
                 if in_week {
@@ -425,10 +458,12 @@ impl Store {
                 }
             }
         }
-        let callers: Vec<(i64, String, String, String, bool)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT id, first_name, last_name, email, active FROM callers ORDER BY last_name, first_name, id")
-                .fetch_all(pool).await?
-        });
+        let callers: Vec<(i64, String, String, String, bool)> = query_as(
+            "SELECT id, first_name, last_name, email, active FROM callers ORDER BY last_name, \
+             first_name, id",
+        )
+        .fetch_all(self)
+        .await?;
         Ok(callers
             .into_iter()
             .filter_map(|(id, first, last, email, active)| {
@@ -449,7 +484,8 @@ impl Store {
 /// `campaign_enrolments`; run in the transaction that inserts the `campaign_members` rows.
 pub(super) const COUNT_ENROLMENTS: &str =
     "INSERT INTO campaign_enrolments (campaign_id, enrolled_on, members) VALUES ($1, $2, $3) \
-     ON CONFLICT (campaign_id, enrolled_on) DO UPDATE SET members = campaign_enrolments.members + excluded.members";
+     ON CONFLICT (campaign_id, enrolled_on) DO UPDATE \
+     SET members = campaign_enrolments.members + excluded.members";
 
 /// The Paris calendar day of an instant (weeks start at Paris midnight).
 pub(super) fn paris_date(at: DateTime<Utc>) -> chrono::NaiveDate {

@@ -248,7 +248,7 @@ pub fn not_reached_csv(lines: &[NotReachedLine]) -> Result<String, csv::Error> {
             l.relative_phone.as_deref().unwrap_or(""),
             &l.caller_email,
             &l.attempts.to_string(),
-            l.last_outcome.as_deref().unwrap_or(""),
+            l.last_outcome.map_or("", |o| o.as_str()),
             &l.last_called_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
         ])?;
     }
