@@ -215,9 +215,9 @@ impl Store {
                    WHERE c.outcome = 'paused' AND c.paused_until >= $4 AND c.called_at < $3 \
                    UNION SELECT p.id FROM beneficiaries p WHERE p.paused_until >= $4 \
                    AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.beneficiary_id = p.id \
-                   AND c.outcome = 'paused')) \
+                      AND c.outcome = 'paused')) \
                  AND b.paused_until IS NOT NULL AND (b.status = 'active' \
-                 OR b.status_changed_at >= $3) \
+                   OR b.status_changed_at >= $3) \
                  AND (SELECT m.added_at FROM campaign_members m \
                       WHERE m.campaign_id = $1 AND m.beneficiary_id = b.id) < $2)";
         let n = query_scalar(sql)
@@ -369,24 +369,24 @@ impl Store {
     pub async fn data_quality(&self, campaign_id: i64) -> Result<DataQuality, StoreError> {
         let sql = "SELECT \
             (SELECT COUNT(*) FROM import_rejected_rows r JOIN import_batches ib \
-            ON ib.id = r.batch_id \
+               ON ib.id = r.batch_id \
                WHERE ib.status = 'applied' AND r.fixed_at IS NULL \
                AND (ib.campaign_id = $1 OR ib.campaign_id IS NULL)) AS rejected_rows_to_fix, \
             (SELECT COUNT(*) FROM beneficiaries b WHERE b.id IN (SELECT p.beneficiary_id \
-            FROM beneficiary_phones p \
-                 WHERE p.wrong_reported_at IS NOT NULL) AND b.status = 'active' \
+               FROM beneficiary_phones p \
+               WHERE p.wrong_reported_at IS NOT NULL) AND b.status = 'active' \
                AND EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = $1 \
-               AND m.beneficiary_id = b.id)) \
+                   AND m.beneficiary_id = b.id)) \
                AS wrong_numbers_reported, \
             (SELECT COUNT(*) FROM beneficiaries b WHERE b.territory_id IS NULL \
-            AND b.status = 'active' \
+               AND b.status = 'active' \
                AND EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = $1 \
-               AND m.beneficiary_id = b.id)) \
+                   AND m.beneficiary_id = b.id)) \
                AS without_territory, \
             (SELECT COUNT(*) FROM escalations e WHERE e.campaign_id = $1 \
-            AND e.status IN ('open', 'in_progress') \
+               AND e.status IN ('open', 'in_progress') \
                AND (e.territory_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o \
-               WHERE o.escalation_id = e.id))) \
+                   WHERE o.escalation_id = e.id))) \
                AS unroutable_escalations";
         Ok(query_as(sql).bind(campaign_id).fetch_one(self).await?)
     }

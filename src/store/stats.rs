@@ -19,7 +19,7 @@ impl Store {
               (SELECT COUNT(*) FROM territories) AS territories, \
               (SELECT COUNT(*) FROM callers WHERE active = TRUE) AS callers_active, \
               (SELECT COUNT(*) FROM beneficiaries b JOIN campaign_members m \
-              ON m.beneficiary_id = b.id \
+                 ON m.beneficiary_id = b.id \
                  WHERE m.campaign_id = $1 AND b.status = 'active') AS beneficiaries_active, \
               (SELECT COUNT(*) FROM campaign_members m WHERE m.campaign_id = $1) AS members";
         let stats = query_as(sql).bind(campaign_id).fetch_one(self).await?;
