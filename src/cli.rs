@@ -960,7 +960,7 @@ async fn users(cli: &Cli, command: &UsersCommand) -> anyhow::Result<()> {
                 for u in &users {
                     println!(
                         "{:<12} {:<40} {}{}",
-                        u.role,
+                        u.role.as_str(),
                         u.email,
                         u.display_name,
                         if u.active { "" } else { " (inactive)" }
