@@ -8,52 +8,22 @@
 //! CONTRACT between the pure part and the store: the types in this file. Do not change
 //! their names or fields without saying so; you may add fields and methods.
 
-use serde::Serialize;
-
 pub mod apply;
 pub mod headers;
 pub mod read;
 pub mod report;
 pub mod rows;
 
+pub use crate::records::imports::{
+    BeneficiaryRow, FieldError, FileWarning, ImportKind, OptOutEntry, Parsed, ParsedRow,
+    RejectedRow,
+};
 pub use headers::{Field, UnknownField};
 pub use read::Table;
 pub use rows::{parse_beneficiaries, parse_callers, parse_opt_outs, parse_territories};
 
 #[cfg(test)]
 mod tests;
-
-/// What a file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportKind {
-    Territories,
-    Callers,
-    Beneficiaries,
-    /// A do-not-call list: the people in it are marked opted out.
-    OptOut,
-}
-
-impl ImportKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Territories => "territories",
-            Self::Callers => "callers",
-            Self::Beneficiaries => "beneficiaries",
-            Self::OptOut => "opt_out",
-        }
-    }
-
-    /// French noun phrase for messages: "une liste de bénéficiaires"…
-    pub fn noun_fr(self) -> &'static str {
-        match self {
-            Self::Territories => "une liste de territoires",
-            Self::Callers => "une liste d'appelants",
-            Self::Beneficiaries => "une liste de bénéficiaires",
-            Self::OptOut => "une liste d'opposition (personnes à ne plus appeler)",
-        }
-    }
-}
 
 /// Choices a coordinator makes for one import.
 #[derive(Debug, Clone)]
@@ -77,88 +47,6 @@ impl Default for ImportOptions {
             invite: None,
         }
     }
-}
-
-/// One problem with one field of one row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    /// Line in the file where the record starts; the header is line 1.
-    pub line: u64,
-    /// The column's header as written in the file (None for a row-level problem).
-    pub column: Option<String>,
-    /// The raw value of the cell.
-    pub value: Option<String>,
-    /// Stable code, e.g. `phone_too_short`, `missing_value`, `duplicate_in_file`.
-    pub code: String,
-    /// A French sentence a coordinator can act on.
-    pub message: String,
-}
-
-/// A record the import refused, with every reason, and the record as it was (for the
-/// CSV download of rejected rows, to fix in Excel).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RejectedRow {
-    pub line: u64,
-    pub errors: Vec<FieldError>,
-    pub raw: Vec<String>,
-}
-
-/// A record that parsed, with its line.
-#[derive(Debug, Clone)]
-pub struct ParsedRow<T> {
-    pub line: u64,
-    pub value: T,
-    /// Non-fatal problems in this row (e.g. a second phone number that is not valid and
-    /// was left out).
-    pub warnings: Vec<FieldError>,
-}
-
-/// A warning about the file as a whole (unknown columns…).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FileWarning {
-    pub code: String,
-    pub message: String,
-}
-
-/// The outcome of parsing a whole file.
-#[derive(Debug, Clone)]
-pub struct Parsed<T> {
-    pub rows: Vec<ParsedRow<T>>,
-    pub rejected: Vec<RejectedRow>,
-    pub warnings: Vec<FileWarning>,
-    /// Data records read (blank lines not counted).
-    pub rows_read: usize,
-    /// What the reader found: "UTF-8", "UTF-8 (BOM)", "UTF-16LE", "windows-1252"…
-    pub encoding: String,
-    pub delimiter: char,
-    /// The file's headers, in order, as written.
-    pub headers: Vec<String>,
-    /// Which field each header was mapped to (None: unknown column, ignored).
-    pub mapping: Vec<(String, Option<Field>)>,
-}
-
-/// A beneficiary row, with what the store's `NewBeneficiary` does not carry.
-#[derive(Debug, Clone)]
-pub struct BeneficiaryRow {
-    pub beneficiary: crate::store::NewBeneficiary,
-    /// From the optional status column ("décédé", "déménagé", "refus"…); None when the
-    /// file has no such column or the cell is empty. The store never reverts a final
-    /// status (opted out, deceased).
-    pub status: Option<crate::domain::BeneficiaryStatus>,
-    /// INSEE code of the commune (5 characters, `2A004` in Corsica), to find the
-    /// territory when territories are defined by INSEE codes.
-    pub insee_code: Option<String>,
-}
-
-/// A person on a do-not-call list: found by reference, else by name and birth date,
-/// else by phone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OptOutEntry {
-    pub external_ref: Option<String>,
-    pub last_name: Option<String>,
-    pub first_name: Option<String>,
-    pub birth_date: Option<chrono::NaiveDate>,
-    pub phone: Option<crate::domain::Phone>,
 }
 
 /// Why a whole file cannot be imported (nothing is written).

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::{on_pool, Store, StoreError};
+use super::{query, query_as, Store, StoreError};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ImportBatch {
@@ -60,19 +60,19 @@ impl Store {
         let sql = format!(
             "SELECT {BATCH_COLUMNS} FROM import_batches WHERE status = 'applied' ORDER BY id DESC LIMIT $1"
         );
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await?))
+        Ok(query_as(&sql).bind(limit).fetch_all(self).await?)
     }
 
     pub async fn import_batch(&self, id: i64) -> Result<Option<ImportBatch>, StoreError> {
         let sql = format!("SELECT {BATCH_COLUMNS} FROM import_batches WHERE id = $1");
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
+        Ok(query_as(&sql).bind(id).fetch_optional(self).await?)
     }
 
     /// The rejected rows of a batch, in file order.
     pub async fn rejected_rows(&self, batch_id: i64) -> Result<Vec<StoredRejection>, StoreError> {
         let sql = "SELECT line, column_name, raw_value, code, message, raw_record \
                    FROM import_rejected_rows WHERE batch_id = $1 ORDER BY line, id";
-        Ok(on_pool!(self, pool => sqlx::query_as(sql).bind(batch_id).fetch_all(pool).await?))
+        Ok(query_as(sql).bind(batch_id).fetch_all(self).await?)
     }
 
     /// Keeps an uploaded file until it is confirmed or cancelled; forgets stale ones.
@@ -86,15 +86,23 @@ impl Store {
         content: &[u8],
     ) -> Result<(), StoreError> {
         let now = Utc::now();
-        on_pool!(self, pool => {
-            sqlx::query("DELETE FROM import_uploads WHERE created_at < $1")
-                .bind(now - UPLOAD_LIFETIME).execute(pool).await?;
-            sqlx::query(
-                "INSERT INTO import_uploads (token, user_id, kind, campaign_id, filename, content, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(token).bind(user_id).bind(kind).bind(campaign_id).bind(filename).bind(content).bind(now)
-                .execute(pool).await?;
-        });
+        query("DELETE FROM import_uploads WHERE created_at < $1")
+            .bind(now - UPLOAD_LIFETIME)
+            .execute(self)
+            .await?;
+        query(
+            "INSERT INTO import_uploads (token, user_id, kind, campaign_id, filename, content, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(token)
+        .bind(user_id)
+        .bind(kind)
+        .bind(campaign_id)
+        .bind(filename)
+        .bind(content)
+        .bind(now)
+        .execute(self)
+        .await?;
         Ok(())
     }
 
@@ -109,17 +117,21 @@ impl Store {
             "DELETE FROM import_uploads WHERE token = $1 AND user_id = $2 AND created_at >= $3 \
                    RETURNING kind, campaign_id, filename, content";
         let since = Utc::now() - UPLOAD_LIFETIME;
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as(sql).bind(token).bind(user_id).bind(since).fetch_optional(pool).await?
-        }))
+        Ok(query_as(sql)
+            .bind(token)
+            .bind(user_id)
+            .bind(since)
+            .fetch_optional(self)
+            .await?)
     }
 
     /// Forgets an upload (cancel), only for the user who made it.
     pub async fn delete_upload(&self, token: &str, user_id: i64) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("DELETE FROM import_uploads WHERE token = $1 AND user_id = $2")
-                .bind(token).bind(user_id).execute(pool).await?;
-        });
+        query("DELETE FROM import_uploads WHERE token = $1 AND user_id = $2")
+            .bind(token)
+            .bind(user_id)
+            .execute(self)
+            .await?;
         Ok(())
     }
 

@@ -4,18 +4,24 @@
 //! email; territories by code. A row identical to what is stored counts as unchanged;
 //! final statuses (opted out, deceased) are never reverted; people absent from the file
 //! are reported, never deleted. A dry run does the same work and rolls back.
+//!
+//! The rules themselves are pure functions of `crate::records::import_rules`: this
+//! module reads what they need and writes what they decide.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::db::Row;
 use super::report::paris_date;
-use super::{in_transaction, Campaign, Store, StoreError};
+use super::{query, query_as, query_scalar, Campaign, Store, StoreError, Tx};
 use crate::domain::names::identity_key;
 use crate::domain::BeneficiaryStatus;
-use crate::import::report::ImportReport;
-use crate::import::{BeneficiaryRow, FieldError, ImportKind, OptOutEntry, Parsed, RejectedRow};
-use crate::store::{NewCaller, NewTerritory};
+use crate::records::import_rules::{self as rules, Identified, Lookup, TerritoryIndex, Write};
+use crate::records::imports::{
+    BeneficiaryRow, ImportKind, ImportReport, NewCaller, NewTerritory, OptOutEntry, Parsed,
+    ParsedRow, RejectedRow,
+};
 
 /// Where the data came from.
 #[derive(Debug, Clone)]
@@ -28,11 +34,176 @@ pub struct ImportSource {
 
 /// Phone numbers to write for one person: (E.164, kind) in file order.
 type PhoneList = Vec<(String, &'static str)>;
-/// Areas a territory covers: (kind, code).
-type AreaList = Vec<(&'static str, String)>;
+/// Areas a territory covers: (kind, code), sorted.
+type AreaList = Vec<(String, String)>;
 
-/// How many people missing from a file are named in the report.
-const MISSING_SAMPLE: usize = 20;
+/// One import under way: what it is, where it comes from, when it runs.
+struct Batch<'a> {
+    kind: ImportKind,
+    campaign_id: Option<i64>,
+    source: &'a ImportSource,
+    now: DateTime<Utc>,
+}
+
+impl<'a> Batch<'a> {
+    fn new(kind: ImportKind, campaign_id: Option<i64>, source: &'a ImportSource) -> Self {
+        Self {
+            kind,
+            campaign_id,
+            source,
+            now: Utc::now(),
+        }
+    }
+
+    /// The report before anything is written.
+    fn report<T>(&self, parsed: &Parsed<T>, dry_run: bool) -> ImportReport {
+        let mut report = ImportReport::from_parsed(self.kind, &self.source.filename, parsed);
+        report.dry_run = dry_run;
+        report
+    }
+}
+
+/// Records the batch and its rejected rows; gives the batch id.
+async fn record_batch<T>(
+    tx: &mut Tx,
+    batch: &Batch<'_>,
+    parsed: &Parsed<T>,
+    report: &ImportReport,
+) -> Result<i64, StoreError> {
+    let batch_id: i64 = query_scalar(
+        "INSERT INTO import_batches (kind, campaign_id, filename, file_sha256, encoding, \
+         delimiter, status, rows_read, inserted, updated, unchanged, rejected, warnings, \
+         headers, created_at, created_by_user_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'applied', $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         RETURNING id",
+    )
+    .bind(batch.kind.as_str())
+    .bind(batch.campaign_id)
+    .bind(&batch.source.filename)
+    .bind(&batch.source.sha256)
+    .bind(&report.encoding)
+    .bind(&report.delimiter)
+    .bind(report.rows as i32)
+    .bind(report.inserted as i32)
+    .bind(report.updated as i32)
+    .bind(report.unchanged as i32)
+    .bind(report.rejected as i32)
+    .bind(serde_json::to_string(&report.warnings).unwrap_or_default())
+    .bind(serde_json::to_string(&parsed.headers).unwrap_or_default())
+    .bind(batch.now)
+    .bind(batch.source.created_by)
+    .fetch_one(&mut *tx)
+    .await?;
+    record_rejections(tx, batch_id, &parsed.rejected, report).await?;
+    Ok(batch_id)
+}
+
+/// Records every error of the report, with the raw record of the rows refused while
+/// parsing.
+async fn record_rejections(
+    tx: &mut Tx,
+    batch_id: i64,
+    rejected: &[RejectedRow],
+    report: &ImportReport,
+) -> Result<(), StoreError> {
+    let raw_of: HashMap<u64, &RejectedRow> = rejected.iter().map(|r| (r.line, r)).collect();
+    for error in &report.errors {
+        let raw = raw_of
+            .get(&error.line)
+            .and_then(|r| serde_json::to_string(&r.raw).ok());
+        query(
+            "INSERT INTO import_rejected_rows (batch_id, line, column_name, raw_value, code, \
+             message, raw_record) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(batch_id)
+        .bind(error.line as i32)
+        .bind(error.column.as_deref())
+        .bind(error.value.as_deref())
+        .bind(&error.code)
+        .bind(&error.message)
+        .bind(raw)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The last applied batch of this kind with the same file content, if any.
+async fn same_file_batch(tx: &mut Tx, batch: &Batch<'_>) -> Result<Option<i64>, StoreError> {
+    Ok(query_scalar(
+        "SELECT id FROM import_batches WHERE kind = $1 AND file_sha256 = $2 \
+         AND status = 'applied' \
+         AND (campaign_id = $3 OR ($3 IS NULL AND campaign_id IS NULL)) \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(batch.kind.as_str())
+    .bind(&batch.source.sha256)
+    .bind(batch.campaign_id)
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
+/// Ends an import: notes whether the same file was imported before, and records the
+/// batch unless nothing changed and the file is the same.
+async fn finish_import<T>(
+    tx: &mut Tx,
+    batch: &Batch<'_>,
+    parsed: &Parsed<T>,
+    report: &mut ImportReport,
+) -> Result<(), StoreError> {
+    report.same_file_as_batch = same_file_batch(tx, batch).await?;
+    if !(report.changed_nothing() && report.same_file_as_batch.is_some()) {
+        report.batch_id = Some(record_batch(tx, batch, parsed, report).await?);
+    }
+    Ok(())
+}
+
+/// Notes in the report who was known before but is absent from the file: (id, label).
+fn note_missing(report: &mut ImportReport, known: Vec<(i64, String)>, seen: &HashSet<i64>) {
+    let (count, sample) = rules::missing_from_file(known, seen);
+    report.missing = count;
+    report.missing_sample = sample;
+}
+
+/// The stored people one lookup finds, as rows of `columns`.
+async fn find_beneficiaries<R: Row>(
+    tx: &mut Tx,
+    lookup: &Lookup,
+    columns: &str,
+) -> Result<Vec<R>, StoreError> {
+    let (filter, value) = match lookup {
+        Lookup::Reference(reference) => ("external_ref = $1", reference),
+        Lookup::Identity {
+            key,
+            without_reference: false,
+        } => ("identity_key = $1", key),
+        Lookup::Identity {
+            key,
+            without_reference: true,
+        } => ("identity_key = $1 AND external_ref IS NULL", key),
+        Lookup::Phone(e164) => (
+            "id IN (SELECT beneficiary_id FROM beneficiary_phones WHERE e164 = $1)",
+            e164,
+        ),
+    };
+    let sql = format!("SELECT {columns} FROM beneficiaries WHERE {filter}");
+    Ok(query_as(&sql).bind(value).fetch_all(&mut *tx).await?)
+}
+
+/// The people the first fruitful lookup finds (none when no lookup finds anyone).
+async fn find_first<R: Row>(
+    tx: &mut Tx,
+    lookups: &[Lookup],
+    columns: &str,
+) -> Result<Vec<R>, StoreError> {
+    for lookup in lookups {
+        let found = find_beneficiaries(tx, lookup, columns).await?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    Ok(Vec::new())
+}
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 struct StoredBeneficiary {
@@ -48,14 +219,394 @@ struct StoredBeneficiary {
     programme: Option<String>,
     preferred_language: String,
     territory_id: Option<i64>,
-    status: String,
+    status: BeneficiaryStatus,
     relative_name: Option<String>,
     relative_phone: Option<String>,
 }
 
-const BENEFICIARY_COLUMNS: &str = "id, external_ref, last_name, first_name, birth_date, address, \
-     postal_code, commune, insee_code, programme, preferred_language, territory_id, status, \
-     relative_name, relative_phone";
+const BENEFICIARY_COLUMNS: &str = "id, external_ref, last_name, first_name, birth_date, \
+     address, postal_code, commune, insee_code, programme, preferred_language, territory_id, \
+     status, relative_name, relative_phone";
+
+/// A beneficiary import under way: what it read first and what it has done so far.
+struct BeneficiaryImport {
+    campaign_id: i64,
+    now: DateTime<Utc>,
+    territories: TerritoryIndex,
+    /// Members of the campaign before the import.
+    members: HashSet<i64>,
+    /// People met in the file so far.
+    seen: HashSet<i64>,
+    /// Members added by this import (new people included).
+    enrolled_now: i64,
+    /// (beneficiary, its phones, replace the stored list?), written after the rows.
+    pending_phones: Vec<(i64, PhoneList, bool)>,
+}
+
+impl BeneficiaryImport {
+    /// Reads the territories and the campaign's members.
+    async fn start(tx: &mut Tx, campaign_id: i64, now: DateTime<Utc>) -> Result<Self, StoreError> {
+        let territories = TerritoryIndex {
+            by_code: code_map(tx, "SELECT code, id FROM territories").await?,
+            by_insee: code_map(
+                tx,
+                "SELECT code, territory_id FROM territory_areas WHERE kind = 'insee'",
+            )
+            .await?,
+            by_postal_code: code_map(
+                tx,
+                "SELECT code, territory_id FROM territory_areas WHERE kind = 'postal_code'",
+            )
+            .await?,
+        };
+        let members: HashSet<i64> =
+            query_scalar("SELECT beneficiary_id FROM campaign_members WHERE campaign_id = $1")
+                .bind(campaign_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+        Ok(Self {
+            campaign_id,
+            now,
+            territories,
+            members,
+            seen: HashSet::new(),
+            enrolled_now: 0,
+            pending_phones: Vec::new(),
+        })
+    }
+
+    /// Applies one row: refuses it, or inserts, updates or leaves the person, then
+    /// enrolls them in the campaign.
+    async fn apply_row(
+        &mut self,
+        tx: &mut Tx,
+        row: &ParsedRow<BeneficiaryRow>,
+        report: &mut ImportReport,
+    ) -> Result<(), StoreError> {
+        let b = &row.value.beneficiary;
+        let lookups = rules::beneficiary_lookups(b);
+        let candidates: Vec<StoredBeneficiary> =
+            find_first(tx, &lookups, BENEFICIARY_COLUMNS).await?;
+        let existing = match rules::identify(candidates, &self.seen, |e| e.id) {
+            Identified::Ambiguous => {
+                report.reject(rules::ambiguous_identity(row.line, &b.last_name));
+                return Ok(());
+            }
+            Identified::DuplicateInFile => {
+                report.reject(rules::duplicate_in_file(
+                    row.line,
+                    b.external_ref.as_deref(),
+                ));
+                return Ok(());
+            }
+            Identified::New => None,
+            Identified::Known(e) => Some(e),
+        };
+        let wanted = self.wanted(row, existing.as_ref(), report);
+        let phones: PhoneList = b
+            .phones
+            .iter()
+            .map(|p| {
+                (
+                    p.as_str().to_string(),
+                    if p.is_mobile() { "mobile" } else { "landline" },
+                )
+            })
+            .collect();
+        let (id, is_new) = self.write(tx, existing, &wanted, phones, report).await?;
+        self.seen.insert(id);
+        self.enrol(tx, id, is_new, report).await
+    }
+
+    /// The person as the row wants them stored, given who is stored; notes an unknown
+    /// territory code and a final status kept.
+    fn wanted(
+        &self,
+        row: &ParsedRow<BeneficiaryRow>,
+        existing: Option<&StoredBeneficiary>,
+        report: &mut ImportReport,
+    ) -> StoredBeneficiary {
+        let b = &row.value.beneficiary;
+        let found = self.territories.resolve(
+            b.territory.as_deref(),
+            b.insee_code.as_deref(),
+            b.postal_code.as_ref().map(|p| p.as_str()),
+        );
+        if let Some(code) = found.unknown_code {
+            report.warn(rules::territory_unknown(row.line, code));
+        }
+        let (status, kept_final) =
+            rules::status_after_import(existing.map(|e| e.status), row.value.status);
+        if kept_final {
+            report.kept_final_status += 1;
+        }
+        StoredBeneficiary {
+            id: existing.map(|e| e.id).unwrap_or_default(),
+            external_ref: b
+                .external_ref
+                .clone()
+                .or_else(|| existing.and_then(|e| e.external_ref.clone())),
+            last_name: b.last_name.clone(),
+            first_name: b.first_name.clone(),
+            birth_date: b.birth_date,
+            address: b.address.clone(),
+            postal_code: b.postal_code.as_ref().map(|p| p.as_str().to_string()),
+            commune: b.commune.clone(),
+            insee_code: b.insee_code.clone(),
+            programme: b.programme.clone(),
+            preferred_language: b.preferred_language.as_str().to_string(),
+            territory_id: found.id,
+            status,
+            relative_name: b.relative_name.clone(),
+            relative_phone: b.relative_phone.as_ref().map(|p| p.as_str().to_string()),
+        }
+    }
+
+    /// Inserts or updates the person (or leaves them): (id, inserted now?).
+    async fn write(
+        &mut self,
+        tx: &mut Tx,
+        existing: Option<StoredBeneficiary>,
+        wanted: &StoredBeneficiary,
+        phones: PhoneList,
+        report: &mut ImportReport,
+    ) -> Result<(i64, bool), StoreError> {
+        let wanted_numbers: Vec<String> = phones.iter().map(|(p, _)| p.clone()).collect();
+        let stored_numbers = match &existing {
+            Some(e) => stored_phones(tx, e.id).await?,
+            None => Vec::new(),
+        };
+        let stored = existing.as_ref().map(|e| (e, stored_numbers.as_slice()));
+        match rules::decide_write(stored, wanted, &wanted_numbers) {
+            Write::Insert => {
+                let id = insert_beneficiary(tx, wanted, self.now).await?;
+                self.pending_phones.push((id, phones, false));
+                report.inserted += 1;
+                Ok((id, true))
+            }
+            Write::Unchanged => {
+                report.unchanged += 1;
+                Ok((wanted.id, false))
+            }
+            Write::Update { list_changed } => {
+                update_beneficiary(tx, wanted, self.now).await?;
+                if list_changed {
+                    self.pending_phones.push((wanted.id, phones, true));
+                }
+                report.updated += 1;
+                Ok((wanted.id, false))
+            }
+        }
+    }
+
+    /// Adds the person to the campaign unless they are a member already.
+    async fn enrol(
+        &mut self,
+        tx: &mut Tx,
+        id: i64,
+        is_new: bool,
+        report: &mut ImportReport,
+    ) -> Result<(), StoreError> {
+        if self.members.contains(&id) {
+            return Ok(());
+        }
+        query(
+            "INSERT INTO campaign_members (campaign_id, beneficiary_id, added_at) \
+             VALUES ($1, $2, $3)",
+        )
+        .bind(self.campaign_id)
+        .bind(id)
+        .bind(self.now)
+        .execute(&mut *tx)
+        .await?;
+        self.enrolled_now += 1;
+        if !is_new {
+            report.enrolled += 1;
+        }
+        Ok(())
+    }
+
+    /// After the rows: the enrolment count, the phones, the members absent from the file.
+    async fn finish(self, tx: &mut Tx, report: &mut ImportReport) -> Result<(), StoreError> {
+        if self.enrolled_now > 0 {
+            query(super::report::COUNT_ENROLMENTS)
+                .bind(self.campaign_id)
+                .bind(paris_date(self.now))
+                .bind(self.enrolled_now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (id, phones, replace) in &self.pending_phones {
+            write_phones(tx, *id, phones, *replace).await?;
+        }
+        // Reported, never deleted: members of the campaign absent from this file.
+        let (count, sample) = rules::absent_members(&self.members, &self.seen);
+        report.missing = count;
+        for id in sample {
+            let (r, last, first): (Option<String>, String, String) = query_as(
+                "SELECT external_ref, last_name, first_name FROM beneficiaries WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            report
+                .missing_sample
+                .push(r.unwrap_or_else(|| format!("{last} {first}")));
+        }
+        Ok(())
+    }
+}
+
+/// A map code → id from a query of (code, id) pairs.
+async fn code_map(tx: &mut Tx, sql: &str) -> Result<HashMap<String, i64>, StoreError> {
+    let pairs: Vec<(String, i64)> = query_as(sql).fetch_all(&mut *tx).await?;
+    Ok(pairs.into_iter().collect())
+}
+
+/// A person's stored numbers (E.164), in order.
+async fn stored_phones(tx: &mut Tx, id: i64) -> Result<Vec<String>, StoreError> {
+    Ok(query_scalar(
+        "SELECT e164 FROM beneficiary_phones WHERE beneficiary_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?)
+}
+
+async fn insert_beneficiary(
+    tx: &mut Tx,
+    b: &StoredBeneficiary,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let key = identity_key(&b.last_name, &b.first_name, b.birth_date);
+    Ok(query_scalar(
+        "INSERT INTO beneficiaries (external_ref, identity_key, last_name, first_name, \
+         birth_date, address, postal_code, commune, insee_code, programme, preferred_language, \
+         territory_id, status, status_changed_at, relative_name, relative_phone, \
+         source_batch_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, NULL, \
+         $14, $14) RETURNING id",
+    )
+    .bind(&b.external_ref)
+    .bind(key)
+    .bind(&b.last_name)
+    .bind(&b.first_name)
+    .bind(b.birth_date)
+    .bind(&b.address)
+    .bind(&b.postal_code)
+    .bind(&b.commune)
+    .bind(&b.insee_code)
+    .bind(&b.programme)
+    .bind(&b.preferred_language)
+    .bind(b.territory_id)
+    .bind(b.status)
+    .bind(now)
+    .bind(&b.relative_name)
+    .bind(&b.relative_phone)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+/// Updates a stored person; the status date moves only when the status does.
+async fn update_beneficiary(
+    tx: &mut Tx,
+    b: &StoredBeneficiary,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let key = identity_key(&b.last_name, &b.first_name, b.birth_date);
+    query(
+        "UPDATE beneficiaries SET external_ref = $2, identity_key = $3, last_name = $4, \
+         first_name = $5, birth_date = $6, address = $7, postal_code = $8, commune = $9, \
+         insee_code = $10, programme = $11, preferred_language = $12, territory_id = $13, \
+         status_changed_at = CASE WHEN status <> $14 THEN $15 ELSE status_changed_at END, \
+         status = $14, relative_name = $16, relative_phone = $17, updated_at = $15 \
+         WHERE id = $1",
+    )
+    .bind(b.id)
+    .bind(&b.external_ref)
+    .bind(key)
+    .bind(&b.last_name)
+    .bind(&b.first_name)
+    .bind(b.birth_date)
+    .bind(&b.address)
+    .bind(&b.postal_code)
+    .bind(&b.commune)
+    .bind(&b.insee_code)
+    .bind(&b.programme)
+    .bind(&b.preferred_language)
+    .bind(b.territory_id)
+    .bind(b.status)
+    .bind(now)
+    .bind(&b.relative_name)
+    .bind(&b.relative_phone)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes a person's phones as a list; a replaced list keeps the "wrong number" mark of
+/// the numbers it keeps.
+async fn write_phones(
+    tx: &mut Tx,
+    id: i64,
+    phones: &PhoneList,
+    replace: bool,
+) -> Result<(), StoreError> {
+    let mut wrong: HashMap<String, Option<DateTime<Utc>>> = HashMap::new();
+    if replace {
+        let marks: Vec<(String, Option<DateTime<Utc>>)> = query_as(
+            "SELECT e164, wrong_reported_at FROM beneficiary_phones WHERE beneficiary_id = $1",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        wrong = marks.into_iter().collect();
+        query("DELETE FROM beneficiary_phones WHERE beneficiary_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (position, (phone, kind)) in phones.iter().enumerate() {
+        query(
+            "INSERT INTO beneficiary_phones (beneficiary_id, position, e164, kind, \
+             wrong_reported_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(position as i32)
+        .bind(phone)
+        .bind(*kind)
+        .bind(wrong.get(phone).copied().flatten())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Inserts new people, updates changed ones, enrolls them all in `campaign`.
+    #[tracing::instrument(skip_all, fields(campaign = %campaign.name, rows = parsed.rows.len(), dry_run))]
+    pub async fn import_beneficiaries(
+        &self,
+        campaign: &Campaign,
+        source: &ImportSource,
+        parsed: &Parsed<BeneficiaryRow>,
+        dry_run: bool,
+    ) -> Result<ImportReport, StoreError> {
+        let batch = Batch::new(ImportKind::Beneficiaries, Some(campaign.id), source);
+        let mut report = batch.report(parsed, dry_run);
+        let mut tx = self.begin().await?;
+        let mut import = BeneficiaryImport::start(&mut tx, campaign.id, batch.now).await?;
+        for row in &parsed.rows {
+            import.apply_row(&mut tx, row, &mut report).await?;
+        }
+        import.finish(&mut tx, &mut report).await?;
+        finish_import(&mut tx, &batch, parsed, &mut report).await?;
+        tx.commit_if(!dry_run).await?;
+        Ok(report)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 struct StoredCaller {
@@ -70,22 +621,6 @@ struct StoredCaller {
     territory_preference_id: Option<i64>,
 }
 
-fn row_error(
-    line: u64,
-    column: &str,
-    value: Option<&str>,
-    code: &str,
-    message: String,
-) -> FieldError {
-    FieldError {
-        line,
-        column: Some(column.to_string()),
-        value: value.map(str::to_string),
-        code: code.to_string(),
-        message,
-    }
-}
-
 fn joined<T: AsRef<str>>(items: &[T]) -> String {
     items
         .iter()
@@ -94,313 +629,184 @@ fn joined<T: AsRef<str>>(items: &[T]) -> String {
         .join(",")
 }
 
-/// Records the batch and its rejected rows; gives the batch id.
-macro_rules! record_batch {
-    ($tx:ident, $kind:expr, $campaign_id:expr, $source:expr, $parsed:expr, $report:expr, $now:expr) => {{
-        let (batch_id,): (i64,) = sqlx::query_as(
-            "INSERT INTO import_batches (kind, campaign_id, filename, file_sha256, encoding, delimiter, status, \
-             rows_read, inserted, updated, unchanged, rejected, warnings, headers, created_at, created_by_user_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'applied', $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
-        )
-        .bind($kind.as_str())
-        .bind($campaign_id)
-        .bind(&$source.filename)
-        .bind(&$source.sha256)
-        .bind(&$report.encoding)
-        .bind(&$report.delimiter)
-        .bind($report.rows as i32)
-        .bind($report.inserted as i32)
-        .bind($report.updated as i32)
-        .bind($report.unchanged as i32)
-        .bind($report.rejected as i32)
-        .bind(serde_json::to_string(&$report.warnings).unwrap_or_default())
-        .bind(serde_json::to_string(&$parsed.headers).unwrap_or_default())
-        .bind($now)
-        .bind($source.created_by)
-        .fetch_one(&mut *$tx)
-        .await?;
-        let raw_of: HashMap<u64, &RejectedRow> = $parsed.rejected.iter().map(|r| (r.line, r)).collect();
-        for error in &$report.errors {
-            let raw = raw_of.get(&error.line).and_then(|r| serde_json::to_string(&r.raw).ok());
-            sqlx::query(
-                "INSERT INTO import_rejected_rows (batch_id, line, column_name, raw_value, code, message, raw_record) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(batch_id)
-            .bind(error.line as i32)
-            .bind(error.column.as_deref())
-            .bind(error.value.as_deref())
-            .bind(&error.code)
-            .bind(&error.message)
-            .bind(raw)
-            .execute(&mut *$tx)
-            .await?;
-        }
-        batch_id
-    }};
-}
-
-/// The last applied batch of this kind with the same file content, if any.
-macro_rules! same_file_batch {
-    ($tx:ident, $kind:expr, $campaign_id:expr, $source:expr) => {{
-        let found: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM import_batches WHERE kind = $1 AND file_sha256 = $2 AND status = 'applied' \
-             AND (campaign_id = $3 OR ($3 IS NULL AND campaign_id IS NULL)) ORDER BY id DESC LIMIT 1",
-        )
-        .bind($kind.as_str())
-        .bind(&$source.sha256)
-        .bind($campaign_id)
-        .fetch_optional(&mut *$tx)
-        .await?;
-        found.map(|(id,)| id)
-    }};
-}
-
-/// Ends an import: notes whether the same file was imported before, and records the
-/// batch unless nothing changed and the file is the same.
-macro_rules! finish_import {
-    ($tx:ident, $kind:expr, $campaign_id:expr, $source:expr, $parsed:expr, $report:expr, $now:expr) => {{
-        $report.same_file_as_batch = same_file_batch!($tx, $kind, $campaign_id, $source);
-        if !($report.changed_nothing() && $report.same_file_as_batch.is_some()) {
-            $report.batch_id = Some(record_batch!(
-                $tx,
-                $kind,
-                $campaign_id,
-                $source,
-                $parsed,
-                $report,
-                $now
-            ));
-        }
-    }};
-}
-
-/// Notes in the report who was known before but is absent from the file: (id, label).
-fn note_missing(report: &mut ImportReport, known: Vec<(i64, String)>, seen: &HashSet<i64>) {
-    let absent: Vec<String> = known
-        .into_iter()
-        .filter(|(id, _)| !seen.contains(id))
-        .map(|(_, label)| label)
-        .collect();
-    report.missing = absent.len();
-    report.missing_sample = absent.into_iter().take(MISSING_SAMPLE).collect();
-}
-
-impl Store {
-    /// Inserts new people, updates changed ones, enrolls them all in `campaign`.
-    #[tracing::instrument(skip_all, fields(campaign = %campaign.name, rows = parsed.rows.len(), dry_run))]
-    pub async fn import_beneficiaries(
-        &self,
-        campaign: &Campaign,
-        source: &ImportSource,
-        parsed: &Parsed<BeneficiaryRow>,
-        dry_run: bool,
-    ) -> Result<ImportReport, StoreError> {
-        let kind = ImportKind::Beneficiaries;
-        let mut report = ImportReport::from_parsed(kind, &source.filename, parsed);
-        report.dry_run = dry_run;
-        let now = Utc::now();
-        in_transaction!(self, tx, commit_if !dry_run => {
-            let territories: HashMap<String, i64> =
-                sqlx::query_as::<_, (String, i64)>("SELECT code, id FROM territories")
-                    .fetch_all(&mut *tx).await?.into_iter().collect();
-            let by_postal_code: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
-                "SELECT code, territory_id FROM territory_areas WHERE kind = 'postal_code'")
-                .fetch_all(&mut *tx).await?.into_iter().collect();
-            let by_insee: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
-                "SELECT code, territory_id FROM territory_areas WHERE kind = 'insee'")
-                .fetch_all(&mut *tx).await?.into_iter().collect();
-            let members: HashSet<i64> = sqlx::query_as::<_, (i64,)>(
-                "SELECT beneficiary_id FROM campaign_members WHERE campaign_id = $1")
-                .bind(campaign.id)
-                .fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id).collect();
-            let mut enrolled_now: i64 = 0;
-            let mut seen: HashSet<i64> = HashSet::with_capacity(parsed.rows.len());
-            // (beneficiary, [(E.164, kind)], replace the stored list?)
-            let mut pending_phones: Vec<(i64, PhoneList, bool)> = Vec::new();
-
-            for row in &parsed.rows {
-                let b = &row.value.beneficiary;
-                let key = identity_key(&b.last_name, &b.first_name, b.birth_date);
-                // Who is this? By reference first, else by name and birth date.
-                let mut candidates: Vec<StoredBeneficiary> = match &b.external_ref {
-                    Some(r) => sqlx::query_as(&format!("SELECT {BENEFICIARY_COLUMNS} FROM beneficiaries WHERE external_ref = $1"))
-                        .bind(r).fetch_all(&mut *tx).await?,
-                    None => Vec::new(),
-                };
-                if candidates.is_empty() {
-                    let sql = if b.external_ref.is_some() {
-                        format!("SELECT {BENEFICIARY_COLUMNS} FROM beneficiaries WHERE identity_key = $1 AND external_ref IS NULL")
-                    } else {
-                        format!("SELECT {BENEFICIARY_COLUMNS} FROM beneficiaries WHERE identity_key = $1")
-                    };
-                    candidates = sqlx::query_as(&sql).bind(&key).fetch_all(&mut *tx).await?;
-                }
-                if candidates.len() > 1 {
-                    report.reject(row_error(row.line, "Nom", Some(&b.last_name), "ambiguous_identity", format!(
-                        "Plusieurs personnes portent ce nom avec cette date de naissance : ajoutez leur numéro de dossier \
-                         pour les distinguer (ligne {}).", row.line)));
-                    continue;
-                }
-                let existing = candidates.pop();
-                if existing.as_ref().is_some_and(|e| seen.contains(&e.id)) {
-                    report.reject(row_error(row.line, "N° dossier", b.external_ref.as_deref(), "duplicate_in_file",
-                        "Cette personne figure déjà plus haut dans le fichier : gardez une seule ligne.".into()));
-                    continue;
-                }
-
-                // Territory: the file's code, else the postal code or commune it covers.
-                let mut territory_id = None;
-                if let Some(code) = &b.territory {
-                    territory_id = territories.get(code).copied();
-                    if territory_id.is_none() {
-                        report.warn(row_error(row.line, "Territoire", Some(code), "territory_unknown", format!(
-                            "Le territoire « {code} » n'existe pas : la personne est rattachée par son code postal. \
-                             Importez d'abord la liste des territoires.")));
-                    }
-                }
-                if territory_id.is_none() {
-                    territory_id = b.insee_code.as_ref().and_then(|c| by_insee.get(c).copied())
-                        .or_else(|| b.postal_code.as_ref().and_then(|p| by_postal_code.get(p.as_str()).copied()));
-                }
-
-                let wanted_status = row.value.status.map(|s| s.as_str().to_string());
-                let status = match (&existing, wanted_status) {
-                    (Some(e), Some(w)) if w != e.status => {
-                        let current: Option<BeneficiaryStatus> = e.status.parse().ok();
-                        if current.is_some_and(|s| s.is_final()) {
-                            report.kept_final_status += 1;
-                            e.status.clone()
-                        } else {
-                            w
-                        }
-                    }
-                    (Some(e), _) => e.status.clone(),
-                    (None, w) => w.unwrap_or_else(|| BeneficiaryStatus::Active.as_str().to_string()),
-                };
-                let wanted = StoredBeneficiary {
-                    id: existing.as_ref().map(|e| e.id).unwrap_or_default(),
-                    external_ref: b.external_ref.clone().or_else(|| existing.as_ref().and_then(|e| e.external_ref.clone())),
-                    last_name: b.last_name.clone(),
-                    first_name: b.first_name.clone(),
-                    birth_date: b.birth_date,
-                    address: b.address.clone(),
-                    postal_code: b.postal_code.as_ref().map(|p| p.as_str().to_string()),
-                    commune: b.commune.clone(),
-                    insee_code: b.insee_code.clone(),
-                    programme: b.programme.clone(),
-                    preferred_language: b.preferred_language.as_str().to_string(),
-                    territory_id,
-                    status,
-                    relative_name: b.relative_name.clone(),
-                    relative_phone: b.relative_phone.as_ref().map(|p| p.as_str().to_string()),
-                };
-                let phones: PhoneList = b
-                    .phones
-                    .iter()
-                    .map(|p| (p.as_str().to_string(), if p.is_mobile() { "mobile" } else { "landline" }))
-                    .collect();
-
-                let (id, is_new) = match existing {
-                    None => {
-                        let (id,): (i64,) = sqlx::query_as(
-                            "INSERT INTO beneficiaries (external_ref, identity_key, last_name, first_name, birth_date, \
-                             address, postal_code, commune, insee_code, programme, preferred_language, territory_id, status, \
-                             status_changed_at, relative_name, relative_phone, source_batch_id, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, NULL, $14, $14) \
-                             RETURNING id")
-                            .bind(&wanted.external_ref).bind(&key).bind(&wanted.last_name).bind(&wanted.first_name)
-                            .bind(wanted.birth_date).bind(&wanted.address).bind(&wanted.postal_code).bind(&wanted.commune)
-                            .bind(&wanted.insee_code).bind(&wanted.programme).bind(&wanted.preferred_language)
-                            .bind(wanted.territory_id).bind(&wanted.status).bind(now).bind(&wanted.relative_name)
-                            .bind(&wanted.relative_phone)
-                            .fetch_one(&mut *tx).await?;
-                        pending_phones.push((id, phones, false));
-                        report.inserted += 1;
-                        (id, true)
-                    }
-                    Some(e) => {
-                        let stored_phones: Vec<(String,)> = sqlx::query_as(
-                            "SELECT e164 FROM beneficiary_phones WHERE beneficiary_id = $1 ORDER BY position")
-                            .bind(e.id).fetch_all(&mut *tx).await?;
-                        let phones_same = stored_phones.iter().map(|(p,)| p).eq(phones.iter().map(|(p, _)| p));
-                        if e == wanted && phones_same {
-                            report.unchanged += 1;
-                        } else {
-                            sqlx::query(
-                                "UPDATE beneficiaries SET external_ref = $2, identity_key = $3, last_name = $4, first_name = $5, \
-                                 birth_date = $6, address = $7, postal_code = $8, commune = $9, insee_code = $10, programme = $11, \
-                                 preferred_language = $12, territory_id = $13, \
-                                 status_changed_at = CASE WHEN status <> $14 THEN $15 ELSE status_changed_at END, status = $14, \
-                                 relative_name = $16, relative_phone = $17, updated_at = $15 WHERE id = $1")
-                                .bind(e.id).bind(&wanted.external_ref).bind(&key).bind(&wanted.last_name)
-                                .bind(&wanted.first_name).bind(wanted.birth_date).bind(&wanted.address)
-                                .bind(&wanted.postal_code).bind(&wanted.commune).bind(&wanted.insee_code)
-                                .bind(&wanted.programme).bind(&wanted.preferred_language).bind(wanted.territory_id)
-                                .bind(&wanted.status).bind(now).bind(&wanted.relative_name).bind(&wanted.relative_phone)
-                                .execute(&mut *tx).await?;
-                            if !phones_same {
-                                pending_phones.push((e.id, phones, true));
-                            }
-                            report.updated += 1;
-                        }
-                        (e.id, false)
-                    }
-                };
-                seen.insert(id);
-                if !members.contains(&id) {
-                    sqlx::query("INSERT INTO campaign_members (campaign_id, beneficiary_id, added_at) VALUES ($1, $2, $3)")
-                        .bind(campaign.id).bind(id).bind(now).execute(&mut *tx).await?;
-                    enrolled_now += 1;
-                    if !is_new {
-                        report.enrolled += 1;
-                    }
-                }
-            }
-
-            if enrolled_now > 0 {
-                sqlx::query(super::report::COUNT_ENROLMENTS)
-                    .bind(campaign.id).bind(paris_date(now)).bind(enrolled_now)
-                    .execute(&mut *tx).await?;
-            }
-
-            // Phones: replaced as a list, keeping the "wrong number" mark of numbers kept.
-            for (id, phones, replace) in &pending_phones {
-                let mut wrong: HashMap<String, Option<DateTime<Utc>>> = HashMap::new();
-                if *replace {
-                    wrong = sqlx::query_as::<_, (String, Option<DateTime<Utc>>)>(
-                        "SELECT e164, wrong_reported_at FROM beneficiary_phones WHERE beneficiary_id = $1")
-                        .bind(id).fetch_all(&mut *tx).await?.into_iter().collect();
-                    sqlx::query("DELETE FROM beneficiary_phones WHERE beneficiary_id = $1")
-                        .bind(id).execute(&mut *tx).await?;
-                }
-                for (position, (phone, kind)) in phones.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO beneficiary_phones (beneficiary_id, position, e164, kind, wrong_reported_at) \
-                         VALUES ($1, $2, $3, $4, $5)")
-                        .bind(id).bind(position as i32).bind(phone).bind(*kind)
-                        .bind(wrong.get(phone).copied().flatten())
-                        .execute(&mut *tx).await?;
-                }
-            }
-
-            // Reported, never deleted: members of the campaign absent from this file.
-            let absent: Vec<&i64> = members.iter().filter(|id| !seen.contains(id)).collect();
-            report.missing = absent.len();
-            let mut sample_ids: Vec<i64> = absent.into_iter().copied().collect();
-            sample_ids.sort_unstable();
-            sample_ids.truncate(MISSING_SAMPLE);
-            for id in sample_ids {
-                let (r, last, first): (Option<String>, String, String) = sqlx::query_as(
-                    "SELECT external_ref, last_name, first_name FROM beneficiaries WHERE id = $1")
-                    .bind(id).fetch_one(&mut *tx).await?;
-                report.missing_sample.push(r.unwrap_or_else(|| format!("{last} {first}")));
-            }
-
-            finish_import!(tx, kind, Some(campaign.id), source, parsed, report, now);
-            Ok(report)
-        })
+/// Applies one caller row: inserts, updates or leaves the caller; gives their id.
+async fn apply_caller_row(
+    tx: &mut Tx,
+    row: &ParsedRow<NewCaller>,
+    territories: &TerritoryIndex,
+    report: &mut ImportReport,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let c = &row.value;
+    let found = territories.resolve(c.territory_preference.as_deref(), None, None);
+    if let Some(code) = found.unknown_code {
+        report.warn(rules::preference_unknown(row.line, code));
     }
+    let existing: Option<StoredCaller> = query_as(
+        "SELECT id, last_name, first_name, phone, languages, weekly_capacity, half_days, \
+         available_weekdays, territory_preference_id FROM callers WHERE email = $1",
+    )
+    .bind(c.email.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let wanted = StoredCaller {
+        id: existing.as_ref().map(|e| e.id).unwrap_or_default(),
+        last_name: c.last_name.clone(),
+        first_name: c.first_name.clone(),
+        phone: c.phone.as_ref().map(|p| p.as_str().to_string()),
+        languages: joined(&c.languages),
+        weekly_capacity: c.weekly_capacity as i32,
+        half_days: c.half_days.map(i32::from),
+        available_weekdays: i32::from(c.available_weekdays.bits()),
+        territory_preference_id: found.id,
+    };
+    let stored = existing.as_ref().map(|e| (e, &[][..]));
+    match rules::decide_write::<_, ()>(stored, &wanted, &[]) {
+        Write::Insert => {
+            report.inserted += 1;
+            insert_caller(tx, c.email.as_str(), &wanted, now).await
+        }
+        Write::Unchanged => {
+            report.unchanged += 1;
+            Ok(wanted.id)
+        }
+        Write::Update { .. } => {
+            update_caller(tx, &wanted, now).await?;
+            report.updated += 1;
+            Ok(wanted.id)
+        }
+    }
+}
+
+async fn insert_caller(
+    tx: &mut Tx,
+    email: &str,
+    c: &StoredCaller,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    Ok(query_scalar(
+        "INSERT INTO callers (email, last_name, first_name, phone, languages, weekly_capacity, \
+         half_days, available_weekdays, territory_preference_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+    )
+    .bind(email)
+    .bind(&c.last_name)
+    .bind(&c.first_name)
+    .bind(&c.phone)
+    .bind(&c.languages)
+    .bind(c.weekly_capacity)
+    .bind(c.half_days)
+    .bind(c.available_weekdays)
+    .bind(c.territory_preference_id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+async fn update_caller(
+    tx: &mut Tx,
+    c: &StoredCaller,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    query(
+        "UPDATE callers SET last_name = $2, first_name = $3, phone = $4, languages = $5, \
+         weekly_capacity = $6, half_days = $7, available_weekdays = $8, \
+         territory_preference_id = $9, updated_at = $10 WHERE id = $1",
+    )
+    .bind(c.id)
+    .bind(&c.last_name)
+    .bind(&c.first_name)
+    .bind(&c.phone)
+    .bind(&c.languages)
+    .bind(c.weekly_capacity)
+    .bind(c.half_days)
+    .bind(c.available_weekdays)
+    .bind(c.territory_preference_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Gives each caller of the file without an account one (no password) and, in the same
+/// transaction, the mail that carries their first login link.
+async fn invite_callers(
+    tx: &mut Tx,
+    base_url: &url::Url,
+    seen: &HashSet<i64>,
+    report: &mut ImportReport,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut ids: Vec<i64> = seen.iter().copied().collect();
+    ids.sort_unstable();
+    for caller_id in ids {
+        if invite_caller(tx, base_url, caller_id, now).await? {
+            report.invited += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Invites one caller unless an account has their id or email: true when invited.
+async fn invite_caller(
+    tx: &mut Tx,
+    base_url: &url::Url,
+    caller_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let (email, first_name, last_name): (String, String, String) = query_as(
+        "SELECT email, first_name, last_name FROM callers WHERE id = $1 AND active = TRUE",
+    )
+    .bind(caller_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let accounts: i64 =
+        query_scalar("SELECT COUNT(*) FROM users WHERE caller_id = $1 OR email = $2")
+            .bind(caller_id)
+            .bind(&email)
+            .fetch_one(&mut *tx)
+            .await?;
+    if accounts > 0 {
+        return Ok(false);
+    }
+    let display_name = format!("{first_name} {last_name}").trim().to_string();
+    let user_id: i64 = query_scalar(
+        "INSERT INTO users (email, display_name, role, caller_id, created_at, invited_at) \
+         VALUES ($1, $2, 'caller', $3, $4, $4) RETURNING id",
+    )
+    .bind(&email)
+    .bind(&display_name)
+    .bind(caller_id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    let mail = Invitation::new(base_url, &first_name, now);
+    query(
+        "INSERT INTO login_links (token_hash, user_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&mail.token_hash)
+    .bind(user_id)
+    .bind(now)
+    .bind(mail.expires_at)
+    .execute(&mut *tx)
+    .await?;
+    query(
+        "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, \
+         next_attempt_at, created_at) \
+         VALUES ('invitation', $1, $2, $3, $4, 'pending', $5, $5)",
+    )
+    .bind(&email)
+    .bind(&mail.subject)
+    .bind(&mail.body)
+    .bind(format!(
+        "<invitation-{user_id}-{}@lien>",
+        uuid::Uuid::new_v4().simple()
+    ))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(true)
 }
 
 impl Store {
@@ -426,117 +832,150 @@ impl Store {
         invite: Option<&url::Url>,
         dry_run: bool,
     ) -> Result<ImportReport, StoreError> {
-        let kind = ImportKind::Callers;
-        let mut report = ImportReport::from_parsed(kind, &source.filename, parsed);
-        report.dry_run = dry_run;
-        let now = Utc::now();
-        in_transaction!(self, tx, commit_if !dry_run => {
-            let territories: HashMap<String, i64> =
-                sqlx::query_as::<_, (String, i64)>("SELECT code, id FROM territories")
-                    .fetch_all(&mut *tx).await?.into_iter().collect();
-            let mut seen: HashSet<i64> = HashSet::new();
-            for row in &parsed.rows {
-                let c = &row.value;
-                let territory_preference_id = match &c.territory_preference {
-                    Some(code) => {
-                        let id = territories.get(code).copied();
-                        if id.is_none() {
-                            report.warn(row_error(row.line, "Territoire préféré", Some(code), "territory_unknown", format!(
-                                "Le territoire « {code} » n'existe pas : préférence ignorée. Importez d'abord la liste des territoires.")));
-                        }
-                        id
-                    }
-                    None => None,
-                };
-                let wanted = StoredCaller {
-                    id: 0,
-                    last_name: c.last_name.clone(),
-                    first_name: c.first_name.clone(),
-                    phone: c.phone.as_ref().map(|p| p.as_str().to_string()),
-                    languages: joined(&c.languages),
-                    weekly_capacity: c.weekly_capacity as i32,
-                    half_days: c.half_days.map(i32::from),
-                    available_weekdays: i32::from(c.available_weekdays.bits()),
-                    territory_preference_id,
-                };
-                let existing: Option<StoredCaller> = sqlx::query_as(
-                    "SELECT id, last_name, first_name, phone, languages, weekly_capacity, half_days, available_weekdays, \
-                     territory_preference_id FROM callers WHERE email = $1")
-                    .bind(c.email.as_str()).fetch_optional(&mut *tx).await?;
-                match existing {
-                    None => {
-                        let (id,): (i64,) = sqlx::query_as(
-                            "INSERT INTO callers (email, last_name, first_name, phone, languages, weekly_capacity, half_days, \
-                             available_weekdays, territory_preference_id, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id")
-                            .bind(c.email.as_str()).bind(&wanted.last_name).bind(&wanted.first_name).bind(&wanted.phone)
-                            .bind(&wanted.languages).bind(wanted.weekly_capacity).bind(wanted.half_days)
-                            .bind(wanted.available_weekdays).bind(wanted.territory_preference_id).bind(now)
-                            .fetch_one(&mut *tx).await?;
-                        seen.insert(id);
-                        report.inserted += 1;
-                    }
-                    Some(e) => {
-                        seen.insert(e.id);
-                        if (StoredCaller { id: e.id, ..wanted.clone() }) == e {
-                            report.unchanged += 1;
-                            continue;
-                        }
-                        sqlx::query(
-                            "UPDATE callers SET last_name = $2, first_name = $3, phone = $4, languages = $5, \
-                             weekly_capacity = $6, half_days = $7, available_weekdays = $8, territory_preference_id = $9, \
-                             updated_at = $10 WHERE id = $1")
-                            .bind(e.id).bind(&wanted.last_name).bind(&wanted.first_name).bind(&wanted.phone)
-                            .bind(&wanted.languages).bind(wanted.weekly_capacity).bind(wanted.half_days)
-                            .bind(wanted.available_weekdays).bind(wanted.territory_preference_id).bind(now)
-                            .execute(&mut *tx).await?;
-                        report.updated += 1;
-                    }
-                }
-            }
-            let active: Vec<(i64, String)> = sqlx::query_as("SELECT id, email FROM callers WHERE active = TRUE ORDER BY email")
-                .fetch_all(&mut *tx).await?;
-            note_missing(&mut report, active, &seen);
-            if let Some(base_url) = invite {
-                // Callers of the file without an account get one (no password) and, in
-                // the same transaction, the mail that carries their first login link.
-                let mut ids: Vec<i64> = seen.iter().copied().collect();
-                ids.sort_unstable();
-                for caller_id in ids {
-                    let (email, first_name, last_name): (String, String, String) = sqlx::query_as(
-                        "SELECT email, first_name, last_name FROM callers WHERE id = $1 AND active = TRUE")
-                        .bind(caller_id).fetch_one(&mut *tx).await?;
-                    let (accounts,): (i64,) = sqlx::query_as(
-                        "SELECT COUNT(*) FROM users WHERE caller_id = $1 OR email = $2")
-                        .bind(caller_id).bind(&email).fetch_one(&mut *tx).await?;
-                    if accounts > 0 {
-                        continue;
-                    }
-                    let display_name = format!("{first_name} {last_name}").trim().to_string();
-                    let (user_id,): (i64,) = sqlx::query_as(
-                        "INSERT INTO users (email, display_name, role, caller_id, created_at, invited_at) \
-                         VALUES ($1, $2, 'caller', $3, $4, $4) RETURNING id")
-                        .bind(&email).bind(&display_name).bind(caller_id).bind(now)
-                        .fetch_one(&mut *tx).await?;
-                    let mail = Invitation::new(base_url, &first_name, now);
-                    sqlx::query("INSERT INTO login_links (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-                        .bind(&mail.token_hash).bind(user_id).bind(now).bind(mail.expires_at)
-                        .execute(&mut *tx).await?;
-                    sqlx::query(
-                        "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, next_attempt_at, created_at) \
-                         VALUES ('invitation', $1, $2, $3, $4, 'pending', $5, $5)")
-                        .bind(&email).bind(&mail.subject).bind(&mail.body)
-                        .bind(format!("<invitation-{user_id}-{}@lien>", uuid::Uuid::new_v4().simple()))
-                        .bind(now)
-                        .execute(&mut *tx).await?;
-                    report.invited += 1;
-                }
-            }
-            finish_import!(tx, kind, None::<i64>, source, parsed, report, now);
-            Ok(report)
-        })
+        let batch = Batch::new(ImportKind::Callers, None, source);
+        let mut report = batch.report(parsed, dry_run);
+        let mut tx = self.begin().await?;
+        let territories = TerritoryIndex {
+            by_code: code_map(&mut tx, "SELECT code, id FROM territories").await?,
+            ..TerritoryIndex::default()
+        };
+        let mut seen: HashSet<i64> = HashSet::new();
+        for row in &parsed.rows {
+            let id = apply_caller_row(&mut tx, row, &territories, &mut report, batch.now).await?;
+            seen.insert(id);
+        }
+        let active: Vec<(i64, String)> =
+            query_as("SELECT id, email FROM callers WHERE active = TRUE ORDER BY email")
+                .fetch_all(&mut tx)
+                .await?;
+        note_missing(&mut report, active, &seen);
+        if let Some(base_url) = invite {
+            invite_callers(&mut tx, base_url, &seen, &mut report, batch.now).await?;
+        }
+        finish_import(&mut tx, &batch, parsed, &mut report).await?;
+        tx.commit_if(!dry_run).await?;
+        Ok(report)
     }
+}
 
+/// Applies one territory row; gives its id and, when its areas are to be (re)written,
+/// the areas.
+async fn apply_territory_row(
+    tx: &mut Tx,
+    t: &NewTerritory,
+    report: &mut ImportReport,
+    now: DateTime<Utc>,
+) -> Result<(i64, Option<AreaList>), StoreError> {
+    let emails = joined(&t.referent_emails);
+    let mut areas: AreaList = t
+        .postal_codes
+        .iter()
+        .map(|p| ("postal_code".to_string(), p.as_str().to_string()))
+        .chain(
+            t.insee_codes
+                .iter()
+                .map(|c| ("insee".to_string(), c.clone())),
+        )
+        .collect();
+    areas.sort();
+    let existing: Option<(i64, String, String)> =
+        query_as("SELECT id, name, referent_emails FROM territories WHERE code = $1")
+            .bind(&t.code)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((id, name, stored_emails)) = existing else {
+        let id = insert_territory(tx, t, &emails, now).await?;
+        report.inserted += 1;
+        return Ok((id, Some(areas)));
+    };
+    let mut stored_areas: AreaList =
+        query_as("SELECT kind, code FROM territory_areas WHERE territory_id = $1")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+    stored_areas.sort();
+    let wanted = (t.name.clone(), emails);
+    let stored = ((name, stored_emails), stored_areas);
+    match rules::decide_write(Some((&stored.0, &stored.1[..])), &wanted, &areas) {
+        // (No insert: the territory is stored.)
+        Write::Unchanged | Write::Insert => {
+            report.unchanged += 1;
+            Ok((id, None))
+        }
+        Write::Update { list_changed } => {
+            query(
+                "UPDATE territories SET name = $2, referent_emails = $3, updated_at = $4 \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&t.name)
+            .bind(&wanted.1)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            report.updated += 1;
+            if !list_changed {
+                return Ok((id, None));
+            }
+            query("DELETE FROM territory_areas WHERE territory_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            Ok((id, Some(areas)))
+        }
+    }
+}
+
+async fn insert_territory(
+    tx: &mut Tx,
+    t: &NewTerritory,
+    emails: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    Ok(query_scalar(
+        "INSERT INTO territories (code, name, referent_emails, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) RETURNING id",
+    )
+    .bind(&t.code)
+    .bind(&t.name)
+    .bind(emails)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+/// Writes a territory's areas, warning about those another territory covers already.
+async fn write_areas(
+    tx: &mut Tx,
+    line: u64,
+    id: i64,
+    areas: &AreaList,
+    report: &mut ImportReport,
+) -> Result<(), StoreError> {
+    for (area_kind, code) in areas {
+        let owner: Option<String> = query_scalar(
+            "SELECT t.code FROM territory_areas a JOIN territories t ON t.id = a.territory_id \
+             WHERE a.kind = $1 AND a.code = $2",
+        )
+        .bind(area_kind)
+        .bind(code)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(other) = owner {
+            report.warn(rules::area_in_two_territories(line, code, &other));
+            continue;
+        }
+        query("INSERT INTO territory_areas (kind, code, territory_id) VALUES ($1, $2, $3)")
+            .bind(area_kind)
+            .bind(code)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Store {
     /// Inserts new territories, updates changed ones and the areas they cover.
     #[tracing::instrument(skip_all, fields(rows = parsed.rows.len(), dry_run))]
     pub async fn import_territories(
@@ -545,88 +984,40 @@ impl Store {
         parsed: &Parsed<NewTerritory>,
         dry_run: bool,
     ) -> Result<ImportReport, StoreError> {
-        let kind = ImportKind::Territories;
-        let mut report = ImportReport::from_parsed(kind, &source.filename, parsed);
-        report.dry_run = dry_run;
-        let now = Utc::now();
-        in_transaction!(self, tx, commit_if !dry_run => {
-            let mut seen: HashSet<i64> = HashSet::new();
-            // First the territories themselves, remembering whose areas change.
-            let mut area_changes: Vec<(u64, i64, AreaList)> = Vec::new();
-            for row in &parsed.rows {
-                let t = &row.value;
-                let emails = joined(&t.referent_emails);
-                let mut areas: AreaList = t.postal_codes.iter()
-                    .map(|p| ("postal_code", p.as_str().to_string()))
-                    .chain(t.insee_codes.iter().map(|c| ("insee", c.clone())))
-                    .collect();
-                areas.sort();
-                let existing: Option<(i64, String, String)> = sqlx::query_as(
-                    "SELECT id, name, referent_emails FROM territories WHERE code = $1")
-                    .bind(&t.code).fetch_optional(&mut *tx).await?;
-                match existing {
-                    None => {
-                        let (id,): (i64,) = sqlx::query_as(
-                            "INSERT INTO territories (code, name, referent_emails, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $4) RETURNING id")
-                            .bind(&t.code).bind(&t.name).bind(&emails).bind(now)
-                            .fetch_one(&mut *tx).await?;
-                        seen.insert(id);
-                        report.inserted += 1;
-                        area_changes.push((row.line, id, areas));
-                    }
-                    Some((id, name, stored_emails)) => {
-                        seen.insert(id);
-                        let mut stored_areas: Vec<(String, String)> = sqlx::query_as(
-                            "SELECT kind, code FROM territory_areas WHERE territory_id = $1")
-                            .bind(id).fetch_all(&mut *tx).await?;
-                        stored_areas.sort();
-                        let areas_same = stored_areas.iter().map(|(k, c)| (k.as_str(), c.as_str()))
-                            .eq(areas.iter().map(|(k, c)| (*k, c.as_str())));
-                        if name == t.name && stored_emails == emails && areas_same {
-                            report.unchanged += 1;
-                            continue;
-                        }
-                        sqlx::query("UPDATE territories SET name = $2, referent_emails = $3, updated_at = $4 WHERE id = $1")
-                            .bind(id).bind(&t.name).bind(&emails).bind(now).execute(&mut *tx).await?;
-                        report.updated += 1;
-                        if !areas_same {
-                            sqlx::query("DELETE FROM territory_areas WHERE territory_id = $1")
-                                .bind(id).execute(&mut *tx).await?;
-                            area_changes.push((row.line, id, areas));
-                        }
-                    }
-                }
+        let batch = Batch::new(ImportKind::Territories, None, source);
+        let mut report = batch.report(parsed, dry_run);
+        let mut tx = self.begin().await?;
+        let mut seen: HashSet<i64> = HashSet::new();
+        // First the territories themselves, remembering whose areas change.
+        let mut area_changes: Vec<(u64, i64, AreaList)> = Vec::new();
+        for row in &parsed.rows {
+            let (id, areas) =
+                apply_territory_row(&mut tx, &row.value, &mut report, batch.now).await?;
+            seen.insert(id);
+            if let Some(areas) = areas {
+                area_changes.push((row.line, id, areas));
             }
-            // Then the areas, once every territory of the file has released its own.
-            for (line, id, areas) in &area_changes {
-                for (area_kind, code) in areas {
-                    let owner: Option<(String,)> = sqlx::query_as(
-                        "SELECT t.code FROM territory_areas a JOIN territories t ON t.id = a.territory_id \
-                         WHERE a.kind = $1 AND a.code = $2")
-                        .bind(*area_kind).bind(code).fetch_optional(&mut *tx).await?;
-                    if let Some((other,)) = owner {
-                        report.warn(row_error(*line, "Codes postaux", Some(code), "area_in_two_territories", format!(
-                            "{code} est déjà couvert par le territoire {other} : retirez-le de l'un des deux.")));
-                        continue;
-                    }
-                    sqlx::query("INSERT INTO territory_areas (kind, code, territory_id) VALUES ($1, $2, $3)")
-                        .bind(*area_kind).bind(code).bind(id).execute(&mut *tx).await?;
-                }
-            }
-            // People without a territory whose postal code is now covered get it.
-            sqlx::query(
-                "UPDATE beneficiaries SET territory_id = (SELECT a.territory_id FROM territory_areas a \
-                   WHERE a.kind = 'postal_code' AND a.code = beneficiaries.postal_code) \
-                 WHERE territory_id IS NULL AND postal_code IN \
-                   (SELECT code FROM territory_areas WHERE kind = 'postal_code')")
-                .execute(&mut *tx).await?;
-            let all: Vec<(i64, String)> = sqlx::query_as("SELECT id, code FROM territories ORDER BY code")
-                .fetch_all(&mut *tx).await?;
-            note_missing(&mut report, all, &seen);
-            finish_import!(tx, kind, None::<i64>, source, parsed, report, now);
-            Ok(report)
-        })
+        }
+        // Then the areas, once every territory of the file has released its own.
+        for (line, id, areas) in &area_changes {
+            write_areas(&mut tx, *line, *id, areas, &mut report).await?;
+        }
+        // People without a territory whose postal code is now covered get it.
+        query(
+            "UPDATE beneficiaries SET territory_id = (SELECT a.territory_id FROM territory_areas a \
+               WHERE a.kind = 'postal_code' AND a.code = beneficiaries.postal_code) \
+             WHERE territory_id IS NULL AND postal_code IN \
+               (SELECT code FROM territory_areas WHERE kind = 'postal_code')",
+        )
+        .execute(&mut tx)
+        .await?;
+        let all: Vec<(i64, String)> = query_as("SELECT id, code FROM territories ORDER BY code")
+            .fetch_all(&mut tx)
+            .await?;
+        note_missing(&mut report, all, &seen);
+        finish_import(&mut tx, &batch, parsed, &mut report).await?;
+        tx.commit_if(!dry_run).await?;
+        Ok(report)
     }
 
     /// Marks the people of a do-not-call list as opted out, for good.
@@ -637,64 +1028,47 @@ impl Store {
         parsed: &Parsed<OptOutEntry>,
         dry_run: bool,
     ) -> Result<ImportReport, StoreError> {
-        let kind = ImportKind::OptOut;
-        let mut report = ImportReport::from_parsed(kind, &source.filename, parsed);
-        report.dry_run = dry_run;
-        let now = Utc::now();
-        in_transaction!(self, tx, commit_if !dry_run => {
-            for row in &parsed.rows {
-                let e = &row.value;
-                let mut found: Vec<(i64, String)> = Vec::new();
-                if let Some(r) = &e.external_ref {
-                    found = sqlx::query_as("SELECT id, status FROM beneficiaries WHERE external_ref = $1")
-                        .bind(r).fetch_all(&mut *tx).await?;
-                }
-                if found.is_empty() {
-                    if let (Some(last), Some(first), Some(birth)) = (&e.last_name, &e.first_name, e.birth_date) {
-                        found = sqlx::query_as("SELECT id, status FROM beneficiaries WHERE identity_key = $1")
-                            .bind(identity_key(last, first, Some(birth))).fetch_all(&mut *tx).await?;
-                    }
-                }
-                if found.is_empty() {
-                    if let Some(phone) = &e.phone {
-                        found = sqlx::query_as(
-                            "SELECT DISTINCT b.id, b.status FROM beneficiaries b \
-                             JOIN beneficiary_phones p ON p.beneficiary_id = b.id WHERE p.e164 = $1")
-                            .bind(phone.as_str()).fetch_all(&mut *tx).await?;
-                    }
-                }
-                match found.as_slice() {
-                    [] => report.reject(FieldError {
-                        line: row.line,
-                        column: None,
-                        value: e.external_ref.clone(),
-                        code: "not_found".into(),
-                        message: "Personne introuvable parmi les bénéficiaires (ni par numéro de dossier, ni par nom et \
-                                  date de naissance, ni par téléphone) : vérifiez la ligne.".into(),
-                    }),
-                    [(id, status)] => {
-                        let current: Option<BeneficiaryStatus> = status.parse().ok();
-                        if current.is_some_and(|s| s.is_final()) {
-                            report.unchanged += 1;
-                        } else {
-                            sqlx::query("UPDATE beneficiaries SET status = 'opted_out', status_changed_at = $2, updated_at = $2 WHERE id = $1")
-                                .bind(id).bind(now).execute(&mut *tx).await?;
-                            report.updated += 1;
-                        }
-                    }
-                    several => report.reject(FieldError {
-                        line: row.line,
-                        column: None,
-                        value: e.phone.as_ref().map(|p| p.national_display()),
-                        code: "ambiguous_identity".into(),
-                        message: format!("{} personnes correspondent à cette ligne : ajoutez le numéro de dossier.", several.len()),
-                    }),
-                }
-            }
-            finish_import!(tx, kind, None::<i64>, source, parsed, report, now);
-            Ok(report)
-        })
+        let batch = Batch::new(ImportKind::OptOut, None, source);
+        let mut report = batch.report(parsed, dry_run);
+        let mut tx = self.begin().await?;
+        for row in &parsed.rows {
+            apply_opt_out_row(&mut tx, row, &mut report, batch.now).await?;
+        }
+        finish_import(&mut tx, &batch, parsed, &mut report).await?;
+        tx.commit_if(!dry_run).await?;
+        Ok(report)
     }
+}
+
+/// Finds the person of a do-not-call entry and marks them opted out.
+async fn apply_opt_out_row(
+    tx: &mut Tx,
+    row: &ParsedRow<OptOutEntry>,
+    report: &mut ImportReport,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let e = &row.value;
+    let found: Vec<(i64, BeneficiaryStatus)> =
+        find_first(tx, &rules::opt_out_lookups(e), "id, status").await?;
+    match rules::opt_out_decision(&found) {
+        rules::OptOutDecision::NotFound => report.reject(rules::opt_out_not_found(row.line, e)),
+        rules::OptOutDecision::Ambiguous(count) => {
+            report.reject(rules::opt_out_ambiguous(row.line, e, count))
+        }
+        rules::OptOutDecision::AlreadyFinal => report.unchanged += 1,
+        rules::OptOutDecision::OptOut(id) => {
+            query(
+                "UPDATE beneficiaries SET status = 'opted_out', status_changed_at = $2, \
+                 updated_at = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            report.updated += 1;
+        }
+    }
+    Ok(())
 }
 
 /// How long the link of an invitation works: volunteers may read their mail days later.
