@@ -3,3 +3,9 @@
 //! `domain` and on nothing above it, so that no layer has to reach up to another for a
 //! type, and the dependencies between top-level modules stay one-way
 //! (docs/ARCHITECTURE.md).
+
+pub mod escalations;
+pub mod mail;
+
+pub use escalations::{EscalationFacts, EscalationView};
+pub use mail::RenderedMail;
