@@ -10,6 +10,7 @@ pub mod domain;
 pub mod fixtures;
 pub mod import;
 pub mod mail;
+pub mod messages;
 pub mod planning;
 pub mod records;
 pub mod report;

@@ -2,4 +2,5 @@
 //! a caller's people come in their daily queue.
 
 pub mod hours;
+pub mod outcome;
 pub mod queue;

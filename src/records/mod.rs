@@ -4,5 +4,10 @@
 //! type, and the dependencies between top-level modules stay one-way
 //! (docs/ARCHITECTURE.md).
 
+pub mod escalations;
 pub mod import_rules;
 pub mod imports;
+pub mod mail;
+
+pub use escalations::{EscalationFacts, EscalationView};
+pub use mail::RenderedMail;

@@ -2,13 +2,16 @@
 //! mail, and how the territory closes the loop (taken in charge, handled, relayed).
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
-use super::{in_transaction, on_pool, Store, StoreError};
+use super::calls::NeedInput;
+use super::{query, query_as, query_scalar, Store, StoreError, Tx};
 use crate::domain::{EscalationStatus, RelayTarget};
+use crate::messages::{digest_message_id, render_digest, render_escalation, MailLinks};
+pub use crate::records::EscalationView;
+use crate::records::{EscalationFacts, RenderedMail};
 
 /// The facts the escalation mail shows (beneficiary, caller, campaign, territory).
-pub(crate) const FACTS_SQL: &str = "SELECT e.id AS escalation_id, e.kind, e.category, e.description, e.urgency, e.created_at, \
+const FACTS_SQL: &str = "SELECT e.id AS escalation_id, e.kind, e.category, e.description, e.urgency, e.created_at, \
      b.first_name, b.last_name, b.address, b.postal_code, b.commune, b.relative_name, b.relative_phone, \
      cl.first_name AS caller_first_name, cl.last_name AS caller_last_name, cl.phone AS caller_phone, \
      cl.email AS caller_email, cp.title AS campaign_title, cp.coordinator_email, \
@@ -18,141 +21,6 @@ pub(crate) const FACTS_SQL: &str = "SELECT e.id AS escalation_id, e.kind, e.cate
      LEFT JOIN calls c ON c.id = e.call_id LEFT JOIN callers cl ON cl.id = c.caller_id \
      LEFT JOIN territories t ON t.id = e.territory_id \
      WHERE e.id = $1";
-
-/// Writes the outbox row of an escalation's mail inside the transaction `$tx` that
-/// created the escalation; gives `Ok(true)` when queued, `Ok(false)` when the escalation
-/// has no territory (it then shows to coordinators as unroutable).
-macro_rules! queue_escalation_mail {
-    ($tx:ident, $escalation_id:expr, $links:expr, $now:expr, $unanswered:expr, $last_reached:expr) => {{
-        let found: Option<$crate::mail::EscalationFacts> =
-            sqlx::query_as($crate::store::escalations::FACTS_SQL)
-                .bind($escalation_id)
-                .fetch_optional(&mut *$tx)
-                .await?;
-        match found {
-            Some(mut facts) if facts.referent_emails.is_some() => {
-                let phones: Vec<(String,)> = sqlx::query_as(
-                    "SELECT p.e164 FROM beneficiary_phones p JOIN escalations e ON e.beneficiary_id = p.beneficiary_id \
-                     WHERE e.id = $1 AND p.wrong_reported_at IS NULL ORDER BY p.position")
-                    .bind($escalation_id)
-                    .fetch_all(&mut *$tx)
-                    .await?;
-                facts.phones = phones.into_iter().map(|(p,)| p).collect();
-                facts.unanswered = $unanswered;
-                facts.last_reached = $last_reached;
-                let mail = $crate::mail::render_escalation(&facts, $links, $now)
-                    .map_err(|e| $crate::store::StoreError::Render(e.to_string()))?;
-                sqlx::query(
-                    "INSERT INTO outbox (kind, escalation_id, recipients, reply_to, subject, body_text, body_html, \
-                     message_id, status, next_attempt_at, created_at) \
-                     VALUES ('escalation', $1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8) \
-                     ON CONFLICT (message_id) DO NOTHING")
-                    .bind($escalation_id)
-                    .bind(facts.referent_emails.as_deref())
-                    .bind(facts.coordinator_email.as_deref())
-                    .bind(&mail.subject)
-                    .bind(&mail.text)
-                    .bind(&mail.html)
-                    .bind($links.escalation_message_id($escalation_id))
-                    .bind($now)
-                    .execute(&mut *$tx)
-                    .await?;
-                true
-            }
-            _ => false,
-        }
-    }};
-}
-pub(crate) use queue_escalation_mail;
-
-/// Inside the transaction of an unanswered call: when the person's unanswered streak
-/// makes them unreachable ([`Reachability::escalation_due`]) and no 'unreachable'
-/// escalation was raised since they last answered, raises one (with its mail) and gives
-/// its id.
-macro_rules! unreachable_escalation {
-    ($tx:ident, $call_id:expr, $campaign_id:expr, $beneficiary_id:expr, $territory_id:expr, $links:expr, $now:expr) => {{
-        use $crate::store::escalations::UNANSWERED;
-        let (last_reached,): (Option<chrono::DateTime<chrono::Utc>>,) = sqlx::query_as(&format!(
-            "SELECT MAX(called_at) FROM calls WHERE beneficiary_id = $1 AND outcome NOT IN {UNANSWERED}"))
-            .bind($beneficiary_id).fetch_one(&mut *$tx).await?;
-        let (unanswered,): (i64,) = sqlx::query_as(&format!(
-            "SELECT COUNT(*) FROM calls WHERE beneficiary_id = $1 AND outcome IN {UNANSWERED} AND ($2 IS NULL OR called_at > $2)"))
-            .bind($beneficiary_id).bind(last_reached).fetch_one(&mut *$tx).await?;
-        let (threshold, relative_phone): (i64, Option<String>) = sqlx::query_as(
-            "SELECT CAST(COALESCE(cp.unreachable_after_attempts, 2 * cp.max_attempts_per_week) AS BIGINT), b.relative_phone \
-             FROM campaigns cp, beneficiaries b WHERE cp.id = $1 AND b.id = $2")
-            .bind($campaign_id).bind($beneficiary_id).fetch_one(&mut *$tx).await?;
-        let reach = $crate::store::Reachability {
-            unanswered,
-            threshold,
-            last_reached,
-            relative_name: None,
-            relative_phone,
-        };
-        let (raised,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM escalations WHERE beneficiary_id = $1 AND kind = 'unreachable' \
-             AND ($2 IS NULL OR created_at > $2)")
-            .bind($beneficiary_id).bind(last_reached).fetch_one(&mut *$tx).await?;
-        if reach.escalation_due() && raised == 0 {
-            let (escalation_id,): (i64,) = sqlx::query_as(
-                "INSERT INTO escalations (kind, call_id, campaign_id, beneficiary_id, territory_id, category, description, \
-                 urgency, status, created_at) VALUES ('unreachable', $1, $2, $3, $4, 'other', $5, 'this_week', 'open', $6) RETURNING id")
-                .bind($call_id).bind($campaign_id).bind($beneficiary_id).bind($territory_id)
-                .bind(format!("Injoignable : {unanswered} appels sans réponse d'affilée"))
-                .bind($now)
-                .fetch_one(&mut *$tx).await?;
-            $crate::store::escalations::queue_escalation_mail!($tx, escalation_id, $links, $now, unanswered, last_reached);
-            Some(escalation_id)
-        } else {
-            None
-        }
-    }};
-}
-pub(crate) use unreachable_escalation;
-
-/// One escalation as its page and the lists show it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct EscalationView {
-    pub id: i64,
-    pub kind: String,
-    pub campaign_id: i64,
-    pub campaign_title: String,
-    pub beneficiary_id: i64,
-    pub territory_id: Option<i64>,
-    pub territory_name: Option<String>,
-    pub category: String,
-    pub description: String,
-    pub urgency: String,
-    pub status: String,
-    pub relayed_to: Option<String>,
-    pub status_comment: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub taken_at: Option<DateTime<Utc>>,
-    pub handled_at: Option<DateTime<Utc>>,
-    pub relayed_at: Option<DateTime<Utc>>,
-    pub first_name: String,
-    pub last_name: String,
-    pub address: Option<String>,
-    pub postal_code: Option<String>,
-    pub commune: Option<String>,
-    pub relative_name: Option<String>,
-    pub relative_phone: Option<String>,
-    pub caller_name: Option<String>,
-    pub caller_phone: Option<String>,
-    pub caller_email: Option<String>,
-    /// The state of its mail: NULL when no mail was queued (unroutable).
-    pub mail_status: Option<String>,
-    pub mail_error: Option<String>,
-    pub mail_sent_at: Option<DateTime<Utc>>,
-    #[sqlx(skip)]
-    pub phones: Vec<String>,
-}
-
-impl EscalationView {
-    pub fn status(&self) -> Option<EscalationStatus> {
-        self.status.parse().ok()
-    }
-}
 
 const VIEW_SQL: &str = "SELECT e.id, e.kind, e.campaign_id, cp.title AS campaign_title, e.beneficiary_id, \
      e.territory_id, t.name AS territory_name, e.category, e.description, e.urgency, e.status, e.relayed_to, \
@@ -219,22 +87,202 @@ impl Reachability {
 }
 
 /// The unanswered outcomes, as SQL.
-pub(crate) const UNANSWERED: &str = "('no_answer', 'voicemail', 'busy')";
+const UNANSWERED: &str = "('no_answer', 'voicemail', 'busy')";
+
+/// The call an escalation comes from, and where it goes.
+pub(super) struct EscalationSource {
+    pub call_id: i64,
+    pub campaign_id: i64,
+    pub beneficiary_id: i64,
+    pub territory_id: Option<i64>,
+}
+
+/// Inside the transaction of a call: the escalation of a need heard, and the outbox
+/// row of its mail, written with the call. Gives its id.
+pub(super) async fn insert_need_escalation(
+    tx: &mut Tx,
+    source: &EscalationSource,
+    need: &NeedInput,
+    links: &MailLinks,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let escalation_id: i64 = query_scalar(
+        "INSERT INTO escalations (kind, call_id, campaign_id, beneficiary_id, territory_id, category, \
+         description, urgency, status, created_at) \
+         VALUES ('need', $1, $2, $3, $4, $5, $6, $7, 'open', $8) RETURNING id",
+    )
+    .bind(source.call_id)
+    .bind(source.campaign_id)
+    .bind(source.beneficiary_id)
+    .bind(source.territory_id)
+    .bind(need.category)
+    .bind(need.description.trim())
+    .bind(need.urgency)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    // An escalation without a territory has no mail and shows to coordinators.
+    queue_escalation_mail(tx, escalation_id, links, now, 0, None).await?;
+    Ok(escalation_id)
+}
+
+/// Writes the outbox row of an escalation's mail inside the transaction that created
+/// the escalation; gives `true` when queued, `false` when the escalation has no
+/// territory (it then shows to coordinators as unroutable).
+pub(super) async fn queue_escalation_mail(
+    tx: &mut Tx,
+    escalation_id: i64,
+    links: &MailLinks,
+    now: DateTime<Utc>,
+    unanswered: i64,
+    last_reached: Option<DateTime<Utc>>,
+) -> Result<bool, StoreError> {
+    let found: Option<EscalationFacts> = query_as(FACTS_SQL)
+        .bind(escalation_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(mut facts) = found.filter(|f| f.referent_emails.is_some()) else {
+        return Ok(false);
+    };
+    facts.phones = query_scalar(
+        "SELECT p.e164 FROM beneficiary_phones p JOIN escalations e ON e.beneficiary_id = p.beneficiary_id \
+         WHERE e.id = $1 AND p.wrong_reported_at IS NULL ORDER BY p.position",
+    )
+    .bind(escalation_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    facts.unanswered = unanswered;
+    facts.last_reached = last_reached;
+    let mail =
+        render_escalation(&facts, links, now).map_err(|e| StoreError::Render(e.to_string()))?;
+    query(
+        "INSERT INTO outbox (kind, escalation_id, recipients, reply_to, subject, body_text, body_html, \
+         message_id, status, next_attempt_at, created_at) \
+         VALUES ('escalation', $1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8) \
+         ON CONFLICT (message_id) DO NOTHING",
+    )
+    .bind(escalation_id)
+    .bind(facts.referent_emails.as_deref())
+    .bind(facts.coordinator_email.as_deref())
+    .bind(&mail.subject)
+    .bind(&mail.text)
+    .bind(&mail.html)
+    .bind(links.escalation_message_id(escalation_id))
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(true)
+}
+
+/// Inside the transaction of an unanswered call: when the person's unanswered streak
+/// makes them unreachable ([`Reachability::escalation_due`]) and no 'unreachable'
+/// escalation was raised since they last answered, raises one (with its mail) and gives
+/// its id.
+pub(super) async fn unreachable_escalation(
+    tx: &mut Tx,
+    source: &EscalationSource,
+    links: &MailLinks,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, StoreError> {
+    let reach = streak_in(tx, source).await?;
+    let raised: i64 = query_scalar(
+        "SELECT COUNT(*) FROM escalations WHERE beneficiary_id = $1 AND kind = 'unreachable' \
+         AND ($2 IS NULL OR created_at > $2)",
+    )
+    .bind(source.beneficiary_id)
+    .bind(reach.last_reached)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !reach.escalation_due() || raised != 0 {
+        return Ok(None);
+    }
+    let escalation_id: i64 = query_scalar(
+        "INSERT INTO escalations (kind, call_id, campaign_id, beneficiary_id, territory_id, category, \
+         description, urgency, status, created_at) \
+         VALUES ('unreachable', $1, $2, $3, $4, 'other', $5, 'this_week', 'open', $6) RETURNING id",
+    )
+    .bind(source.call_id)
+    .bind(source.campaign_id)
+    .bind(source.beneficiary_id)
+    .bind(source.territory_id)
+    .bind(format!(
+        "Injoignable : {} appels sans réponse d'affilée",
+        reach.unanswered
+    ))
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    queue_escalation_mail(
+        tx,
+        escalation_id,
+        links,
+        now,
+        reach.unanswered,
+        reach.last_reached,
+    )
+    .await?;
+    Ok(Some(escalation_id))
+}
+
+/// The unanswered streak of the call's person, read in its transaction (without the
+/// relative's name, which the escalation does not need).
+async fn streak_in(tx: &mut Tx, source: &EscalationSource) -> Result<Reachability, StoreError> {
+    let last_sql = last_reached_sql();
+    let last_reached: Option<DateTime<Utc>> = query_scalar(&last_sql)
+        .bind(source.beneficiary_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let count_sql = unanswered_since_sql();
+    let unanswered: i64 = query_scalar(&count_sql)
+        .bind(source.beneficiary_id)
+        .bind(last_reached)
+        .fetch_one(&mut *tx)
+        .await?;
+    let (threshold, relative_phone): (i64, Option<String>) = query_as(
+        "SELECT CAST(COALESCE(cp.unreachable_after_attempts, 2 * cp.max_attempts_per_week) AS BIGINT), \
+         b.relative_phone FROM campaigns cp, beneficiaries b WHERE cp.id = $1 AND b.id = $2",
+    )
+    .bind(source.campaign_id)
+    .bind(source.beneficiary_id)
+    .fetch_one(tx)
+    .await?;
+    Ok(Reachability {
+        unanswered,
+        threshold,
+        last_reached,
+        relative_name: None,
+        relative_phone,
+    })
+}
+
+/// The time of the person's last answered call.
+fn last_reached_sql() -> String {
+    format!("SELECT MAX(called_at) FROM calls WHERE beneficiary_id = $1 AND outcome NOT IN {UNANSWERED}")
+}
+
+/// The person's unanswered calls since `$2` (their last answered call).
+fn unanswered_since_sql() -> String {
+    format!(
+        "SELECT COUNT(*) FROM calls WHERE beneficiary_id = $1 AND outcome IN {UNANSWERED} \
+         AND ($2 IS NULL OR called_at > $2)"
+    )
+}
 
 impl Store {
     /// One escalation with what its page shows.
     pub async fn escalation(&self, id: i64) -> Result<Option<EscalationView>, StoreError> {
         let sql = format!("{VIEW_SQL} WHERE e.id = $1");
-        let found: Option<EscalationView> =
-            on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+        let found: Option<EscalationView> = query_as(&sql).bind(id).fetch_optional(self).await?;
         let Some(mut view) = found else {
             return Ok(None);
         };
-        let phones: Vec<(String,)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT e164 FROM beneficiary_phones WHERE beneficiary_id = $1 AND wrong_reported_at IS NULL ORDER BY position")
-                .bind(view.beneficiary_id).fetch_all(pool).await?
-        });
-        view.phones = phones.into_iter().map(|(p,)| p).collect();
+        view.phones = query_scalar(
+            "SELECT e164 FROM beneficiary_phones WHERE beneficiary_id = $1 \
+             AND wrong_reported_at IS NULL ORDER BY position",
+        )
+        .bind(view.beneficiary_id)
+        .fetch_all(self)
+        .await?;
         Ok(Some(view))
     }
 
@@ -250,10 +298,12 @@ impl Store {
              ORDER BY CASE WHEN e.status IN ('open', 'in_progress') THEN 0 ELSE 1 END, \
              CASE e.urgency WHEN 'today' THEN 0 WHEN 'this_week' THEN 1 ELSE 2 END, e.created_at DESC, e.id DESC LIMIT $3"
         );
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(filter.territory_id).bind(filter.open_only).bind(limit)
-                .fetch_all(pool).await?
-        }))
+        Ok(query_as(&sql)
+            .bind(filter.territory_id)
+            .bind(filter.open_only)
+            .bind(limit)
+            .fetch_all(self)
+            .await?)
     }
 
     /// Escalations no territory will receive: no territory, or no mail queued.
@@ -263,7 +313,7 @@ impl Store {
              OR NOT EXISTS (SELECT 1 FROM outbox o3 WHERE o3.escalation_id = e.id) \
              ORDER BY e.created_at DESC, e.id DESC"
         );
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?))
+        Ok(query_as(&sql).fetch_all(self).await?)
     }
 
     /// A person's escalations, newest first (for the next call).
@@ -275,9 +325,11 @@ impl Store {
         let sql = format!(
             "{VIEW_SQL} WHERE e.beneficiary_id = $1 ORDER BY e.created_at DESC, e.id DESC LIMIT $2"
         );
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(beneficiary_id).bind(limit).fetch_all(pool).await?
-        }))
+        Ok(query_as(&sql)
+            .bind(beneficiary_id)
+            .bind(limit)
+            .fetch_all(self)
+            .await?)
     }
 
     /// Records what the territory did; the first "taken" time is kept. Gives the new
@@ -293,34 +345,46 @@ impl Store {
         let (status, relayed_to) = match action {
             EscalationAction::Take => (EscalationStatus::InProgress, None),
             EscalationAction::Handled => (EscalationStatus::Handled, None),
-            EscalationAction::Relayed(to) => (EscalationStatus::Relayed, Some(to.as_str())),
+            EscalationAction::Relayed(to) => (EscalationStatus::Relayed, Some(*to)),
         };
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());
         let user_id = match actor {
             Actor::User(id) => Some(id),
             Actor::SignedLink => None,
         };
-        let changed = in_transaction!(self, tx => {
-            let n = sqlx::query(
-                "UPDATE escalations SET status = $2, relayed_to = $3, \
-                 status_comment = COALESCE($4, status_comment), \
-                 taken_at = COALESCE(taken_at, $5), \
-                 handled_at = CASE WHEN $2 = 'handled' THEN $5 ELSE handled_at END, \
-                 relayed_at = CASE WHEN $2 = 'relayed' THEN $5 ELSE relayed_at END, \
-                 updated_by = $6 WHERE id = $1")
-                .bind(id).bind(status.as_str()).bind(relayed_to).bind(comment).bind(now).bind(user_id)
-                .execute(&mut *tx).await?.rows_affected();
-            if n == 1 {
-                sqlx::query(
-                    "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, subject_id, detail) \
-                     VALUES ($1, $2, $3, 'escalation_status', 'escalation', $4, $5)")
-                    .bind(now).bind(user_id)
-                    .bind(if user_id.is_some() { "user" } else { "signed_link" })
-                    .bind(id).bind(status.as_str())
-                    .execute(&mut *tx).await?;
-            }
-            Ok(n == 1)
-        })?;
+        let mut tx = self.begin().await?;
+        let changed = query(
+            "UPDATE escalations SET status = $2, relayed_to = $3, \
+             status_comment = COALESCE($4, status_comment), \
+             taken_at = COALESCE(taken_at, $5), \
+             handled_at = CASE WHEN $2 = 'handled' THEN $5 ELSE handled_at END, \
+             relayed_at = CASE WHEN $2 = 'relayed' THEN $5 ELSE relayed_at END, \
+             updated_by = $6 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(relayed_to)
+        .bind(comment)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if changed {
+            query(
+                "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, subject_id, detail) \
+                 VALUES ($1, $2, $3, 'escalation_status', 'escalation', $4, $5)",
+            )
+            .bind(now)
+            .bind(user_id)
+            .bind(if user_id.is_some() { "user" } else { "signed_link" })
+            .bind(id)
+            .bind(status.as_str())
+            .execute(&mut tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(changed.then_some(status))
     }
 
@@ -330,13 +394,15 @@ impl Store {
         escalation_id: i64,
         beneficiary_id: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, subject_id, detail) \
-                 VALUES ($1, NULL, 'signed_link', 'contact_details_read', 'beneficiary', $2, $3)")
-                .bind(Utc::now()).bind(beneficiary_id).bind(format!("escalation {escalation_id}"))
-                .execute(pool).await.map(|_| ())
-        })?;
+        query(
+            "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, subject_id, detail) \
+             VALUES ($1, NULL, 'signed_link', 'contact_details_read', 'beneficiary', $2, $3)",
+        )
+        .bind(Utc::now())
+        .bind(beneficiary_id)
+        .bind(format!("escalation {escalation_id}"))
+        .execute(self)
+        .await?;
         Ok(())
     }
 
@@ -346,16 +412,30 @@ impl Store {
         beneficiary_id: i64,
         campaign_id: i64,
     ) -> Result<Reachability, StoreError> {
-        let last_sql = format!("SELECT MAX(called_at) FROM calls WHERE beneficiary_id = $1 AND outcome NOT IN {UNANSWERED}");
-        let count_sql = format!("SELECT COUNT(*) FROM calls WHERE beneficiary_id = $1 AND outcome IN {UNANSWERED} AND ($2 IS NULL OR called_at > $2)");
-        on_pool!(self, pool => {
-            let (last_reached,): (Option<DateTime<Utc>>,) = sqlx::query_as(&last_sql).bind(beneficiary_id).fetch_one(pool).await?;
-            let (unanswered,): (i64,) = sqlx::query_as(&count_sql).bind(beneficiary_id).bind(last_reached).fetch_one(pool).await?;
-            let (threshold, relative_name, relative_phone): (i64, Option<String>, Option<String>) = sqlx::query_as(
+        let last_reached: Option<DateTime<Utc>> = query_scalar(&last_reached_sql())
+            .bind(beneficiary_id)
+            .fetch_one(self)
+            .await?;
+        let unanswered: i64 = query_scalar(&unanswered_since_sql())
+            .bind(beneficiary_id)
+            .bind(last_reached)
+            .fetch_one(self)
+            .await?;
+        let (threshold, relative_name, relative_phone): (i64, Option<String>, Option<String>) =
+            query_as(
                 "SELECT CAST(COALESCE(cp.unreachable_after_attempts, 2 * cp.max_attempts_per_week) AS BIGINT), \
-                 b.relative_name, b.relative_phone FROM campaigns cp, beneficiaries b WHERE cp.id = $1 AND b.id = $2")
-                .bind(campaign_id).bind(beneficiary_id).fetch_one(pool).await?;
-            Ok(Reachability { unanswered, threshold, last_reached, relative_name, relative_phone })
+                 b.relative_name, b.relative_phone FROM campaigns cp, beneficiaries b WHERE cp.id = $1 AND b.id = $2",
+            )
+            .bind(campaign_id)
+            .bind(beneficiary_id)
+            .fetch_one(self)
+            .await?;
+        Ok(Reachability {
+            unanswered,
+            threshold,
+            last_reached,
+            relative_name,
+            relative_phone,
         })
     }
 
@@ -366,12 +446,16 @@ impl Store {
         campaign_id: i64,
         attempts: Option<i32>,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("UPDATE campaigns SET unreachable_after_attempts = $2 WHERE id = $1")
-                .bind(campaign_id).bind(attempts).execute(pool).await
-                .map(|_| ())
-                .map_err(|e| StoreError::on_unique(e, || StoreError::Constraint("unreachable_after_attempts".into())))
-        })?;
+        query("UPDATE campaigns SET unreachable_after_attempts = $2 WHERE id = $1")
+            .bind(campaign_id)
+            .bind(attempts)
+            .execute(self)
+            .await
+            .map_err(|e| {
+                StoreError::on_unique(e, || {
+                    StoreError::Constraint("unreachable_after_attempts".into())
+                })
+            })?;
         Ok(())
     }
 }
@@ -379,19 +463,20 @@ impl Store {
 impl Store {
     /// Whether a territory also receives the daily digest.
     pub async fn set_daily_digest(&self, territory_id: i64, on: bool) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
-            sqlx::query("UPDATE territories SET daily_digest = $2 WHERE id = $1")
-                .bind(territory_id).bind(on).execute(pool).await.map(|_| ())
-        })?;
+        query("UPDATE territories SET daily_digest = $2 WHERE id = $1")
+            .bind(territory_id)
+            .bind(on)
+            .execute(self)
+            .await?;
         Ok(())
     }
 
     pub async fn daily_digest(&self, territory_id: i64) -> Result<bool, StoreError> {
-        let row: Option<(bool,)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT daily_digest FROM territories WHERE id = $1")
-                .bind(territory_id).fetch_optional(pool).await?
-        });
-        Ok(row.is_some_and(|(d,)| d))
+        let row: Option<bool> = query_scalar("SELECT daily_digest FROM territories WHERE id = $1")
+            .bind(territory_id)
+            .fetch_optional(self)
+            .await?;
+        Ok(row.unwrap_or(false))
     }
 
     /// Queues today's digest for every territory that chose one and has escalations to
@@ -399,48 +484,63 @@ impl Store {
     /// queued.
     pub async fn queue_daily_digests(
         &self,
-        links: &crate::mail::MailLinks,
+        links: &MailLinks,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         let day = now.with_timezone(&crate::domain::time::PARIS).date_naive();
-        let territories: Vec<(i64, String, String)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT id, name, referent_emails FROM territories WHERE daily_digest = TRUE ORDER BY id")
-                .fetch_all(pool).await?
-        });
+        let territories: Vec<(i64, String, String)> = query_as(
+            "SELECT id, name, referent_emails FROM territories WHERE daily_digest = TRUE ORDER BY id",
+        )
+        .fetch_all(self)
+        .await?;
         let mut queued = 0;
         for (territory_id, name, recipients) in territories {
-            let message_id = crate::mail::digest::digest_message_id(links, territory_id, day);
-            let exists: Option<(i64,)> = on_pool!(self, pool => {
-                sqlx::query_as("SELECT id FROM outbox WHERE message_id = $1")
-                    .bind(&message_id).fetch_optional(pool).await?
-            });
+            let message_id = digest_message_id(links, territory_id, day);
+            let exists: Option<i64> = query_scalar("SELECT id FROM outbox WHERE message_id = $1")
+                .bind(&message_id)
+                .fetch_optional(self)
+                .await?;
             if exists.is_some() {
                 continue;
             }
-            let open = self
-                .list_escalations(
-                    EscalationFilter {
-                        territory_id: Some(territory_id),
-                        open_only: true,
-                    },
-                    200,
-                )
-                .await?;
+            let filter = EscalationFilter {
+                territory_id: Some(territory_id),
+                open_only: true,
+            };
+            let open = self.list_escalations(filter, 200).await?;
             if open.is_empty() {
                 continue;
             }
-            let mail = crate::mail::digest::render_digest(&name, day, &open, links, now)
+            let mail = render_digest(&name, day, &open, links, now)
                 .map_err(|e| StoreError::Render(e.to_string()))?;
-            queued += on_pool!(self, pool => {
-                sqlx::query(
-                    "INSERT INTO outbox (kind, recipients, subject, body_text, body_html, message_id, status, \
-                     next_attempt_at, created_at) VALUES ('digest', $1, $2, $3, $4, $5, 'pending', $6, $6) \
-                     ON CONFLICT (message_id) DO NOTHING")
-                    .bind(&recipients).bind(&mail.subject).bind(&mail.text).bind(&mail.html)
-                    .bind(&message_id).bind(now)
-                    .execute(pool).await?.rows_affected()
-            });
+            queued += self
+                .queue_digest(&recipients, &mail, &message_id, now)
+                .await?;
         }
         Ok(queued)
+    }
+
+    /// The outbox row of one digest; 0 when another worker queued it first.
+    async fn queue_digest(
+        &self,
+        recipients: &str,
+        mail: &RenderedMail,
+        message_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let done = query(
+            "INSERT INTO outbox (kind, recipients, subject, body_text, body_html, message_id, status, \
+             next_attempt_at, created_at) VALUES ('digest', $1, $2, $3, $4, $5, 'pending', $6, $6) \
+             ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(recipients)
+        .bind(&mail.subject)
+        .bind(&mail.text)
+        .bind(&mail.html)
+        .bind(message_id)
+        .bind(now)
+        .execute(self)
+        .await?;
+        Ok(done.rows_affected())
     }
 }

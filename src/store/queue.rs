@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{on_pool, Store, StoreError};
-use crate::domain::IsoWeek;
+use super::{db, query, query_as, Store, StoreError};
+use crate::domain::{IsoWeek, Outcome};
 
 /// One person in a caller's queue.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -22,7 +22,7 @@ pub struct QueueRow {
     pub open_needs: i64,
     pub last_conversation_at: Option<DateTime<Utc>>,
     /// The outcome code and notes of that last conversation, for its summary.
-    pub last_conversation_outcome: Option<String>,
+    pub last_conversation_outcome: Option<Outcome>,
     pub last_conversation_notes: Option<String>,
     #[sqlx(skip)]
     pub phones: Vec<String>,
@@ -35,6 +35,28 @@ pub struct WeekProgress {
     pub closed: i64,
 }
 
+const QUEUE_SQL: &str = "SELECT a.id AS assignment_id, a.campaign_id, cp.title AS campaign_title, a.attempts, \
+      a.next_attempt_at, a.callback_at, b.id AS beneficiary_id, b.first_name, b.last_name, b.commune, \
+      b.preferred_language, \
+      (SELECT COUNT(*) FROM escalations e WHERE e.beneficiary_id = b.id \
+         AND e.status IN ('open', 'in_progress')) AS open_needs, \
+      (SELECT MAX(c.called_at) FROM calls c WHERE c.beneficiary_id = b.id \
+         AND c.outcome IN ('reached_ok', 'reached_need')) AS last_conversation_at, \
+      (SELECT c.outcome FROM calls c WHERE c.beneficiary_id = b.id \
+         AND c.outcome IN ('reached_ok', 'reached_need') ORDER BY c.called_at DESC, c.id DESC LIMIT 1) \
+         AS last_conversation_outcome, \
+      (SELECT c.notes FROM calls c WHERE c.beneficiary_id = b.id \
+         AND c.outcome IN ('reached_ok', 'reached_need') ORDER BY c.called_at DESC, c.id DESC LIMIT 1) \
+         AS last_conversation_notes \
+    FROM assignments a \
+    JOIN beneficiaries b ON b.id = a.beneficiary_id \
+    JOIN campaigns cp ON cp.id = a.campaign_id \
+    WHERE a.caller_id = $1 AND a.week = $2 AND a.status = 'open' AND b.status = 'active' \
+    ORDER BY a.id";
+
+/// Rows of contact-read audit events per insert (7 values each).
+const AUDIT_CHUNK: usize = 500;
+
 impl Store {
     /// The caller's open assignments of `week` (every campaign), with their phones.
     pub async fn caller_queue(
@@ -42,35 +64,22 @@ impl Store {
         caller_id: i64,
         week: IsoWeek,
     ) -> Result<Vec<QueueRow>, StoreError> {
-        let sql = "SELECT a.id AS assignment_id, a.campaign_id, cp.title AS campaign_title, a.attempts, a.next_attempt_at, \
-              a.callback_at, b.id AS beneficiary_id, b.first_name, b.last_name, b.commune, b.preferred_language, \
-              (SELECT COUNT(*) FROM escalations e WHERE e.beneficiary_id = b.id \
-                 AND e.status IN ('open', 'in_progress')) AS open_needs, \
-              (SELECT MAX(c.called_at) FROM calls c WHERE c.beneficiary_id = b.id \
-                 AND c.outcome IN ('reached_ok', 'reached_need')) AS last_conversation_at, \
-              (SELECT c.outcome FROM calls c WHERE c.beneficiary_id = b.id \
-                 AND c.outcome IN ('reached_ok', 'reached_need') ORDER BY c.called_at DESC, c.id DESC LIMIT 1) \
-                 AS last_conversation_outcome, \
-              (SELECT c.notes FROM calls c WHERE c.beneficiary_id = b.id \
-                 AND c.outcome IN ('reached_ok', 'reached_need') ORDER BY c.called_at DESC, c.id DESC LIMIT 1) \
-                 AS last_conversation_notes \
-            FROM assignments a \
-            JOIN beneficiaries b ON b.id = a.beneficiary_id \
-            JOIN campaigns cp ON cp.id = a.campaign_id \
-            WHERE a.caller_id = $1 AND a.week = $2 AND a.status = 'open' AND b.status = 'active' \
-            ORDER BY a.id";
         let week = week.to_string();
-        let mut rows: Vec<QueueRow> = on_pool!(self, pool => {
-            sqlx::query_as(sql).bind(caller_id).bind(&week).fetch_all(pool).await?
-        });
-        let phones: Vec<(i64, String)> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT p.beneficiary_id, p.e164 FROM beneficiary_phones p \
-                 JOIN assignments a ON a.beneficiary_id = p.beneficiary_id \
-                 WHERE a.caller_id = $1 AND a.week = $2 AND a.status = 'open' AND p.wrong_reported_at IS NULL \
-                 ORDER BY p.beneficiary_id, p.position")
-                .bind(caller_id).bind(&week).fetch_all(pool).await?
-        });
+        let mut rows: Vec<QueueRow> = query_as(QUEUE_SQL)
+            .bind(caller_id)
+            .bind(&week)
+            .fetch_all(self)
+            .await?;
+        let phones: Vec<(i64, String)> = query_as(
+            "SELECT p.beneficiary_id, p.e164 FROM beneficiary_phones p \
+             JOIN assignments a ON a.beneficiary_id = p.beneficiary_id \
+             WHERE a.caller_id = $1 AND a.week = $2 AND a.status = 'open' AND p.wrong_reported_at IS NULL \
+             ORDER BY p.beneficiary_id, p.position",
+        )
+        .bind(caller_id)
+        .bind(&week)
+        .fetch_all(self)
+        .await?;
         for row in &mut rows {
             row.phones = phones
                 .iter()
@@ -86,12 +95,14 @@ impl Store {
         caller_id: i64,
         week: IsoWeek,
     ) -> Result<WeekProgress, StoreError> {
-        let (assigned, closed): (i64, i64) = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END), 0) \
-                 FROM assignments WHERE caller_id = $1 AND week = $2")
-                .bind(caller_id).bind(week.to_string()).fetch_one(pool).await?
-        });
+        let (assigned, closed): (i64, i64) = query_as(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END), 0) \
+             FROM assignments WHERE caller_id = $1 AND week = $2",
+        )
+        .bind(caller_id)
+        .bind(week.to_string())
+        .fetch_one(self)
+        .await?;
         Ok(WeekProgress { assigned, closed })
     }
 
@@ -102,26 +113,26 @@ impl Store {
         beneficiary_ids: &[i64],
         context: &str,
     ) -> Result<(), StoreError> {
-        if beneficiary_ids.is_empty() {
-            return Ok(());
-        }
         let now = Utc::now();
-        on_pool!(self, pool => {
-            for chunk in beneficiary_ids.chunks(500) {
-                let mut insert = sqlx::QueryBuilder::new(
-                    "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, subject_id, detail) ");
-                insert.push_values(chunk, |mut row, id| {
-                    row.push_bind(now)
-                        .push_bind(user_id)
-                        .push_bind("user")
-                        .push_bind("contact_details_read")
-                        .push_bind("beneficiary")
-                        .push_bind(*id)
-                        .push_bind(context);
-                });
-                insert.build().execute(pool).await?;
+        for chunk in beneficiary_ids.chunks(AUDIT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, \
+                 subject_id, detail) VALUES {}",
+                db::values_placeholders(chunk.len(), 7)
+            );
+            let mut insert = query(&sql);
+            for id in chunk {
+                insert = insert
+                    .bind(now)
+                    .bind(user_id)
+                    .bind("user")
+                    .bind("contact_details_read")
+                    .bind("beneficiary")
+                    .bind(*id)
+                    .bind(context);
             }
-        });
+            insert.execute(self).await?;
+        }
         Ok(())
     }
 }

@@ -93,7 +93,7 @@ fn item(row: &QueueRow, now: DateTime<Utc>) -> QueueItem {
             .last_conversation_at
             .map(|at| at.with_timezone(&PARIS).format("%d/%m/%Y").to_string()),
         last_summary: summary(
-            row.last_conversation_outcome.as_deref(),
+            row.last_conversation_outcome.map(Outcome::as_str),
             row.last_conversation_notes.as_deref(),
         ),
         open_needs: row.open_needs,
@@ -304,11 +304,7 @@ async fn call_page(
                 .with_timezone(&PARIS)
                 .format("%d/%m/%Y %H:%M")
                 .to_string(),
-            outcome: c
-                .outcome
-                .parse::<crate::domain::Outcome>()
-                .map(|o| o.label_fr().to_string())
-                .unwrap_or(c.outcome),
+            outcome: c.outcome.label_fr().to_string(),
             notes: c.notes.unwrap_or_default(),
         })
         .collect();
@@ -349,7 +345,7 @@ async fn call_page(
         language: language_label(&target.preferred_language),
         phones: phone_links(&target.phones),
         campaign: target.campaign_title.clone(),
-        closed: target.status == "closed",
+        closed: target.status == crate::domain::AssignmentStatus::Closed,
         attempts: target.attempts,
         history,
         script_html: render_script(&target.call_script, &target.first_name),

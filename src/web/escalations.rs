@@ -13,7 +13,7 @@ use super::pages::{html_page, Nav};
 use super::session::{CurrentUser, MaybeUser};
 use super::AppState;
 use crate::domain::time::PARIS;
-use crate::domain::{EscalationStatus, NeedCategory, RelayTarget, Role, Urgency};
+use crate::domain::{EscalationStatus, RelayTarget, Role, Urgency};
 use crate::mail::message::display_phone;
 use crate::mail::token;
 use crate::store::{Actor, EscalationAction, EscalationFilter, EscalationView};
@@ -128,32 +128,30 @@ pub fn item(e: &EscalationView, lang: Lang) -> EscalationItem {
         Lang::Fr => fr,
         Lang::En => en,
     };
-    let category = e.category.parse::<NeedCategory>().ok();
-    let urgency = e.urgency.parse::<Urgency>().ok();
-    let status = e.status();
+    let category = Some(e.category);
+    let urgency = Some(e.urgency);
+    let status = Some(e.status);
     EscalationItem {
         id: e.id,
-        unreachable: e.kind == "unreachable",
+        unreachable: e.kind == crate::domain::EscalationKind::Unreachable,
         created_at: paris(e.created_at),
         name: format!("{} {}", e.first_name, e.last_name),
         commune: e.commune.clone().unwrap_or_default(),
         category: category
             .map(|c| label(c.label_fr(), c.label_en()).to_string())
-            .unwrap_or_else(|| e.category.clone()),
+            .unwrap_or_else(|| e.category.to_string()),
         description: e.description.clone(),
         urgency: urgency
             .map(|u| label(u.label_fr(), u.label_en()).to_string())
-            .unwrap_or_else(|| e.urgency.clone()),
+            .unwrap_or_else(|| e.urgency.to_string()),
         urgent: urgency == Some(Urgency::Today),
         status: status
             .map(|s| label(s.label_fr(), s.label_en()).to_string())
-            .unwrap_or_else(|| e.status.clone()),
-        status_code: e.status.clone(),
+            .unwrap_or_else(|| e.status.to_string()),
+        status_code: e.status.to_string(),
         closed: status.is_some_and(EscalationStatus::is_closed),
         relayed_to: e
             .relayed_to
-            .as_deref()
-            .and_then(|r| r.parse::<RelayTarget>().ok())
             .map(|r| label(r.label_fr(), r.label_en()).to_string()),
         comment: e.status_comment.clone(),
         taken_at: e.taken_at.map(paris),
@@ -186,11 +184,9 @@ pub fn item(e: &EscalationView, lang: Lang) -> EscalationItem {
         .collect::<Vec<_>>()
         .join(" – "),
         campaign: e.campaign_title.clone(),
-        mail: e.mail_status.as_deref().map(|s| {
-            s.parse::<crate::domain::OutboxStatus>()
-                .map(|o| label(o.label_fr(), o.label_en()).to_string())
-                .unwrap_or_else(|_| s.to_string())
-        }),
+        mail: e
+            .mail_status
+            .map(|o| label(o.label_fr(), o.label_en()).to_string()),
         mail_error: e.mail_error.clone(),
     }
 }

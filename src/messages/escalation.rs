@@ -4,92 +4,10 @@
 use askama::Template;
 use chrono::{DateTime, Utc};
 
+use super::links::MailLinks;
 use crate::domain::time::PARIS;
-use crate::domain::{NeedCategory, Phone, Urgency};
-
-/// What a link in a mail needs: the public address and the signing key.
-#[derive(Clone)]
-pub struct MailLinks {
-    pub base_url: url::Url,
-    pub secret: Vec<u8>,
-}
-
-impl std::fmt::Debug for MailLinks {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MailLinks")
-            .field("base_url", &self.base_url.as_str())
-            .finish_non_exhaustive()
-    }
-}
-
-impl MailLinks {
-    /// The signed link to an escalation's page, valid for [`super::token::LINK_LIFETIME`].
-    pub fn escalation_link(
-        &self,
-        escalation_id: i64,
-        now: DateTime<Utc>,
-    ) -> (String, DateTime<Utc>) {
-        let expires = now + super::token::LINK_LIFETIME;
-        let token = super::token::sign(&self.secret, escalation_id, expires);
-        let link = self
-            .base_url
-            .join(&format!("signalements/lien/{token}"))
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| format!("{}signalements/lien/{token}", self.base_url));
-        (link, expires)
-    }
-
-    /// The domain of Message-IDs: the host of the public address.
-    pub fn message_domain(&self) -> String {
-        self.base_url.host_str().unwrap_or("lien").to_string()
-    }
-
-    /// The stable Message-ID of an escalation's mail: a resend is recognisable.
-    pub fn escalation_message_id(&self, escalation_id: i64) -> String {
-        format!("<escalation-{escalation_id}@{}>", self.message_domain())
-    }
-}
-
-/// Everything the mail says about one escalation, as the store reads it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct EscalationFacts {
-    pub escalation_id: i64,
-    pub kind: String,
-    pub category: String,
-    pub description: String,
-    pub urgency: String,
-    pub created_at: DateTime<Utc>,
-    pub first_name: String,
-    pub last_name: String,
-    pub address: Option<String>,
-    pub postal_code: Option<String>,
-    pub commune: Option<String>,
-    pub relative_name: Option<String>,
-    pub relative_phone: Option<String>,
-    pub caller_first_name: Option<String>,
-    pub caller_last_name: Option<String>,
-    pub caller_phone: Option<String>,
-    pub caller_email: Option<String>,
-    pub campaign_title: String,
-    pub coordinator_email: Option<String>,
-    pub territory_name: Option<String>,
-    pub referent_emails: Option<String>,
-    #[sqlx(skip)]
-    pub phones: Vec<String>,
-    /// For an unreachable person: the unanswered attempts in a row.
-    #[sqlx(skip)]
-    pub unanswered: i64,
-    #[sqlx(skip)]
-    pub last_reached: Option<DateTime<Utc>>,
-}
-
-/// A mail ready for the outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenderedMail {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
+use crate::domain::{EscalationKind, Phone, Urgency};
+use crate::records::{EscalationFacts, RenderedMail};
 
 #[derive(Template)]
 #[template(path = "mail/escalation.txt")]
@@ -156,9 +74,8 @@ pub fn render_escalation(
     links: &MailLinks,
     now: DateTime<Utc>,
 ) -> Result<RenderedMail, askama::Error> {
-    let unreachable = facts.kind == "unreachable";
-    let category = facts.category.parse::<NeedCategory>().ok();
-    let urgency = facts.urgency.parse::<Urgency>().ok();
+    let unreachable = facts.kind == EscalationKind::Unreachable;
+    let urgency = Some(facts.urgency);
     let commune = facts
         .commune
         .clone()
@@ -172,12 +89,8 @@ pub fn render_escalation(
         last_reached: facts.last_reached.map(|t| paris(t, "%d/%m/%Y")),
         created_at: paris(facts.created_at, "%d/%m/%Y à %H:%M"),
         campaign: facts.campaign_title.clone(),
-        category: category
-            .map(|c| c.label_fr().to_string())
-            .unwrap_or_else(|| facts.category.clone()),
-        urgency: urgency
-            .map(|u| u.label_fr().to_string())
-            .unwrap_or_else(|| facts.urgency.clone()),
+        category: facts.category.label_fr().to_string(),
+        urgency: facts.urgency.label_fr().to_string(),
         urgent: urgency == Some(Urgency::Today),
         description: facts.description.clone(),
         name: format!("{} {}", facts.first_name, facts.last_name),
@@ -238,10 +151,10 @@ mod tests {
     fn facts() -> EscalationFacts {
         EscalationFacts {
             escalation_id: 7,
-            kind: "need".into(),
-            category: "food".into(),
+            kind: EscalationKind::Need,
+            category: crate::domain::NeedCategory::Food,
             description: "Plus de courses depuis <lundi> & rien au frigo".into(),
-            urgency: "today".into(),
+            urgency: Urgency::Today,
             created_at: "2026-11-24T09:30:00Z".parse().unwrap(),
             first_name: "Hélène".into(),
             last_name: "Martin".into(),
@@ -320,7 +233,7 @@ mod tests {
     #[test]
     fn the_unreachable_mail_asks_for_a_welfare_check() {
         let mut f = facts();
-        f.kind = "unreachable".into();
+        f.kind = EscalationKind::Unreachable;
         f.unanswered = 6;
         f.last_reached = Some("2026-11-02T10:00:00Z".parse().unwrap());
         let mail = render_escalation(&f, &links(), Utc::now()).unwrap();
@@ -342,7 +255,7 @@ mod tests {
         let mut f = facts();
         f.commune = None;
         f.phones.clear();
-        f.urgency = "no_rush".into();
+        f.urgency = Urgency::NoRush;
         let mail = render_escalation(&f, &links(), Utc::now()).unwrap();
         assert!(mail.subject.ends_with("– commune inconnue – sans urgence"));
         assert!(mail.text.contains("aucun numéro valide"));

@@ -1,13 +1,13 @@
 //! The daily digest a territory may choose in addition to one mail per escalation: the
-//! escalations still to handle, with their links. Pure rendering; the store queues it.
+//! escalations still to handle, with their links. Pure rendering; the store queues it, the mail worker decides when.
 
 use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::message::{MailLinks, RenderedMail};
+use super::links::MailLinks;
 use crate::domain::time::PARIS;
-use crate::domain::{EscalationStatus, NeedCategory, Urgency};
-use crate::store::EscalationView;
+use crate::domain::EscalationKind;
+use crate::records::{EscalationView, RenderedMail};
 
 /// One line of the digest.
 pub struct DigestLine {
@@ -65,26 +65,15 @@ pub fn render_digest(
                 .with_timezone(&PARIS)
                 .format("%d/%m/%Y")
                 .to_string(),
-            what: if e.kind == "unreachable" {
+            what: if e.kind == EscalationKind::Unreachable {
                 "Personne injoignable".to_string()
             } else {
-                e.category
-                    .parse::<NeedCategory>()
-                    .map(|c| c.label_fr().to_string())
-                    .unwrap_or_else(|_| e.category.clone())
+                e.category.label_fr().to_string()
             },
             name: format!("{} {}", e.first_name, e.last_name),
             commune: e.commune.clone().unwrap_or_default(),
-            urgency: e
-                .urgency
-                .parse::<Urgency>()
-                .map(|u| u.label_fr().to_string())
-                .unwrap_or_else(|_| e.urgency.clone()),
-            status: e
-                .status
-                .parse::<EscalationStatus>()
-                .map(|s| s.label_fr().to_string())
-                .unwrap_or_else(|_| e.status.clone()),
+            urgency: e.urgency.label_fr().to_string(),
+            status: e.status.label_fr().to_string(),
             link: links.escalation_link(e.id, now).0,
         })
         .collect();

@@ -1,0 +1,79 @@
+//! An escalation as the store reads it and the mails and pages show it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::{
+    EscalationKind, EscalationStatus, NeedCategory, OutboxStatus, RelayTarget, Urgency,
+};
+
+/// Everything the mail says about one escalation, as the store reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EscalationFacts {
+    pub escalation_id: i64,
+    pub kind: EscalationKind,
+    pub category: NeedCategory,
+    pub description: String,
+    pub urgency: Urgency,
+    pub created_at: DateTime<Utc>,
+    pub first_name: String,
+    pub last_name: String,
+    pub address: Option<String>,
+    pub postal_code: Option<String>,
+    pub commune: Option<String>,
+    pub relative_name: Option<String>,
+    pub relative_phone: Option<String>,
+    pub caller_first_name: Option<String>,
+    pub caller_last_name: Option<String>,
+    pub caller_phone: Option<String>,
+    pub caller_email: Option<String>,
+    pub campaign_title: String,
+    pub coordinator_email: Option<String>,
+    pub territory_name: Option<String>,
+    pub referent_emails: Option<String>,
+    #[sqlx(skip)]
+    pub phones: Vec<String>,
+    /// For an unreachable person: the unanswered attempts in a row.
+    #[sqlx(skip)]
+    pub unanswered: i64,
+    #[sqlx(skip)]
+    pub last_reached: Option<DateTime<Utc>>,
+}
+
+/// One escalation as its page, the lists and the daily digest show it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct EscalationView {
+    pub id: i64,
+    pub kind: EscalationKind,
+    pub campaign_id: i64,
+    pub campaign_title: String,
+    pub beneficiary_id: i64,
+    pub territory_id: Option<i64>,
+    pub territory_name: Option<String>,
+    pub category: NeedCategory,
+    pub description: String,
+    pub urgency: Urgency,
+    pub status: EscalationStatus,
+    pub relayed_to: Option<RelayTarget>,
+    pub status_comment: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub taken_at: Option<DateTime<Utc>>,
+    pub handled_at: Option<DateTime<Utc>>,
+    pub relayed_at: Option<DateTime<Utc>>,
+    pub first_name: String,
+    pub last_name: String,
+    pub address: Option<String>,
+    pub postal_code: Option<String>,
+    pub commune: Option<String>,
+    pub relative_name: Option<String>,
+    pub relative_phone: Option<String>,
+    pub caller_name: Option<String>,
+    pub caller_phone: Option<String>,
+    pub caller_email: Option<String>,
+    /// The state of its mail: `None` when no mail was queued (unroutable).
+    pub mail_status: Option<OutboxStatus>,
+    pub mail_error: Option<String>,
+    pub mail_sent_at: Option<DateTime<Utc>>,
+    #[sqlx(skip)]
+    pub phones: Vec<String>,
+}
