@@ -1,9 +1,10 @@
 //! Persistence: one interface, two implementations.
 //!
 //! [`Store`] is an enum over an SQLite and a PostgreSQL pool. Each query is written once
-//! in portable SQL (`$1` placeholders work on both) and compiled for both pools by the
-//! [`on_pool!`] and [`in_transaction!`] macros; where the two databases differ (locking,
-//! bulk paths) a method matches on the variant. The shared store test suite in
+//! in portable SQL (`$1` placeholders work on both) and run on either backend through
+//! [`db`]: `query(…).bind(…).fetch_all(&store)` on the pool, or on a [`Tx`] opened by
+//! [`Store::begin`] and passed to each step of a write; where the two databases differ
+//! (locking, bulk paths) a method matches on the variant. The shared store test suite in
 //! `tests/` runs every method against both backends.
 
 use std::str::FromStr;
@@ -46,50 +47,6 @@ pub use users::{AuditEvent, NewUser, TotpState, User};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-/// Runs `$body` with `$pool` bound to the concrete pool of either backend.
-macro_rules! on_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            $crate::store::Store::Sqlite($pool) => $body,
-            $crate::store::Store::Postgres($pool) => $body,
-        }
-    };
-}
-
-/// Runs `$body` (a block giving a `Result<_, StoreError>`) inside a write transaction
-/// bound to `$tx`: committed when the body gives `Ok` (and `commit_if` holds, when
-/// given: a dry run does all the work, then rolls back), rolled back on `Err` or on an
-/// early return (`?`). SQLite write transactions start with
-/// `BEGIN IMMEDIATE` so that they wait for the write lock instead of failing later.
-macro_rules! in_transaction {
-    ($store:expr, $tx:ident => $body:block) => {
-        $crate::store::in_transaction!($store, $tx, commit_if true => $body)
-    };
-    ($store:expr, $tx:ident, commit_if $commit:expr => $body:block) => {
-        match $store {
-            $crate::store::Store::Sqlite(pool) => {
-                #[allow(unused_mut)]
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let out: Result<_, $crate::store::StoreError> = $body;
-                if out.is_ok() && $commit {
-                    $tx.commit().await?;
-                }
-                out
-            }
-            $crate::store::Store::Postgres(pool) => {
-                #[allow(unused_mut)]
-                let mut $tx = pool.begin().await?;
-                let out: Result<_, $crate::store::StoreError> = $body;
-                if out.is_ok() && $commit {
-                    $tx.commit().await?;
-                }
-                out
-            }
-        }
-    };
-}
-pub(crate) use {in_transaction, on_pool};
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
