@@ -2,7 +2,6 @@
 //! transports (SMTP through lettre, or `.eml` files), and the outbox worker that sends
 //! every queued message with retries. See docs/OPERATIONS.md ("Mail").
 
-pub mod cli;
 pub mod digest;
 pub mod message;
 pub mod token;
