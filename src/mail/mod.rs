@@ -3,7 +3,6 @@
 //! The messages themselves (askama templates, signed links) are rendered by
 //! `crate::messages`, below the store, re-exported here. See docs/OPERATIONS.md ("Mail").
 
-pub mod cli;
 pub mod transport;
 pub mod worker;
 

@@ -20,7 +20,11 @@ pub fn lien(dir: &std::path::Path) -> Command {
         .env_remove("DATABASE_URL")
         .env_remove("SMTP_URL")
         .env_remove("LIEN_CONFIG")
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        // The messages' language: French unless a test asks for `--lang en`.
+        .env_remove("LANG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES");
     for (key, _) in std::env::vars() {
         if key.starts_with("LIEN_") {
             cmd.env_remove(key);
@@ -68,7 +72,7 @@ async fn migrate_creates_the_schema_then_is_a_no_op(backend: Backend) {
         .args(["migrate", "--json"])));
     assert_eq!(second["applied"], serde_json::json!([]));
     assert_eq!(second["total"], expected.len());
-    let human = run(lien(dir.path()).args(["--database-url", &db.url, "migrate"]));
+    let human = run(lien(dir.path()).args(["--database-url", &db.url, "--lang", "en", "migrate"]));
     assert!(human.status.success());
     assert!(String::from_utf8_lossy(&human.stdout).contains("up to date"));
 }

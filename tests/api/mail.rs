@@ -880,10 +880,16 @@ async fn outbox_status_and_retry_on_the_command_line(backend: Backend) {
         "550 5.1.1 Mailbox unavailable"
     );
     let failed_id = status["problems"][0]["id"].as_i64().unwrap();
-    let human = crate::cli::run(lien().args(["outbox", "status"]));
+    let human = crate::cli::run(lien().args(["outbox", "status", "--lang", "en"]));
     assert!(String::from_utf8_lossy(&human.stdout).contains("failed 1"));
     // Retrying a message that did not fail is refused with the reason.
-    let wrong = crate::cli::run(lien().args(["outbox", "retry", &(failed_id + 1).to_string()]));
+    let wrong = crate::cli::run(lien().args([
+        "outbox",
+        "retry",
+        &(failed_id + 1).to_string(),
+        "--lang",
+        "en",
+    ]));
     assert!(!wrong.status.success());
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("not failed"));
     let retried = crate::cli::stdout_json(&crate::cli::run(lien().args([

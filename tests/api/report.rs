@@ -391,6 +391,8 @@ async fn kept_caller_sums_follow_planning_calls_and_rebalancing(backend: Backend
             "--week",
             &week.to_string(),
             "--check",
+            "--lang",
+            "en",
         ]))
     };
     let out = check();

@@ -1,0 +1,48 @@
+//! `lien assignments`: a week's assignments as CSV (the default) or JSON.
+
+use clap::Args;
+
+use super::{open_store, parse_week, print_json, Cli};
+use crate::domain::CampaignName;
+
+#[derive(Debug, Args)]
+pub struct AssignmentsArgs {
+    #[arg(long, default_value = "default")]
+    pub campaign: String,
+    /// ISO week, e.g. 2026-W48 (default: the current week).
+    #[arg(long)]
+    pub week: Option<String>,
+    /// `;`-separated: external_ref;caller_email;reason (the default).
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub(super) async fn assignments(cli: &Cli, args: &AssignmentsArgs) -> anyhow::Result<()> {
+    let txt = cli.texts();
+    let settings = cli.settings()?;
+    let campaign_name = CampaignName::parse(&args.campaign)?;
+    let week = parse_week(txt, args.week.as_deref())?;
+    let store = open_store(txt, &settings.database_url).await?;
+    let campaign = store.campaign_by_name(&campaign_name).await?;
+    let lines = store.week_assignments(campaign.id, week).await?;
+    store.close().await;
+    if args.json {
+        return print_json(&serde_json::json!({ "week": week.to_string(), "assignments": lines }));
+    }
+    // Column names and reason codes are data, the same in every language.
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(std::io::stdout().lock());
+    writer.write_record(["external_ref", "caller_email", "reason"])?;
+    for l in &lines {
+        writer.write_record([
+            l.external_ref.as_deref().unwrap_or(""),
+            &l.caller_email,
+            &l.reason,
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! `lien users add|list|reset-totp`.
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use super::{open_store, print_json, Cli, Texts};
+use crate::auth::Password;
+use crate::domain::{EmailAddress, Role};
+use crate::store::{AuditEvent, NewUser, Store};
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create an account. Without --password-stdin a password is generated and printed once.
+    Add(AddArgs),
+    /// List accounts (no secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an account's one-time-code second factor (lost or changed phone): its
+    /// sessions end, and its next login sets up a new one.
+    ResetTotp {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// coordinator, caller, territory or admin.
+    #[arg(long)]
+    pub role: String,
+    #[arg(long)]
+    pub email: String,
+    /// Name shown in the pages (defaults to the email).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// For a caller account: the caller's email in the callers list (default: --email).
+    #[arg(long, value_name = "EMAIL")]
+    pub caller: Option<String>,
+    /// For a territory account: the territory's code.
+    #[arg(long, value_name = "CODE")]
+    pub territory: Option<String>,
+    /// Read the password from standard input (at least 12 characters).
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub(super) async fn users(cli: &Cli, command: &UsersCommand) -> anyhow::Result<()> {
+    let txt = cli.texts();
+    let settings = cli.settings()?;
+    let store = open_store(txt, &settings.database_url).await?;
+    match command {
+        UsersCommand::Add(args) => add(txt, &store, args).await?,
+        UsersCommand::ResetTotp { email } => reset_totp(txt, &store, email).await?,
+        UsersCommand::List { json } => list(txt, &store, *json).await?,
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn add(txt: Texts, store: &Store, args: &AddArgs) -> anyhow::Result<()> {
+    let role: Role = args.role.parse().map_err(|e: crate::domain::CodeError| {
+        anyhow::anyhow!(txt.f("users.bad_role", &[&format!("{:?}", args.role), &e]))
+    })?;
+    let email = EmailAddress::parse(&args.email)?;
+    let (password, generated) = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        let password = Password::parse(line.trim_end_matches(['\r', '\n']))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        (password, false)
+    } else {
+        (Password::generate(), true)
+    };
+    let (caller_id, territory_id) = account_links(txt, store, role, &email, args).await?;
+    let user = store
+        .create_user(&NewUser {
+            display_name: args
+                .name
+                .clone()
+                .unwrap_or_else(|| email.as_str().to_string()),
+            email,
+            role,
+            password_hash: Some(password.hash()),
+            caller_id,
+            territory_id,
+        })
+        .await?;
+    store
+        .record_audit(&AuditEvent {
+            actor_user_id: None,
+            actor_label: "cli",
+            action: "user_created",
+            subject_type: "user",
+            subject_id: Some(user.id),
+            detail: Some(user.role.to_string()),
+        })
+        .await?;
+    if args.json {
+        let mut value = serde_json::to_value(&user)?;
+        if generated {
+            value["password"] = serde_json::Value::String(password.expose().to_string());
+        }
+        return print_json(&value);
+    }
+    println!("{}", txt.f("users.created", &[&user.role, &user.email]));
+    if generated {
+        println!("{}", txt.f("users.password_once", &[&password.expose()]));
+    }
+    if matches!(role, Role::Coordinator | Role::Admin) {
+        println!("{}", txt.t("users.totp_first_login"));
+    }
+    Ok(())
+}
+
+/// The caller a caller account speaks for, or the territory a territory account
+/// answers for.
+async fn account_links(
+    txt: Texts,
+    store: &Store,
+    role: Role,
+    email: &EmailAddress,
+    args: &AddArgs,
+) -> anyhow::Result<(Option<i64>, Option<i64>)> {
+    match role {
+        Role::Caller => {
+            let key = args.caller.as_deref().unwrap_or(email.as_str());
+            let id = store
+                .caller_id_by_email(key)
+                .await?
+                .with_context(|| txt.f("users.no_caller", &[&key]))?;
+            Ok((Some(id), None))
+        }
+        Role::Territory => {
+            let code = args
+                .territory
+                .as_deref()
+                .with_context(|| txt.t("users.territory_needs_code"))?;
+            let id = store
+                .territory_id_by_code(code)
+                .await?
+                .with_context(|| txt.f("users.no_territory", &[&code]))?;
+            Ok((None, Some(id)))
+        }
+        _ => Ok((None, None)),
+    }
+}
+
+async fn reset_totp(txt: Texts, store: &Store, email: &str) -> anyhow::Result<()> {
+    let (user, _) = store
+        .user_for_login(email)
+        .await?
+        .with_context(|| txt.f("users.no_account", &[&email]))?;
+    store.reset_totp(user.id).await?;
+    store
+        .record_audit(&AuditEvent {
+            actor_user_id: None,
+            actor_label: "cli",
+            action: "totp_reset",
+            subject_type: "user",
+            subject_id: Some(user.id),
+            detail: None,
+        })
+        .await?;
+    eprintln!("{}", txt.f("users.totp_reset", &[&user.email]));
+    Ok(())
+}
+
+async fn list(txt: Texts, store: &Store, json: bool) -> anyhow::Result<()> {
+    let users = store.list_users().await?;
+    if json {
+        return print_json(&serde_json::json!({ "users": users }));
+    }
+    for u in &users {
+        println!(
+            "{:<12} {:<40} {}{}",
+            u.role.as_str(),
+            u.email,
+            u.display_name,
+            if u.active {
+                ""
+            } else {
+                txt.t("users.inactive")
+            }
+        );
+    }
+    Ok(())
+}
