@@ -63,14 +63,6 @@ impl CurrentUser {
         self.user.role()
     }
 
-    /// Goes on only for these roles; others get the French "reserved" page.
-    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
-        match self.role() {
-            Some(role) if roles.contains(&role) => Ok(()),
-            _ => Err(AppError::Forbidden),
-        }
-    }
-
     /// Checks the CSRF token a form sent.
     pub fn check_csrf(&self, state: &AppState, submitted: &str) -> Result<(), AppError> {
         if auth::csrf_matches(&state.secret, &self.session_hash, submitted) {
