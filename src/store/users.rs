@@ -29,14 +29,6 @@ pub struct User {
     pub active: bool,
 }
 
-impl User {
-    /// The account's role. Always `Some` since rows decode into [`Role`]; the `Option`
-    /// stays so that the web layer's role checks read as before.
-    pub fn role(&self) -> Option<Role> {
-        Some(self.role)
-    }
-}
-
 const USER_COLUMNS: &str =
     "id, email, display_name, role, caller_id, territory_id, language, active";
 

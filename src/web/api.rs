@@ -7,13 +7,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::calls::queue_facts;
 use super::errors::AppError;
-use super::session::{authenticate, CurrentUser, LoginRefused};
+use super::queue::{queue_facts, todays_queue, QueueScreen};
+use super::roles::Caller;
+use super::session::{authenticate, LoginRefused};
 use super::AppState;
-use crate::calling::queue::order;
-use crate::domain::{IsoWeek, NeedCategory, Outcome, Role, Urgency};
-use crate::store::{CallError, CallInput, NeedInput};
+use crate::domain::{NeedCategory, Outcome, Urgency};
+use crate::store::{CallError, CallInput, NeedInput, QueueRow};
 
 #[derive(Deserialize)]
 pub struct SessionRequest {
@@ -98,41 +98,36 @@ pub struct QueueEntry {
 
 /// `GET /api/me/queue`: the caller's queue for today, in call order.
 pub async fn my_queue(
-    user: CurrentUser,
+    Caller { user, caller_id }: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(&[Role::Caller])?;
-    let caller_id = user.user.caller_id.ok_or(AppError::Forbidden)?;
-    let now = Utc::now();
-    let week = IsoWeek::containing(now);
-    let mut rows = state.store.caller_queue(caller_id, week).await?;
-    order(&mut rows, now, queue_facts);
-    let shown: Vec<i64> = rows.iter().map(|r| r.beneficiary_id).collect();
-    state
-        .store
-        .record_contact_reads(user.user.id, &shown, "api_queue")
-        .await?;
-    let entries: Vec<QueueEntry> = rows
+    let queue = todays_queue(&state, user.user.id, caller_id, QueueScreen::Api).await?;
+    let now = queue.now;
+    let entries: Vec<QueueEntry> = queue
+        .rows
         .into_iter()
-        .map(|r| {
-            let f = queue_facts(&r);
-            QueueEntry {
-                assignment_id: r.assignment_id,
-                group: group_code(f.group(now)),
-                due_at: f.due_at(),
-                first_name: r.first_name,
-                last_name: r.last_name,
-                phones: r.phones,
-                commune: r.commune,
-                language: r.preferred_language,
-                open_needs: r.open_needs,
-                attempts: r.attempts,
-                last_conversation_at: r.last_conversation_at,
-                campaign: r.campaign_title,
-            }
-        })
+        .map(|r| queue_entry(r, now))
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "week": week.to_string(), "queue": entries })))
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({ "week": queue.week.to_string(), "queue": entries })))
+}
+
+fn queue_entry(r: QueueRow, now: DateTime<Utc>) -> QueueEntry {
+    let f = queue_facts(&r);
+    QueueEntry {
+        assignment_id: r.assignment_id,
+        group: group_code(f.group(now)),
+        due_at: f.due_at(),
+        first_name: r.first_name,
+        last_name: r.last_name,
+        phones: r.phones,
+        commune: r.commune,
+        language: r.preferred_language,
+        open_needs: r.open_needs,
+        attempts: r.attempts,
+        last_conversation_at: r.last_conversation_at,
+        campaign: r.campaign_title,
+    }
 }
 
 fn group_code(group: crate::calling::queue::QueueGroup) -> &'static str {
@@ -149,12 +144,10 @@ fn group_code(group: crate::calling::queue::QueueGroup) -> &'static str {
 /// `GET /api/assignments/{id}`: one assignment with the person and the history; 404
 /// unless it is yours.
 pub async fn assignment(
-    user: CurrentUser,
+    Caller { user, caller_id }: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(&[Role::Caller])?;
-    let caller_id = user.user.caller_id.ok_or(AppError::NotFound)?;
     let target = state
         .store
         .call_target(*id, caller_id)
@@ -213,12 +206,10 @@ pub struct CallBody {
 /// same key again answers with the first call.
 pub async fn record_call(
     req: HttpRequest,
-    user: CurrentUser,
+    Caller { caller_id, .. }: Caller,
     state: web::Data<AppState>,
     body: web::Json<CallBody>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(&[Role::Caller])?;
-    let caller_id = user.user.caller_id.ok_or(AppError::NotFound)?;
     let key = req
         .headers()
         .get("Idempotency-Key")

@@ -7,12 +7,15 @@ use chrono::{DateTime, Utc};
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
 use super::pages::{html_page, Nav};
+use super::queue::{queue_facts, todays_queue, QueueScreen, TodayQueue};
+use super::roles::Caller;
 use super::session::CurrentUser;
 use super::AppState;
-use crate::calling::queue::{order, QueueFacts, QueueGroup};
+use crate::calling::hours::CallingHours;
+use crate::calling::queue::QueueGroup;
 use crate::domain::time::PARIS;
-use crate::domain::{CampaignName, IsoWeek, LanguageCode, Outcome, Phone, Role};
-use crate::store::QueueRow;
+use crate::domain::{CampaignName, LanguageCode, Outcome, Phone};
+use crate::store::{CallError, CallInput, CallTarget, NeedInput, QueueRow};
 
 /// A phone number as the page shows it: a `tel:` link and the national spelling.
 pub struct PhoneLink {
@@ -119,71 +122,20 @@ fn summary(outcome: Option<&str>, notes: Option<&str>) -> Option<String> {
     })
 }
 
-/// The facts that order a queue row.
-pub fn queue_facts(row: &QueueRow) -> QueueFacts {
-    QueueFacts {
-        assignment_id: row.assignment_id,
-        attempts: row.attempts,
-        next_attempt_at: row.next_attempt_at,
-        callback_at: row.callback_at,
-        open_needs: row.open_needs,
-    }
-}
-
 /// `GET /appels`: the caller's people for today, in call order.
 pub async fn queue(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    Caller { user, caller_id }: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(&[Role::Caller])?;
-    let caller_id = user.user.caller_id.ok_or(AppError::Forbidden)?;
-    let now = Utc::now();
-    let week = IsoWeek::containing(now);
-    let mut rows = state.store.caller_queue(caller_id, week).await?;
-    order(&mut rows, now, queue_facts);
-    let progress = state.store.caller_week_progress(caller_id, week).await?;
-    // The page shows names and phone numbers: each person's record is read.
-    let shown: Vec<i64> = rows.iter().map(|r| r.beneficiary_id).collect();
-    state
+    let queue = todays_queue(&state, user.user.id, caller_id, QueueScreen::Page).await?;
+    let progress = state
         .store
-        .record_contact_reads(user.user.id, &shown, "queue")
+        .caller_week_progress(caller_id, queue.week)
         .await?;
-    // Each campaign has its own hours; with people of several campaigns, it is a good
-    // time when it is for one of them.
-    let mut campaigns: Vec<i64> = rows.iter().map(|r| r.campaign_id).collect();
-    campaigns.sort_unstable();
-    campaigns.dedup();
-    let mut hours = Vec::new();
-    for id in campaigns {
-        hours.push(state.store.campaign_hours(id).await?);
-    }
-    if hours.is_empty() {
-        let default = CampaignName::default_campaign();
-        hours.push(
-            state
-                .store
-                .campaign_by_name(&default)
-                .await?
-                .calling_hours(),
-        );
-    }
-    let calling_now = hours.iter().any(|h| h.is_open(now));
-    let hours_text = hours
-        .iter()
-        .map(|h| h.describe(lang == Lang::En))
-        .collect::<Vec<_>>()
-        .join(" ; ");
-    let next_opening = hours.iter().filter_map(|h| h.next_opening(now)).min();
-    let items: Vec<QueueItem> = rows.iter().map(|r| item(r, now)).collect();
-    let next_due = rows
-        .iter()
-        .map(queue_facts)
-        .filter(|f| f.group(now) == QueueGroup::Later)
-        .filter_map(|f| f.due_at())
-        .min()
-        .map(paris_time);
+    let hours = calling_hours(&state, &queue).await?;
+    let items: Vec<QueueItem> = queue.rows.iter().map(|r| item(r, queue.now)).collect();
     let empty_reason = if !items.is_empty() {
         None
     } else if progress.assigned == 0 {
@@ -194,17 +146,48 @@ pub async fn queue(
     let page = QueuePage {
         tr: lang.tr(),
         nav: user.nav(),
-        week: week.to_string(),
+        week: queue.week.to_string(),
         items,
         assigned: progress.assigned,
         closed: progress.closed,
-        calling_now,
-        hours_text,
-        next_opening: next_opening.map(paris_time),
+        calling_now: hours.iter().any(|h| h.is_open(queue.now)),
+        hours_text: hours_text(&hours, lang),
+        next_opening: next_opening(&hours, queue.now).map(paris_time),
         empty_reason,
-        next_due,
+        next_due: queue.next_due().map(paris_time),
     };
     html_page(&req, &page)
+}
+
+/// The calling hours of the queue's campaigns (the default campaign's when it is empty).
+/// Each campaign has its own hours; with people of several campaigns, it is a good time
+/// when it is for one of them.
+async fn calling_hours(
+    state: &AppState,
+    queue: &TodayQueue,
+) -> Result<Vec<CallingHours>, AppError> {
+    let mut hours = Vec::new();
+    for id in queue.campaign_ids() {
+        hours.push(state.store.campaign_hours(id).await?);
+    }
+    if hours.is_empty() {
+        let default = CampaignName::default_campaign();
+        let campaign = state.store.campaign_by_name(&default).await?;
+        hours.push(campaign.calling_hours());
+    }
+    Ok(hours)
+}
+
+fn hours_text(hours: &[CallingHours], lang: Lang) -> String {
+    hours
+        .iter()
+        .map(|h| h.describe(lang == Lang::En))
+        .collect::<Vec<_>>()
+        .join(" ; ")
+}
+
+fn next_opening(hours: &[CallingHours], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    hours.iter().filter_map(|h| h.next_opening(now)).min()
 }
 
 /// The call scripts, compiled in from `call_scripts/`.
@@ -274,16 +257,23 @@ struct CallPage {
     relative: Option<(String, Option<PhoneLink>)>,
 }
 
+/// What the page shows of the person's reachability: the unanswered calls in a row when
+/// they count as unreachable, and the relative to try.
+struct Reach {
+    unreachable: Option<i64>,
+    relative: Option<(String, Option<PhoneLink>)>,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn call_page(
     req: &HttpRequest,
     lang: Lang,
     user: &CurrentUser,
+    caller_id: i64,
     state: &AppState,
     assignment_id: i64,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(&[Role::Caller])?;
-    let caller_id = user.user.caller_id.ok_or(AppError::NotFound)?;
     let target = state
         .store
         .call_target(assignment_id, caller_id)
@@ -293,10 +283,45 @@ async fn call_page(
         .store
         .record_contact_reads(user.user.id, &[target.beneficiary_id], "call_page")
         .await?;
-    let history = state
-        .store
-        .call_history(target.beneficiary_id, 10)
-        .await?
+    let history = history_lines(state, target.beneficiary_id).await?;
+    let escalations = escalation_items(state, target.beneficiary_id, lang).await?;
+    let reach = reach(state, &target).await?;
+    let page = CallPage {
+        tr: lang.tr(),
+        nav: user.nav(),
+        assignment_id,
+        name: format!("{} {}", target.first_name, target.last_name),
+        address: full_address(&target),
+        language: language_label(&target.preferred_language),
+        phones: phone_links(&target.phones),
+        campaign: target.campaign_title.clone(),
+        closed: target.status == crate::domain::AssignmentStatus::Closed,
+        attempts: target.attempts,
+        history,
+        script_html: render_script(&target.call_script, &target.first_name),
+        outcomes: outcome_choices(),
+        needs: need_choices(),
+        urgencies: urgency_choices(),
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
+        error,
+        escalations,
+        unreachable: reach.unreachable,
+        relative: reach.relative,
+    };
+    let mut response = html_page(req, &page)?;
+    if page.error.is_some() {
+        *response.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+/// The person's last ten calls, newest first.
+async fn history_lines(
+    state: &AppState,
+    beneficiary_id: i64,
+) -> Result<Vec<HistoryLine>, AppError> {
+    let calls = state.store.call_history(beneficiary_id, 10).await?;
+    Ok(calls
         .into_iter()
         .map(|c| HistoryLine {
             when: c
@@ -307,8 +332,12 @@ async fn call_page(
             outcome: c.outcome.label_fr().to_string(),
             notes: c.notes.unwrap_or_default(),
         })
-        .collect();
-    let address = [
+        .collect())
+}
+
+/// Street, postal code and commune on one line.
+fn full_address(target: &CallTarget) -> String {
+    [
         target.address.clone(),
         target.postal_code.clone(),
         target.commune.clone(),
@@ -316,14 +345,25 @@ async fn call_page(
     .into_iter()
     .flatten()
     .collect::<Vec<_>>()
-    .join(" ");
-    let escalations = state
+    .join(" ")
+}
+
+/// The person's escalations and what the territory did (the loop, closed).
+async fn escalation_items(
+    state: &AppState,
+    beneficiary_id: i64,
+    lang: Lang,
+) -> Result<Vec<super::escalations::EscalationItem>, AppError> {
+    Ok(state
         .store
-        .beneficiary_escalations(target.beneficiary_id, 10)
+        .beneficiary_escalations(beneficiary_id, 10)
         .await?
         .iter()
         .map(|e| super::escalations::item(e, lang))
-        .collect();
+        .collect())
+}
+
+async fn reach(state: &AppState, target: &CallTarget) -> Result<Reach, AppError> {
     let reach = state
         .store
         .reachability(target.beneficiary_id, target.campaign_id)
@@ -336,116 +376,133 @@ async fn call_page(
                 .next(),
         )
     });
-    let page = CallPage {
-        tr: lang.tr(),
-        nav: user.nav(),
-        assignment_id,
-        name: format!("{} {}", target.first_name, target.last_name),
-        address,
-        language: language_label(&target.preferred_language),
-        phones: phone_links(&target.phones),
-        campaign: target.campaign_title.clone(),
-        closed: target.status == crate::domain::AssignmentStatus::Closed,
-        attempts: target.attempts,
-        history,
-        script_html: render_script(&target.call_script, &target.first_name),
-        outcomes: crate::domain::Outcome::ALL
-            .iter()
-            .map(|o| (o.as_str(), o.label_fr()))
-            .collect(),
-        needs: crate::domain::NeedCategory::ALL
-            .iter()
-            .map(|n| NeedChoice {
-                code: n.as_str(),
-                label: n.label_fr(),
-            })
-            .collect(),
-        urgencies: crate::domain::Urgency::ALL
-            .iter()
-            .map(|u| (u.as_str(), u.label_fr()))
-            .collect(),
-        idempotency_key: uuid::Uuid::new_v4().to_string(),
-        error,
-        escalations,
+    Ok(Reach {
         unreachable: (reach.unanswered >= reach.threshold).then_some(reach.unanswered),
         relative,
-    };
-    let mut response = html_page(req, &page)?;
-    if page.error.is_some() {
-        *response.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    })
+}
+
+fn outcome_choices() -> Vec<(&'static str, &'static str)> {
+    crate::domain::Outcome::ALL
+        .iter()
+        .map(|o| (o.as_str(), o.label_fr()))
+        .collect()
+}
+
+fn need_choices() -> Vec<NeedChoice> {
+    crate::domain::NeedCategory::ALL
+        .iter()
+        .map(|n| NeedChoice {
+            code: n.as_str(),
+            label: n.label_fr(),
+        })
+        .collect()
+}
+
+fn urgency_choices() -> Vec<(&'static str, &'static str)> {
+    crate::domain::Urgency::ALL
+        .iter()
+        .map(|u| (u.as_str(), u.label_fr()))
+        .collect()
 }
 
 /// `GET /appels/{id}`: the person, the script, the history and the outcome form.
 pub async fn call(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    Caller { user, caller_id }: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    call_page(&req, lang, &user, &state, *id, None).await
+    call_page(&req, lang, &user, caller_id, &state, *id, None).await
+}
+
+/// The outcome form as posted, read field by field (need boxes come and go).
+struct CallForm(Vec<(String, String)>);
+
+impl CallForm {
+    /// A field's trimmed value, if it is there and not blank.
+    fn field(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A `datetime-local` field, read as Paris time.
+    fn paris_datetime(&self, name: &str) -> Option<DateTime<Utc>> {
+        self.field(name)
+            .and_then(|v| chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M").ok())
+            .and_then(|t| chrono::TimeZone::from_local_datetime(&PARIS, &t).earliest())
+            .map(|t| t.with_timezone(&Utc))
+    }
+
+    /// The needs whose boxes are ticked, with their description and urgency.
+    fn needs(&self) -> Vec<NeedInput> {
+        let mut needs = Vec::new();
+        for category in crate::domain::NeedCategory::ALL {
+            let code = category.as_str();
+            if self.field(&format!("need_{code}")).is_none() {
+                continue;
+            }
+            let urgency = self
+                .field(&format!("need_{code}_urgency"))
+                .and_then(|u| u.parse().ok())
+                .unwrap_or(crate::domain::Urgency::ThisWeek);
+            needs.push(NeedInput {
+                category: *category,
+                description: self
+                    .field(&format!("need_{code}_description"))
+                    .unwrap_or_default(),
+                urgency,
+            });
+        }
+        needs
+    }
+
+    /// The call to record for `outcome`.
+    fn call_input(&self, assignment_id: i64, caller_id: i64, outcome: Outcome) -> CallInput {
+        CallInput {
+            assignment_id,
+            caller_id,
+            outcome,
+            notes: self.field("notes"),
+            callback_at: self.paris_datetime("callback_at"),
+            paused_until: self
+                .field("paused_until")
+                .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+            wrong_phone: None,
+            needs: self.needs(),
+            idempotency_key: self
+                .field("idempotency_key")
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        }
+    }
 }
 
 /// `POST /appels/{id}`: records the outcome (once, whatever the clicks), back to the queue.
 pub async fn record(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    Caller { user, caller_id }: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(&[Role::Caller])?;
-    let caller_id = user.user.caller_id.ok_or(AppError::NotFound)?;
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
+    let form = CallForm(form.into_inner());
+    user.check_csrf(&state, &form.field("csrf").unwrap_or_default())?;
+    let again = |message: &str| {
+        let error = Some(message.to_string());
+        call_page(&req, lang, &user, caller_id, &state, *id, error)
     };
-    user.check_csrf(&state, &field("csrf").unwrap_or_default())?;
-    let again =
-        |message: &str| call_page(&req, lang, &user, &state, *id, Some(message.to_string()));
-    let Some(outcome) = field("outcome").and_then(|o| o.parse::<crate::domain::Outcome>().ok())
+    let Some(outcome) = form
+        .field("outcome")
+        .and_then(|o| o.parse::<Outcome>().ok())
     else {
         return again("Choisissez le résultat de l’appel.").await;
     };
-    let local = |value: Option<String>| {
-        value
-            .and_then(|v| chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M").ok())
-            .and_then(|t| chrono::TimeZone::from_local_datetime(&PARIS, &t).earliest())
-            .map(|t| t.with_timezone(&Utc))
-    };
-    let mut needs = Vec::new();
-    for category in crate::domain::NeedCategory::ALL {
-        let code = category.as_str();
-        if field(&format!("need_{code}")).is_none() {
-            continue;
-        }
-        let urgency = field(&format!("need_{code}_urgency"))
-            .and_then(|u| u.parse().ok())
-            .unwrap_or(crate::domain::Urgency::ThisWeek);
-        needs.push(crate::store::NeedInput {
-            category: *category,
-            description: field(&format!("need_{code}_description")).unwrap_or_default(),
-            urgency,
-        });
-    }
-    let input = crate::store::CallInput {
-        assignment_id: *id,
-        caller_id,
-        outcome,
-        notes: field("notes"),
-        callback_at: local(field("callback_at")),
-        paused_until: field("paused_until")
-            .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
-        wrong_phone: None,
-        needs,
-        idempotency_key: field("idempotency_key")
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-    };
+    let input = form.call_input(*id, caller_id, outcome);
     match state
         .store
         .record_call(&input, Utc::now(), &state.mail_links())
@@ -454,14 +511,14 @@ pub async fn record(
         Ok(_) => Ok(HttpResponse::SeeOther()
             .insert_header((actix_web::http::header::LOCATION, "/appels"))
             .finish()),
-        Err(crate::store::CallError::NotFound) => Err(AppError::NotFound),
-        Err(crate::store::CallError::CallbackWithoutTime) => {
+        Err(CallError::NotFound) => Err(AppError::NotFound),
+        Err(CallError::CallbackWithoutTime) => {
             again("Indiquez le jour et l’heure du rappel demandé.").await
         }
-        Err(crate::store::CallError::NeedWithoutDescription) => {
+        Err(CallError::NeedWithoutDescription) => {
             again("Décrivez chaque besoin coché en quelques mots.").await
         }
-        Err(crate::store::CallError::Store(e)) => Err(e.into()),
+        Err(CallError::Store(e)) => Err(e.into()),
     }
 }
 

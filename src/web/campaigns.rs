@@ -10,15 +10,13 @@ use serde::Deserialize;
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
 use super::pages::{html_page, Nav};
-use super::session::CurrentUser;
+use super::roles::CoordinatorOrAdmin;
 use super::AppState;
 use crate::calling::hours::CallingHours;
-use crate::domain::{CampaignName, EmailAddress, Role, Weekdays};
+use crate::domain::{CampaignName, EmailAddress, Weekdays};
 use crate::store::{
     Campaign, CampaignOverview, CampaignSettings, MAX_ATTEMPTS_RANGE, RETRY_GAP_RANGE,
 };
-
-const COORDINATORS: &[Role] = &[Role::Coordinator, Role::Admin];
 
 /// Monday first, with the catalogue key of each day's name.
 const DAYS: [(Weekday, &str); 7] = [
@@ -92,10 +90,9 @@ fn settings_page(tr: Tr, nav: Nav, campaign: &Campaign, saved: bool) -> Settings
 pub async fn index(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
     let page = CampaignsPage {
         tr: lang.tr(),
         nav: user.nav(),
@@ -118,12 +115,11 @@ async fn campaign_named(state: &AppState, name: &str) -> Result<Campaign, AppErr
 pub async fn settings(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     name: web::Path<String>,
     query: web::Query<SettingsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
     let campaign = campaign_named(&state, &name).await?;
     let saved = query.done.as_deref() == Some("saved");
     html_page(
@@ -239,12 +235,11 @@ impl SettingsForm {
 pub async fn save(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     name: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
     let form = SettingsForm::from_body(&body);
     user.check_csrf(&state, &form.csrf)?;
     let campaign = campaign_named(&state, &name).await?;

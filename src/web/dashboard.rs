@@ -12,15 +12,13 @@ use super::errors::AppError;
 use super::i18n::{Lang, Tr};
 use super::pages::{campaign_choices, html_page, CampaignChoice, Nav};
 use super::planning::parse_week;
-use super::session::CurrentUser;
+use super::roles::CoordinatorOrAdmin;
 use super::AppState;
-use crate::domain::{CampaignName, Coded, EscalationStatus, IsoWeek, NeedCategory, Role};
+use crate::domain::{CampaignName, Coded, EscalationStatus, IsoWeek, NeedCategory};
 use crate::report::{
     line_chart_svg, percent, signed, totals_csv, DataQuality, Series, TerritoryWeek, WeekTotals,
 };
 use crate::store::{week_month, CallerTime, Campaign, NotReachedLine};
-
-const COORDINATORS: &[Role] = &[Role::Coordinator, Role::Admin];
 
 #[derive(Deserialize)]
 pub struct WeekQuery {
@@ -28,15 +26,12 @@ pub struct WeekQuery {
     week: Option<String>,
 }
 
-/// The campaign and week a coordinator's request names (the default campaign, the
-/// current week); refuses other roles.
+/// The campaign and week a request names (the default campaign, the current week).
 async fn selected(
-    user: &CurrentUser,
     state: &AppState,
     campaign: Option<&str>,
     week: Option<&str>,
 ) -> Result<(Campaign, IsoWeek), AppError> {
-    user.require(COORDINATORS)?;
     let name = CampaignName::parse(campaign.unwrap_or(CampaignName::DEFAULT))
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let week = parse_week(week)?;
@@ -120,17 +115,12 @@ struct WeekPage {
 pub async fn week_page(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     query: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (campaign, week) = selected(
-        &user,
-        &state,
-        query.campaign.as_deref(),
-        query.week.as_deref(),
-    )
-    .await?;
+    let (campaign, week) =
+        selected(&state, query.campaign.as_deref(), query.week.as_deref()).await?;
     let totals = state.store.week_totals(&campaign, week, Utc::now()).await?;
     let quality = state.store.data_quality(campaign.id).await?;
     let codes = territory_codes(&state).await?;
@@ -194,17 +184,12 @@ fn csv_response(filename: &str, body: String) -> HttpResponse {
 
 /// `GET /coordination/week/totals.csv`: the week's totals, `figure;value`.
 pub async fn totals_download(
-    user: CurrentUser,
+    _: CoordinatorOrAdmin,
     state: web::Data<AppState>,
     query: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (campaign, week) = selected(
-        &user,
-        &state,
-        query.campaign.as_deref(),
-        query.week.as_deref(),
-    )
-    .await?;
+    let (campaign, week) =
+        selected(&state, query.campaign.as_deref(), query.week.as_deref()).await?;
     let totals = state.store.week_totals(&campaign, week, Utc::now()).await?;
     let body = totals_csv(&totals).map_err(|e| AppError::Internal(e.into()))?;
     Ok(csv_response(
@@ -261,17 +246,12 @@ pub fn not_reached_csv(lines: &[NotReachedLine]) -> Result<String, csv::Error> {
 /// `GET /coordination/week/not-reached.csv`: the people not reached this week, for
 /// follow-up by other means. Contact details: the download is audited.
 pub async fn not_reached_download(
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     query: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (campaign, week) = selected(
-        &user,
-        &state,
-        query.campaign.as_deref(),
-        query.week.as_deref(),
-    )
-    .await?;
+    let (campaign, week) =
+        selected(&state, query.campaign.as_deref(), query.week.as_deref()).await?;
     let lines = state
         .store
         .week_not_reached(campaign.id, week, Utc::now())
@@ -314,17 +294,12 @@ struct TrendsPage {
 pub async fn trends_page(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     query: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (campaign, week) = selected(
-        &user,
-        &state,
-        query.campaign.as_deref(),
-        query.week.as_deref(),
-    )
-    .await?;
+    let (campaign, week) =
+        selected(&state, query.campaign.as_deref(), query.week.as_deref()).await?;
     let weeks = state.store.campaign_trend(campaign.id).await?;
     let mut territories = state.store.week_by_territory(campaign.id, week).await?;
     let tr = lang.tr();
@@ -397,17 +372,12 @@ struct TimePage {
 pub async fn time_page(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     query: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (campaign, week) = selected(
-        &user,
-        &state,
-        query.campaign.as_deref(),
-        query.week.as_deref(),
-    )
-    .await?;
+    let (campaign, week) =
+        selected(&state, query.campaign.as_deref(), query.week.as_deref()).await?;
     let callers = state.store.time_given(week).await?;
     let (month, _, _) = week_month(week);
     let page = TimePage {
@@ -427,12 +397,12 @@ pub async fn time_page(
 /// `GET /api/campaigns/{campaign}/weeks/{week}/totals`: the week's totals as JSON (the
 /// same object as `lien report --json`).
 pub async fn api_totals(
-    user: CurrentUser,
+    _: CoordinatorOrAdmin,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (campaign, week) = path.into_inner();
-    let (campaign, week) = selected(&user, &state, Some(&campaign), Some(&week)).await?;
+    let (campaign, week) = selected(&state, Some(&campaign), Some(&week)).await?;
     let totals = state.store.week_totals(&campaign, week, Utc::now()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

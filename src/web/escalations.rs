@@ -10,10 +10,11 @@ use serde::Deserialize;
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
 use super::pages::{html_page, Nav};
+use super::roles::{CoordinatorOrAdmin, Territory, TerritoryOrStaff};
 use super::session::{CurrentUser, MaybeUser};
 use super::AppState;
 use crate::domain::time::PARIS;
-use crate::domain::{EscalationStatus, RelayTarget, Role, Urgency};
+use crate::domain::{EscalationStatus, RelayTarget, Urgency};
 use crate::mail::message::display_phone;
 use crate::mail::token;
 use crate::store::{Actor, EscalationAction, EscalationFilter, EscalationView};
@@ -209,25 +210,14 @@ pub struct ListQuery {
     tous: Option<String>,
 }
 
-/// The territory a user may see: their own for a territory account, every one for
-/// coordinators; others are refused.
-fn scope(user: &CurrentUser) -> Result<Option<i64>, AppError> {
-    user.require(&[Role::Territory, Role::Coordinator, Role::Admin])?;
-    match user.role() {
-        Some(Role::Territory) => user.user.territory_id.map(Some).ok_or(AppError::Forbidden),
-        _ => Ok(None),
-    }
-}
-
 /// `GET /signalements`: the escalations of the user's territory (all, for coordinators).
 pub async fn list(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    TerritoryOrStaff { user, territory_id }: TerritoryOrStaff,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let territory_id = scope(&user)?;
     let open_only = query.tous.is_none();
     let rows = state
         .store
@@ -333,10 +323,9 @@ fn escalation_page(
 /// The escalation, if this user may see it (404 otherwise: its existence is not told).
 async fn visible(
     state: &AppState,
-    user: &CurrentUser,
+    territory_id: Option<i64>,
     id: i64,
 ) -> Result<EscalationView, AppError> {
-    let territory_id = scope(user)?;
     let view = state
         .store
         .escalation(id)
@@ -352,12 +341,12 @@ async fn visible(
 pub async fn page(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    TerritoryOrStaff { user, territory_id }: TerritoryOrStaff,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let view = visible(&state, &user, *id).await?;
+    let view = visible(&state, territory_id, *id).await?;
     state
         .store
         .record_contact_reads(user.user.id, &[view.beneficiary_id], "escalation_page")
@@ -404,13 +393,13 @@ fn parse_action(form: &StatusForm) -> Result<EscalationAction, &'static str> {
 pub async fn update(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    TerritoryOrStaff { user, territory_id }: TerritoryOrStaff,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     form: web::Form<StatusForm>,
 ) -> Result<HttpResponse, AppError> {
     user.check_csrf(&state, &form.csrf)?;
-    let view = visible(&state, &user, *id).await?;
+    let view = visible(&state, territory_id, *id).await?;
     let page = format!("/signalements/{}", view.id);
     let actor = Actor::User(user.user.id);
     record_status(
@@ -575,11 +564,10 @@ pub struct OutboxItem {
 pub async fn outbox(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(&[Role::Coordinator, Role::Admin])?;
     let summary = state.store.outbox_summary(Utc::now()).await?;
     let problems = state
         .store
@@ -634,7 +622,6 @@ async fn retry(
     csrf: &str,
     id: Option<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(&[Role::Coordinator, Role::Admin])?;
     user.check_csrf(state, csrf)?;
     let n = state.store.outbox_retry(id, Utc::now()).await?;
     if id.is_some() && n == 0 {
@@ -653,7 +640,7 @@ async fn retry(
 }
 
 pub async fn retry_one(
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     form: web::Form<CsrfOnly>,
@@ -662,7 +649,7 @@ pub async fn retry_one(
 }
 
 pub async fn retry_all(
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
@@ -679,13 +666,11 @@ pub struct DigestForm {
 
 /// `POST /signalements/recapitulatif`: a territory account turns its daily digest on or off.
 pub async fn set_digest(
-    user: CurrentUser,
+    Territory { user, territory_id }: Territory,
     state: web::Data<AppState>,
     form: web::Form<DigestForm>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(&[Role::Territory])?;
     user.check_csrf(&state, &form.csrf)?;
-    let territory_id = user.user.territory_id.ok_or(AppError::Forbidden)?;
     let on = form.daily_digest.is_some();
     state.store.set_daily_digest(territory_id, on).await?;
     state
@@ -706,7 +691,10 @@ pub async fn set_digest(
         .finish())
 }
 
-/// Registers these pages.
+/// Registers these pages. In registration order (the literal paths before `{id}`):
+/// `/signalements` and `/signalements/{id}` for `TerritoryOrStaff`, the digest setting
+/// for `Territory`, the signed links for anyone holding one (`MaybeUser`), and the mail
+/// pages for `CoordinatorOrAdmin`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/signalements", web::get().to(list))
         .route("/signalements/recapitulatif", web::post().to(set_digest))

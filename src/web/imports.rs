@@ -12,9 +12,10 @@ use serde::Deserialize;
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
 use super::pages::{campaign_choices, html_page, CampaignChoice, Nav};
+use super::roles::CoordinatorOrAdmin;
 use super::session::CurrentUser;
 use super::AppState;
-use crate::domain::{CampaignName, Role};
+use crate::domain::CampaignName;
 use crate::import::apply::{import_file, ImportFailure};
 use crate::import::report::ImportReport;
 use crate::import::{ImportKind, ImportOptions};
@@ -22,8 +23,6 @@ use crate::store::{ImportBatch, StoredRejection};
 
 /// The largest file the upload page takes; bigger lists go through `lien import`.
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
-
-const COORDINATORS: &[Role] = &[Role::Coordinator, Role::Admin];
 
 pub fn kind_label(kind: &str) -> &'static str {
     match kind {
@@ -97,11 +96,10 @@ async fn imports_page(
 pub async fn index(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     query: web::Query<ImportsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
     let notice = match query.done.as_deref() {
         Some("unchanged") => Some("imports.notice.unchanged"),
         Some("cancelled") => Some("imports.notice.cancelled"),
@@ -170,11 +168,10 @@ struct PreviewPage {
 pub async fn preview(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
     let upload = read_upload(payload).await?;
     user.check_csrf(&state, &upload.csrf)?;
     let kind = parse_kind(&upload.kind).ok_or_else(|| AppError::BadRequest("kind".into()))?;
@@ -253,11 +250,10 @@ fn invite_options(state: &AppState, invite: bool) -> ImportOptions {
 }
 
 pub async fn confirm(
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     form: web::Form<DecisionForm>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
     user.check_csrf(&state, &form.csrf)?;
     // A second click finds the upload gone and lands on the history: one import only.
     let Some(upload) = state.store.take_upload(&form.token, user.user.id).await? else {
@@ -296,23 +292,20 @@ pub async fn confirm(
 }
 
 pub async fn cancel(
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     form: web::Form<DecisionForm>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
     user.check_csrf(&state, &form.csrf)?;
     state.store.delete_upload(&form.token, user.user.id).await?;
     Ok(see_other("/coordination/imports?done=cancelled"))
 }
 
-/// A batch and its rejected rows, for coordinators only.
+/// A batch and its rejected rows.
 async fn batch_for(
-    user: &CurrentUser,
     state: &AppState,
     id: i64,
 ) -> Result<(ImportBatch, Vec<StoredRejection>), AppError> {
-    user.require(COORDINATORS)?;
     let batch = state
         .store
         .import_batch(id)
@@ -336,11 +329,11 @@ struct BatchPage {
 pub async fn batch(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (batch, rejections) = batch_for(&user, &state, *id).await?;
+    let (batch, rejections) = batch_for(&state, *id).await?;
     let warnings = batch
         .warnings
         .as_deref()
@@ -360,11 +353,11 @@ pub async fn batch(
 /// The rejected rows as the file had them, with the reason in a last column: fix them in
 /// Excel and import this file again. `;`-separated UTF-8 with a BOM, as Excel expects.
 pub async fn rejected_csv(
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (batch, rejections) = batch_for(&user, &state, *id).await?;
+    let (batch, rejections) = batch_for(&state, *id).await?;
     let headers: Vec<String> = batch
         .headers
         .as_deref()

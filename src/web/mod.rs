@@ -15,6 +15,8 @@ pub mod i18n;
 pub mod imports;
 pub mod pages;
 pub mod planning;
+pub mod queue;
+pub mod roles;
 pub mod session;
 pub mod totp;
 
@@ -42,30 +44,52 @@ impl AppState {
     }
 }
 
-/// Every route of the application.
+/// Every route of the application, grouped by who may call it. Each handler's
+/// signature says it too: `MaybeUser` (anyone), `CurrentUser` (anyone signed in),
+/// `Caller`, `Territory`, `TerritoryOrStaff`, `CoordinatorOrAdmin` (see `roles`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(open_routes)
+        .configure(signed_in_routes)
+        .configure(caller_routes)
+        .configure(coordination_routes)
+        .configure(escalations::routes);
+}
+
+/// Anyone: the home page, health, login steps, the API's login and description, assets.
+fn open_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::home))
         .route("/health", web::get().to(health::health))
         .route("/login", web::get().to(session::login_form))
         .route("/login", web::post().to(session::login))
-        .route("/logout", web::post().to(session::logout))
-        .route("/logout/all", web::post().to(session::logout_everywhere))
         .route("/login/code", web::get().to(totp::form))
         .route("/login/code", web::post().to(totp::submit))
         .route("/login/link", web::post().to(session::request_link))
         .route("/login/link/{token}", web::get().to(session::use_link))
         .route("/api/session", web::post().to(api::session))
-        .route("/api/me/queue", web::get().to(api::my_queue))
-        .route("/api/assignments/{id}", web::get().to(api::assignment))
-        .route("/api/calls", web::post().to(api::record_call))
         .route("/api/openapi.json", web::get().to(api::openapi))
-        .route(
-            "/api/campaigns/{campaign}/weeks/{week}/totals",
-            web::get().to(dashboard::api_totals),
-        )
-        .route("/appels", web::get().to(calls::queue))
+        .route("/static/{file}", web::get().to(assets::asset));
+}
+
+/// Any signed-in user (`CurrentUser`).
+fn signed_in_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/logout", web::post().to(session::logout))
+        .route("/logout/all", web::post().to(session::logout_everywhere));
+}
+
+/// Callers (`Caller`): their queue and calls, on the pages and in the API.
+fn caller_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/appels", web::get().to(calls::queue))
         .route("/appels/{id}", web::get().to(calls::call))
         .route("/appels/{id}", web::post().to(calls::record))
+        .route("/api/me/queue", web::get().to(api::my_queue))
+        .route("/api/assignments/{id}", web::get().to(api::assignment))
+        .route("/api/calls", web::post().to(api::record_call));
+}
+
+/// Coordinators and admins (`CoordinatorOrAdmin`).
+fn coordination_routes(cfg: &mut web::ServiceConfig) {
+    let totals = "/api/campaigns/{campaign}/weeks/{week}/totals";
+    cfg.route(totals, web::get().to(dashboard::api_totals))
         .route("/coordination/campaigns", web::get().to(campaigns::index))
         .route(
             "/coordination/campaigns/{name}",
@@ -99,7 +123,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/cancel", web::post().to(imports::cancel))
                 .route("/{id}", web::get().to(imports::batch))
                 .route("/{id}/rejected.csv", web::get().to(imports::rejected_csv)),
-        )
-        .configure(escalations::routes)
-        .route("/static/{file}", web::get().to(assets::asset));
+        );
 }

@@ -10,13 +10,11 @@ use serde::Deserialize;
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
 use super::pages::{campaign_choices, html_page, CampaignChoice, Nav};
-use super::session::CurrentUser;
+use super::roles::CoordinatorOrAdmin;
 use super::AppState;
-use crate::domain::{CampaignName, IsoWeek, Role};
+use crate::domain::{CampaignName, IsoWeek};
 use crate::planning::{Summary, UnassignedReason};
 use crate::store::PlanMode;
-
-const COORDINATORS: &[Role] = &[Role::Coordinator, Role::Admin];
 
 #[derive(Deserialize)]
 pub struct PlanningQuery {
@@ -60,11 +58,10 @@ pub(super) fn parse_week(week: Option<&str>) -> Result<IsoWeek, AppError> {
 pub async fn page(
     req: HttpRequest,
     lang: Lang,
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     query: web::Query<PlanningQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
     let name = CampaignName::parse(query.campaign.as_deref().unwrap_or(CampaignName::DEFAULT))
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let week = parse_week(query.week.as_deref())?;
@@ -138,11 +135,10 @@ pub struct PlanForm {
 
 /// Records the week's plan (or rebalances it), then shows the page again.
 pub async fn commit(
-    user: CurrentUser,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     form: web::Form<PlanForm>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(COORDINATORS)?;
     user.check_csrf(&state, &form.csrf)?;
     let name =
         CampaignName::parse(&form.campaign).map_err(|e| AppError::BadRequest(e.to_string()))?;

@@ -59,16 +59,8 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    pub fn role(&self) -> Option<Role> {
-        self.user.role()
-    }
-
-    /// Goes on only for these roles; others get the French "reserved" page.
-    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
-        match self.role() {
-            Some(role) if roles.contains(&role) => Ok(()),
-            _ => Err(AppError::Forbidden),
-        }
+    pub fn role(&self) -> Role {
+        self.user.role
     }
 
     /// Checks the CSRF token a form sent.
@@ -84,9 +76,9 @@ impl CurrentUser {
         Nav {
             user_name: Some(self.user.display_name.clone()),
             csrf: self.csrf.clone(),
-            is_coordinator: matches!(self.role(), Some(Role::Coordinator | Role::Admin)),
-            is_caller: matches!(self.role(), Some(Role::Caller)),
-            is_territory: matches!(self.role(), Some(Role::Territory)),
+            is_coordinator: matches!(self.role(), Role::Coordinator | Role::Admin),
+            is_caller: self.role() == Role::Caller,
+            is_territory: self.role() == Role::Territory,
         }
     }
 }
@@ -353,12 +345,11 @@ pub async fn start_session(state: &AppState, user: &User) -> Result<Cookie<'stat
 }
 
 /// Where each role lands after login.
-pub fn home_of(role: Option<Role>) -> &'static str {
+pub fn home_of(role: Role) -> &'static str {
     match role {
-        Some(Role::Coordinator | Role::Admin) => "/coordination/imports",
-        Some(Role::Caller) => "/appels",
-        Some(Role::Territory) => "/signalements",
-        _ => "/",
+        Role::Coordinator | Role::Admin => "/coordination/imports",
+        Role::Caller => "/appels",
+        Role::Territory => "/signalements",
     }
 }
 

@@ -22,7 +22,7 @@ use crate::store::{AuditEvent, User};
 
 /// Whether `user` must give a one-time code after the password.
 pub async fn second_factor_needed(state: &AppState, user: &User) -> Result<bool, AppError> {
-    let privileged = matches!(user.role(), Some(Role::Coordinator | Role::Admin));
+    let privileged = matches!(user.role, Role::Coordinator | Role::Admin);
     if privileged && state.require_totp {
         return Ok(true);
     }
@@ -206,7 +206,7 @@ async fn finish_session(
     next: Option<String>,
 ) -> Result<HttpResponse, AppError> {
     let session_cookie = start_session(state, user).await?;
-    let target = next.unwrap_or_else(|| home_of(user.role()).to_string());
+    let target = next.unwrap_or_else(|| home_of(user.role).to_string());
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, target))
         .cookie(session_cookie)
