@@ -386,6 +386,62 @@ coded_enum! {
 }
 
 coded_enum! {
+    /// What a list holds, as the import reads it (`lien import KIND`).
+    pub enum ImportKind ("import_kind", "un type de liste") {
+        Territories = "territories", fr: "Territoires", en: "Territories";
+        Callers = "callers", fr: "Appelants", en: "Callers";
+        Beneficiaries = "beneficiaries", fr: "Bénéficiaires", en: "Beneficiaries";
+        /// A do-not-call list: the people in it are marked opted out.
+        OptOut = "opt_out", fr: "Liste d’opposition", en: "Do-not-call list";
+    }
+}
+
+impl ImportKind {
+    /// French noun phrase for messages: "une liste de bénéficiaires"…
+    pub fn noun_fr(self) -> &'static str {
+        match self {
+            Self::Territories => "une liste de territoires",
+            Self::Callers => "une liste d'appelants",
+            Self::Beneficiaries => "une liste de bénéficiaires",
+            Self::OptOut => "une liste d'opposition (personnes à ne plus appeler)",
+        }
+    }
+}
+
+coded_enum! {
+    /// What an import batch recorded: one of the lists, or a fixtures load (`lien demo`).
+    pub enum ImportBatchKind ("import_batch_kind", "un type d'import") {
+        Territories = "territories", fr: "Territoires", en: "Territories";
+        Callers = "callers", fr: "Appelants", en: "Callers";
+        Beneficiaries = "beneficiaries", fr: "Bénéficiaires", en: "Beneficiaries";
+        OptOut = "opt_out", fr: "Liste d’opposition", en: "Do-not-call list";
+        Fixtures = "fixtures", fr: "Autre", en: "Other";
+    }
+}
+
+impl From<ImportKind> for ImportBatchKind {
+    fn from(kind: ImportKind) -> Self {
+        match kind {
+            ImportKind::Territories => Self::Territories,
+            ImportKind::Callers => Self::Callers,
+            ImportKind::Beneficiaries => Self::Beneficiaries,
+            ImportKind::OptOut => Self::OptOut,
+        }
+    }
+}
+
+coded_enum! {
+    /// The state of an import batch.
+    pub enum ImportBatchStatus ("import_batch_status", "un état d'import") {
+        Preview = "preview", fr: "Aperçu", en: "Preview";
+        Applied = "applied", fr: "Appliqué", en: "Applied";
+        DryRun = "dry_run", fr: "Simulation", en: "Dry run";
+        Rejected = "rejected", fr: "Refusé", en: "Rejected";
+        Cancelled = "cancelled", fr: "Annulé", en: "Cancelled";
+    }
+}
+
+coded_enum! {
     /// State of one week's assignment: open while calls are due, closed when done.
     pub enum AssignmentStatus ("assignment_status", "un statut d'attribution") {
         Open = "open", fr: "À appeler", en: "To call";

@@ -25,7 +25,8 @@ pub mod weekdays;
 pub use campaign_name::{CampaignName, CampaignNameError};
 pub use codes::{
     AssignmentStatus, BeneficiaryStatus, CodeError, CodeKind, Coded, EscalationKind,
-    EscalationStatus, NeedCategory, OutboxKind, OutboxStatus, Outcome, RelayTarget, Role, Urgency,
+    EscalationStatus, ImportBatchKind, ImportBatchStatus, ImportKind, NeedCategory, OutboxKind,
+    OutboxStatus, Outcome, RelayTarget, Role, Urgency,
 };
 pub use email::{EmailAddress, EmailError};
 pub use iso_week::{IsoWeek, IsoWeekError};

@@ -15,37 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::names;
 use crate::domain::{BeneficiaryStatus, EmailAddress, LanguageCode, Phone, PostalCode, Weekdays};
 
-/// What a file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportKind {
-    Territories,
-    Callers,
-    Beneficiaries,
-    /// A do-not-call list: the people in it are marked opted out.
-    OptOut,
-}
-
-impl ImportKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Territories => "territories",
-            Self::Callers => "callers",
-            Self::Beneficiaries => "beneficiaries",
-            Self::OptOut => "opt_out",
-        }
-    }
-
-    /// French noun phrase for messages: "une liste de bénéficiaires"…
-    pub fn noun_fr(self) -> &'static str {
-        match self {
-            Self::Territories => "une liste de territoires",
-            Self::Callers => "une liste d'appelants",
-            Self::Beneficiaries => "une liste de bénéficiaires",
-            Self::OptOut => "une liste d'opposition (personnes à ne plus appeler)",
-        }
-    }
-}
+pub use crate::domain::ImportKind;
 
 /// Every field of every kind of list, plus [`Field::Ignore`] for `--map 'Col=ignore'`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -7,8 +7,9 @@ use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Postgres, Sqlite, Type};
 
 use crate::domain::{
-    AssignmentStatus, BeneficiaryStatus, EscalationKind, EscalationStatus, NeedCategory,
-    OutboxKind, OutboxStatus, Outcome, RelayTarget, Role, Urgency,
+    AssignmentStatus, BeneficiaryStatus, EscalationKind, EscalationStatus, ImportBatchKind,
+    ImportBatchStatus, ImportKind, NeedCategory, OutboxKind, OutboxStatus, Outcome, RelayTarget,
+    Role, Urgency,
 };
 
 /// Implements `Type`, `Encode` and `Decode` for one backend and each coded enum.
@@ -54,6 +55,9 @@ stored_codes!(
     BeneficiaryStatus,
     EscalationKind,
     EscalationStatus,
+    ImportBatchKind,
+    ImportBatchStatus,
+    ImportKind,
     NeedCategory,
     OutboxKind,
     OutboxStatus,

@@ -4,16 +4,17 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::{query, query_as, Store, StoreError};
+use crate::domain::{ImportBatchKind, ImportBatchStatus, ImportKind};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ImportBatch {
     pub id: i64,
-    pub kind: String,
+    pub kind: ImportBatchKind,
     pub campaign_id: Option<i64>,
     pub filename: String,
     pub encoding: Option<String>,
     pub delimiter: Option<String>,
-    pub status: String,
+    pub status: ImportBatchStatus,
     pub rows_read: i32,
     pub inserted: i32,
     pub updated: i32,
@@ -41,7 +42,7 @@ pub struct StoredRejection {
 /// A file uploaded on the import page, waiting for the coordinator's confirmation.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PendingUpload {
-    pub kind: String,
+    pub kind: ImportKind,
     pub campaign_id: i64,
     pub filename: String,
     pub content: Vec<u8>,
@@ -80,7 +81,7 @@ impl Store {
         &self,
         token: &str,
         user_id: i64,
-        kind: &str,
+        kind: ImportKind,
         campaign_id: i64,
         filename: &str,
         content: &[u8],

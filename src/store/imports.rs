@@ -77,7 +77,7 @@ async fn record_batch<T>(
          VALUES ($1, $2, $3, $4, $5, $6, 'applied', $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          RETURNING id",
     )
-    .bind(batch.kind.as_str())
+    .bind(batch.kind)
     .bind(batch.campaign_id)
     .bind(&batch.source.filename)
     .bind(&batch.source.sha256)

@@ -16,6 +16,7 @@ use super::roles::CoordinatorOrAdmin;
 use super::session::CurrentUser;
 use super::AppState;
 use crate::domain::CampaignName;
+use crate::domain::ImportBatchKind;
 use crate::import::apply::{import_file, ImportFailure};
 use crate::import::report::ImportReport;
 use crate::import::{ImportKind, ImportOptions};
@@ -24,24 +25,8 @@ use crate::store::{ImportBatch, StoredRejection};
 /// The largest file the upload page takes; bigger lists go through `lien import`.
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 
-pub fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        "territories" => "Territoires",
-        "callers" => "Appelants",
-        "beneficiaries" => "Bénéficiaires",
-        "opt_out" => "Liste d’opposition",
-        _ => "Autre",
-    }
-}
-
-fn parse_kind(kind: &str) -> Option<ImportKind> {
-    match kind {
-        "territories" => Some(ImportKind::Territories),
-        "callers" => Some(ImportKind::Callers),
-        "beneficiaries" => Some(ImportKind::Beneficiaries),
-        "opt_out" => Some(ImportKind::OptOut),
-        _ => None,
-    }
+pub fn kind_label(kind: impl Into<ImportBatchKind>) -> &'static str {
+    kind.into().label_fr()
 }
 
 #[derive(Template)]
@@ -57,8 +42,8 @@ struct ImportsPage {
 }
 
 impl ImportsPage {
-    fn kind_label(&self, kind: &str) -> &'static str {
-        kind_label(kind)
+    fn kind_label(&self, kind: &ImportBatchKind) -> &'static str {
+        kind_label(*kind)
     }
 }
 
@@ -174,7 +159,7 @@ pub async fn preview(
 ) -> Result<HttpResponse, AppError> {
     let upload = read_upload(payload).await?;
     user.check_csrf(&state, &upload.csrf)?;
-    let kind = parse_kind(&upload.kind).ok_or_else(|| AppError::BadRequest("kind".into()))?;
+    let kind = ImportKind::parse(&upload.kind).map_err(|_| AppError::BadRequest("kind".into()))?;
     let campaign_name =
         CampaignName::parse(&upload.campaign).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let campaign = state.store.campaign_by_name(&campaign_name).await?;
@@ -215,7 +200,7 @@ pub async fn preview(
         .save_upload(
             &token,
             user.user.id,
-            kind.as_str(),
+            kind,
             campaign.id,
             &upload.filename,
             &upload.content,
@@ -224,7 +209,7 @@ pub async fn preview(
     let page = PreviewPage {
         tr: lang.tr(),
         nav: user.nav(),
-        kind: kind_label(kind.as_str()),
+        kind: kind_label(kind),
         campaign: campaign.title,
         token,
         report,
@@ -259,7 +244,7 @@ pub async fn confirm(
     let Some(upload) = state.store.take_upload(&form.token, user.user.id).await? else {
         return Ok(see_other("/coordination/imports"));
     };
-    let kind = parse_kind(&upload.kind).ok_or(AppError::NotFound)?;
+    let kind = upload.kind;
     let campaign = state
         .store
         .campaign_by_id(upload.campaign_id)
@@ -342,7 +327,7 @@ pub async fn batch(
     let page = BatchPage {
         tr: lang.tr(),
         nav: user.nav(),
-        kind: kind_label(&batch.kind),
+        kind: kind_label(batch.kind),
         batch,
         rejections,
         warnings,
