@@ -3,6 +3,7 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = lien::cli::Cli::parse();
+    let texts = cli.texts();
     match lien::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) if is_broken_pipe(&error) => {
@@ -10,8 +11,8 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::SUCCESS
         }
         Err(error) => {
-            // One line: what went wrong, then why.
-            eprintln!("lien: {error:#}");
+            // One line: what went wrong, then why, in the command line's language.
+            eprintln!("{}", lien::cli::errors::error_line(texts, &error));
             std::process::ExitCode::FAILURE
         }
     }

@@ -313,6 +313,22 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("outbox.running", "lien : envoi de la file ({}) ; Ctrl-C pour arrêter", "lien: sending the outbox ({}); Ctrl-C to stop"),
     ("outbox.unreadable", "la file d'envoi n'a pas pu être lue", "the outbox could not be read"),
     ("outbox.panicked", "l'envoi de la file s'est arrêté net (panic)", "the outbox worker panicked"),
+    // Errors (src/cli/errors.rs)
+    ("error.campaign_taken", "une campagne nommée {} existe déjà : choisissez un autre nom", "a campaign named {} already exists: choose another name"),
+    ("error.campaign_not_found", "aucune campagne nommée {} : voir lien campaign list", "no campaign named {}: see lien campaign list"),
+    ("error.email_taken", "un compte avec l'adresse {} existe déjà", "an account with the email {} already exists"),
+    ("error.unsupported_url", "adresse de base de données non prise en charge : {}", "unsupported database URL: {}"),
+    ("error.connect", "impossible d'ouvrir la base de données : {}", "cannot open the database: {}"),
+    ("error.not_empty", "la base de données n'est pas vide : {}", "the database is not empty: {}"),
+    ("error.constraint", "les données enfreignent une règle de la base : {}", "the data breaks a rule of the database: {}"),
+    ("error.migrate", "le schéma de la base n'a pas pu être mis à jour", "the database schema could not be updated"),
+    ("error.render", "un courriel n'a pas pu être préparé : {}", "a mail could not be rendered: {}"),
+    ("error.database", "erreur de la base de données", "database error"),
+    ("error.campaign_name_empty", "le nom d'une campagne ne peut pas être vide", "a campaign name cannot be empty"),
+    ("error.campaign_name_long", "le nom d'une campagne a 63 caractères au plus", "a campaign name has at most 63 characters"),
+    ("error.campaign_name_invalid",
+        "le nom d'une campagne n'utilise que a-z, 0-9, « - » et « _ », et commence par une lettre ou un chiffre (reçu « {} »)",
+        "a campaign name uses only a-z, 0-9, '-' and '_', and starts with a letter or digit (got \"{}\")"),
 ];
 
 #[cfg(test)]

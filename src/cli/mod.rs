@@ -11,6 +11,7 @@
 mod assignments;
 mod campaign;
 mod demo;
+pub mod errors;
 mod fixtures;
 pub mod i18n;
 mod import;
@@ -118,7 +119,8 @@ impl Cli {
             .unwrap_or_else(|| i18n::lang_from_locale(|key| std::env::var(key).ok()))
     }
 
-    fn texts(&self) -> Texts {
+    /// The catalogue in the language of this run.
+    pub fn texts(&self) -> Texts {
         Texts::new(self.lang())
     }
 }
@@ -159,8 +161,13 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 
 fn parse_week(txt: Texts, week: Option<&str>) -> anyhow::Result<IsoWeek> {
     match week {
-        Some(w) => IsoWeek::parse(w)
-            .map_err(|e| anyhow::anyhow!(txt.f("week.invalid", &[&format!("{w:?}"), &e]))),
+        Some(w) => IsoWeek::parse(w).map_err(|e| {
+            let why = match txt.lang {
+                Lang::Fr => e.message_fr(),
+                Lang::En => e.to_string(),
+            };
+            anyhow::anyhow!(txt.f("week.invalid", &[&format!("{w:?}"), &why]))
+        }),
         None => Ok(IsoWeek::current()),
     }
 }

@@ -94,6 +94,8 @@ async fn campaign_create_and_list(backend: Backend) {
     assert_eq!(created["starts_on"], "2026-06-15");
 
     let again = run(lien(dir.path()).env("DATABASE_URL", &db.url).args([
+        "--lang",
+        "en",
         "campaign",
         "create",
         "canicule-2026",
@@ -102,10 +104,13 @@ async fn campaign_create_and_list(backend: Backend) {
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("already exists"), "{stderr}");
 
-    let bad =
-        run(lien(dir.path())
-            .env("DATABASE_URL", &db.url)
-            .args(["campaign", "create", "été 2026"]));
+    let bad = run(lien(dir.path()).env("DATABASE_URL", &db.url).args([
+        "--lang",
+        "en",
+        "campaign",
+        "create",
+        "été 2026",
+    ]));
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("a-z, 0-9"));
 
