@@ -48,6 +48,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(render_error_page))
+                .wrap(from_fn(no_store))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))
@@ -99,6 +100,25 @@ impl Application {
             }
         }
     }
+}
+
+/// `Cache-Control: no-store` on every answer — pages, API, downloads, error pages — so
+/// that no browser, shared computer or proxy keeps a copy of a page with personal data.
+/// Only the static assets (which set their own caching) and `/health` are left alone.
+/// Outside the error handlers, so that the error pages get it too.
+async fn no_store(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let cacheable = req.path().starts_with("/static/") || req.path() == "/health";
+    let mut res = next.call(req).await?;
+    if !cacheable {
+        res.headers_mut().insert(
+            actix_web::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(res)
 }
 
 /// One log line per request, inside the request's span (so it carries the request id),

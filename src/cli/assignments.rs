@@ -37,11 +37,14 @@ pub(super) async fn assignments(cli: &Cli, args: &AssignmentsArgs) -> anyhow::Re
         .from_writer(std::io::stdout().lock());
     writer.write_record(["external_ref", "caller_email", "reason"])?;
     for l in &lines {
-        writer.write_record([
-            l.external_ref.as_deref().unwrap_or(""),
-            &l.caller_email,
-            &l.reason,
-        ])?;
+        crate::report::write_safe_record(
+            &mut writer,
+            [
+                l.external_ref.as_deref().unwrap_or(""),
+                &l.caller_email,
+                &l.reason,
+            ],
+        )?;
     }
     writer.flush()?;
     Ok(())

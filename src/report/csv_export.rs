@@ -2,6 +2,8 @@
 //! figures flattened with dots (`escalations_by_category.food`, `previous.reached`), and
 //! back: what a spreadsheet or a script reads is exactly the JSON's content.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::WeekTotals;
@@ -15,6 +17,61 @@ pub enum TotalsCsvError {
     Shape { line: usize },
     #[error("not a week's totals: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// A cell made safe for a spreadsheet (OWASP "CSV injection"): a cell beginning with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return is read as a formula by Excel and
+/// LibreOffice, so it gets a leading `'`, which they show as text. Every CSV lien writes
+/// passes each cell through here.
+///
+/// Deliberate exception: a cell that is only a number, or a list of numbers joined by
+/// `|` (`-3`, `+33612345678|+33712345678`, as lien writes changes and E.164 phones), is
+/// left as it is. Made of signs, digits, dots and `|` alone it cannot call a function
+/// nor reach another application (DDE needs letters and `!`), and readers of lien's
+/// files — scripts, the `figure;value` reader below — keep getting plain numbers.
+pub fn csv_cell(cell: &str) -> Cow<'_, str> {
+    let risky = matches!(
+        cell.chars().next(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+    );
+    if risky && !is_plain_numbers(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// `-3`, `+4.5`, `+33612345678|+33712345678`: signed decimal numbers joined by `|`.
+fn is_plain_numbers(cell: &str) -> bool {
+    cell.split('|').all(|n| {
+        let n = n.strip_prefix(['+', '-']).unwrap_or(n);
+        let (int, frac) = n.split_once('.').unwrap_or((n, "0"));
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        digits(int) && digits(frac)
+    })
+}
+
+/// The reverse of [`csv_cell`], for lien's own readers: a `'` put before a formula
+/// character is removed.
+pub fn csv_uncell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if csv_cell(rest).len() != rest.len() => rest,
+        _ => cell,
+    }
+}
+
+/// Writes one record, every cell through [`csv_cell`].
+pub fn write_safe_record<W, I, T>(writer: &mut csv::Writer<W>, cells: I) -> csv::Result<()>
+where
+    W: std::io::Write,
+    I: IntoIterator<Item = T>,
+    T: AsRef<str>,
+{
+    let cells: Vec<String> = cells
+        .into_iter()
+        .map(|c| csv_cell(c.as_ref()).into_owned())
+        .collect();
+    writer.write_record(&cells)
 }
 
 /// Figures whose value is text even when it looks like a number.
@@ -56,7 +113,7 @@ pub fn totals_csv(totals: &WeekTotals) -> Result<String, csv::Error> {
         .from_writer(Vec::new());
     writer.write_record(["figure", "value"])?;
     for (k, v) in &lines {
-        writer.write_record([k, v])?;
+        write_safe_record(&mut writer, [k, v])?;
     }
     let bytes = writer
         .into_inner()
@@ -108,6 +165,7 @@ pub fn totals_from_csv(text: &str) -> Result<WeekTotals, TotalsCsvError> {
         let (Some(figure), Some(raw), 2) = (record.get(0), record.get(1), record.len()) else {
             return Err(TotalsCsvError::Shape { line: i + 2 });
         };
+        let (figure, raw) = (csv_uncell(figure), csv_uncell(raw));
         let parts = path(figure);
         let mut node = &mut root;
         for part in &parts[..parts.len() - 1] {

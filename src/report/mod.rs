@@ -32,7 +32,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use chart::{line_chart_svg, Series};
-pub use csv_export::{totals_csv, totals_from_csv, TotalsCsvError};
+pub use csv_export::{
+    csv_cell, csv_uncell, totals_csv, totals_from_csv, write_safe_record, TotalsCsvError,
+};
 pub use summary::{percent, signed, write_summary_fr};
 pub use time_given::{estimated_seconds, TimeGiven, TimeGivenRow};
 

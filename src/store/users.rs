@@ -86,6 +86,7 @@ impl Store {
     }
 
     /// The account with this email and its password hash, if it exists and is active.
+    /// The account whose email, normalised by [`login_key`], is `email`.
     pub async fn user_for_login(
         &self,
         email: &str,
@@ -100,7 +101,7 @@ impl Store {
             password_hash: Option<String>,
         }
         let row: Option<Row> = query_as(&sql)
-            .bind(email.trim().to_lowercase())
+            .bind(login_key(email))
             .fetch_optional(self)
             .await?;
         Ok(row.map(|r| (r.user, r.password_hash)))
@@ -224,7 +225,7 @@ impl Store {
 impl Store {
     pub async fn caller_id_by_email(&self, email: &str) -> Result<Option<i64>, StoreError> {
         let id = query_scalar("SELECT id FROM callers WHERE email = $1")
-            .bind(email.trim().to_lowercase())
+            .bind(login_key(email))
             .fetch_optional(self)
             .await?;
         Ok(id)
@@ -404,4 +405,11 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// An email as typed at login, normalised as accounts are looked up (spaces around
+/// removed, lower case). The login limiter keys its buckets with the same function, so
+/// that `" A@x.fr"` and `"a@x.fr"` are one account and one allowance.
+pub fn login_key(email: &str) -> String {
+    email.trim().to_lowercase()
 }

@@ -16,7 +16,8 @@ use super::roles::CoordinatorOrAdmin;
 use super::AppState;
 use crate::domain::{CampaignName, Coded, EscalationStatus, IsoWeek, NeedCategory};
 use crate::report::{
-    line_chart_svg, percent, signed, totals_csv, DataQuality, Series, TerritoryWeek, WeekTotals,
+    line_chart_svg, percent, signed, totals_csv, write_safe_record, DataQuality, Series,
+    TerritoryWeek, WeekTotals,
 };
 use crate::store::{week_month, CallerTime, Campaign, NotReachedLine};
 
@@ -220,22 +221,25 @@ pub fn not_reached_csv(lines: &[NotReachedLine]) -> Result<String, csv::Error> {
         "last_called_at",
     ])?;
     for l in lines {
-        writer.write_record([
-            l.external_ref.as_deref().unwrap_or(""),
-            &l.last_name,
-            &l.first_name,
-            &l.phones.join("|"),
-            l.address.as_deref().unwrap_or(""),
-            l.postal_code.as_deref().unwrap_or(""),
-            l.commune.as_deref().unwrap_or(""),
-            l.territory.as_deref().unwrap_or(""),
-            l.relative_name.as_deref().unwrap_or(""),
-            l.relative_phone.as_deref().unwrap_or(""),
-            &l.caller_email,
-            &l.attempts.to_string(),
-            l.last_outcome.map_or("", |o| o.as_str()),
-            &l.last_called_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        ])?;
+        write_safe_record(
+            &mut writer,
+            [
+                l.external_ref.as_deref().unwrap_or(""),
+                &l.last_name,
+                &l.first_name,
+                &l.phones.join("|"),
+                l.address.as_deref().unwrap_or(""),
+                l.postal_code.as_deref().unwrap_or(""),
+                l.commune.as_deref().unwrap_or(""),
+                l.territory.as_deref().unwrap_or(""),
+                l.relative_name.as_deref().unwrap_or(""),
+                l.relative_phone.as_deref().unwrap_or(""),
+                &l.caller_email,
+                &l.attempts.to_string(),
+                l.last_outcome.map_or("", |o| o.as_str()),
+                &l.last_called_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            ],
+        )?;
     }
     let bytes = writer
         .into_inner()

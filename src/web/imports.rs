@@ -20,6 +20,7 @@ use crate::domain::ImportBatchKind;
 use crate::import::apply::{import_file, ImportFailure};
 use crate::import::report::ImportReport;
 use crate::import::{ImportKind, ImportOptions};
+use crate::report::write_safe_record;
 use crate::store::{ImportBatch, StoredRejection};
 
 /// The largest file the upload page takes; bigger lists go through `lien import`.
@@ -372,7 +373,8 @@ pub async fn rejected_csv(
         .body(body))
 }
 
-/// One line per rejected record (several reasons joined), in file order.
+/// One line per rejected record (several reasons joined), in file order. The raw cells
+/// are whatever the file held: each goes through [`write_safe_record`].
 pub fn rejected_rows_csv(
     headers: &[String],
     rejections: &[StoredRejection],
@@ -386,7 +388,7 @@ pub fn rejected_rows_csv(
         let mut header: Vec<String> = vec!["Ligne".into()];
         header.extend(headers.iter().cloned());
         header.push("Motif du refus".into());
-        writer.write_record(&header)?;
+        write_safe_record(&mut writer, &header)?;
         let mut i = 0;
         while i < rejections.len() {
             let line = rejections[i].line;
@@ -412,7 +414,7 @@ pub fn rejected_rows_csv(
                     .collect::<Vec<_>>()
                     .join(" / "),
             );
-            writer.write_record(&record)?;
+            write_safe_record(&mut writer, &record)?;
         }
         writer.flush()?;
     }

@@ -44,7 +44,12 @@ impl Default for LoginLimiter {
 impl LoginLimiter {
     pub fn allow(&self, email: &str, client: &str) -> bool {
         // Both buckets are charged, so that neither can be probed through the other.
-        let email_ok = self.by_email.check_key(&email.to_lowercase()).is_ok();
+        // Keyed exactly as the account is looked up: a space or a capital is no new
+        // allowance.
+        let email_ok = self
+            .by_email
+            .check_key(&crate::store::login_key(email))
+            .is_ok();
         let client_ok = self.by_client.check_key(&client.to_string()).is_ok();
         email_ok && client_ok
     }
@@ -161,8 +166,61 @@ pub struct LoginQuery {
 
 /// Only paths of this site: never an open redirect.
 pub fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .map(str::to_string)
+    next.filter(|n| is_same_origin_path(n)).map(str::to_string)
+}
+
+/// A path on this site and nothing else: one leading `/`, no `//` or `/\` at its
+/// start, no backslash and no control character, whether raw or percent-decoded
+/// (`/%09/evil.example` is followed to another host by browsers that drop the tab), and
+/// the same origin once parsed as a URL.
+fn is_same_origin_path(next: &str) -> bool {
+    let decoded = percent_decoded(next);
+    let clean = |s: &str| {
+        s.starts_with('/')
+            && !s.starts_with("//")
+            && !s.contains('\\')
+            && !s.chars().any(char::is_control)
+    };
+    if !clean(next) || !clean(&decoded) {
+        return false;
+    }
+    // The origin does not depend on the base chosen: any base works for the test.
+    let base = url::Url::parse("http://lien.invalid/").expect("a valid base");
+    base.join(next)
+        .is_ok_and(|url| url.origin() == base.origin() && url.path().starts_with('/'))
+}
+
+/// `%XX` sequences decoded (repeatedly, so that `%2509` is seen as a tab too); anything
+/// else kept as it is.
+fn percent_decoded(raw: &str) -> String {
+    let mut text = raw.to_string();
+    for _ in 0..3 {
+        let bytes = text.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match (bytes[i], hex) {
+                (b'%', Some(b)) => {
+                    out.push(b);
+                    i += 3;
+                }
+                (b, _) => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        let next = String::from_utf8_lossy(&out).into_owned();
+        if next == text {
+            break;
+        }
+        text = next;
+    }
+    text
 }
 
 pub fn cookie<'a>(
@@ -390,6 +448,46 @@ mod tests {
     }
 
     #[test]
+    fn next_refuses_every_way_to_another_host() {
+        for hostile in [
+            "/%09/evil.example",
+            "/\t/evil.example",
+            "/%0a/evil.example",
+            "/%0d/evil.example",
+            "/%0D%0A/evil.example",
+            "/%2509/evil.example",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/%5Cevil.example",
+            "/%5c%5cevil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "//evil.example",
+            "///evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\u{0}/evil.example",
+            "/\u{7f}/evil.example",
+            "https://evil.example",
+            "http:/evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            " /appels",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), None, "{hostile:?}");
+        }
+        for fine in [
+            "/",
+            "/appels",
+            "/appels/12?x=1#top",
+            "/coordination/week?week=2026-W48",
+        ] {
+            assert_eq!(safe_next(Some(fine)).as_deref(), Some(fine));
+        }
+    }
+
+    #[test]
     fn the_limiter_stops_a_burst_on_one_account() {
         let limiter = LoginLimiter::default();
         let allowed = (0..10)
@@ -397,6 +495,20 @@ mod tests {
             .count();
         assert_eq!(allowed, 5);
         assert!(limiter.allow("other@b.org", "1.2.3.5"));
+    }
+
+    #[test]
+    fn the_limiter_counts_one_account_however_its_email_is_typed() {
+        let limiter = LoginLimiter::default();
+        let spellings = [
+            "a@x.fr", " a@x.fr", "A@X.FR ", "\ta@X.fr", "a@x.fr", " A@x.FR",
+        ];
+        let allowed = spellings
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| limiter.allow(e, &format!("10.0.0.{i}")))
+            .count();
+        assert_eq!(allowed, 5);
     }
 }
 

@@ -16,7 +16,12 @@ on_both_backends!(
     an_oversized_upload_gets_a_clear_page,
 );
 
-async fn upload(app: &TestApp, kind: &str, name: &str, content: Vec<u8>) -> reqwest::Response {
+pub(crate) async fn upload(
+    app: &TestApp,
+    kind: &str,
+    name: &str,
+    content: Vec<u8>,
+) -> reqwest::Response {
     let page = app.get("/coordination/imports").await.text().await.unwrap();
     let csrf = form_value(&page, "csrf");
     let form = reqwest::multipart::Form::new()
@@ -35,7 +40,7 @@ async fn upload(app: &TestApp, kind: &str, name: &str, content: Vec<u8>) -> reqw
         .unwrap()
 }
 
-async fn decide(app: &TestApp, preview_html: &str, action: &str) -> reqwest::Response {
+pub(crate) async fn decide(app: &TestApp, preview_html: &str, action: &str) -> reqwest::Response {
     let csrf = form_value(preview_html, "csrf");
     let token = form_value(preview_html, "token");
     app.client
@@ -46,7 +51,7 @@ async fn decide(app: &TestApp, preview_html: &str, action: &str) -> reqwest::Res
         .unwrap()
 }
 
-fn demo(file: &str) -> Vec<u8> {
+pub(crate) fn demo(file: &str) -> Vec<u8> {
     std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/demo")

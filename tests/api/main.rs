@@ -15,6 +15,7 @@ mod json_api;
 mod mail;
 mod pages;
 mod planning;
+mod privacy;
 mod queue;
 mod report;
 mod smtp_sink;

@@ -20,7 +20,7 @@ on_both_backends!(
 
 const W48: &str = "2026-W48";
 
-async fn demo_store(backend: Backend) -> (TestStore, Campaign) {
+pub(crate) async fn demo_store(backend: Backend) -> (TestStore, Campaign) {
     let t = fresh_store(backend).await;
     let campaign = t
         .store

@@ -106,7 +106,7 @@ async fn record_script(store: &Store, week: IsoWeek, n: usize, start: DateTime<U
 }
 
 /// A demo campaign with the previous and the current week planned and called.
-async fn called_app(backend: Backend) -> (TestApp, IsoWeek, i64) {
+pub(crate) async fn called_app(backend: Backend) -> (TestApp, IsoWeek, i64) {
     let (app, _) = planned_demo_app(backend).await;
     let campaign = app
         .store
