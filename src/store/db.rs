@@ -270,9 +270,13 @@ pub fn query_scalar<O: Scalar>(sql: &str) -> QueryScalar<'_, O> {
     }
 }
 
-/// `($1, $2, …), ($k, …), …`: the placeholders of a multi-row `VALUES` list of `rows`
-/// rows of `columns` values each, for a batch insert.
-pub fn values_placeholders(rows: usize, columns: usize) -> String {
+/// The placeholders of a multi-row `VALUES` list of `rows` rows of `columns` values
+/// each, for a batch insert whose only parameters they are: `($1, $2, …), …` on
+/// PostgreSQL, `(?, ?, …), …` on SQLite. SQLite numbers a bare `?` by its position;
+/// with thousands of *named* `$N` parameters, the binding of each one looks its name up
+/// in a list as long as the statement (`sqlite3_bind_parameter_name`), which made a
+/// 7,000-value insert quadratic (10 s instead of 1 s for a 200,000-row plan).
+pub fn values_placeholders(backend: Backend, rows: usize, columns: usize) -> String {
     let mut out = String::with_capacity(rows * columns * 5);
     for r in 0..rows {
         if r > 0 {
@@ -283,8 +287,13 @@ pub fn values_placeholders(rows: usize, columns: usize) -> String {
             if c > 0 {
                 out.push_str(", ");
             }
-            out.push('$');
-            out.push_str(&(r * columns + c + 1).to_string());
+            match backend {
+                Backend::Sqlite => out.push('?'),
+                Backend::Postgres => {
+                    out.push('$');
+                    out.push_str(&(r * columns + c + 1).to_string());
+                }
+            }
         }
         out.push(')');
     }
@@ -397,11 +406,15 @@ impl<'q, O: Scalar> QueryScalar<'q, O> {
 #[cfg(test)]
 mod tests {
     use super::values_placeholders;
+    use crate::store::Backend;
 
     #[test]
     fn placeholders_number_rows_then_columns() {
-        assert_eq!(values_placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(values_placeholders(1, 1), "($1)");
-        assert_eq!(values_placeholders(0, 4), "");
+        let pg = Backend::Postgres;
+        assert_eq!(values_placeholders(pg, 2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_placeholders(pg, 1, 1), "($1)");
+        assert_eq!(values_placeholders(pg, 0, 4), "");
+        let sqlite = Backend::Sqlite;
+        assert_eq!(values_placeholders(sqlite, 2, 2), "(?, ?), (?, ?)");
     }
 }

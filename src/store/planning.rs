@@ -441,14 +441,17 @@ async fn insert_assignments(
         .filter(|a| !matches!(a.status, AssignmentStatus::Kept))
         .collect();
     // Every chunk but the last has the same placeholders: built once.
-    let full_chunk = format!("{INSERT}{}", db::values_placeholders(INSERT_CHUNK, 7));
+    let full_chunk = format!(
+        "{INSERT}{}",
+        db::values_placeholders(tx.backend(), INSERT_CHUNK, 7)
+    );
     for chunk in to_insert.chunks(INSERT_CHUNK) {
         let sql = if chunk.len() == INSERT_CHUNK {
             std::borrow::Cow::Borrowed(full_chunk.as_str())
         } else {
             std::borrow::Cow::Owned(format!(
                 "{INSERT}{}",
-                db::values_placeholders(chunk.len(), 7)
+                db::values_placeholders(tx.backend(), chunk.len(), 7)
             ))
         };
         let mut insert = query(&sql);

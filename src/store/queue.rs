@@ -118,7 +118,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, \
                  subject_id, detail) VALUES {}",
-                db::values_placeholders(chunk.len(), 7)
+                db::values_placeholders(self.backend(), chunk.len(), 7)
             );
             let mut insert = query(&sql);
             for id in chunk {
