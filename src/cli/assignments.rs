@@ -2,8 +2,7 @@
 
 use clap::Args;
 
-use super::{open_store, parse_week, print_json, Cli};
-use crate::domain::CampaignName;
+use super::{campaign_week, print_json, Cli};
 
 #[derive(Debug, Args)]
 pub struct AssignmentsArgs {
@@ -20,12 +19,7 @@ pub struct AssignmentsArgs {
 }
 
 pub(super) async fn assignments(cli: &Cli, args: &AssignmentsArgs) -> anyhow::Result<()> {
-    let txt = cli.texts();
-    let settings = cli.settings()?;
-    let campaign_name = CampaignName::parse(&args.campaign)?;
-    let week = parse_week(txt, args.week.as_deref())?;
-    let store = open_store(txt, &settings.database_url).await?;
-    let campaign = store.campaign_by_name(&campaign_name).await?;
+    let (store, campaign, week) = campaign_week(cli, &args.campaign, args.week.as_deref()).await?;
     let lines = store.week_assignments(campaign.id, week).await?;
     store.close().await;
     if args.json {

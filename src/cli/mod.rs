@@ -29,8 +29,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::{redact_url, Settings};
-use crate::domain::IsoWeek;
-use crate::store::{Backend, Store};
+use crate::domain::{CampaignName, IsoWeek};
+use crate::store::{Backend, Campaign, Store};
 
 pub use assignments::AssignmentsArgs;
 pub use campaign::CampaignCommand;
@@ -146,6 +146,22 @@ async fn open_store(txt: Texts, url: &str) -> anyhow::Result<Store> {
     Store::open(url)
         .await
         .with_context(|| connect_hint(txt, url))
+}
+
+/// What `plan`, `report` and `assignments` start from: the database, the campaign
+/// named by `--campaign` and the week of `--week` (the current one by default).
+async fn campaign_week(
+    cli: &Cli,
+    campaign: &str,
+    week: Option<&str>,
+) -> anyhow::Result<(Store, Campaign, IsoWeek)> {
+    let txt = cli.texts();
+    let settings = cli.settings()?;
+    let campaign_name = CampaignName::parse(campaign)?;
+    let week = parse_week(txt, week)?;
+    let store = open_store(txt, &settings.database_url).await?;
+    let campaign = store.campaign_by_name(&campaign_name).await?;
+    Ok((store, campaign, week))
 }
 
 fn connect_hint(txt: Texts, url: &str) -> String {

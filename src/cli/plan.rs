@@ -5,8 +5,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::{open_store, parse_week, print_json, Cli, Texts};
-use crate::domain::CampaignName;
+use super::{campaign_week, print_json, Cli, Texts};
 use crate::store::{PlanMode, PlanOutcome};
 
 #[derive(Debug, Args)]
@@ -28,11 +27,7 @@ pub struct PlanArgs {
 
 pub(super) async fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
     let txt = cli.texts();
-    let settings = cli.settings()?;
-    let campaign_name = CampaignName::parse(&args.campaign)?;
-    let week = parse_week(txt, args.week.as_deref())?;
-    let store = open_store(txt, &settings.database_url).await?;
-    let campaign = store.campaign_by_name(&campaign_name).await?;
+    let (store, campaign, week) = campaign_week(cli, &args.campaign, args.week.as_deref()).await?;
     let mode = if args.rebalance {
         PlanMode::Rebalance
     } else {

@@ -6,8 +6,8 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::{open_store, parse_week, print_json, Cli, Texts};
-use crate::domain::{CampaignName, IsoWeek};
+use super::{campaign_week, print_json, Cli, Texts};
+use crate::domain::IsoWeek;
 use crate::report::{percent, signed, WeekTotals};
 use crate::store::Store;
 
@@ -32,11 +32,7 @@ pub struct ReportArgs {
 
 pub(super) async fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
     let txt = cli.texts();
-    let settings = cli.settings()?;
-    let campaign_name = CampaignName::parse(&args.campaign)?;
-    let week = parse_week(txt, args.week.as_deref())?;
-    let store = open_store(txt, &settings.database_url).await?;
-    let campaign = store.campaign_by_name(&campaign_name).await?;
+    let (store, campaign, week) = campaign_week(cli, &args.campaign, args.week.as_deref()).await?;
     if args.check {
         return check(txt, store, campaign.id, week).await;
     }
