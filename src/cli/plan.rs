@@ -146,14 +146,7 @@ mod tests {
             let label = UnassignedReason::label_fr(code);
             assert_eq!(explain_label(fr, "unassigned", code), label);
         }
-        for cause in [
-            RemovalCause::NotEligible,
-            RemovalCause::Duplicate,
-            RemovalCause::CallerUnavailable,
-            RemovalCause::LanguageMismatch,
-            RemovalCause::NoCapacity,
-            RemovalCause::CallerFull,
-        ] {
+        for cause in RemovalCause::ALL {
             assert_eq!(explain_label(fr, "removed", cause.code()), cause.text());
         }
     }

@@ -159,24 +159,8 @@ fn outcome_lines(t: &WeekTotals) -> [(&'static str, i64, Option<i64>); 13] {
 mod tests {
     use super::*;
     use crate::cli::i18n::{tests::assert_no_french, Lang};
-    use crate::report::{week_totals, CallerWeek, EscalationCount, WeekContext, WeekRows};
-
-    fn caller(caller_id: i64, calls: i64) -> CallerWeek {
-        CallerWeek {
-            caller_id,
-            assigned: 10,
-            attempted: calls.min(10),
-            calls,
-            reached: calls.min(10) / 2,
-            conversations: calls.min(10) / 3,
-            unanswered_closed: 1,
-            unanswered_open: 2,
-            opted_out: 1,
-            paused: 0,
-            deceased: 0,
-            wrong_numbers: 1,
-        }
-    }
+    use crate::report::tests::caller;
+    use crate::report::{week_totals, EscalationCount, WeekContext, WeekRows};
 
     fn totals(live: bool) -> WeekTotals {
         let week = IsoWeek::parse("2026-W48").unwrap();

@@ -242,6 +242,16 @@ pub enum RemovalCause {
 }
 
 impl RemovalCause {
+    /// Every cause, in the order of [`RemovalCause::CODES`].
+    pub const ALL: [RemovalCause; 6] = [
+        RemovalCause::NotEligible,
+        RemovalCause::Duplicate,
+        RemovalCause::CallerUnavailable,
+        RemovalCause::LanguageMismatch,
+        RemovalCause::NoCapacity,
+        RemovalCause::CallerFull,
+    ];
+
     /// Every code.
     pub const CODES: [&'static str; 6] = [
         "not_eligible",
@@ -347,14 +357,7 @@ mod tests {
         for c in UnassignedReason::CODES {
             assert!(!UnassignedReason::label_fr(c).is_empty(), "{c}");
         }
-        let all = [
-            RemovalCause::NotEligible,
-            RemovalCause::Duplicate,
-            RemovalCause::CallerUnavailable,
-            RemovalCause::LanguageMismatch,
-            RemovalCause::NoCapacity,
-            RemovalCause::CallerFull,
-        ];
+        let all = RemovalCause::ALL;
         let codes: Vec<&str> = all.iter().map(|c| c.code()).collect();
         assert_eq!(codes, RemovalCause::CODES);
         let unknown = LanguageCode::parse("zu").unwrap_or_else(|e| panic!("{e}"));

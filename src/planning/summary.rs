@@ -260,14 +260,7 @@ pub(crate) fn summarize(p: &Prepared<'_>, mode: &'static str, o: &Outcomes<'_>) 
             });
         }
     }
-    for cause in [
-        RemovalCause::NotEligible,
-        RemovalCause::Duplicate,
-        RemovalCause::CallerUnavailable,
-        RemovalCause::LanguageMismatch,
-        RemovalCause::NoCapacity,
-        RemovalCause::CallerFull,
-    ] {
+    for cause in RemovalCause::ALL {
         if let Some(&count) = removed_by_cause.get(cause.code()) {
             explain.push(ExplainLine {
                 kind: "removed",

@@ -378,4 +378,4 @@ pub struct DataQuality {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

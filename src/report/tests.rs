@@ -1,7 +1,8 @@
 use super::*;
 use crate::domain::IsoWeek;
 
-fn caller(id: i64, calls: i64) -> CallerWeek {
+/// One caller's sums for a week: `calls` calls over 10 assignments.
+pub(crate) fn caller(id: i64, calls: i64) -> CallerWeek {
     CallerWeek {
         caller_id: id,
         assigned: 10,
