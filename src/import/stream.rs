@@ -326,17 +326,16 @@ pub fn open(source: &mut impl Source, preview: usize) -> Result<Layout, ImportEr
     };
     let mut stats = RecordStats::default();
     let mut checks = Checks::default();
-    walk(
-        source,
-        &survey,
+    let walk = Walk {
+        survey: &survey,
         delimiter,
         header_line,
-        Some(&mut checks),
-        |records| {
-            stats.add(&records, width, preview);
-            Ok::<(), ImportError>(())
-        },
-    )?;
+        chunk: CHUNK,
+    };
+    walk.run(source, Some(&mut checks), |records| {
+        stats.add(&records, width, preview);
+        Ok::<(), ImportError>(())
+    })?;
     checks.verdict()?;
     let table = head_table?;
     if stats.records == 0 {
@@ -396,64 +395,135 @@ pub fn for_each_chunk<S: Source, E: From<ImportError>>(
     layout: &Layout,
     visit: impl FnMut(Vec<(u64, Vec<String>)>) -> Result<(), E>,
 ) -> Result<(), E> {
-    walk(
-        source,
-        &layout.survey,
-        layout.table.delimiter,
-        layout.table.header_line,
-        None,
-        visit,
-    )
+    let walk = Walk {
+        survey: &layout.survey,
+        delimiter: layout.table.delimiter,
+        header_line: layout.table.header_line,
+        chunk: CHUNK,
+    };
+    walk.run(source, None, visit)
 }
 
-/// Splits the decoded text into chunks of records that end on a record boundary, and
-/// hands over the records after the header line.
-fn walk<S: Source, E: From<ImportError>>(
-    source: &mut S,
-    survey: &Survey,
+/// How to cut the text: its encoding, delimiter, header line, and the chunk size.
+struct Walk<'a> {
+    survey: &'a Survey,
     delimiter: char,
     header_line: u64,
-    checks: Option<&mut Checks>,
-    mut visit: impl FnMut(Vec<(u64, Vec<String>)>) -> Result<(), E>,
-) -> Result<(), E> {
-    let mut text = Text::new(source, survey)?;
-    let mut scan = read::QuoteScan::new(delimiter);
-    let mut buf = String::new();
-    let mut line = 1u64;
-    let mut any_text = false;
-    loop {
-        let before = buf.len();
-        let more = text.next_into(&mut buf)?;
-        any_text = any_text || buf[before..].chars().any(|c| !c.is_whitespace());
-        scan.feed(&buf);
-        if more && buf.len() < CHUNK {
-            continue;
+    chunk: usize,
+}
+
+impl Walk<'_> {
+    /// Splits the decoded text into chunks of records that end on a record boundary, and
+    /// hands over the records after the header line.
+    fn run<S: Source, E: From<ImportError>>(
+        &self,
+        source: &mut S,
+        checks: Option<&mut Checks>,
+        mut visit: impl FnMut(Vec<(u64, Vec<String>)>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let (delimiter, header_line) = (self.delimiter, self.header_line);
+        let mut text = Text::new(source, self.survey)?;
+        let mut scan = read::QuoteScan::new(delimiter);
+        let mut buf = String::new();
+        let mut line = 1u64;
+        let mut any_text = false;
+        loop {
+            let before = buf.len();
+            let more = text.next_into(&mut buf)?;
+            any_text = any_text || buf[before..].chars().any(|c| !c.is_whitespace());
+            scan.feed(&buf);
+            if more && buf.len() < self.chunk {
+                continue;
+            }
+            let cut = if more { scan.boundary() } else { buf.len() };
+            if cut == 0 && more {
+                continue;
+            }
+            let rest = buf.split_off(cut);
+            let chunk = std::mem::replace(&mut buf, rest);
+            scan.rebase(cut);
+            let records = read::split_chunk(&chunk, delimiter, line)?;
+            line += chunk.bytes().filter(|&b| b == b'\n').count() as u64;
+            let records: Vec<_> = records
+                .into_iter()
+                .filter(|(l, _)| *l > header_line)
+                .collect();
+            if !records.is_empty() {
+                visit(records)?;
+            }
+            if !more {
+                break;
+            }
         }
-        let cut = if more { scan.boundary() } else { buf.len() };
-        if cut == 0 && more {
-            continue;
+        if let Some(checks) = checks {
+            checks.chars = text.chars;
+            checks.controls = text.controls;
+            checks.any_text = any_text;
+            checks.unclosed = scan.unclosed_line();
         }
-        let rest = buf.split_off(cut);
-        let chunk = std::mem::replace(&mut buf, rest);
-        scan.rebase(cut);
-        let records = read::split_chunk(&chunk, delimiter, line)?;
-        line += chunk.bytes().filter(|&b| b == b'\n').count() as u64;
-        let records: Vec<_> = records
-            .into_iter()
-            .filter(|(l, _)| *l > header_line)
-            .collect();
-        if !records.is_empty() {
-            visit(records)?;
-        }
-        if !more {
-            break;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every record of `bytes`, cut in chunks of about `chunk` bytes.
+    fn records(bytes: &[u8], chunk: usize) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
+        let mut source = io::Cursor::new(bytes);
+        let layout = open(&mut source, 0)?;
+        let walk = Walk {
+            survey: &layout.survey,
+            delimiter: layout.table.delimiter,
+            header_line: layout.table.header_line,
+            chunk,
+        };
+        let mut out = Vec::new();
+        walk.run(&mut source, None, |r| {
+            out.extend(r);
+            Ok::<(), ImportError>(())
+        })?;
+        Ok(out)
+    }
+
+    proptest! {
+        /// Quoted cells with line breaks, blank lines, CR and CRLF: the records and
+        /// their lines do not depend on where the chunks are cut.
+        #[test]
+        fn chunks_cut_anywhere_give_the_same_records(
+            cells in prop::collection::vec(
+                prop::sample::select(vec![
+                    "a", "Dupont", "\"x;y\"", "\"deux\nlignes\"", "\"a \"\"b\"\"\"", "",
+                    " ", "é", "06 12 34 56 78", "\r\n", "\n\n", ";", "\r",
+                ]),
+                1..200,
+            ),
+            chunk in 1usize..64,
+        ) {
+            let text = format!("Nom;Prénom;Téléphone\n{}", cells.concat());
+            let whole = records(text.as_bytes(), CHUNK);
+            let cut = records(text.as_bytes(), chunk);
+            prop_assert_eq!(whole, cut);
         }
     }
-    if let Some(checks) = checks {
-        checks.chars = text.chars;
-        checks.controls = text.controls;
-        checks.any_text = any_text;
-        checks.unclosed = scan.unclosed_line();
+
+    #[test]
+    fn windows_1252_and_utf16_read_in_chunks() {
+        let text = "Nom;Prénom\r\nLefèvre;Hélène\r\n\r\n\"Martin\r\nbis\";Zoé\r\n";
+        let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+        let mut utf16 = vec![0xFF, 0xFE];
+        for unit in text.encode_utf16() {
+            utf16.extend_from_slice(&unit.to_le_bytes());
+        }
+        for bytes in [text.as_bytes().to_vec(), latin.into_owned(), utf16] {
+            let expected = vec![
+                (2, vec!["Lefèvre".to_owned(), "Hélène".to_owned()]),
+                (4, vec!["Martin\nbis".to_owned(), "Zoé".to_owned()]),
+            ];
+            assert_eq!(records(&bytes, 1).unwrap(), expected);
+            assert_eq!(records(&bytes, CHUNK).unwrap(), expected);
+        }
     }
-    Ok(())
 }
