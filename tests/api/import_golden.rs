@@ -372,12 +372,12 @@ fn line_diff(expected: &str, actual: &str) -> String {
             ops.push((' ', i + 1, a[i]));
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            ops.push(('+', j + 1, b[j]));
-            j += 1;
-        } else {
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
             ops.push(('-', i + 1, a[i]));
             i += 1;
+        } else {
+            ops.push(('+', j + 1, b[j]));
+            j += 1;
         }
     }
     let near_change = |k: usize| {
