@@ -178,7 +178,7 @@ async fn beneficiaries<S: Source + Send + 'static>(
     source: S,
     progress: Progress<'_>,
 ) -> Result<ImportReport, ImportFailure> {
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<ParsedChunk>(2);
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<ParsedChunk>(1);
     let owned = layout.clone();
     let parsing = tokio::task::spawn_blocking(move || parse_chunks(parser, &owned, source, sender));
     let total = layout.stats.records as u64;

@@ -280,36 +280,43 @@ impl QuoteScan {
         }
     }
 
-    /// Scans what `buf` holds past what was scanned before.
+    /// Scans what `buf` holds past what was scanned before. The delimiter, the quote
+    /// and the line break are ASCII: bytes are enough, except to tell whether a
+    /// non-ASCII character after an open quote's line break is a space.
     pub(super) fn feed(&mut self, buf: &str) {
         use QuoteState::*;
-        for (at, c) in buf[self.scanned..].char_indices() {
-            if self.state == InQuotes {
-                if c == '\n' {
-                    self.break_after_open = true;
-                } else if self.break_after_open && !c.is_whitespace() {
-                    self.text_after_break = true;
-                }
+        let bytes = buf.as_bytes();
+        let delimiter = u8::try_from(self.delimiter).unwrap_or(b';');
+        for at in self.scanned..bytes.len() {
+            let b = bytes[at];
+            if self.state == InQuotes && self.break_after_open && !self.text_after_break {
+                self.text_after_break = match b {
+                    b'\n' => false,
+                    0..=0x7f => !b.is_ascii_whitespace() && b != 0x0b,
+                    0xc0.. => buf[at..].chars().next().is_some_and(|c| !c.is_whitespace()),
+                    _ => false,
+                };
+            }
+            if self.state == InQuotes && b == b'\n' {
+                self.break_after_open = true;
             }
             self.state = match self.state {
-                StartField if c == '"' => {
+                StartField if b == b'"' => {
                     self.opened_line = self.line;
                     self.break_after_open = false;
                     self.text_after_break = false;
                     InQuotes
                 }
-                StartField | InField | QuoteInQuotes if c == self.delimiter || c == '\n' => {
-                    StartField
-                }
-                QuoteInQuotes if c == '"' => InQuotes,
+                StartField | InField | QuoteInQuotes if b == delimiter || b == b'\n' => StartField,
+                QuoteInQuotes if b == b'"' => InQuotes,
                 StartField | InField | QuoteInQuotes => InField,
-                InQuotes if c == '"' => QuoteInQuotes,
+                InQuotes if b == b'"' => QuoteInQuotes,
                 InQuotes => InQuotes,
             };
-            if c == '\n' {
+            if b == b'\n' {
                 self.line += 1;
                 if self.state == StartField {
-                    self.boundary = self.scanned + at + 1;
+                    self.boundary = at + 1;
                 }
             }
         }
@@ -394,6 +401,20 @@ fn for_each_record(
             return Ok(());
         }
     }
+}
+
+/// Calls `visit` with each non-blank record of a chunk of text that starts on line
+/// `first_line` of the file, and its line.
+pub(super) fn visit_chunk(
+    text: &str,
+    delimiter: char,
+    first_line: u64,
+    mut visit: impl FnMut(u64, &csv::StringRecord),
+) -> Result<(), ImportError> {
+    for_each_record(text, delimiter, |line, record| {
+        visit(line + first_line - 1, record);
+        true
+    })
 }
 
 /// The records of a chunk of text that starts on line `first_line` of the file.

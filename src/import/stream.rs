@@ -28,7 +28,7 @@ const READ_BUF: usize = 1 << 20;
 /// Decoded text looked at to choose the delimiter and find the header row.
 const HEAD: usize = 1 << 20;
 /// Decoded text per chunk handed over (a chunk ends on a record boundary).
-pub const CHUNK: usize = 4 << 20;
+pub const CHUNK: usize = 1 << 20;
 
 /// A readable, rewindable source: a file, or bytes in memory (`io::Cursor`).
 pub trait Source: Read + Seek {}
@@ -71,6 +71,25 @@ pub struct RecordStats {
 }
 
 impl RecordStats {
+    /// Counts one record as read by the csv reader (trailing blank cells are not cells).
+    fn add_record(&mut self, line: u64, record: &csv::StringRecord, width: usize, preview: usize) {
+        let trimmed = |c: &str| crate::domain::trim_cell(c).is_empty();
+        let len = record.len() - record.iter().rev().take_while(|c| trimmed(c)).count();
+        self.records += 1;
+        self.overflowing += usize::from(len > width);
+        self.widest = self.widest.max(len);
+        if self.has_values.len() < len {
+            self.has_values.resize(len, false);
+        }
+        for (seen, cell) in self.has_values.iter_mut().zip(record.iter()) {
+            *seen = *seen || !super::rows::cell_is_blank(cell);
+        }
+        if self.preview.len() < preview {
+            let cells = record.iter().take(len).map(str::to_owned).collect();
+            self.preview.push((line, cells));
+        }
+    }
+
     pub(crate) fn add(&mut self, records: &[(u64, Vec<String>)], width: usize, preview: usize) {
         for (line, cells) in records {
             self.records += 1;
@@ -119,6 +138,19 @@ pub fn survey(source: &mut impl Source) -> Result<Survey, ImportError> {
         encoding_name,
         skip,
     })
+}
+
+/// Control characters of `text` other than tab, line breaks and form feed: C0 bytes,
+/// DEL, and C1 controls (U+0080 to U+009F, `C2 80`…`C2 9F` in UTF-8).
+fn controls(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut n = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let c0 = (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f;
+        let c1 = b == 0xc2 && bytes.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n));
+        n += usize::from(c0 || c1);
+    }
+    n
 }
 
 fn memchr(needle: u8, bytes: &[u8]) -> bool {
@@ -277,9 +309,14 @@ impl<'s, S: Source> Text<'s, S> {
                 self.emit('\u{1a}', out);
             }
             self.pending_subs = 0;
-            for c in body.chars() {
-                self.count(c);
-                self.emit(c, out);
+            self.chars += body.chars().count();
+            self.controls += controls(body);
+            if self.pending_cr || body.contains('\r') {
+                for c in body.chars() {
+                    self.emit(c, out);
+                }
+            } else {
+                out.push_str(body);
             }
         }
         self.pending_subs += subs;
@@ -332,9 +369,12 @@ pub fn open(source: &mut impl Source, preview: usize) -> Result<Layout, ImportEr
         header_line,
         chunk: CHUNK,
     };
-    walk.run(source, Some(&mut checks), |records| {
-        stats.add(&records, width, preview);
-        Ok::<(), ImportError>(())
+    walk.run(source, Some(&mut checks), |chunk, line| {
+        read::visit_chunk(chunk, delimiter, line, |line, record| {
+            if line > header_line {
+                stats.add_record(line, record, width, preview);
+            }
+        })
     })?;
     checks.verdict()?;
     let table = head_table?;
@@ -401,7 +441,7 @@ pub fn for_each_chunk<S: Source, E: From<ImportError>>(
         header_line: layout.table.header_line,
         chunk: CHUNK,
     };
-    walk.run(source, None, visit)
+    walk.records(source, visit)
 }
 
 /// How to cut the text: its encoding, delimiter, header line, and the chunk size.
@@ -413,17 +453,35 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
+    /// Hands over the data records of each chunk, as `read_table` splits them.
+    fn records<S: Source, E: From<ImportError>>(
+        &self,
+        source: &mut S,
+        mut visit: impl FnMut(Vec<(u64, Vec<String>)>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.run(source, None, |chunk, line| {
+            let records: Vec<_> = read::split_chunk(chunk, self.delimiter, line)?
+                .into_iter()
+                .filter(|(l, _)| *l > self.header_line)
+                .collect();
+            if records.is_empty() {
+                Ok(())
+            } else {
+                visit(records)
+            }
+        })
+    }
+
     /// Splits the decoded text into chunks of records that end on a record boundary, and
     /// hands over the records after the header line.
     fn run<S: Source, E: From<ImportError>>(
         &self,
         source: &mut S,
         checks: Option<&mut Checks>,
-        mut visit: impl FnMut(Vec<(u64, Vec<String>)>) -> Result<(), E>,
+        mut on_text: impl FnMut(&str, u64) -> Result<(), E>,
     ) -> Result<(), E> {
-        let (delimiter, header_line) = (self.delimiter, self.header_line);
         let mut text = Text::new(source, self.survey)?;
-        let mut scan = read::QuoteScan::new(delimiter);
+        let mut scan = read::QuoteScan::new(self.delimiter);
         let mut buf = String::new();
         let mut line = 1u64;
         let mut any_text = false;
@@ -442,15 +500,8 @@ impl Walk<'_> {
             let rest = buf.split_off(cut);
             let chunk = std::mem::replace(&mut buf, rest);
             scan.rebase(cut);
-            let records = read::split_chunk(&chunk, delimiter, line)?;
+            on_text(&chunk, line)?;
             line += chunk.bytes().filter(|&b| b == b'\n').count() as u64;
-            let records: Vec<_> = records
-                .into_iter()
-                .filter(|(l, _)| *l > header_line)
-                .collect();
-            if !records.is_empty() {
-                visit(records)?;
-            }
             if !more {
                 break;
             }
@@ -481,7 +532,7 @@ mod tests {
             chunk,
         };
         let mut out = Vec::new();
-        walk.run(&mut source, None, |r| {
+        walk.records(&mut source, |r| {
             out.extend(r);
             Ok::<(), ImportError>(())
         })?;

@@ -60,6 +60,10 @@ pub struct BeneficiaryImport {
     outcome: ImportReport,
 }
 
+/// SQLite's page cache during a bulk import (KiB, negative), then back to the default.
+const IMPORT_CACHE: &str = "PRAGMA cache_size = -65536";
+const DEFAULT_CACHE: &str = "PRAGMA cache_size = -2000";
+
 #[derive(sqlx::FromRow)]
 struct StoredRow {
     id: i64,
@@ -79,6 +83,11 @@ impl Store {
         dry_run: bool,
     ) -> Result<BeneficiaryImport, StoreError> {
         let mut tx = self.begin().await?;
+        if let Tx::Sqlite(conn) = &mut tx {
+            // Room for the indexes a million rows touch at random (the identity key's):
+            // otherwise every insert evicts a page to the journal and reads one back.
+            sqlx::query(IMPORT_CACHE).execute(&mut **conn).await?;
+        }
         let territories = territory_index(&mut tx).await?;
         let stored: i64 = query_scalar("SELECT COUNT(*) FROM beneficiaries")
             .fetch_one(&mut tx)
@@ -378,6 +387,9 @@ impl BeneficiaryImport {
         self.merge_outcome(&mut report);
         self.note_missing(&mut report).await?;
         finish_import(&mut self.tx, &batch, parsed, &mut report).await?;
+        if let Tx::Sqlite(conn) = &mut self.tx {
+            sqlx::query(DEFAULT_CACHE).execute(&mut **conn).await?;
+        }
         self.tx.commit_if(!self.dry_run).await?;
         Ok(report)
     }

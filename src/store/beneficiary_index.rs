@@ -11,7 +11,9 @@
 //! the lookup then finds two people, which refuses the row as ambiguous.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use foldhash::fast::RandomState;
 
 use chrono::NaiveDate;
 
@@ -69,7 +71,7 @@ pub(super) struct Index {
 }
 
 /// A phone list's hash under way: the hasher and the numbers so far.
-pub(super) struct PhoneHasher(std::hash::DefaultHasher, u32);
+pub(super) struct PhoneHasher(foldhash::fast::FoldHasher<'static>, u32);
 
 /// Hash → positions in `people`: the first in a flat map, the rare others apart.
 #[derive(Default)]
@@ -127,7 +129,7 @@ impl Index {
     /// An empty index with room for `capacity` people.
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
             people: Vec::with_capacity(capacity),
             loaded: 0,
             by_ref: Multi::with_capacity(capacity),

@@ -525,7 +525,7 @@ pub struct RowParser<T> {
     /// Claims met so far: keyed hash of the claim → line of its row. A keyed 64-bit
     /// hash keeps a million claims in a few tens of megabytes.
     seen: HashMap<u64, u64>,
-    hasher: std::hash::RandomState,
+    hasher: foldhash::fast::RandomState,
     pub(crate) warnings: Vec<FileWarning>,
     pub(crate) mapping: Vec<(String, Option<Field>)>,
 }
@@ -564,7 +564,7 @@ impl<T> RowParser<T> {
             build,
             claims,
             seen: HashMap::new(),
-            hasher: std::hash::RandomState::new(),
+            hasher: foldhash::fast::RandomState::default(),
             warnings,
             mapping: table.headers.iter().cloned().zip(mapping).collect(),
         })
