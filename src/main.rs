@@ -1,5 +1,10 @@
 use clap::Parser;
 
+/// mimalloc: the bulk import allocates rows on one thread and frees them on another, which
+/// glibc's allocator serves slowly (a third of an import's time went to malloc and free).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = lien::cli::Cli::parse();

@@ -79,30 +79,31 @@ impl Import<'_> {
         source: S,
         progress: Progress<'_>,
     ) -> Result<ImportReport, ImportFailure> {
-        let (layout, source) = blocking(move || {
-            let mut source = source;
-            let layout = stream::open(&mut source, PREVIEW_ROWS);
-            (layout, source)
-        })
-        .await?;
-        let layout = layout?;
-        let meta = ImportSource {
-            filename: self.file_name.to_string(),
-            sha256: layout.survey.sha256.clone(),
-            created_by: self.created_by,
+        let open = |source: S| {
+            blocking(move || {
+                let mut source = source;
+                let layout = stream::open(&mut source, PREVIEW_ROWS);
+                (layout, source)
+            })
         };
-        let mut report = match self.kind {
-            ImportKind::Beneficiaries => {
-                let campaign = self.store.campaign_by_name(self.campaign).await?;
-                let parser =
-                    rows::beneficiaries::parser(&layout.table, &layout.stats, self.options)?;
-                let import = self
-                    .store
-                    .begin_beneficiary_import(&campaign, meta, layout.stats.records, self.dry_run)
-                    .await?;
-                beneficiaries(import, parser, &layout, source, progress).await?
-            }
-            _ => self.small_list(&meta, &layout, source).await?,
+        let (layout, mut report) = if self.kind == ImportKind::Beneficiaries {
+            // Reading the file through and reading who is stored, at the same time.
+            let (opened, started) = tokio::join!(open(source), self.start_beneficiaries());
+            let (layout, source) = opened?;
+            let layout = layout?;
+            let mut import = started?;
+            let parser = rows::beneficiaries::parser(&layout.table, &layout.stats, self.options)?;
+            import.reserve(layout.stats.records);
+            let meta = self.meta(&layout);
+            let report = beneficiaries(import, parser, &layout, source, meta, progress).await?;
+            (layout, report)
+        } else {
+            let (layout, source) = open(source).await?;
+            let layout = layout?;
+            let report = self
+                .small_list(&self.meta(&layout), &layout, source)
+                .await?;
+            (layout, report)
         };
         report.preview = layout.stats.preview.clone();
         tracing::info!(
@@ -116,6 +117,24 @@ impl Import<'_> {
             "import"
         );
         Ok(report)
+    }
+
+    /// Where the data comes from.
+    fn meta(&self, layout: &Layout) -> ImportSource {
+        ImportSource {
+            filename: self.file_name.to_string(),
+            sha256: layout.survey.sha256.clone(),
+            created_by: self.created_by,
+        }
+    }
+
+    /// The campaign, and the import's transaction with who is stored.
+    async fn start_beneficiaries(&self) -> Result<BeneficiaryImport, ImportFailure> {
+        let campaign = self.store.campaign_by_name(self.campaign).await?;
+        Ok(self
+            .store
+            .begin_beneficiary_import(&campaign, self.dry_run)
+            .await?)
     }
 
     /// Callers, territories and do-not-call lists: lists of thousands at most, parsed
@@ -176,6 +195,7 @@ async fn beneficiaries<S: Source + Send + 'static>(
     parser: RowParser<BeneficiaryRow>,
     layout: &Layout,
     source: S,
+    meta: ImportSource,
     progress: Progress<'_>,
 ) -> Result<ImportReport, ImportFailure> {
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<ParsedChunk>(1);
@@ -191,7 +211,7 @@ async fn beneficiaries<S: Source + Send + 'static>(
     let summary = parsing.await.map_err(|e| {
         ImportFailure::File(ImportError::Csv(format!("lecture interrompue ({e})")))
     })??;
-    Ok(import.finish(&summary).await?)
+    Ok(import.finish(&summary, meta).await?)
 }
 
 /// Reads and parses every chunk, sends the rows; gives what the parsing found, without

@@ -14,12 +14,13 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::beneficiary_index::{Fields, Index, FIELD_COLUMNS};
+use super::beneficiary_index::{Fields, Index, DIGEST};
 use super::beneficiary_writes as writes;
 use super::imports::{finish_import, territory_index, Batch, ImportSource};
 use super::report::{paris_date, COUNT_ENROLMENTS};
 use super::{query, query_as, query_scalar, Campaign, Store, StoreError, Tx};
 use crate::domain::names::identity_key;
+use crate::domain::BeneficiaryStatus;
 use crate::records::import_rules::{self as rules, Identified, TerritoryIndex};
 use crate::records::imports::{BeneficiaryRow, ImportKind, ImportReport, Parsed, ParsedRow};
 
@@ -48,7 +49,6 @@ pub(super) struct ChunkWrites {
 pub struct BeneficiaryImport {
     tx: Tx,
     campaign_id: i64,
-    source: ImportSource,
     now: DateTime<Utc>,
     dry_run: bool,
     territories: TerritoryIndex,
@@ -68,18 +68,16 @@ const DEFAULT_CACHE: &str = "PRAGMA cache_size = -2000";
 struct StoredRow {
     id: i64,
     identity_key: String,
-    #[sqlx(flatten)]
-    fields: Fields,
+    external_ref: Option<String>,
+    status: BeneficiaryStatus,
+    digest: String,
 }
 
 impl Store {
-    /// Opens the import's transaction and reads who is stored. `expected_rows`: the
-    /// file's records, to size the index once.
+    /// Opens the import's transaction and reads who is stored.
     pub async fn begin_beneficiary_import(
         &self,
         campaign: &Campaign,
-        source: ImportSource,
-        expected_rows: usize,
         dry_run: bool,
     ) -> Result<BeneficiaryImport, StoreError> {
         let mut tx = self.begin().await?;
@@ -88,11 +86,17 @@ impl Store {
             // otherwise every insert evicts a page to the journal and reads one back.
             sqlx::query(IMPORT_CACHE).execute(&mut **conn).await?;
         }
+        if let Tx::Postgres(conn) = &mut tx {
+            // Dates cast to text as `YYYY-MM-DD`, whatever the server's settings.
+            sqlx::query("SET LOCAL datestyle = 'ISO'")
+                .execute(&mut **conn)
+                .await?;
+        }
         let territories = territory_index(&mut tx).await?;
         let stored: i64 = query_scalar("SELECT COUNT(*) FROM beneficiaries")
             .fetch_one(&mut tx)
             .await?;
-        let mut index = Index::with_capacity(stored as usize + expected_rows);
+        let mut index = Index::with_capacity(stored as usize);
         load_index(&mut tx, &mut index, campaign.id).await?;
         let last_id: i64 = query_scalar("SELECT COALESCE(MAX(id), 0) FROM beneficiaries")
             .fetch_one(&mut tx)
@@ -100,7 +104,6 @@ impl Store {
         Ok(BeneficiaryImport {
             tx,
             campaign_id: campaign.id,
-            source,
             now: Utc::now(),
             dry_run,
             territories,
@@ -139,7 +142,10 @@ async fn load_index(tx: &mut Tx, index: &mut Index, campaign_id: i64) -> Result<
         lists.push((id, index.finish_phones(hasher)));
     }
     let no_phones = index.finish_phones(index.phone_hasher());
-    let sql = format!("SELECT id, identity_key, {FIELD_COLUMNS} FROM beneficiaries ORDER BY id");
+    let sql = format!(
+        "SELECT id, identity_key, external_ref, status, {DIGEST} AS digest \
+         FROM beneficiaries ORDER BY id"
+    );
     let mut next = 0usize;
     query_as::<StoredRow>(&sql)
         .fold(&mut *tx, (), |(), row| {
@@ -150,13 +156,12 @@ async fn load_index(tx: &mut Tx, index: &mut Index, campaign_id: i64) -> Result<
                 Some(&(id, hash)) if id == row.id => hash,
                 _ => no_phones,
             };
-            let content = index.content_hash(&row.fields, phones);
-            let f = &row.fields;
+            let content = index.content_hash_of(&row.digest, phones);
             index.push(
                 row.id,
-                f.external_ref.as_deref(),
+                row.external_ref.as_deref(),
                 &row.identity_key,
-                f.status,
+                row.status,
                 content,
                 phones,
             );
@@ -172,6 +177,11 @@ async fn load_index(tx: &mut Tx, index: &mut Index, campaign_id: i64) -> Result<
 }
 
 impl BeneficiaryImport {
+    /// Makes room for `rows` more people at once (rather than growing by doubling).
+    pub fn reserve(&mut self, rows: usize) {
+        self.index.reserve(rows);
+    }
+
     /// Classifies and writes one chunk of parsed rows, in file order.
     pub async fn apply(&mut self, rows: &[ParsedRow<BeneficiaryRow>]) -> Result<(), StoreError> {
         let refs = self.stored_references(rows).await?;
@@ -367,7 +377,11 @@ impl BeneficiaryImport {
     /// Counts the enrolments, names the members absent from the file, records the
     /// batch, and commits (a dry run rolls back). `parsed`: what the parsing found
     /// (rows refused, warnings, headers), without the rows.
-    pub async fn finish(mut self, parsed: &Parsed<()>) -> Result<ImportReport, StoreError> {
+    pub async fn finish(
+        mut self,
+        parsed: &Parsed<()>,
+        source: ImportSource,
+    ) -> Result<ImportReport, StoreError> {
         if self.enrolled_now > 0 {
             query(COUNT_ENROLMENTS)
                 .bind(self.campaign_id)
@@ -376,7 +390,6 @@ impl BeneficiaryImport {
                 .execute(&mut self.tx)
                 .await?;
         }
-        let source = self.source.clone();
         let batch = Batch::at(
             ImportKind::Beneficiaries,
             Some(self.campaign_id),

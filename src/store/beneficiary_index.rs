@@ -21,7 +21,7 @@ use crate::domain::BeneficiaryStatus;
 use crate::records::import_rules::Lookup;
 
 /// A person as the import compares them: every stored column the file can set.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Fields {
     pub external_ref: Option<String>,
     pub last_name: String,
@@ -39,10 +39,44 @@ pub(super) struct Fields {
     pub relative_phone: Option<String>,
 }
 
-/// The columns of [`Fields`], in order.
-pub(super) const FIELD_COLUMNS: &str = "external_ref, last_name, first_name, birth_date, \
-     address, postal_code, commune, insee_code, programme, preferred_language, territory_id, \
-     status, relative_name, relative_phone";
+/// Every column of [`Fields`] as one text, computed by the database: one column to
+/// read per person instead of fourteen (a million-row read spent its time decoding
+/// columns). NULL is `\u{1e}`, columns are separated by `\u{1f}`; the same SQL on both
+/// databases (dates and numbers cast to text come out as Rust writes them; PostgreSQL's
+/// date style is set to ISO for the import's transaction).
+pub(super) const DIGEST: &str = "COALESCE(external_ref, '\u{1e}') || '\u{1f}' || \
+     last_name || '\u{1f}' || first_name || '\u{1f}' || \
+     COALESCE(CAST(birth_date AS TEXT), '\u{1e}') || '\u{1f}' || \
+     COALESCE(address, '\u{1e}') || '\u{1f}' || COALESCE(postal_code, '\u{1e}') || '\u{1f}' || \
+     COALESCE(commune, '\u{1e}') || '\u{1f}' || COALESCE(insee_code, '\u{1e}') || '\u{1f}' || \
+     COALESCE(programme, '\u{1e}') || '\u{1f}' || preferred_language || '\u{1f}' || \
+     COALESCE(CAST(territory_id AS TEXT), '\u{1e}') || '\u{1f}' || status || '\u{1f}' || \
+     COALESCE(relative_name, '\u{1e}') || '\u{1f}' || COALESCE(relative_phone, '\u{1e}')";
+
+impl Fields {
+    /// The text [`DIGEST`] computes in the database, computed here.
+    pub fn digest(&self) -> String {
+        const NULL: &str = "\u{1e}";
+        let text = |v: &Option<String>| v.clone().unwrap_or_else(|| NULL.to_owned());
+        [
+            text(&self.external_ref),
+            self.last_name.clone(),
+            self.first_name.clone(),
+            text(&self.birth_date.map(|d| d.to_string())),
+            text(&self.address),
+            text(&self.postal_code),
+            text(&self.commune),
+            text(&self.insee_code),
+            text(&self.programme),
+            self.preferred_language.clone(),
+            text(&self.territory_id.map(|t| t.to_string())),
+            self.status.as_str().to_owned(),
+            text(&self.relative_name),
+            text(&self.relative_phone),
+        ]
+        .join("\u{1f}")
+    }
+}
 
 /// One stored (or newly inserted) person.
 #[derive(Debug, Clone, Copy)]
@@ -137,6 +171,13 @@ impl Index {
         }
     }
 
+    /// Makes room for `n` more people.
+    pub fn reserve(&mut self, n: usize) {
+        self.people.reserve_exact(n);
+        self.by_ref.first.reserve(n);
+        self.by_key.first.reserve(n);
+    }
+
     fn hash_str(&self, s: &str) -> u64 {
         // 0 means "no reference".
         self.hasher.hash_one(s).max(1)
@@ -170,8 +211,14 @@ impl Index {
 
     /// Hash of a row and its phone list's hash.
     pub fn content_hash(&self, fields: &Fields, phones: u64) -> u64 {
+        self.content_hash_of(&fields.digest(), phones)
+    }
+
+    /// Hash of a row's digest ([`Fields::digest`], or [`DIGEST`] read from the
+    /// database) and its phone list's hash.
+    pub fn content_hash_of(&self, digest: &str, phones: u64) -> u64 {
         let mut h = self.hasher.build_hasher();
-        fields.hash(&mut h);
+        digest.hash(&mut h);
         phones.hash(&mut h);
         h.finish()
     }
