@@ -3,4 +3,5 @@
 
 pub mod hours;
 pub mod outcome;
+pub mod refusal;
 pub mod queue;
