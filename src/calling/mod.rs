@@ -3,5 +3,5 @@
 
 pub mod hours;
 pub mod outcome;
-pub mod refusal;
 pub mod queue;
+pub mod refusal;

@@ -149,10 +149,7 @@ mod tests {
         assert_eq!(refusal(s, now), Some(CallRefused::OptedOut));
         s.person = BeneficiaryStatus::Deceased;
         assert_eq!(refusal(s, now), Some(CallRefused::Deceased));
-        assert_eq!(
-            refusal(state("2026-W40"), now),
-            Some(CallRefused::PastWeek)
-        );
+        assert_eq!(refusal(state("2026-W40"), now), Some(CallRefused::PastWeek));
     }
 
     #[test]

@@ -7,9 +7,7 @@ use super::escalations::{insert_need_escalation, unreachable_escalation, Escalat
 use super::{query, query_as, query_scalar, Store, StoreError, Tx};
 use crate::calling::outcome::{effects, CallEffects, CallFacts};
 use crate::calling::refusal::{refusal, CallTargetState};
-use crate::domain::{
-    AssignmentStatus, BeneficiaryStatus, IsoWeek, NeedCategory, Outcome, Urgency,
-};
+use crate::domain::{AssignmentStatus, BeneficiaryStatus, IsoWeek, NeedCategory, Outcome, Urgency};
 use crate::messages::MailLinks;
 
 /// A need heard during the call.
@@ -208,7 +206,9 @@ impl Store {
         let Some(call_id) = insert_call(&mut tx, input, context.beneficiary_id, now).await? else {
             // Both forms passed the check above at once: the unique key let one insert
             // through; this one finds the first call.
-            let first = earlier_call(&mut tx, input).await?.ok_or(sqlx::Error::RowNotFound)?;
+            let first = earlier_call(&mut tx, input)
+                .await?
+                .ok_or(sqlx::Error::RowNotFound)?;
             tx.commit().await?;
             return Ok(replayed(first));
         };

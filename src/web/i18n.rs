@@ -428,7 +428,10 @@ mod tests {
         for refused in crate::calling::refusal::CallRefused::ALL {
             let key = refused.message_key();
             let (_, fr, en) = all_texts().find(|(k, _, _)| *k == key).expect(key);
-            assert!(fr.ends_with('.') && en.ends_with('.'), "{key}: whole sentences");
+            assert!(
+                fr.ends_with('.') && en.ends_with('.'),
+                "{key}: whole sentences"
+            );
         }
     }
 

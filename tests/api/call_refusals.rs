@@ -140,7 +140,9 @@ async fn a_call_to_someone_who_opted_out_is_refused(backend: Backend) {
     assert_eq!(before, (0, 0, before.2));
     let open = scalar(
         &app.store,
-        &format!("SELECT COUNT(*) FROM assignments WHERE id = {id} AND status = 'open' AND attempts = 0"),
+        &format!(
+            "SELECT COUNT(*) FROM assignments WHERE id = {id} AND status = 'open' AND attempts = 0"
+        ),
     )
     .await;
     assert_eq!(open, 1, "the assignment is untouched");
@@ -154,7 +156,12 @@ async fn a_call_to_someone_who_died_is_refused_on_the_page_too(backend: Backend)
     assert_refused(response, "person_deceased", "Cette personne est décédée").await;
     assert_eq!(written(&app).await, before);
     // The form: the call page again with the sentence, not an error page.
-    let page = app.get(&format!("/appels/{id}")).await.text().await.unwrap();
+    let page = app
+        .get(&format!("/appels/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
     let csrf = crate::helpers::form_value(&page, "csrf");
     let key = crate::helpers::form_value(&page, "idempotency_key");
     let response = app
