@@ -4,3 +4,4 @@
 pub mod hours;
 pub mod outcome;
 pub mod queue;
+pub mod refusal;

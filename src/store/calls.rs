@@ -6,7 +6,8 @@ use serde::Serialize;
 use super::escalations::{insert_need_escalation, unreachable_escalation, EscalationSource};
 use super::{query, query_as, query_scalar, Store, StoreError, Tx};
 use crate::calling::outcome::{effects, CallEffects, CallFacts};
-use crate::domain::{AssignmentStatus, BeneficiaryStatus, NeedCategory, Outcome, Urgency};
+use crate::calling::refusal::{refusal, CallTargetState};
+use crate::domain::{AssignmentStatus, BeneficiaryStatus, IsoWeek, NeedCategory, Outcome, Urgency};
 use crate::messages::MailLinks;
 
 /// A need heard during the call.
@@ -52,6 +53,10 @@ pub enum CallError {
     CallbackWithoutTime,
     #[error("a need needs a description")]
     NeedWithoutDescription,
+    /// The assignment is closed or of a past week, or the person opted out or died:
+    /// nothing was written (shown as 409 with a sentence).
+    #[error(transparent)]
+    Refused(#[from] crate::calling::refusal::CallRefused),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -72,6 +77,18 @@ struct CallContext {
     gap: i32,
     territory_id: Option<i64>,
     status: BeneficiaryStatus,
+    assignment_status: AssignmentStatus,
+    week: String,
+}
+
+impl CallContext {
+    fn target_state(&self) -> CallTargetState {
+        CallTargetState {
+            assignment: self.assignment_status,
+            week: IsoWeek::parse(&self.week).ok(),
+            person: self.status,
+        }
+    }
 }
 
 /// A call as the history shows it.
@@ -155,7 +172,10 @@ impl Store {
     /// number flagged; one escalation and the outbox row of its mail per need; after
     /// too many unanswered attempts in a row, an 'unreachable' escalation and its mail.
     /// The effects are decided by [`crate::calling::outcome::effects`].
-    /// The same idempotency key twice records one call.
+    /// The same idempotency key twice records one call (the second answers with the
+    /// first). A call on a closed assignment, on one of a past week (after
+    /// [`crate::calling::refusal::LATE_CALL_GRACE`]), or about a person who opted out or
+    /// died is refused with [`CallError::Refused`] and writes nothing.
     pub async fn record_call(
         &self,
         input: &CallInput,
@@ -173,22 +193,24 @@ impl Store {
         let Some(context) = call_context(&mut tx, input).await? else {
             return Err(CallError::NotFound);
         };
-        let Some(call_id) = insert_call(&mut tx, input, context.beneficiary_id, now).await? else {
-            // The same form twice (double click, retry after a timeout): the unique key
-            // let one insert through; this one finds the first call and changes nothing.
-            let call_id =
-                query_scalar("SELECT id FROM calls WHERE caller_id = $1 AND idempotency_key = $2")
-                    .bind(input.caller_id)
-                    .bind(&input.idempotency_key)
-                    .fetch_one(&mut tx)
-                    .await?;
+        // The same form twice (double click, retry after a timeout) answers with the
+        // first call and changes nothing, even though that call closed the assignment.
+        if let Some(first) = earlier_call(&mut tx, input).await? {
             tx.commit().await?;
-            return Ok(CallRecorded {
-                call_id,
-                new: false,
-                escalations: Vec::new(),
-                assignment_closed: false,
-            });
+            return Ok(replayed(first));
+        }
+        if let Some(refused) = refusal(context.target_state(), now) {
+            tx.rollback().await?;
+            return Err(CallError::Refused(refused));
+        }
+        let Some(call_id) = insert_call(&mut tx, input, context.beneficiary_id, now).await? else {
+            // Both forms passed the check above at once: the unique key let one insert
+            // through; this one finds the first call.
+            let first = earlier_call(&mut tx, input)
+                .await?
+                .ok_or(sqlx::Error::RowNotFound)?;
+            tx.commit().await?;
+            return Ok(replayed(first));
         };
         let effects = effects(&call_facts(input, &context, now));
         write_assignment(&mut tx, input, &effects, now).await?;
@@ -202,6 +224,25 @@ impl Store {
             escalations,
             assignment_closed: effects.closes_assignment(),
         })
+    }
+}
+
+/// The call already recorded with this form's idempotency key, if any.
+async fn earlier_call(tx: &mut Tx, input: &CallInput) -> Result<Option<i64>, sqlx::Error> {
+    query_scalar("SELECT id FROM calls WHERE caller_id = $1 AND idempotency_key = $2")
+        .bind(input.caller_id)
+        .bind(&input.idempotency_key)
+        .fetch_optional(tx)
+        .await
+}
+
+/// The answer to a form recorded before: its call, nothing new.
+fn replayed(call_id: i64) -> CallRecorded {
+    CallRecorded {
+        call_id,
+        new: false,
+        escalations: Vec::new(),
+        assignment_closed: false,
     }
 }
 
@@ -226,7 +267,7 @@ async fn lock_week_totals(tx: &mut Tx, assignment_id: i64) -> Result<(), sqlx::E
 async fn call_context(tx: &mut Tx, input: &CallInput) -> Result<Option<CallContext>, sqlx::Error> {
     query_as(
         "SELECT a.beneficiary_id, a.campaign_id, a.attempts, cp.max_attempts_per_week AS max_attempts, \
-         cp.retry_gap_minutes AS gap, b.territory_id, b.status \
+         cp.retry_gap_minutes AS gap, b.territory_id, b.status, a.status AS assignment_status, a.week \
          FROM assignments a JOIN beneficiaries b ON b.id = a.beneficiary_id \
          JOIN campaigns cp ON cp.id = a.campaign_id \
          WHERE a.id = $1 AND a.caller_id = $2",

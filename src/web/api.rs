@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::errors::AppError;
+use super::i18n::Lang;
 use super::queue::{queue_facts, todays_queue, QueueScreen};
 use super::roles::Caller;
 use super::session::{authenticate, LoginRefused};
@@ -203,9 +204,12 @@ pub struct CallBody {
 }
 
 /// `POST /api/calls` with an `Idempotency-Key` header: records the outcome once; the
-/// same key again answers with the first call.
+/// same key again answers with the first call. A call the store refuses (assignment
+/// closed or of a past week, person opted out or deceased) is a 409 whose message is a
+/// sentence in the request's language (French unless `Accept-Language` asks English).
 pub async fn record_call(
     req: HttpRequest,
+    lang: Lang,
     Caller { caller_id, .. }: Caller,
     state: web::Data<AppState>,
     body: web::Json<CallBody>,
@@ -263,6 +267,11 @@ pub async fn record_call(
         Err(CallError::NeedWithoutDescription) => Ok(unprocessable(
             "need_without_description",
             "every need needs a description",
+        )),
+        Err(CallError::Refused(refused)) => Ok(api_refusal(
+            actix_web::http::StatusCode::CONFLICT,
+            refused.code(),
+            lang.tr().t(refused.message_key()),
         )),
         Err(CallError::Store(e)) => Err(e.into()),
     }

@@ -518,6 +518,11 @@ pub async fn record(
         Err(CallError::NeedWithoutDescription) => {
             again("Décrivez chaque besoin coché en quelques mots.").await
         }
+        Err(CallError::Refused(refused)) => {
+            let mut page = again(lang.tr().t(refused.message_key())).await?;
+            *page.status_mut() = actix_web::http::StatusCode::CONFLICT;
+            Ok(page)
+        }
         Err(CallError::Store(e)) => Err(e.into()),
     }
 }

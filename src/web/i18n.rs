@@ -168,6 +168,10 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("error.bad_request.text", "La demande n’a pas pu être comprise. Revenez en arrière et vérifiez le formulaire.", "The request could not be understood. Go back and check the form."),
     ("error.too_large.title", "Fichier trop volumineux", "File too large"),
     ("error.too_large.text", "Le fichier dépasse la taille autorisée. Découpez-le en plusieurs fichiers ou utilisez la commande lien import.", "The file is over the size limit. Split it, or use the lien import command."),
+    ("call.refused.closed", "Cet appel est déjà terminé : son résultat a été enregistré et rien n’a été ajouté. Revenez à votre liste d’appels du jour.", "This call is already done: its outcome was recorded and nothing was added. Go back to today’s list of calls."),
+    ("call.refused.past_week", "Cet appel appartenait à une semaine terminée : il n’a pas été enregistré. Revenez à votre liste d’appels de la semaine ; si la personne vous a confié un besoin, transmettez-le à votre coordinateur.", "This call belonged to a week that is over: it was not recorded. Go back to this week’s list of calls; if the person told you of a need, pass it on to your coordinator."),
+    ("call.refused.opted_out", "Cette personne a demandé à ne plus être appelée : l’appel n’a pas été enregistré et aucun message n’est parti. Ne la rappelez pas et revenez à votre liste d’appels.", "This person asked not to be called any more: the call was not recorded and no message was sent. Do not call them again; go back to your list of calls."),
+    ("call.refused.deceased", "Cette personne est décédée : l’appel n’a pas été enregistré et aucun message n’est parti. Revenez à votre liste d’appels ; pour toute question, adressez-vous à votre coordinateur.", "This person has died: the call was not recorded and no message was sent. Go back to your list of calls; ask your coordinator if you have any question."),
     ("nav.login", "Se connecter", "Log in"),
     ("imports.title", "Importer des listes", "Import lists"),
     ("imports.intro", "Importez les listes au format CSV (Excel : « Enregistrer sous… CSV (séparateur : point-virgule) »). Commencez par les territoires, puis les appelants, puis les bénéficiaires. Rien n’est enregistré avant votre confirmation.", "Import lists as CSV (Excel: “Save as… CSV (semicolon-separated)”). Start with territories, then callers, then beneficiaries. Nothing is saved until you confirm."),
@@ -416,6 +420,18 @@ mod tests {
         assert_eq!(keys.len(), n, "duplicate key in the catalogue");
         for (k, fr, en) in all_texts() {
             assert!(!fr.is_empty() && !en.is_empty(), "{k} lacks a text");
+        }
+    }
+
+    #[test]
+    fn every_refused_call_has_its_sentence_in_both_languages() {
+        for refused in crate::calling::refusal::CallRefused::ALL {
+            let key = refused.message_key();
+            let (_, fr, en) = all_texts().find(|(k, _, _)| *k == key).expect(key);
+            assert!(
+                fr.ends_with('.') && en.ends_with('.'),
+                "{key}: whole sentences"
+            );
         }
     }
 

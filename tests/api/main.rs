@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod auth;
 mod browser;
+mod call_refusals;
 mod campaign_settings;
 mod cli;
 mod import;

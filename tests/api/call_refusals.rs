@@ -1,0 +1,188 @@
+//! Calls the store refuses (issue 14): on a closed assignment, on one of a past week,
+//! about a person who opted out or died. Each is a 409 with a sentence, and nothing is
+//! written: no call, no escalation, no mail in the outbox.
+
+use lien::domain::IsoWeek;
+
+use crate::helpers::{planned_demo_app, query_all, scalar, Backend, TestApp, TEST_PASSWORD};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_call_on_a_closed_assignment_is_refused_but_its_replay_answers,
+    a_call_on_a_past_week_is_refused,
+    a_call_to_someone_who_opted_out_is_refused,
+    a_call_to_someone_who_died_is_refused_on_the_page_too,
+);
+
+/// The demo app, caller 1 logged in, and that caller's first assignment of the week.
+async fn caller_and_assignment(backend: Backend) -> (TestApp, i64) {
+    let (app, email) = planned_demo_app(backend).await;
+    assert_eq!(app.login(&email, TEST_PASSWORD).await.status(), 303);
+    let week = IsoWeek::current().to_string();
+    let (id,): (i64,) = query_all(
+        &app.store,
+        &format!("SELECT MIN(id) FROM assignments WHERE caller_id = 1 AND week = '{week}'"),
+    )
+    .await
+    .remove(0);
+    (app, id)
+}
+
+/// `POST /api/calls`: reached, with a need (which would raise an escalation and queue
+/// its mail).
+async fn api_call(app: &TestApp, id: i64, key: &str, language: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/api/calls", app.address))
+        .header("Idempotency-Key", key)
+        .header("Accept-Language", language)
+        .json(&serde_json::json!({
+            "assignment_id": id,
+            "outcome": "reached_need",
+            "needs": [{ "category": "food", "description": "Plus de courses depuis lundi", "urgency": "today" }],
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Calls, escalations and outbox rows.
+async fn written(app: &TestApp) -> (i64, i64, i64) {
+    (
+        scalar(&app.store, "SELECT COUNT(*) FROM calls").await,
+        scalar(&app.store, "SELECT COUNT(*) FROM escalations").await,
+        scalar(&app.store, "SELECT COUNT(*) FROM outbox").await,
+    )
+}
+
+/// A 409 with this code and a message containing `sentence`.
+async fn assert_refused(response: reqwest::Response, code: &str, sentence: &str) {
+    assert_eq!(response.status(), 409);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], code, "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains(sentence), "{message}");
+    assert!(message.ends_with('.'), "a whole sentence: {message}");
+}
+
+async fn a_call_on_a_closed_assignment_is_refused_but_its_replay_answers(backend: Backend) {
+    let (app, id) = caller_and_assignment(backend).await;
+    let first = api_call(&app, id, "closing-key-1", "fr").await;
+    assert_eq!(first.status(), 201, "the need closes the assignment");
+    let first: serde_json::Value = first.json().await.unwrap();
+    let before = written(&app).await;
+    assert_eq!(before.0, 1);
+    // The same key again (a retry after a timeout): the first answer, not a refusal.
+    let replay = api_call(&app, id, "closing-key-1", "fr").await;
+    assert_eq!(replay.status(), 200);
+    let replay: serde_json::Value = replay.json().await.unwrap();
+    assert_eq!(replay["call_id"], first["call_id"]);
+    assert_eq!(replay["new"], false);
+    // Another call on the closed assignment: refused, nothing written.
+    let again = api_call(&app, id, "closing-key-2", "fr").await;
+    assert_refused(again, "assignment_closed", "Cet appel est déjà terminé").await;
+    assert_eq!(written(&app).await, before);
+    // In English when asked.
+    let english = api_call(&app, id, "closing-key-3", "en-GB,en;q=0.9").await;
+    assert_refused(english, "assignment_closed", "This call is already done").await;
+    assert_eq!(written(&app).await, before);
+}
+
+async fn a_call_on_a_past_week_is_refused(backend: Backend) {
+    let (app, id) = caller_and_assignment(backend).await;
+    // Two weeks back: past last week's grace, whatever the time of the run.
+    let past = IsoWeek::current().previous().previous();
+    crate::helpers::execute(
+        &app.store,
+        &format!("UPDATE assignments SET week = '{past}' WHERE id = {id}"),
+    )
+    .await
+    .unwrap();
+    let before = written(&app).await;
+    let response = api_call(&app, id, "past-week-key-1", "fr").await;
+    assert_refused(
+        response,
+        "assignment_past_week",
+        "Cet appel appartenait à une semaine terminée",
+    )
+    .await;
+    assert_eq!(written(&app).await, before);
+    assert_eq!(before.0, 0);
+    let english = api_call(&app, id, "past-week-key-2", "en").await;
+    assert_refused(english, "assignment_past_week", "a week that is over").await;
+    assert_eq!(written(&app).await, before);
+}
+
+/// Gives the person of assignment `id` this status.
+async fn set_person_status(app: &TestApp, id: i64, status: &str) {
+    crate::helpers::execute(
+        &app.store,
+        &format!(
+            "UPDATE beneficiaries SET status = '{status}' WHERE id = \
+             (SELECT beneficiary_id FROM assignments WHERE id = {id})"
+        ),
+    )
+    .await
+    .unwrap();
+}
+
+async fn a_call_to_someone_who_opted_out_is_refused(backend: Backend) {
+    let (app, id) = caller_and_assignment(backend).await;
+    set_person_status(&app, id, "opted_out").await;
+    let before = written(&app).await;
+    let response = api_call(&app, id, "opted-out-key-1", "fr-FR").await;
+    assert_refused(
+        response,
+        "person_opted_out",
+        "Cette personne a demandé à ne plus être appelée",
+    )
+    .await;
+    assert_eq!(written(&app).await, before);
+    assert_eq!(before, (0, 0, before.2));
+    let open = scalar(
+        &app.store,
+        &format!(
+            "SELECT COUNT(*) FROM assignments WHERE id = {id} AND status = 'open' AND attempts = 0"
+        ),
+    )
+    .await;
+    assert_eq!(open, 1, "the assignment is untouched");
+}
+
+async fn a_call_to_someone_who_died_is_refused_on_the_page_too(backend: Backend) {
+    let (app, id) = caller_and_assignment(backend).await;
+    set_person_status(&app, id, "deceased").await;
+    let before = written(&app).await;
+    let response = api_call(&app, id, "deceased-key-1", "fr").await;
+    assert_refused(response, "person_deceased", "Cette personne est décédée").await;
+    assert_eq!(written(&app).await, before);
+    // The form: the call page again with the sentence, not an error page.
+    let page = app
+        .get(&format!("/appels/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::form_value(&page, "csrf");
+    let key = crate::helpers::form_value(&page, "idempotency_key");
+    let response = app
+        .client
+        .post(format!("{}/appels/{id}", app.address))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("idempotency_key", key.as_str()),
+            ("outcome", "reached_need"),
+            ("need_food", "1"),
+            ("need_food_description", "Plus de courses depuis lundi"),
+            ("need_food_urgency", "today"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 409);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Cette personne est décédée : l’appel n’a pas été enregistré"),
+        "{html}"
+    );
+    assert_eq!(written(&app).await, before);
+}
