@@ -198,6 +198,9 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "One-time code reset for {}: the next login sets up a new one."),
     ("users.inactive", " (inactif)", " (inactive)"),
     // plan
+    ("progress.load", "lecture", "loading"),
+    ("progress.plan", "planification", "planning"),
+    ("progress.write", "écriture", "writing"),
     ("plan.header", "Planification {} — campagne {}{}", "Plan of {} — campaign {}{}"),
     ("plan.dry_run", " (simulation : rien n'a été écrit)", " (dry run: nothing was written)"),
     ("plan.eligible", "  personnes à appeler : {}", "  people to call      : {}"),

@@ -14,6 +14,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub mod bulk;
 mod calls;
 mod campaigns;
 mod codes;
@@ -24,6 +25,7 @@ mod import_batches;
 mod imports;
 mod outbox;
 mod planning;
+mod progress;
 mod queue;
 mod report;
 mod stats;
@@ -40,6 +42,7 @@ pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIF
 pub use imports::ImportSource;
 pub use outbox::{OutboxLine, OutboxMessage, OutboxSummary};
 pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};
+pub use progress::{NoProgress, Progress};
 pub use queue::{QueueRow, WeekProgress};
 pub use report::{week_month, CallerTime, NotReachedLine};
 pub use stats::CampaignStats;
