@@ -133,7 +133,7 @@ impl Store {
         timings.load_ms = ms(started);
 
         let started = Instant::now();
-        progress.step("plan", Some(input.beneficiaries.len() as u64));
+        progress.step("plan", None);
         let existing = input.existing.len();
         let plan = run_planner(input, mode).await?;
         timings.plan_ms = ms(started);
