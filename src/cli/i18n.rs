@@ -142,7 +142,6 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("import.map_field", "--map {} : {}", "--map {}: {}"),
     ("import.cannot_read", "impossible de lire {}", "cannot read {}"),
     ("import.progress.rows", "lignes", "rows"),
-    ("import.progress.left", "restant", "left"),
     ("import.nothing_imported", "{} Rien n'a été importé.", "{} Nothing was imported."),
     ("import.kind.territories", "territoires", "territories"),
     ("import.kind.callers", "appelants", "callers"),
@@ -200,6 +199,9 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "One-time code reset for {}: the next login sets up a new one."),
     ("users.inactive", " (inactif)", " (inactive)"),
     // plan
+    ("progress.load", "lecture", "loading"),
+    ("progress.plan", "planification", "planning"),
+    ("progress.write", "écriture", "writing"),
     ("plan.header", "Planification {} — campagne {}{}", "Plan of {} — campaign {}{}"),
     ("plan.dry_run", " (simulation : rien n'a été écrit)", " (dry run: nothing was written)"),
     ("plan.eligible", "  personnes à appeler : {}", "  people to call      : {}"),

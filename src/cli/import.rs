@@ -114,19 +114,9 @@ pub(super) async fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
 /// A progress bar of the rows on stderr, on a terminal and without `--json`; hidden
 /// otherwise.
 fn rows_bar(txt: Texts, json: bool) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if json || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(0);
-    let template = format!(
-        "{{bar:40}} {{pos}}/{{len}} {} · {{per_sec}} · {{eta}} {}",
-        txt.t("import.progress.rows"),
-        txt.t("import.progress.left")
-    );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
-        bar.set_style(style);
-    }
+    let bar = super::progress::bar(json);
+    bar.set_style(super::progress::counted_style());
+    bar.set_message(txt.t("import.progress.rows"));
     bar
 }
 

@@ -18,6 +18,7 @@ mod import;
 mod migrate;
 pub mod outbox;
 mod plan;
+pub mod progress;
 mod report;
 mod serve;
 mod users;

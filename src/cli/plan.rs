@@ -5,6 +5,7 @@ use std::io::Write;
 
 use clap::Args;
 
+use super::progress::StepBar;
 use super::{campaign_week, print_json, Cli, Texts};
 use crate::store::{PlanMode, PlanOutcome};
 
@@ -33,7 +34,11 @@ pub(super) async fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
     } else {
         PlanMode::Plan
     };
-    let outcome = store.plan_week(&campaign, week, mode, args.dry_run).await?;
+    let progress = StepBar::new(txt, args.json);
+    let outcome = store
+        .plan_week_with_progress(&campaign, week, mode, args.dry_run, &progress)
+        .await?;
+    progress.finish();
     let territories = store.territory_names().await?;
     store.close().await;
     if args.json {

@@ -2,17 +2,18 @@
 //! pure planner (`crate::planning`), write the result — all in one write transaction,
 //! so that two coordinators planning at once cannot interleave.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{db, query, query_as, query_scalar, Campaign, Store, StoreError, Tx};
+use super::bulk::{self, Value};
+use super::{db, query, query_as, Campaign, NoProgress, Progress, Store, StoreError, Tx};
 use crate::domain::{IsoWeek, LanguageCode, Outcome, Weekdays};
 use crate::planning::{
     effective_capacity, AssignmentStatus, BeneficiaryInput, CallerInput, ExistingAssignment,
-    LastCaller, Plan, PlanInput, PlannedAssignment,
+    LastCaller, Plan, PlanInput, PlannedAssignment, RemovedAssignment,
 };
 
 /// Plan the week (new and kept assignments), or only move the uncalled assignments of
@@ -29,12 +30,43 @@ pub fn calling_days() -> Weekdays {
     Weekdays::from_range(chrono::Weekday::Mon, chrono::Weekday::Sat)
 }
 
-/// Where the time went, for `--json` and the benchmarks.
+/// Where the time went, for `--json` and the benchmarks: the three steps, and the
+/// parts of loading and writing (`load_people_ms`, `write_insert_ms` …).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PlanTimings {
     pub load_ms: f64,
     pub plan_ms: f64,
     pub write_ms: f64,
+    #[serde(flatten)]
+    pub parts: BTreeMap<String, f64>,
+}
+
+/// Times the parts of a step, one lap after the other, and tells the progress.
+struct Clock<'p> {
+    lap_start: Instant,
+    parts: BTreeMap<String, f64>,
+    progress: &'p dyn Progress,
+}
+
+impl<'p> Clock<'p> {
+    fn new(progress: &'p dyn Progress) -> Self {
+        Clock {
+            lap_start: Instant::now(),
+            parts: BTreeMap::new(),
+            progress,
+        }
+    }
+
+    /// Starts the next part now (what ran since the last lap is not counted).
+    fn restart(&mut self) {
+        self.lap_start = Instant::now();
+    }
+
+    /// Ends the running part, named `name`, and starts the next one.
+    fn lap(&mut self, name: &str) {
+        self.parts.insert(format!("{name}_ms"), ms(self.lap_start));
+        self.lap_start = Instant::now();
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,8 +85,6 @@ pub struct AssignmentLine {
     pub reason: String,
 }
 
-const INSERT_CHUNK: usize = 1000;
-
 pub(super) fn outcome_list(keep: impl Fn(Outcome) -> bool) -> String {
     Outcome::ALL
         .iter()
@@ -71,7 +101,6 @@ fn ms(since: Instant) -> f64 {
 impl Store {
     /// Plans (or rebalances) `week` of `campaign`. With `dry_run` the plan is computed and
     /// returned, and nothing is written.
-    #[tracing::instrument(skip(self, campaign), fields(campaign = %campaign.name, week = %week))]
     pub async fn plan_week(
         &self,
         campaign: &Campaign,
@@ -79,22 +108,52 @@ impl Store {
         mode: PlanMode,
         dry_run: bool,
     ) -> Result<PlanOutcome, StoreError> {
+        self.plan_week_with_progress(campaign, week, mode, dry_run, &NoProgress)
+            .await
+    }
+
+    /// [`Store::plan_week`], telling `progress` of its steps: `load`, `plan`, then
+    /// `write` with the rows to write.
+    #[tracing::instrument(skip(self, campaign, progress), fields(campaign = %campaign.name, week = %week))]
+    pub async fn plan_week_with_progress(
+        &self,
+        campaign: &Campaign,
+        week: IsoWeek,
+        mode: PlanMode,
+        dry_run: bool,
+        progress: &dyn Progress,
+    ) -> Result<PlanOutcome, StoreError> {
         let mut timings = PlanTimings::default();
+        let mut clock = Clock::new(progress);
         let now = Utc::now();
         let mut tx = self.begin().await?;
         let started = Instant::now();
-        let input = load_plan_input(&mut tx, campaign, week).await?;
+        progress.step("load", None);
+        let input = load_plan_input(&mut tx, campaign, week, &mut clock).await?;
         timings.load_ms = ms(started);
 
         let started = Instant::now();
+        progress.step("plan", None);
         let existing = input.existing.len();
         let plan = run_planner(input, mode).await?;
         timings.plan_ms = ms(started);
 
         let started = Instant::now();
-        write_plan(&mut tx, campaign.id, week, &plan, existing == 0, now).await?;
-        timings.write_ms = ms(started);
+        clock.restart();
+        write_plan(
+            &mut tx,
+            campaign.id,
+            week,
+            &plan,
+            existing == 0,
+            now,
+            &mut clock,
+        )
+        .await?;
         tx.commit_if(!dry_run).await?;
+        clock.lap("write_commit");
+        timings.write_ms = ms(started);
+        timings.parts = clock.parts;
         if !dry_run {
             self.record_plan_audit(campaign.id, week, mode, &plan)
                 .await?;
@@ -150,13 +209,17 @@ impl Store {
     }
 }
 
-/// Everything the planner needs, read in the planning transaction. On PostgreSQL the
-/// campaign row is locked first: it serialises planners of one campaign (SQLite's
-/// `BEGIN IMMEDIATE` already does).
+/// Everything the planner needs, read in the planning transaction in few passes: the
+/// people to call with their last week's assignment (one pass over the campaign's
+/// people), this week's rows, the last callers of before last week, the people's call
+/// and escalation facts (one query), the callers. On PostgreSQL the campaign row is
+/// locked first: it serialises planners of one campaign (SQLite's `BEGIN IMMEDIATE`
+/// already does).
 async fn load_plan_input(
     tx: &mut Tx,
     campaign: &Campaign,
     week: IsoWeek,
+    clock: &mut Clock<'_>,
 ) -> Result<PlanInput, StoreError> {
     if tx.is_postgres() {
         query("SELECT id FROM campaigns WHERE id = $1 FOR UPDATE")
@@ -164,25 +227,17 @@ async fn load_plan_input(
             .execute(&mut *tx)
             .await?;
     }
-    let beneficiaries = load_beneficiaries(tx, campaign.id, week).await?;
+    let people = load_people(tx, campaign.id, week).await?;
+    clock.lap("load_people");
+    let history = load_history(tx, campaign.id, week).await?;
+    clock.lap("load_history");
+    let existing = load_existing(tx, campaign.id, week).await?;
+    clock.lap("load_existing");
     let callers = load_callers(tx, week, campaign.calling_hours().weekdays()).await?;
-    let existing: Vec<(i64, i64, bool)> = query_as(
-        "SELECT a.beneficiary_id, a.caller_id, EXISTS (SELECT 1 FROM calls c WHERE c.assignment_id = a.id) \
-         FROM assignments a WHERE a.campaign_id = $1 AND a.week = $2",
-    )
-    .bind(campaign.id)
-    .bind(week.to_string())
-    .fetch_all(tx)
-    .await?;
-    let existing = existing
+    clock.lap("load_callers");
+    let beneficiaries = people
         .into_iter()
-        .map(
-            |(beneficiary_id, caller_id, has_calls)| ExistingAssignment {
-                beneficiary_id,
-                caller_id,
-                has_calls,
-            },
-        )
+        .map(|p| beneficiary_input(p, &history, week))
         .collect();
     Ok(PlanInput {
         week,
@@ -192,93 +247,151 @@ async fn load_plan_input(
     })
 }
 
-/// What the planner weighs about each person, beyond who they are.
+/// One person to call, with last week's assignment when there was one.
+#[derive(sqlx::FromRow)]
+struct PersonRow {
+    id: i64,
+    territory_id: Option<i64>,
+    preferred_language: String,
+    /// Last week's caller.
+    last_week_caller: Option<i64>,
+    /// Last week's assignment: 1 if a call reached the person, 0 if calls did not,
+    /// NULL without calls.
+    last_week_reached: Option<i32>,
+}
+
+/// What the planner weighs about each person, beyond who they are and last week.
+#[derive(Default)]
 struct PersonHistory {
     open_needs: HashMap<i64, i64>,
     callbacks: HashSet<i64>,
-    not_reached: HashSet<i64>,
     last_talk: HashMap<i64, DateTime<Utc>>,
-    last_callers: HashMap<i64, (i64, String)>,
+    /// The last caller of weeks before last week.
+    older_callers: HashMap<i64, (i64, String)>,
 }
 
-/// The campaign's people who can be called this week, with their history.
-async fn load_beneficiaries(
+fn beneficiary_input(p: PersonRow, history: &PersonHistory, week: IsoWeek) -> BeneficiaryInput {
+    let id = p.id;
+    let last_caller = match p.last_week_caller {
+        Some(caller_id) => Some(LastCaller {
+            caller_id,
+            week: week.previous(),
+        }),
+        None => history.older_callers.get(&id).and_then(|(caller_id, w)| {
+            IsoWeek::parse(w).ok().map(|week| LastCaller {
+                caller_id: *caller_id,
+                week,
+            })
+        }),
+    };
+    BeneficiaryInput {
+        id,
+        territory_id: p.territory_id,
+        language: LanguageCode::parse(&p.preferred_language)
+            .unwrap_or_else(|_| LanguageCode::french()),
+        open_escalations: history.open_needs.get(&id).copied().unwrap_or(0) as u32,
+        callback_due_this_week: history.callbacks.contains(&id),
+        not_reached_last_week: p.last_week_caller.is_some() && p.last_week_reached != Some(1),
+        weeks_since_last_conversation: history
+            .last_talk
+            .get(&id)
+            .map(|at| IsoWeek::containing(*at).weeks_until(week).max(0) as u32),
+        last_caller,
+    }
+}
+
+/// The campaign's people who can be called this week, each with last week's
+/// assignment (its caller, and whether a call reached the person): one pass.
+async fn load_people(
     tx: &mut Tx,
     campaign_id: i64,
     week: IsoWeek,
-) -> Result<Vec<BeneficiaryInput>, StoreError> {
-    let people: Vec<(i64, Option<i64>, String)> = query_as(
-        "SELECT b.id, b.territory_id, b.preferred_language FROM campaign_members m \
-         JOIN beneficiaries b ON b.id = m.beneficiary_id \
+) -> Result<Vec<PersonRow>, StoreError> {
+    let reached = outcome_list(Outcome::is_reached);
+    let sql = format!(
+        "SELECT b.id, b.territory_id, b.preferred_language, p.caller_id AS last_week_caller, \
+         (SELECT MAX(CASE WHEN c.outcome IN ({reached}) THEN 1 ELSE 0 END) FROM calls c \
+          WHERE c.assignment_id = p.id) AS last_week_reached \
+         FROM campaign_members m JOIN beneficiaries b ON b.id = m.beneficiary_id \
+         LEFT JOIN assignments p ON p.campaign_id = m.campaign_id AND p.week = $3 \
+           AND p.beneficiary_id = m.beneficiary_id \
          WHERE m.campaign_id = $1 AND b.status = 'active' \
-         AND (b.paused_until IS NULL OR b.paused_until < $2) ORDER BY b.id",
+         AND (b.paused_until IS NULL OR b.paused_until < $2) ORDER BY b.id"
+    );
+    Ok(query_as(&sql)
+        .bind(campaign_id)
+        .bind(week.sunday())
+        .bind(week.previous().to_string())
+        .fetch_all(tx)
+        .await?)
+}
+
+/// The week's rows as they stand, and whether a call was logged on each.
+async fn load_existing(
+    tx: &mut Tx,
+    campaign_id: i64,
+    week: IsoWeek,
+) -> Result<Vec<ExistingAssignment>, StoreError> {
+    let rows: Vec<(i64, i64, bool)> = query_as(
+        "SELECT a.beneficiary_id, a.caller_id, EXISTS (SELECT 1 FROM calls c WHERE c.assignment_id = a.id) \
+         FROM assignments a WHERE a.campaign_id = $1 AND a.week = $2",
     )
     .bind(campaign_id)
-    .bind(week.sunday())
-    .fetch_all(&mut *tx)
+    .bind(week.to_string())
+    .fetch_all(tx)
     .await?;
-    let history = load_history(tx, campaign_id, week).await?;
-    Ok(people
+    Ok(rows
         .into_iter()
-        .map(|(id, territory_id, language)| BeneficiaryInput {
-            id,
-            territory_id,
-            language: LanguageCode::parse(&language).unwrap_or_else(|_| LanguageCode::french()),
-            open_escalations: history.open_needs.get(&id).copied().unwrap_or(0) as u32,
-            callback_due_this_week: history.callbacks.contains(&id),
-            not_reached_last_week: history.not_reached.contains(&id),
-            weeks_since_last_conversation: history
-                .last_talk
-                .get(&id)
-                .map(|at| IsoWeek::containing(*at).weeks_until(week).max(0) as u32),
-            last_caller: history.last_callers.get(&id).and_then(|(caller_id, w)| {
-                IsoWeek::parse(w).ok().map(|week| LastCaller {
-                    caller_id: *caller_id,
-                    week,
-                })
-            }),
-        })
+        .map(
+            |(beneficiary_id, caller_id, has_calls)| ExistingAssignment {
+                beneficiary_id,
+                caller_id,
+                has_calls,
+            },
+        )
         .collect())
 }
 
-/// Open needs, callbacks due this week, last week's misses, last conversations and
-/// last callers, for every person at once.
+/// Last conversations, open needs and callbacks due this week (one query over the
+/// calls and escalations), and the last callers of the weeks before last week (last
+/// week's come with the people).
 async fn load_history(
     tx: &mut Tx,
     campaign_id: i64,
     week: IsoWeek,
 ) -> Result<PersonHistory, StoreError> {
-    let open_needs: Vec<(i64, i64)> = query_as(
-        "SELECT beneficiary_id, COUNT(*) FROM escalations WHERE status IN ('open', 'in_progress') \
-         GROUP BY beneficiary_id",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let callbacks: Vec<i64> = query_scalar(
-        "SELECT DISTINCT beneficiary_id FROM calls WHERE outcome = 'callback' \
-         AND callback_at >= $1 AND callback_at < $2",
-    )
-    .bind(week.starts_at())
-    .bind(week.ends_at())
-    .fetch_all(&mut *tx)
-    .await?;
-    let reached = outcome_list(Outcome::is_reached);
-    let last_week_sql = format!(
-        "SELECT a.beneficiary_id, EXISTS (SELECT 1 FROM calls c WHERE c.assignment_id = a.id \
-         AND c.outcome IN ({reached})) FROM assignments a WHERE a.campaign_id = $1 AND a.week = $2"
+    let conversations = outcome_list(Outcome::is_conversation);
+    // kind 0: last conversation (its time); 1: open needs (their count); 2: a
+    // callback due this week.
+    let facts_sql = format!(
+        "SELECT 0 AS kind, beneficiary_id, COUNT(*) AS n, MAX(called_at) AS at FROM calls \
+         WHERE outcome IN ({conversations}) GROUP BY beneficiary_id \
+         UNION ALL SELECT 1, beneficiary_id, COUNT(*), NULL FROM escalations \
+         WHERE status IN ('open', 'in_progress') GROUP BY beneficiary_id \
+         UNION ALL SELECT 2, beneficiary_id, COUNT(*), NULL FROM calls WHERE outcome = 'callback' \
+         AND callback_at >= $1 AND callback_at < $2 GROUP BY beneficiary_id"
     );
-    let last_week: Vec<(i64, bool)> = query_as(&last_week_sql)
-        .bind(campaign_id)
-        .bind(week.previous().to_string())
+    let facts: Vec<(i32, i64, i64, Option<DateTime<Utc>>)> = query_as(&facts_sql)
+        .bind(week.starts_at())
+        .bind(week.ends_at())
         .fetch_all(&mut *tx)
         .await?;
-    let conversations = outcome_list(Outcome::is_conversation);
-    let last_talk_sql = format!(
-        "SELECT beneficiary_id, MAX(called_at) FROM calls WHERE outcome IN ({conversations}) \
-         GROUP BY beneficiary_id"
-    );
-    let last_talk: Vec<(i64, DateTime<Utc>)> = query_as(&last_talk_sql).fetch_all(&mut *tx).await?;
-    let last_callers: Vec<(i64, i64, String)> = query_as(
+    let mut history = PersonHistory::default();
+    for (kind, id, n, at) in facts {
+        match (kind, at) {
+            (0, Some(at)) => {
+                history.last_talk.insert(id, at);
+            }
+            (1, _) => {
+                history.open_needs.insert(id, n);
+            }
+            (2, _) => {
+                history.callbacks.insert(id);
+            }
+            _ => {}
+        }
+    }
+    let older: Vec<(i64, i64, String)> = query_as(
         "SELECT a.beneficiary_id, a.caller_id, a.week FROM assignments a \
          JOIN (SELECT beneficiary_id, MAX(week) AS week FROM assignments \
                WHERE campaign_id = $1 AND week < $2 GROUP BY beneficiary_id) l \
@@ -286,23 +399,11 @@ async fn load_history(
          WHERE a.campaign_id = $1",
     )
     .bind(campaign_id)
-    .bind(week.to_string())
+    .bind(week.previous().to_string())
     .fetch_all(tx)
     .await?;
-    Ok(PersonHistory {
-        open_needs: open_needs.into_iter().collect(),
-        callbacks: callbacks.into_iter().collect(),
-        not_reached: last_week
-            .into_iter()
-            .filter(|(_, r)| !r)
-            .map(|(id, _)| id)
-            .collect(),
-        last_talk: last_talk.into_iter().collect(),
-        last_callers: last_callers
-            .into_iter()
-            .map(|(b, c, w)| (b, (c, w)))
-            .collect(),
-    })
+    history.older_callers = older.into_iter().map(|(b, c, w)| (b, (c, w))).collect();
+    Ok(history)
 }
 
 /// The active callers, with their capacity for this week (absences and the campaign's
@@ -368,6 +469,7 @@ async fn write_plan(
     plan: &Plan,
     first_plan: bool,
     now: DateTime<Utc>,
+    clock: &mut Clock<'_>,
 ) -> Result<(), StoreError> {
     let week_text = week.to_string();
     if tx.is_postgres() {
@@ -384,9 +486,17 @@ async fn write_plan(
         .execute(&mut *tx)
         .await?;
     }
+    let to_insert: Vec<&PlannedAssignment> = plan
+        .assignments
+        .iter()
+        .filter(|a| !matches!(a.status, AssignmentStatus::Kept))
+        .collect();
+    let rows = plan.removed.len() + to_insert.len();
+    clock.progress.step("write", Some(rows as u64));
     // A first plan of a week writes every row of it (1,000,000 at national
     // scale): on SQLite, the per-row triggers that keep the week's per-caller sums
     // are held back and the sums set from one recount at the end (migration 0008).
+    // PostgreSQL's triggers run once per statement, on all its rows.
     let bulk = !tx.is_postgres() && first_plan;
     if bulk {
         query(super::report::DEFER_WEEK_TOTALS)
@@ -395,19 +505,30 @@ async fn write_plan(
             .execute(&mut *tx)
             .await?;
     }
-    for r in &plan.removed {
-        query(
-            "DELETE FROM assignments WHERE campaign_id = $1 AND week = $2 AND beneficiary_id = $3 \
-             AND caller_id = $4 AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.assignment_id = assignments.id)",
-        )
-        .bind(campaign_id)
-        .bind(&week_text)
-        .bind(r.beneficiary_id)
-        .bind(r.caller_id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    insert_assignments(tx, campaign_id, &week_text, plan, now).await?;
+    delete_removed(tx, campaign_id, week, &plan.removed, clock.progress).await?;
+    clock.lap("write_delete");
+    let rows = to_insert.iter().map(|a| {
+        [
+            Value::Int(campaign_id),
+            Value::from(week_text.as_str()),
+            Value::Int(a.beneficiary_id),
+            Value::Int(a.caller_id),
+            Value::from(a.reason.code()),
+            Value::from(a.reason.text()),
+            Value::Time(now),
+        ]
+    });
+    let columns = [
+        "campaign_id",
+        "week",
+        "beneficiary_id",
+        "caller_id",
+        "reason_code",
+        "reason",
+        "created_at",
+    ];
+    bulk::insert_rows(tx, "assignments", columns, rows, clock.progress).await?;
+    clock.lap("write_insert");
     if bulk {
         for sql in super::report::rebuild_week_totals_sql() {
             query(&sql)
@@ -421,51 +542,48 @@ async fn write_plan(
             .bind(&week_text)
             .execute(&mut *tx)
             .await?;
+        clock.lap("write_totals");
     }
     Ok(())
 }
 
-/// Inserts the plan's new and moved assignments, [`INSERT_CHUNK`] rows per statement.
-async fn insert_assignments(
+/// Rows of one `DELETE` of removed assignments.
+const DELETE_CHUNK: usize = 1000;
+
+/// Deletes the removed assignments that still have no call, [`DELETE_CHUNK`] per
+/// statement. The week has one row per person (a unique key), and nothing but the
+/// planner, in this transaction, changes its caller: the person designates the row.
+async fn delete_removed(
     tx: &mut Tx,
     campaign_id: i64,
-    week_text: &str,
-    plan: &Plan,
-    now: DateTime<Utc>,
+    week: IsoWeek,
+    removed: &[RemovedAssignment],
+    progress: &dyn Progress,
 ) -> Result<(), StoreError> {
-    const INSERT: &str = "INSERT INTO assignments (campaign_id, week, beneficiary_id, caller_id, \
-                          reason_code, reason, created_at) VALUES ";
-    let to_insert: Vec<&PlannedAssignment> = plan
-        .assignments
-        .iter()
-        .filter(|a| !matches!(a.status, AssignmentStatus::Kept))
-        .collect();
-    // Every chunk but the last has the same placeholders: built once.
-    let full_chunk = format!(
-        "{INSERT}{}",
-        db::values_placeholders(tx.backend(), INSERT_CHUNK, 7)
-    );
-    for chunk in to_insert.chunks(INSERT_CHUNK) {
-        let sql = if chunk.len() == INSERT_CHUNK {
-            std::borrow::Cow::Borrowed(full_chunk.as_str())
+    // The campaign's id and the week (a checked `YYYY-Www`) written in the text, so that
+    // the only parameters are the people's, numbered as `values_placeholders` does.
+    let backend = tx.backend();
+    let sql = |n: usize| {
+        format!(
+            "DELETE FROM assignments WHERE campaign_id = {campaign_id} AND week = '{week}' \
+             AND beneficiary_id IN ({}) \
+             AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.assignment_id = assignments.id)",
+            db::values_placeholders(backend, n, 1)
+        )
+    };
+    let full = sql(DELETE_CHUNK);
+    for chunk in removed.chunks(DELETE_CHUNK) {
+        let text = if chunk.len() == DELETE_CHUNK {
+            std::borrow::Cow::Borrowed(full.as_str())
         } else {
-            std::borrow::Cow::Owned(format!(
-                "{INSERT}{}",
-                db::values_placeholders(tx.backend(), chunk.len(), 7)
-            ))
+            std::borrow::Cow::Owned(sql(chunk.len()))
         };
-        let mut insert = query(&sql);
-        for a in chunk {
-            insert = insert
-                .bind(campaign_id)
-                .bind(week_text)
-                .bind(a.beneficiary_id)
-                .bind(a.caller_id)
-                .bind(a.reason.code())
-                .bind(a.reason.text())
-                .bind(now);
+        let mut delete = query(&text);
+        for r in chunk {
+            delete = delete.bind(r.beneficiary_id);
         }
-        insert.execute(&mut *tx).await?;
+        delete.execute(&mut *tx).await?;
+        progress.advance(chunk.len() as u64);
     }
     Ok(())
 }
