@@ -9,6 +9,7 @@ mod browser;
 mod campaign_settings;
 mod cli;
 mod import;
+mod import_kill;
 mod import_pages;
 mod invitations;
 mod json_api;
