@@ -141,6 +141,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "--map {}: write it as 'Header in the file=field', e.g. 'N° allocataire=external_ref'"),
     ("import.map_field", "--map {} : {}", "--map {}: {}"),
     ("import.cannot_read", "impossible de lire {}", "cannot read {}"),
+    ("import.progress.rows", "lignes", "rows"),
+    ("import.progress.left", "restant", "left"),
     ("import.nothing_imported", "{} Rien n'a été importé.", "{} Nothing was imported."),
     ("import.kind.territories", "territoires", "territories"),
     ("import.kind.callers", "appelants", "callers"),

@@ -68,7 +68,7 @@ pub(super) async fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
         bail!(txt.t("import.invite_needs_callers"));
     }
     let options = import_options(txt, &settings, args)?;
-    let bytes = std::fs::read(&args.file)
+    let file = std::fs::File::open(&args.file)
         .with_context(|| txt.f("import.cannot_read", &[&args.file.display()]))?;
     let file_name = args
         .file
@@ -76,17 +76,23 @@ pub(super) async fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| args.file.display().to_string());
     let store = open_store(txt, &settings.database_url).await?;
-    let result = import::apply::import_file(
-        &store,
-        None,
-        args.kind.into(),
-        &campaign,
-        &file_name,
-        &bytes,
-        &options,
-        args.dry_run,
-    )
-    .await;
+    let import = import::apply::Import {
+        store: &store,
+        created_by: None,
+        kind: args.kind.into(),
+        campaign: &campaign,
+        file_name: &file_name,
+        options: &options,
+        dry_run: args.dry_run,
+    };
+    let bar = rows_bar(txt, args.json);
+    let result = import
+        .run(std::io::BufReader::new(file), &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await;
+    bar.finish_and_clear();
     store.close().await;
     match result {
         Ok(report) if args.json => print_json(&report),
@@ -103,6 +109,25 @@ pub(super) async fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
             ))
         }
     }
+}
+
+/// A progress bar of the rows on stderr, on a terminal and without `--json`; hidden
+/// otherwise.
+fn rows_bar(txt: Texts, json: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if json || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    let template = format!(
+        "{{bar:40}} {{pos}}/{{len}} {} · {{per_sec}} · {{eta}} {}",
+        txt.t("import.progress.rows"),
+        txt.t("import.progress.left")
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// The options the flags give: half-days, invitations and `--map` overrides.

@@ -1,12 +1,12 @@
 //! One entry point for an import, shared by the command line and the upload page:
 //! read the file, parse it for its kind, apply it to the store (or simulate).
 
-use sha2::{Digest, Sha256};
-
 use super::report::ImportReport;
-use super::{read, rows, ImportError, ImportKind, ImportOptions};
+use super::rows::RowParser;
+use super::stream::{self, Layout, Source};
+use super::{rows, BeneficiaryRow, ImportError, ImportKind, ImportOptions, Parsed, ParsedRow};
 use crate::domain::CampaignName;
-use crate::store::{ImportSource, Store, StoreError};
+use crate::store::{BeneficiaryImport, ImportSource, Store, StoreError};
 
 /// Records shown on the preview page.
 pub const PREVIEW_ROWS: usize = 10;
@@ -44,45 +44,196 @@ pub async fn import_file(
     options: &ImportOptions,
     dry_run: bool,
 ) -> Result<ImportReport, ImportFailure> {
-    let source = ImportSource {
-        filename: file_name.to_string(),
-        sha256: hex::encode(Sha256::digest(bytes)),
+    let source = std::io::Cursor::new(bytes.to_vec());
+    let import = Import {
+        store,
         created_by,
-    };
-    let table = read::read_table(bytes)?;
-    let mut report = match kind {
-        ImportKind::Beneficiaries => {
-            let campaign = store.campaign_by_name(campaign).await?;
-            let parsed = rows::parse_beneficiaries(&table, options)?;
-            store
-                .import_beneficiaries(&campaign, &source, &parsed, dry_run)
-                .await?
-        }
-        ImportKind::Callers => {
-            let parsed = rows::parse_callers(&table, options)?;
-            store
-                .import_callers_inviting(&source, &parsed, options.invite.as_ref(), dry_run)
-                .await?
-        }
-        ImportKind::Territories => {
-            let parsed = rows::parse_territories(&table, options)?;
-            store.import_territories(&source, &parsed, dry_run).await?
-        }
-        ImportKind::OptOut => {
-            let parsed = rows::parse_opt_outs(&table, options)?;
-            store.import_opt_outs(&source, &parsed, dry_run).await?
-        }
-    };
-    report.preview = table.records.iter().take(PREVIEW_ROWS).cloned().collect();
-    tracing::info!(
-        kind = kind.as_str(),
-        rows = report.rows,
-        inserted = report.inserted,
-        updated = report.updated,
-        unchanged = report.unchanged,
-        rejected = report.rejected,
+        kind,
+        campaign,
+        file_name,
+        options,
         dry_run,
-        "import"
-    );
-    Ok(report)
+    };
+    import.run(source, &|_, _| {}).await
+}
+
+/// Told how far an import is: (records done, records in all).
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+/// One import: what, where to, by whom, how.
+pub struct Import<'a> {
+    pub store: &'a Store,
+    pub created_by: Option<i64>,
+    pub kind: ImportKind,
+    pub campaign: &'a CampaignName,
+    pub file_name: &'a str,
+    pub options: &'a ImportOptions,
+    pub dry_run: bool,
+}
+
+impl Import<'_> {
+    /// Imports a source of any size: the file is read in chunks (never whole), and a
+    /// beneficiary list is parsed on a second thread while the store writes.
+    pub async fn run<S: Source + Send + 'static>(
+        &self,
+        source: S,
+        progress: Progress<'_>,
+    ) -> Result<ImportReport, ImportFailure> {
+        let (layout, source) = blocking(move || {
+            let mut source = source;
+            let layout = stream::open(&mut source, PREVIEW_ROWS);
+            (layout, source)
+        })
+        .await?;
+        let layout = layout?;
+        let meta = ImportSource {
+            filename: self.file_name.to_string(),
+            sha256: layout.survey.sha256.clone(),
+            created_by: self.created_by,
+        };
+        let mut report = match self.kind {
+            ImportKind::Beneficiaries => {
+                let campaign = self.store.campaign_by_name(self.campaign).await?;
+                let parser =
+                    rows::beneficiaries::parser(&layout.table, &layout.stats, self.options)?;
+                let import = self
+                    .store
+                    .begin_beneficiary_import(&campaign, meta, layout.stats.records, self.dry_run)
+                    .await?;
+                beneficiaries(import, parser, &layout, source, progress).await?
+            }
+            _ => self.small_list(&meta, &layout, source).await?,
+        };
+        report.preview = layout.stats.preview.clone();
+        tracing::info!(
+            kind = self.kind.as_str(),
+            rows = report.rows,
+            inserted = report.inserted,
+            updated = report.updated,
+            unchanged = report.unchanged,
+            rejected = report.rejected,
+            dry_run = self.dry_run,
+            "import"
+        );
+        Ok(report)
+    }
+
+    /// Callers, territories and do-not-call lists: lists of thousands at most, parsed
+    /// whole, then applied.
+    async fn small_list<S: Source + Send + 'static>(
+        &self,
+        meta: &ImportSource,
+        layout: &Layout,
+        source: S,
+    ) -> Result<ImportReport, ImportFailure> {
+        let owned = layout.clone();
+        let table = blocking(move || {
+            let mut source = source;
+            let mut table = owned.table.clone();
+            stream::for_each_chunk(&mut source, &owned, |records| {
+                table.records.extend(records);
+                Ok::<(), ImportError>(())
+            })
+            .map(|()| table)
+        })
+        .await??;
+        let (store, options, dry_run) = (self.store, self.options, self.dry_run);
+        Ok(match self.kind {
+            ImportKind::Callers => {
+                let parsed = rows::parse_callers(&table, options)?;
+                store
+                    .import_callers_inviting(meta, &parsed, options.invite.as_ref(), dry_run)
+                    .await?
+            }
+            ImportKind::Territories => {
+                let parsed = rows::parse_territories(&table, options)?;
+                store.import_territories(meta, &parsed, dry_run).await?
+            }
+            ImportKind::OptOut | ImportKind::Beneficiaries => {
+                let parsed = rows::parse_opt_outs(&table, options)?;
+                store.import_opt_outs(meta, &parsed, dry_run).await?
+            }
+        })
+    }
+}
+
+/// Runs blocking work (reading and parsing the file) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ImportFailure> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ImportFailure::File(ImportError::Csv(format!("lecture interrompue ({e})"))))
+}
+
+/// A chunk of parsed rows and the records it came from.
+type ParsedChunk = (Vec<ParsedRow<BeneficiaryRow>>, usize);
+
+/// Streams a beneficiary list: one thread reads and parses chunks, this task writes
+/// them; what the parsing refused or warned about is kept for the report.
+async fn beneficiaries<S: Source + Send + 'static>(
+    mut import: BeneficiaryImport,
+    parser: RowParser<BeneficiaryRow>,
+    layout: &Layout,
+    source: S,
+    progress: Progress<'_>,
+) -> Result<ImportReport, ImportFailure> {
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<ParsedChunk>(2);
+    let owned = layout.clone();
+    let parsing = tokio::task::spawn_blocking(move || parse_chunks(parser, &owned, source, sender));
+    let total = layout.stats.records as u64;
+    let mut done = 0u64;
+    while let Some((rows, records)) = receiver.recv().await {
+        import.apply(&rows).await?;
+        done += records as u64;
+        progress(done, total);
+    }
+    let summary = parsing.await.map_err(|e| {
+        ImportFailure::File(ImportError::Csv(format!("lecture interrompue ({e})")))
+    })??;
+    Ok(import.finish(&summary).await?)
+}
+
+/// Reads and parses every chunk, sends the rows; gives what the parsing found, without
+/// the rows.
+fn parse_chunks<S: Source>(
+    mut parser: RowParser<BeneficiaryRow>,
+    layout: &Layout,
+    mut source: S,
+    sender: tokio::sync::mpsc::Sender<ParsedChunk>,
+) -> Result<Parsed<()>, ImportError> {
+    let mut summary = Parsed {
+        rows: Vec::new(),
+        rejected: Vec::new(),
+        warnings: parser.warnings.clone(),
+        rows_read: layout.stats.records,
+        encoding: layout.table.encoding.clone(),
+        delimiter: layout.table.delimiter,
+        headers: layout.table.headers.clone(),
+        mapping: parser.mapping.clone(),
+    };
+    stream::for_each_chunk(&mut source, layout, |records| {
+        let count = records.len();
+        let mut rows = Vec::with_capacity(count);
+        for (line, cells) in records {
+            match parser.parse(line, cells) {
+                Ok(row) => {
+                    if !row.warnings.is_empty() {
+                        summary.rows.push(ParsedRow {
+                            line,
+                            value: (),
+                            warnings: row.warnings.clone(),
+                        });
+                    }
+                    rows.push(row);
+                }
+                Err(rejected) => summary.rejected.push(rejected),
+            }
+        }
+        // A closed channel: the writing failed, and says why.
+        sender
+            .blocking_send((rows, count))
+            .map_err(|_| ImportError::Csv("écriture interrompue".to_owned()))
+    })?;
+    Ok(summary)
 }

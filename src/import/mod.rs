@@ -13,6 +13,7 @@ pub mod headers;
 pub mod read;
 pub mod report;
 pub mod rows;
+pub mod stream;
 
 pub use crate::records::imports::{
     BeneficiaryRow, FieldError, FileWarning, ImportKind, OptOutEntry, Parsed, ParsedRow,

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::{FileWarning, ImportError};
+use super::{stream, FileWarning, ImportError};
 use crate::domain::trim_cell;
 
 /// A decoded file split into records.
@@ -40,54 +40,50 @@ const DELIMITERS: [char; 4] = [';', ',', '\t', '|'];
 const SNIFF_RECORDS: usize = 20;
 
 /// Decodes `bytes`, finds the delimiter and the header row, and splits the records.
+///
+/// The same reader as a file of any size goes through ([`super::stream`]), with every
+/// record collected.
 pub fn read_table(bytes: &[u8]) -> Result<Table, ImportError> {
-    let (text, encoding) = decode(bytes)?;
-    let text = normalise_line_breaks(&text);
-    if text.trim().is_empty() {
-        return Err(ImportError::Empty);
-    }
-    let declared = declared_delimiter(&text);
-    let delimiter = declared.unwrap_or_else(|| sniff_delimiter(&text));
-    if let Some(line) = unclosed_quote_line(&text, delimiter) {
-        return Err(ImportError::Csv(format!(
-            "à la ligne {line}, une cellule commence par un guillemet (\") qui n'est jamais refermé, si bien que toute la suite du fichier serait lue comme une seule cellule. Ouvrez le fichier dans le Bloc-notes, puis refermez ce guillemet ou retirez-le"
-        )));
-    }
-    let mut records = split_records(&text, delimiter)?;
-    if declared.is_some() {
+    let mut source = std::io::Cursor::new(bytes);
+    let layout = stream::open(&mut source, 0)?;
+    let mut table = layout.table.clone();
+    stream::for_each_chunk(&mut source, &layout, |records| {
+        table.records.extend(records);
+        Ok::<(), ImportError>(())
+    })?;
+    Ok(table)
+}
+
+/// The error of a quoted cell never closed, opened at `line`.
+pub(super) fn unclosed_quote_error(line: u64) -> ImportError {
+    ImportError::Csv(format!(
+        "à la ligne {line}, une cellule commence par un guillemet (\") qui n'est jamais refermé, si bien que toute la suite du fichier serait lue comme une seule cellule. Ouvrez le fichier dans le Bloc-notes, puis refermez ce guillemet ou retirez-le"
+    ))
+}
+
+/// The delimiter: declared by Excel's `sep=` line, else sniffed from the first records.
+pub(super) fn choose_delimiter(head: &str) -> char {
+    declared_delimiter(head).unwrap_or_else(|| sniff_delimiter(head))
+}
+
+/// The table without its data records, from the head of the text: the header row
+/// (after Excel's `sep=` line and title lines), its line, and the warnings.
+pub(super) fn head_table(
+    head: &str,
+    encoding: &str,
+    delimiter: char,
+) -> Result<Table, ImportError> {
+    let mut records = split_records(head, delimiter)?;
+    if declared_delimiter(head).is_some() {
         records.retain(|(line, _)| *line != 1);
     }
     let header_index = header_index(&records);
     let mut records = records.into_iter();
-    let mut warnings = Vec::new();
     let skipped: Vec<(u64, Vec<String>)> = records.by_ref().take(header_index).collect();
     let (header_line, mut headers) = records.next().ok_or(ImportError::Empty)?;
-    if let (Some(first), Some(last)) = (skipped.first(), skipped.last()) {
-        let sample: String = skipped
-            .iter()
-            .flat_map(|(_, cells)| cells.iter())
-            .map(|c| trim_cell(c))
-            .find(|c| !c.is_empty())
-            .unwrap_or_default()
-            .chars()
-            .take(60)
-            .collect();
-        let message = if first.0 == last.0 {
-            format!(
-                "La ligne {} (« {sample} ») précède la ligne des en-têtes (ligne {header_line}) : elle a été ignorée.",
-                first.0
-            )
-        } else {
-            format!(
-                "Les lignes {} à {} (« {sample} »…) précèdent la ligne des en-têtes (ligne {header_line}) : elles ont été ignorées.",
-                first.0, last.0
-            )
-        };
-        warnings.push(FileWarning {
-            code: "lines_before_header_skipped".to_owned(),
-            message,
-        });
-    }
+    let warnings = title_lines_warning(&skipped, header_line)
+        .into_iter()
+        .collect();
     // Headers trimmed, line breaks inside them (Excel's Alt+Entrée) made spaces.
     for cell in &mut headers {
         *cell = trim_cell(cell)
@@ -95,63 +91,49 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, ImportError> {
             .collect::<Vec<_>>()
             .join(" ");
     }
-    let records: Vec<(u64, Vec<String>)> = records.collect();
-    if records.is_empty() {
-        return Err(ImportError::NoData);
-    }
     Ok(Table {
         encoding: encoding.to_owned(),
         delimiter,
         headers,
-        records,
+        records: Vec::new(),
         header_line,
         warnings,
     })
 }
 
-/// The text of the file and the name of its encoding.
-fn decode(bytes: &[u8]) -> Result<(String, &'static str), ImportError> {
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return checked_text(String::from_utf8_lossy(rest).into_owned(), "UTF-8 (BOM)");
-    }
-    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        let (text, _) = encoding_rs::UTF_16LE.decode_without_bom_handling(rest);
-        return checked_text(text.into_owned(), "UTF-16LE");
-    }
-    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        let (text, _) = encoding_rs::UTF_16BE.decode_without_bom_handling(rest);
-        return checked_text(text.into_owned(), "UTF-16BE");
-    }
-    if let Some(what) = binary_signature(bytes) {
-        return Err(ImportError::NotText(what.to_owned()));
-    }
-    if bytes.contains(&0) {
-        return match utf16_without_bom(bytes) {
-            Some(encoding) => {
-                let (text, _) = encoding.decode_without_bom_handling(bytes);
-                let name = if encoding == encoding_rs::UTF_16LE {
-                    "UTF-16LE"
-                } else {
-                    "UTF-16BE"
-                };
-                checked_text(text.into_owned(), name)
-            }
-            None => Err(ImportError::NotText(BINARY.to_owned())),
-        };
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => checked_text(text.to_owned(), "UTF-8"),
-        Err(_) => {
-            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
-            checked_text(text.into_owned(), "windows-1252")
-        }
-    }
+/// The warning for title lines skipped before the header row.
+fn title_lines_warning(skipped: &[(u64, Vec<String>)], header_line: u64) -> Option<FileWarning> {
+    let (first, last) = (skipped.first()?, skipped.last()?);
+    let sample: String = skipped
+        .iter()
+        .flat_map(|(_, cells)| cells.iter())
+        .map(|c| trim_cell(c))
+        .find(|c| !c.is_empty())
+        .unwrap_or_default()
+        .chars()
+        .take(60)
+        .collect();
+    let message = if first.0 == last.0 {
+        format!(
+            "La ligne {} (« {sample} ») précède la ligne des en-têtes (ligne {header_line}) : elle a été ignorée.",
+            first.0
+        )
+    } else {
+        format!(
+            "Les lignes {} à {} (« {sample} »…) précèdent la ligne des en-têtes (ligne {header_line}) : elles ont été ignorées.",
+            first.0, last.0
+        )
+    };
+    Some(FileWarning {
+        code: "lines_before_header_skipped".to_owned(),
+        message,
+    })
 }
 
-const BINARY: &str = "il contient des données binaires (ce n'est pas du texte)";
+pub(super) const BINARY: &str = "il contient des données binaires (ce n'est pas du texte)";
 
 /// What a binary file is, from its first bytes.
-fn binary_signature(bytes: &[u8]) -> Option<&'static str> {
+pub(super) fn binary_signature(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"PK\x03\x04") {
         Some("c'est un classeur Excel (.xlsx) ou OpenDocument (.ods), pas un fichier CSV")
     } else if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
@@ -164,7 +146,7 @@ fn binary_signature(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// UTF-16 without BOM: NUL bytes on every other position of the first bytes.
-fn utf16_without_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+pub(super) fn utf16_without_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     let sample = &bytes[..bytes.len().min(1000) & !1];
     if sample.len() < 4 {
         return None;
@@ -188,15 +170,8 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     }
 }
 
-/// Refuses decoded text that is not a table: HTML/XML exports, RTF, binary noise.
-fn checked_text(
-    text: String,
-    encoding: &'static str,
-) -> Result<(String, &'static str), ImportError> {
-    let text = text
-        .trim_start_matches('\u{feff}')
-        .trim_end_matches('\u{1a}')
-        .to_owned();
+/// Refuses text that starts like a document rather than a table: HTML/XML exports, RTF.
+pub(super) fn check_start(text: &str) -> Result<(), ImportError> {
     let start: String = text
         .trim_start()
         .chars()
@@ -217,23 +192,7 @@ fn checked_text(
             "c'est un document RTF (traitement de texte)".to_owned(),
         ));
     }
-    let controls = text
-        .chars()
-        .filter(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}'))
-        .count();
-    if controls > 0 && controls * 100 >= text.chars().count() {
-        return Err(ImportError::NotText(BINARY.to_owned()));
-    }
-    Ok((text, encoding))
-}
-
-/// CRLF and lone CR become LF, so that every line ends with one `\n`.
-fn normalise_line_breaks(text: &str) -> String {
-    if text.contains('\r') {
-        text.replace("\r\n", "\n").replace('\r', "\n")
-    } else {
-        text.to_owned()
-    }
+    Ok(())
 }
 
 /// The delimiter named by Excel's first line `sep=;` (also `"sep=;"`, `sep=,`, `sep=|`,
@@ -283,39 +242,96 @@ fn sniff_delimiter(text: &str) -> char {
     best.1
 }
 
-/// Line where a quoted cell opens and is never closed, when lines follow it.
-fn unclosed_quote_line(text: &str, delimiter: char) -> Option<u64> {
-    #[derive(PartialEq)]
-    enum State {
-        StartField,
-        InField,
-        InQuotes,
-        QuoteInQuotes,
-    }
-    let mut state = State::StartField;
-    let mut line = 1u64;
-    let mut opened = (0u64, 0usize);
-    for (at, c) in text.char_indices() {
-        state = match state {
-            State::StartField if c == '"' => {
-                opened = (line, at);
-                State::InQuotes
-            }
-            State::StartField | State::InField | State::QuoteInQuotes
-                if c == delimiter || c == '\n' =>
-            {
-                State::StartField
-            }
-            State::QuoteInQuotes if c == '"' => State::InQuotes,
-            State::StartField | State::InField | State::QuoteInQuotes => State::InField,
-            State::InQuotes if c == '"' => State::QuoteInQuotes,
-            State::InQuotes => State::InQuotes,
-        };
-        if c == '\n' {
-            line += 1;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    StartField,
+    InField,
+    InQuotes,
+    QuoteInQuotes,
+}
+
+/// The csv reader's quoting, followed over text that comes piece by piece: where
+/// records end (a line break outside quotes), and a quoted cell opened and never closed.
+#[derive(Debug, Clone)]
+pub(super) struct QuoteScan {
+    delimiter: char,
+    state: QuoteState,
+    line: u64,
+    /// Line of the last opening quote, and whether text follows a line break after it.
+    opened_line: u64,
+    break_after_open: bool,
+    text_after_break: bool,
+    /// Bytes of the current buffer scanned, and the end of its last whole record.
+    scanned: usize,
+    boundary: usize,
+}
+
+impl QuoteScan {
+    pub(super) fn new(delimiter: char) -> Self {
+        Self {
+            delimiter,
+            state: QuoteState::StartField,
+            line: 1,
+            opened_line: 0,
+            break_after_open: false,
+            text_after_break: false,
+            scanned: 0,
+            boundary: 0,
         }
     }
-    (state == State::InQuotes && text[opened.1..].trim_end().contains('\n')).then_some(opened.0)
+
+    /// Scans what `buf` holds past what was scanned before.
+    pub(super) fn feed(&mut self, buf: &str) {
+        use QuoteState::*;
+        for (at, c) in buf[self.scanned..].char_indices() {
+            if self.state == InQuotes {
+                if c == '\n' {
+                    self.break_after_open = true;
+                } else if self.break_after_open && !c.is_whitespace() {
+                    self.text_after_break = true;
+                }
+            }
+            self.state = match self.state {
+                StartField if c == '"' => {
+                    self.opened_line = self.line;
+                    self.break_after_open = false;
+                    self.text_after_break = false;
+                    InQuotes
+                }
+                StartField | InField | QuoteInQuotes if c == self.delimiter || c == '\n' => {
+                    StartField
+                }
+                QuoteInQuotes if c == '"' => InQuotes,
+                StartField | InField | QuoteInQuotes => InField,
+                InQuotes if c == '"' => QuoteInQuotes,
+                InQuotes => InQuotes,
+            };
+            if c == '\n' {
+                self.line += 1;
+                if self.state == StartField {
+                    self.boundary = self.scanned + at + 1;
+                }
+            }
+        }
+        self.scanned = buf.len();
+    }
+
+    /// The end of the last whole record of the buffer (0: none yet).
+    pub(super) fn boundary(&self) -> usize {
+        self.boundary
+    }
+
+    /// The buffer lost its first `cut` bytes.
+    pub(super) fn rebase(&mut self, cut: usize) {
+        self.scanned -= cut;
+        self.boundary = self.boundary.saturating_sub(cut);
+    }
+
+    /// Line where a quoted cell opens and is never closed, when text follows it on
+    /// later lines.
+    pub(super) fn unclosed_line(&self) -> Option<u64> {
+        (self.state == QuoteState::InQuotes && self.text_after_break).then_some(self.opened_line)
+    }
 }
 
 /// The header row: the first record with two non-empty cells and no number-like cell,
@@ -378,6 +394,19 @@ fn for_each_record(
             return Ok(());
         }
     }
+}
+
+/// The records of a chunk of text that starts on line `first_line` of the file.
+pub(super) fn split_chunk(
+    text: &str,
+    delimiter: char,
+    first_line: u64,
+) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
+    let mut records = split_records(text, delimiter)?;
+    for (line, _) in &mut records {
+        *line += first_line - 1;
+    }
+    Ok(records)
 }
 
 /// Non-blank records with the line where each starts; trailing empty cells dropped.

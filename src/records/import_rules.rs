@@ -86,16 +86,21 @@ pub enum Identified<T> {
 
 /// Decides who a row is from its candidates and the ids already met in the file.
 pub fn identify<T>(
-    mut candidates: Vec<T>,
+    candidates: Vec<T>,
     seen: &HashSet<i64>,
     id: impl Fn(&T) -> i64,
 ) -> Identified<T> {
+    identify_by(candidates, |c| seen.contains(&id(c)))
+}
+
+/// Decides who a row is from its candidates, `seen` telling who was met in the file.
+pub fn identify_by<T>(mut candidates: Vec<T>, seen: impl Fn(&T) -> bool) -> Identified<T> {
     if candidates.len() > 1 {
         return Identified::Ambiguous;
     }
     match candidates.pop() {
         None => Identified::New,
-        Some(c) if seen.contains(&id(&c)) => Identified::DuplicateInFile,
+        Some(c) if seen(&c) => Identified::DuplicateInFile,
         Some(c) => Identified::Known(c),
     }
 }

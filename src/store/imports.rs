@@ -10,17 +10,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use super::db::Row;
-use super::report::paris_date;
-use super::{query, query_as, query_scalar, Campaign, Store, StoreError, Tx};
-use crate::domain::names::identity_key;
+use super::{query, query_as, query_scalar, Store, StoreError, Tx};
 use crate::domain::BeneficiaryStatus;
-use crate::records::import_rules::{self as rules, Identified, Lookup, TerritoryIndex, Write};
+use crate::records::import_rules::{self as rules, Lookup, TerritoryIndex, Write};
 use crate::records::imports::{
-    BeneficiaryRow, ImportKind, ImportReport, NewCaller, NewTerritory, OptOutEntry, Parsed,
-    ParsedRow, RejectedRow,
+    ImportKind, ImportReport, NewCaller, NewTerritory, OptOutEntry, Parsed, ParsedRow, RejectedRow,
 };
 
 /// Where the data came from.
@@ -32,13 +29,11 @@ pub struct ImportSource {
     pub created_by: Option<i64>,
 }
 
-/// Phone numbers to write for one person: (E.164, kind) in file order.
-type PhoneList = Vec<(String, &'static str)>;
 /// Areas a territory covers: (kind, code), sorted.
 type AreaList = Vec<(String, String)>;
 
 /// One import under way: what it is, where it comes from, when it runs.
-struct Batch<'a> {
+pub(super) struct Batch<'a> {
     kind: ImportKind,
     campaign_id: Option<i64>,
     source: &'a ImportSource,
@@ -47,16 +42,26 @@ struct Batch<'a> {
 
 impl<'a> Batch<'a> {
     fn new(kind: ImportKind, campaign_id: Option<i64>, source: &'a ImportSource) -> Self {
+        Self::at(kind, campaign_id, source, Utc::now())
+    }
+
+    /// The batch of an import that started at `now`.
+    pub(super) fn at(
+        kind: ImportKind,
+        campaign_id: Option<i64>,
+        source: &'a ImportSource,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             kind,
             campaign_id,
             source,
-            now: Utc::now(),
+            now,
         }
     }
 
     /// The report before anything is written.
-    fn report<T>(&self, parsed: &Parsed<T>, dry_run: bool) -> ImportReport {
+    pub(super) fn report<T>(&self, parsed: &Parsed<T>, dry_run: bool) -> ImportReport {
         let mut report = ImportReport::from_parsed(self.kind, &self.source.filename, parsed);
         report.dry_run = dry_run;
         report
@@ -145,7 +150,7 @@ async fn same_file_batch(tx: &mut Tx, batch: &Batch<'_>) -> Result<Option<i64>, 
 
 /// Ends an import: notes whether the same file was imported before, and records the
 /// batch unless nothing changed and the file is the same.
-async fn finish_import<T>(
+pub(super) async fn finish_import<T>(
     tx: &mut Tx,
     batch: &Batch<'_>,
     parsed: &Parsed<T>,
@@ -205,407 +210,27 @@ async fn find_first<R: Row>(
     Ok(Vec::new())
 }
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-struct StoredBeneficiary {
-    id: i64,
-    external_ref: Option<String>,
-    last_name: String,
-    first_name: String,
-    birth_date: Option<NaiveDate>,
-    address: Option<String>,
-    postal_code: Option<String>,
-    commune: Option<String>,
-    insee_code: Option<String>,
-    programme: Option<String>,
-    preferred_language: String,
-    territory_id: Option<i64>,
-    status: BeneficiaryStatus,
-    relative_name: Option<String>,
-    relative_phone: Option<String>,
-}
-
-const BENEFICIARY_COLUMNS: &str = "id, external_ref, last_name, first_name, birth_date, \
-     address, postal_code, commune, insee_code, programme, preferred_language, territory_id, \
-     status, relative_name, relative_phone";
-
-/// A beneficiary import under way: what it read first and what it has done so far.
-struct BeneficiaryImport {
-    campaign_id: i64,
-    now: DateTime<Utc>,
-    territories: TerritoryIndex,
-    /// Members of the campaign before the import.
-    members: HashSet<i64>,
-    /// People met in the file so far.
-    seen: HashSet<i64>,
-    /// Members added by this import (new people included).
-    enrolled_now: i64,
-    /// (beneficiary, its phones, replace the stored list?), written after the rows.
-    pending_phones: Vec<(i64, PhoneList, bool)>,
-}
-
-impl BeneficiaryImport {
-    /// Reads the territories and the campaign's members.
-    async fn start(tx: &mut Tx, campaign_id: i64, now: DateTime<Utc>) -> Result<Self, StoreError> {
-        let territories = TerritoryIndex {
-            by_code: code_map(tx, "SELECT code, id FROM territories").await?,
-            by_insee: code_map(
-                tx,
-                "SELECT code, territory_id FROM territory_areas WHERE kind = 'insee'",
-            )
-            .await?,
-            by_postal_code: code_map(
-                tx,
-                "SELECT code, territory_id FROM territory_areas WHERE kind = 'postal_code'",
-            )
-            .await?,
-        };
-        let members: HashSet<i64> =
-            query_scalar("SELECT beneficiary_id FROM campaign_members WHERE campaign_id = $1")
-                .bind(campaign_id)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
-        Ok(Self {
-            campaign_id,
-            now,
-            territories,
-            members,
-            seen: HashSet::new(),
-            enrolled_now: 0,
-            pending_phones: Vec::new(),
-        })
-    }
-
-    /// Applies one row: refuses it, or inserts, updates or leaves the person, then
-    /// enrolls them in the campaign.
-    async fn apply_row(
-        &mut self,
-        tx: &mut Tx,
-        row: &ParsedRow<BeneficiaryRow>,
-        report: &mut ImportReport,
-    ) -> Result<(), StoreError> {
-        let b = &row.value.beneficiary;
-        let lookups = rules::beneficiary_lookups(b);
-        let candidates: Vec<StoredBeneficiary> =
-            find_first(tx, &lookups, BENEFICIARY_COLUMNS).await?;
-        let existing = match rules::identify(candidates, &self.seen, |e| e.id) {
-            Identified::Ambiguous => {
-                report.reject(rules::ambiguous_identity(row.line, &b.last_name));
-                return Ok(());
-            }
-            Identified::DuplicateInFile => {
-                report.reject(rules::duplicate_in_file(
-                    row.line,
-                    b.external_ref.as_deref(),
-                ));
-                return Ok(());
-            }
-            Identified::New => None,
-            Identified::Known(e) => Some(e),
-        };
-        let wanted = self.wanted(row, existing.as_ref(), report);
-        let phones: PhoneList = b
-            .phones
-            .iter()
-            .map(|p| {
-                (
-                    p.as_str().to_string(),
-                    if p.is_mobile() { "mobile" } else { "landline" },
-                )
-            })
-            .collect();
-        let (id, is_new) = self.write(tx, existing, &wanted, phones, report).await?;
-        self.seen.insert(id);
-        self.enrol(tx, id, is_new, report).await
-    }
-
-    /// The person as the row wants them stored, given who is stored; notes an unknown
-    /// territory code and a final status kept.
-    fn wanted(
-        &self,
-        row: &ParsedRow<BeneficiaryRow>,
-        existing: Option<&StoredBeneficiary>,
-        report: &mut ImportReport,
-    ) -> StoredBeneficiary {
-        let b = &row.value.beneficiary;
-        let found = self.territories.resolve(
-            b.territory.as_deref(),
-            b.insee_code.as_deref(),
-            b.postal_code.as_ref().map(|p| p.as_str()),
-        );
-        if let Some(code) = found.unknown_code {
-            report.warn(rules::territory_unknown(row.line, code));
-        }
-        let (status, kept_final) =
-            rules::status_after_import(existing.map(|e| e.status), row.value.status);
-        if kept_final {
-            report.kept_final_status += 1;
-        }
-        StoredBeneficiary {
-            id: existing.map(|e| e.id).unwrap_or_default(),
-            external_ref: b
-                .external_ref
-                .clone()
-                .or_else(|| existing.and_then(|e| e.external_ref.clone())),
-            last_name: b.last_name.clone(),
-            first_name: b.first_name.clone(),
-            birth_date: b.birth_date,
-            address: b.address.clone(),
-            postal_code: b.postal_code.as_ref().map(|p| p.as_str().to_string()),
-            commune: b.commune.clone(),
-            insee_code: b.insee_code.clone(),
-            programme: b.programme.clone(),
-            preferred_language: b.preferred_language.as_str().to_string(),
-            territory_id: found.id,
-            status,
-            relative_name: b.relative_name.clone(),
-            relative_phone: b.relative_phone.as_ref().map(|p| p.as_str().to_string()),
-        }
-    }
-
-    /// Inserts or updates the person (or leaves them): (id, inserted now?).
-    async fn write(
-        &mut self,
-        tx: &mut Tx,
-        existing: Option<StoredBeneficiary>,
-        wanted: &StoredBeneficiary,
-        phones: PhoneList,
-        report: &mut ImportReport,
-    ) -> Result<(i64, bool), StoreError> {
-        let wanted_numbers: Vec<String> = phones.iter().map(|(p, _)| p.clone()).collect();
-        let stored_numbers = match &existing {
-            Some(e) => stored_phones(tx, e.id).await?,
-            None => Vec::new(),
-        };
-        let stored = existing.as_ref().map(|e| (e, stored_numbers.as_slice()));
-        match rules::decide_write(stored, wanted, &wanted_numbers) {
-            Write::Insert => {
-                let id = insert_beneficiary(tx, wanted, self.now).await?;
-                self.pending_phones.push((id, phones, false));
-                report.inserted += 1;
-                Ok((id, true))
-            }
-            Write::Unchanged => {
-                report.unchanged += 1;
-                Ok((wanted.id, false))
-            }
-            Write::Update { list_changed } => {
-                update_beneficiary(tx, wanted, self.now).await?;
-                if list_changed {
-                    self.pending_phones.push((wanted.id, phones, true));
-                }
-                report.updated += 1;
-                Ok((wanted.id, false))
-            }
-        }
-    }
-
-    /// Adds the person to the campaign unless they are a member already.
-    async fn enrol(
-        &mut self,
-        tx: &mut Tx,
-        id: i64,
-        is_new: bool,
-        report: &mut ImportReport,
-    ) -> Result<(), StoreError> {
-        if self.members.contains(&id) {
-            return Ok(());
-        }
-        query(
-            "INSERT INTO campaign_members (campaign_id, beneficiary_id, added_at) \
-             VALUES ($1, $2, $3)",
-        )
-        .bind(self.campaign_id)
-        .bind(id)
-        .bind(self.now)
-        .execute(&mut *tx)
-        .await?;
-        self.enrolled_now += 1;
-        if !is_new {
-            report.enrolled += 1;
-        }
-        Ok(())
-    }
-
-    /// After the rows: the enrolment count, the phones, the members absent from the file.
-    async fn finish(self, tx: &mut Tx, report: &mut ImportReport) -> Result<(), StoreError> {
-        if self.enrolled_now > 0 {
-            query(super::report::COUNT_ENROLMENTS)
-                .bind(self.campaign_id)
-                .bind(paris_date(self.now))
-                .bind(self.enrolled_now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for (id, phones, replace) in &self.pending_phones {
-            write_phones(tx, *id, phones, *replace).await?;
-        }
-        // Reported, never deleted: members of the campaign absent from this file.
-        let (count, sample) = rules::absent_members(&self.members, &self.seen);
-        report.missing = count;
-        for id in sample {
-            let (r, last, first): (Option<String>, String, String) = query_as(
-                "SELECT external_ref, last_name, first_name FROM beneficiaries WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            report
-                .missing_sample
-                .push(r.unwrap_or_else(|| format!("{last} {first}")));
-        }
-        Ok(())
-    }
-}
-
 /// A map code → id from a query of (code, id) pairs.
 async fn code_map(tx: &mut Tx, sql: &str) -> Result<HashMap<String, i64>, StoreError> {
     let pairs: Vec<(String, i64)> = query_as(sql).fetch_all(&mut *tx).await?;
     Ok(pairs.into_iter().collect())
 }
 
-/// A person's stored numbers (E.164), in order.
-async fn stored_phones(tx: &mut Tx, id: i64) -> Result<Vec<String>, StoreError> {
-    Ok(query_scalar(
-        "SELECT e164 FROM beneficiary_phones WHERE beneficiary_id = $1 ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?)
-}
-
-async fn insert_beneficiary(
-    tx: &mut Tx,
-    b: &StoredBeneficiary,
-    now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
-    let key = identity_key(&b.last_name, &b.first_name, b.birth_date);
-    Ok(query_scalar(
-        "INSERT INTO beneficiaries (external_ref, identity_key, last_name, first_name, \
-         birth_date, address, postal_code, commune, insee_code, programme, preferred_language, \
-         territory_id, status, status_changed_at, relative_name, relative_phone, \
-         source_batch_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, NULL, \
-         $14, $14) RETURNING id",
-    )
-    .bind(&b.external_ref)
-    .bind(key)
-    .bind(&b.last_name)
-    .bind(&b.first_name)
-    .bind(b.birth_date)
-    .bind(&b.address)
-    .bind(&b.postal_code)
-    .bind(&b.commune)
-    .bind(&b.insee_code)
-    .bind(&b.programme)
-    .bind(&b.preferred_language)
-    .bind(b.territory_id)
-    .bind(b.status)
-    .bind(now)
-    .bind(&b.relative_name)
-    .bind(&b.relative_phone)
-    .fetch_one(&mut *tx)
-    .await?)
-}
-
-/// Updates a stored person; the status date moves only when the status does.
-async fn update_beneficiary(
-    tx: &mut Tx,
-    b: &StoredBeneficiary,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let key = identity_key(&b.last_name, &b.first_name, b.birth_date);
-    query(
-        "UPDATE beneficiaries SET external_ref = $2, identity_key = $3, last_name = $4, \
-         first_name = $5, birth_date = $6, address = $7, postal_code = $8, commune = $9, \
-         insee_code = $10, programme = $11, preferred_language = $12, territory_id = $13, \
-         status_changed_at = CASE WHEN status <> $14 THEN $15 ELSE status_changed_at END, \
-         status = $14, relative_name = $16, relative_phone = $17, updated_at = $15 \
-         WHERE id = $1",
-    )
-    .bind(b.id)
-    .bind(&b.external_ref)
-    .bind(key)
-    .bind(&b.last_name)
-    .bind(&b.first_name)
-    .bind(b.birth_date)
-    .bind(&b.address)
-    .bind(&b.postal_code)
-    .bind(&b.commune)
-    .bind(&b.insee_code)
-    .bind(&b.programme)
-    .bind(&b.preferred_language)
-    .bind(b.territory_id)
-    .bind(b.status)
-    .bind(now)
-    .bind(&b.relative_name)
-    .bind(&b.relative_phone)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// Writes a person's phones as a list; a replaced list keeps the "wrong number" mark of
-/// the numbers it keeps.
-async fn write_phones(
-    tx: &mut Tx,
-    id: i64,
-    phones: &PhoneList,
-    replace: bool,
-) -> Result<(), StoreError> {
-    let mut wrong: HashMap<String, Option<DateTime<Utc>>> = HashMap::new();
-    if replace {
-        let marks: Vec<(String, Option<DateTime<Utc>>)> = query_as(
-            "SELECT e164, wrong_reported_at FROM beneficiary_phones WHERE beneficiary_id = $1",
+/// The territories by code, by INSEE code and by postal code.
+pub(super) async fn territory_index(tx: &mut Tx) -> Result<TerritoryIndex, StoreError> {
+    Ok(TerritoryIndex {
+        by_code: code_map(tx, "SELECT code, id FROM territories").await?,
+        by_insee: code_map(
+            tx,
+            "SELECT code, territory_id FROM territory_areas WHERE kind = 'insee'",
         )
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?;
-        wrong = marks.into_iter().collect();
-        query("DELETE FROM beneficiary_phones WHERE beneficiary_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    for (position, (phone, kind)) in phones.iter().enumerate() {
-        query(
-            "INSERT INTO beneficiary_phones (beneficiary_id, position, e164, kind, \
-             wrong_reported_at) VALUES ($1, $2, $3, $4, $5)",
+        .await?,
+        by_postal_code: code_map(
+            tx,
+            "SELECT code, territory_id FROM territory_areas WHERE kind = 'postal_code'",
         )
-        .bind(id)
-        .bind(position as i32)
-        .bind(phone)
-        .bind(*kind)
-        .bind(wrong.get(phone).copied().flatten())
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(())
-}
-
-impl Store {
-    /// Inserts new people, updates changed ones, enrolls them all in `campaign`.
-    #[tracing::instrument(skip_all, fields(campaign = %campaign.name, rows = parsed.rows.len(), dry_run))]
-    pub async fn import_beneficiaries(
-        &self,
-        campaign: &Campaign,
-        source: &ImportSource,
-        parsed: &Parsed<BeneficiaryRow>,
-        dry_run: bool,
-    ) -> Result<ImportReport, StoreError> {
-        let batch = Batch::new(ImportKind::Beneficiaries, Some(campaign.id), source);
-        let mut report = batch.report(parsed, dry_run);
-        let mut tx = self.begin().await?;
-        let mut import = BeneficiaryImport::start(&mut tx, campaign.id, batch.now).await?;
-        for row in &parsed.rows {
-            import.apply_row(&mut tx, row, &mut report).await?;
-        }
-        import.finish(&mut tx, &mut report).await?;
-        finish_import(&mut tx, &batch, parsed, &mut report).await?;
-        tx.commit_if(!dry_run).await?;
-        Ok(report)
-    }
+        .await?,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

@@ -14,6 +14,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+mod beneficiary_import;
+mod beneficiary_index;
+mod beneficiary_writes;
 mod calls;
 mod campaigns;
 mod codes;
@@ -29,6 +32,7 @@ mod report;
 mod stats;
 mod users;
 
+pub use beneficiary_import::BeneficiaryImport;
 pub use calls::{CallError, CallHistoryRow, CallInput, CallRecorded, CallTarget, NeedInput};
 pub use campaigns::{
     Campaign, CampaignOverview, CampaignSettings, NewCampaign, MAX_ATTEMPTS_RANGE, RETRY_GAP_RANGE,

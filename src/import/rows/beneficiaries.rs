@@ -3,10 +3,11 @@
 use chrono::NaiveDate;
 
 use super::values::{self, MAX_ADDRESS, MAX_NAME, MAX_TEXT};
-use super::{parse_table, Claim, Problem, Row};
+use super::{parse_table, Claim, Problem, Row, RowParser};
 use crate::domain::names::identity_key;
 use crate::domain::time::today_in_paris;
 use crate::domain::{LanguageCode, PostalCode};
+use crate::import::stream::RecordStats;
 use crate::import::{BeneficiaryRow, Field, ImportError, ImportKind, ImportOptions, Parsed, Table};
 use crate::store::NewBeneficiary;
 
@@ -21,12 +22,22 @@ pub fn parse_beneficiaries(
     table: &Table,
     options: &ImportOptions,
 ) -> Result<Parsed<BeneficiaryRow>, ImportError> {
+    parse_table(table, |stats| parser(table, stats, options))
+}
+
+/// The parser of a beneficiary list whose records `stats` describes.
+pub(crate) fn parser(
+    table: &Table,
+    stats: &RecordStats,
+    options: &ImportOptions,
+) -> Result<RowParser<BeneficiaryRow>, ImportError> {
     let today = today_in_paris();
-    parse_table(
-        table,
+    RowParser::new(
         ImportKind::Beneficiaries,
+        table,
+        stats,
         options,
-        |row| build(row, today),
+        Box::new(move |row| build(row, today)),
         claims,
     )
 }

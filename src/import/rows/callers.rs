@@ -1,8 +1,9 @@
 //! Caller (volunteer) lists.
 
 use super::values::{self, MAX_REFERENCE};
-use super::{parse_table, Claim, Problem, Row};
+use super::{parse_table, Claim, Problem, Row, RowParser};
 use crate::domain::{EmailAddress, LanguageCode, Weekdays};
+use crate::import::stream::RecordStats;
 use crate::import::{Field, ImportError, ImportKind, ImportOptions, Parsed, Table};
 use crate::store::NewCaller;
 
@@ -20,11 +21,22 @@ pub fn parse_callers(
     table: &Table,
     options: &ImportOptions,
 ) -> Result<Parsed<NewCaller>, ImportError> {
-    parse_table(
-        table,
+    parse_table(table, |stats| parser(table, stats, options))
+}
+
+/// The parser of a caller list whose records `stats` describes.
+pub(crate) fn parser(
+    table: &Table,
+    stats: &RecordStats,
+    options: &ImportOptions,
+) -> Result<RowParser<NewCaller>, ImportError> {
+    let half_day_calls = options.half_day_calls;
+    RowParser::new(
         ImportKind::Callers,
+        table,
+        stats,
         options,
-        |row| build(row, options.half_day_calls),
+        Box::new(move |row| build(row, half_day_calls)),
         |caller| {
             vec![Claim::duplicate(
                 format!("email:{}", caller.email.as_str()),

@@ -3,13 +3,14 @@
 //! records every problem), rejects duplicates inside the file, and collects the
 //! outcome. Cell-level parsers live in `values`.
 
-mod beneficiaries;
-mod callers;
-mod opt_out;
-mod territories;
+pub(crate) mod beneficiaries;
+pub(crate) mod callers;
+pub(crate) mod opt_out;
+pub(crate) mod territories;
 mod values;
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 pub use beneficiaries::parse_beneficiaries;
 pub use callers::parse_callers;
@@ -17,6 +18,7 @@ pub use opt_out::parse_opt_outs;
 pub use territories::parse_territories;
 
 use super::headers::{self, map_headers};
+use super::stream::RecordStats;
 use super::{
     Field, FieldError, FileWarning, ImportError, ImportKind, ImportOptions, Parsed, ParsedRow,
     RejectedRow, Table,
@@ -501,61 +503,99 @@ impl Claim {
     }
 }
 
-/// Parses every record of `table` as `kind`: maps the headers, builds each row with
-/// `build` (None or any error refuses the row, with all its errors), then refuses the
-/// later of two rows with the same `claims`.
-pub(crate) fn parse_table<T>(
-    table: &Table,
-    kind: ImportKind,
-    options: &ImportOptions,
-    mut build: impl FnMut(&mut Row<'_>) -> Option<T>,
-    claims: impl Fn(&T) -> Vec<Claim>,
-) -> Result<Parsed<T>, ImportError> {
-    let mapping = map_headers(kind, &table.headers, &options.overrides)?;
-    let columns = Columns::new(&table.headers, &mapping);
-    let width = table.headers.len();
-    // Cells past the last header: an untitled column when most rows have some, else
-    // rows whose cells were shifted by a stray delimiter.
-    let overflowing = table
-        .records
-        .iter()
-        .filter(|(_, cells)| cells.len() > width)
-        .count();
-    let untitled_trailing = overflowing * 2 > table.records.len();
-    let mut warnings = table.warnings.clone();
-    warnings.extend(column_warnings(
-        kind,
-        table,
-        &mapping,
-        options,
-        untitled_trailing,
-    ));
+/// Whether a cell holds nothing once cleaned (spaces, Excel's `="…"` wrapper).
+pub(crate) fn cell_is_blank(cell: &str) -> bool {
+    values::clean_cell(cell).is_empty()
+}
 
-    let mut rows = Vec::new();
-    let mut rejected = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    for (line, cells) in &table.records {
+/// Builds one row of a kind from a record; None or any error refuses the row.
+pub(crate) type Build<T> = Box<dyn FnMut(&mut Row<'_>) -> Option<T> + Send>;
+/// The values of an accepted row that must be unique in the file.
+pub(crate) type Claims<T> = fn(&T) -> Vec<Claim>;
+
+/// Parses the records of one file as `kind`, one at a time, in file order: maps the
+/// headers, builds each row, and refuses the later of two rows with the same claims.
+pub struct RowParser<T> {
+    columns: Columns,
+    width: usize,
+    delimiter: char,
+    untitled_trailing: bool,
+    build: Build<T>,
+    claims: Claims<T>,
+    /// Claims met so far: keyed hash of the claim → line of its row. A keyed 64-bit
+    /// hash keeps a million claims in a few tens of megabytes.
+    seen: HashMap<u64, u64>,
+    hasher: std::hash::RandomState,
+    pub(crate) warnings: Vec<FileWarning>,
+    pub(crate) mapping: Vec<(String, Option<Field>)>,
+}
+
+impl<T> RowParser<T> {
+    /// A parser for the records of `table` (its headers and warnings), whose records
+    /// `stats` describes.
+    pub(crate) fn new(
+        kind: ImportKind,
+        table: &Table,
+        stats: &RecordStats,
+        options: &ImportOptions,
+        build: Build<T>,
+        claims: Claims<T>,
+    ) -> Result<Self, ImportError> {
+        let mapping = map_headers(kind, &table.headers, &options.overrides)?;
+        let columns = Columns::new(&table.headers, &mapping);
+        let width = table.headers.len();
+        // Cells past the last header: an untitled column when most rows have some, else
+        // rows whose cells were shifted by a stray delimiter.
+        let untitled_trailing = stats.overflowing * 2 > stats.records;
+        let mut warnings = table.warnings.clone();
+        warnings.extend(column_warnings(
+            kind,
+            table,
+            stats,
+            &mapping,
+            options,
+            untitled_trailing,
+        ));
+        Ok(Self {
+            columns,
+            width,
+            delimiter: table.delimiter,
+            untitled_trailing,
+            build,
+            claims,
+            seen: HashMap::new(),
+            hasher: std::hash::RandomState::new(),
+            warnings,
+            mapping: table.headers.iter().cloned().zip(mapping).collect(),
+        })
+    }
+
+    /// Parses one record: the row, or why it is refused (with the record as read).
+    pub fn parse(&mut self, line: u64, cells: Vec<String>) -> Result<ParsedRow<T>, RejectedRow> {
         let mut row = Row {
-            line: *line,
-            cells,
-            columns: &columns,
+            line,
+            cells: &cells,
+            columns: &self.columns,
             errors: Vec::new(),
             warnings: Vec::new(),
         };
         // Shifted cells would only give misleading errors: that one is enough.
-        let value = if cells.len() > width && !untitled_trailing {
+        let value = if cells.len() > self.width && !self.untitled_trailing {
             row.reject_row(&Problem::TooManyCells {
-                columns: width,
-                delimiter: table.delimiter,
+                columns: self.width,
+                delimiter: self.delimiter,
             });
             None
         } else {
-            build(&mut row)
+            (self.build)(&mut row)
         };
         if let (Some(value), true) = (&value, row.errors.is_empty()) {
-            let claims = claims(value);
-            for claim in &claims {
-                if let Some(&first_line) = seen.get(&claim.key) {
+            let claims: Vec<(u64, Claim)> = (self.claims)(value)
+                .into_iter()
+                .map(|c| (self.hasher.hash_one(&c.key), c))
+                .collect();
+            for (key, claim) in &claims {
+                if let Some(&first_line) = self.seen.get(key) {
                     let error =
                         row.field_error(At::Column(claim.field), &claim.problem(first_line));
                     row.errors.push(FieldError {
@@ -565,39 +605,61 @@ pub(crate) fn parse_table<T>(
                 }
             }
             if row.errors.is_empty() {
-                for claim in claims {
-                    seen.insert(claim.key, *line);
+                for (key, _) in claims {
+                    self.seen.insert(key, line);
                 }
             }
         }
+        let (errors, warnings) = (row.errors, row.warnings);
         match value {
-            Some(value) if row.errors.is_empty() => rows.push(ParsedRow {
-                line: *line,
+            Some(value) if errors.is_empty() => Ok(ParsedRow {
+                line,
                 value,
-                warnings: row.warnings,
+                warnings,
             }),
             _ => {
-                debug_assert!(
-                    !row.errors.is_empty(),
-                    "row {line} refused without a reason"
-                );
-                rejected.push(RejectedRow {
-                    line: *line,
-                    errors: row.errors,
-                    raw: cells.clone(),
-                });
+                debug_assert!(!errors.is_empty(), "row {line} refused without a reason");
+                Err(RejectedRow {
+                    line,
+                    errors,
+                    raw: cells,
+                })
             }
+        }
+    }
+}
+
+/// The facts about the records of an in-memory table.
+pub(crate) fn table_stats(table: &Table) -> RecordStats {
+    let mut stats = RecordStats::default();
+    stats.add(&table.records, table.headers.len(), 0);
+    stats
+}
+
+/// Parses every record of an in-memory `table` with the parser `make` gives for it.
+pub(crate) fn parse_table<T>(
+    table: &Table,
+    make: impl FnOnce(&RecordStats) -> Result<RowParser<T>, ImportError>,
+) -> Result<Parsed<T>, ImportError> {
+    let stats = table_stats(table);
+    let mut parser = make(&stats)?;
+    let mut rows = Vec::new();
+    let mut rejected = Vec::new();
+    for (line, cells) in &table.records {
+        match parser.parse(*line, cells.clone()) {
+            Ok(row) => rows.push(row),
+            Err(row) => rejected.push(row),
         }
     }
     Ok(Parsed {
         rows,
         rejected,
-        warnings,
+        warnings: parser.warnings,
         rows_read: table.records.len(),
         encoding: table.encoding.clone(),
         delimiter: table.delimiter,
         headers: table.headers.clone(),
-        mapping: table.headers.iter().cloned().zip(mapping).collect(),
+        mapping: parser.mapping,
     })
 }
 
@@ -605,6 +667,7 @@ pub(crate) fn parse_table<T>(
 fn column_warnings(
     kind: ImportKind,
     table: &Table,
+    stats: &RecordStats,
     mapping: &[Option<Field>],
     options: &ImportOptions,
     untitled_trailing: bool,
@@ -615,25 +678,14 @@ fn column_warnings(
                 && crate::domain::names::fold(h) == crate::domain::names::fold(header)
         })
     };
-    let has_values = |column: usize| {
-        table.records.iter().any(|(_, cells)| {
-            cells
-                .get(column)
-                .is_some_and(|c| !values::clean_cell(c).is_empty())
-        })
-    };
+    let has_values = |column: usize| stats.has_values.get(column).copied().unwrap_or(false);
     let fields = headers::fields(kind)
         .iter()
         .map(|f| f.as_str())
         .collect::<Vec<_>>()
         .join(", ");
     let mut out = Vec::new();
-    let widest = table
-        .records
-        .iter()
-        .map(|(_, cells)| cells.len())
-        .max()
-        .unwrap_or(0);
+    let widest = stats.widest;
     let last = if untitled_trailing {
         widest.max(table.headers.len())
     } else {

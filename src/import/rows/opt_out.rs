@@ -3,8 +3,9 @@
 use chrono::NaiveDate;
 
 use super::values;
-use super::{parse_table, Problem, Row};
+use super::{parse_table, Problem, Row, RowParser};
 use crate::domain::time::today_in_paris;
+use crate::import::stream::RecordStats;
 use crate::import::{Field, ImportError, ImportKind, ImportOptions, OptOutEntry, Parsed, Table};
 
 /// Parses a do-not-call list.
@@ -16,12 +17,22 @@ pub fn parse_opt_outs(
     table: &Table,
     options: &ImportOptions,
 ) -> Result<Parsed<OptOutEntry>, ImportError> {
+    parse_table(table, |stats| parser(table, stats, options))
+}
+
+/// The parser of a do-not-call list whose records `stats` describes.
+pub(crate) fn parser(
+    table: &Table,
+    stats: &RecordStats,
+    options: &ImportOptions,
+) -> Result<RowParser<OptOutEntry>, ImportError> {
     let today = today_in_paris();
-    parse_table(
-        table,
+    RowParser::new(
         ImportKind::OptOut,
+        table,
+        stats,
         options,
-        |row| build(row, today),
+        Box::new(move |row| build(row, today)),
         |_| Vec::new(),
     )
 }

@@ -1,9 +1,10 @@
 //! Territory lists.
 
 use super::values::{self, MAX_TEXT};
-use super::{parse_table, Claim, Problem, Row};
+use super::{parse_table, Claim, Problem, Row, RowParser};
 use crate::domain::names;
 use crate::domain::{EmailAddress, PostalCode};
+use crate::import::stream::RecordStats;
 use crate::import::{Field, ImportError, ImportKind, ImportOptions, Parsed, Table};
 use crate::store::NewTerritory;
 
@@ -17,7 +18,23 @@ pub fn parse_territories(
     table: &Table,
     options: &ImportOptions,
 ) -> Result<Parsed<NewTerritory>, ImportError> {
-    parse_table(table, ImportKind::Territories, options, build, claims)
+    parse_table(table, |stats| parser(table, stats, options))
+}
+
+/// The parser of a territory list whose records `stats` describes.
+pub(crate) fn parser(
+    table: &Table,
+    stats: &RecordStats,
+    options: &ImportOptions,
+) -> Result<RowParser<NewTerritory>, ImportError> {
+    RowParser::new(
+        ImportKind::Territories,
+        table,
+        stats,
+        options,
+        Box::new(build),
+        claims,
+    )
 }
 
 fn build(row: &mut Row<'_>) -> Option<NewTerritory> {

@@ -1,0 +1,459 @@
+//! Reading a file of any size in bounded memory: the records [`super::read::read_table`]
+//! gives, handed over chunk by chunk.
+//!
+//! Three passes over the source, none holding the whole file:
+//!
+//! 1. the raw bytes: SHA-256, the encoding (BOM, NUL pattern, UTF-8 validity of the
+//!    whole file, else Windows-1252), binary signatures;
+//! 2. the head (first mebibyte, decoded): the delimiter and the header row, exactly as
+//!    `read_table` chooses them;
+//! 3. the whole decoded text, cut into chunks that end on a record boundary (a line
+//!    break outside quotes): the checks `read_table` makes on the whole text (control
+//!    characters, unclosed quote, empty file), then the records, with the line where
+//!    each starts, to whoever reads them.
+//!
+//! Each chunk is split by the same function as `read_table`'s, so the records, their
+//! cells and their lines are the same, whatever the chunk size.
+
+use std::io::{self, Read, Seek, SeekFrom};
+
+use encoding_rs::{Decoder, Encoding};
+use sha2::{Digest, Sha256};
+
+use super::read::{self, Table};
+use super::ImportError;
+
+/// Bytes read at a time.
+const READ_BUF: usize = 1 << 20;
+/// Decoded text looked at to choose the delimiter and find the header row.
+const HEAD: usize = 1 << 20;
+/// Decoded text per chunk handed over (a chunk ends on a record boundary).
+pub const CHUNK: usize = 4 << 20;
+
+/// A readable, rewindable source: a file, or bytes in memory (`io::Cursor`).
+pub trait Source: Read + Seek {}
+impl<T: Read + Seek> Source for T {}
+
+/// What the first pass over the bytes found.
+#[derive(Debug, Clone)]
+pub struct Survey {
+    pub sha256: String,
+    /// The encoding to decode with, its name in reports, and the BOM bytes to skip.
+    encoding: &'static Encoding,
+    pub encoding_name: &'static str,
+    skip: u64,
+}
+
+/// The file as the reader sees it, before its data records are parsed.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub survey: Survey,
+    /// The table `read_table` would give, without its records: encoding, delimiter,
+    /// headers, header line, warnings.
+    pub table: Table,
+    /// What the data records hold, counted over the whole file.
+    pub stats: RecordStats,
+}
+
+/// Facts about the data records that parsing needs before the first row.
+#[derive(Debug, Clone, Default)]
+pub struct RecordStats {
+    /// Data records (blank ones not counted).
+    pub records: usize,
+    /// Records with more cells than the header row.
+    pub overflowing: usize,
+    /// The most cells in a record.
+    pub widest: usize,
+    /// Columns where some record has a non-blank cell.
+    pub has_values: Vec<bool>,
+    /// The first records, for the preview.
+    pub preview: Vec<(u64, Vec<String>)>,
+}
+
+impl RecordStats {
+    pub(crate) fn add(&mut self, records: &[(u64, Vec<String>)], width: usize, preview: usize) {
+        for (line, cells) in records {
+            self.records += 1;
+            self.overflowing += usize::from(cells.len() > width);
+            self.widest = self.widest.max(cells.len());
+            if self.has_values.len() < cells.len() {
+                self.has_values.resize(cells.len(), false);
+            }
+            for (seen, cell) in self.has_values.iter_mut().zip(cells) {
+                *seen = *seen || !super::rows::cell_is_blank(cell);
+            }
+            if self.preview.len() < preview {
+                self.preview.push((*line, cells.clone()));
+            }
+        }
+    }
+}
+
+/// Reads the bytes once: digest and encoding, or why the file is not text.
+pub fn survey(source: &mut impl Source) -> Result<Survey, ImportError> {
+    source.seek(SeekFrom::Start(0)).map_err(io_error)?;
+    let mut hasher = Sha256::new();
+    let mut head: Vec<u8> = Vec::with_capacity(1000);
+    let mut has_nul = false;
+    let mut utf8 = Utf8Check::default();
+    let mut buf = vec![0u8; READ_BUF];
+    loop {
+        let n = read_some(source, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let bytes = &buf[..n];
+        hasher.update(bytes);
+        if head.len() < 1000 {
+            let take = (1000 - head.len()).min(n);
+            head.extend_from_slice(&bytes[..take]);
+        }
+        has_nul |= memchr(0, bytes);
+        utf8.feed(bytes);
+    }
+    let sha256 = hex::encode(hasher.finalize());
+    let (encoding, encoding_name, skip) = choose_encoding(&head, has_nul, utf8.finish())?;
+    Ok(Survey {
+        sha256,
+        encoding,
+        encoding_name,
+        skip,
+    })
+}
+
+fn memchr(needle: u8, bytes: &[u8]) -> bool {
+    bytes.contains(&needle)
+}
+
+/// The encoding `read::decode` picks, from the first bytes and what the whole file is.
+fn choose_encoding(
+    head: &[u8],
+    has_nul: bool,
+    valid_utf8: bool,
+) -> Result<(&'static Encoding, &'static str, u64), ImportError> {
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        return Ok((encoding_rs::UTF_8, "UTF-8 (BOM)", 3));
+    }
+    if head.starts_with(b"\xFF\xFE") {
+        return Ok((encoding_rs::UTF_16LE, "UTF-16LE", 2));
+    }
+    if head.starts_with(b"\xFE\xFF") {
+        return Ok((encoding_rs::UTF_16BE, "UTF-16BE", 2));
+    }
+    if let Some(what) = read::binary_signature(head) {
+        return Err(ImportError::NotText(what.to_owned()));
+    }
+    if has_nul {
+        return match read::utf16_without_bom(head) {
+            Some(e) if e == encoding_rs::UTF_16LE => Ok((e, "UTF-16LE", 0)),
+            Some(e) => Ok((e, "UTF-16BE", 0)),
+            None => Err(ImportError::NotText(read::BINARY.to_owned())),
+        };
+    }
+    if valid_utf8 {
+        Ok((encoding_rs::UTF_8, "UTF-8", 0))
+    } else {
+        Ok((encoding_rs::WINDOWS_1252, "windows-1252", 0))
+    }
+}
+
+/// Streaming UTF-8 validation: a sequence cut by a buffer's end is kept for the next.
+#[derive(Default)]
+struct Utf8Check {
+    carry: Vec<u8>,
+    invalid: bool,
+}
+
+impl Utf8Check {
+    fn feed(&mut self, bytes: &[u8]) {
+        if self.invalid {
+            return;
+        }
+        let mut joined;
+        let data = if self.carry.is_empty() {
+            bytes
+        } else {
+            joined = std::mem::take(&mut self.carry);
+            joined.extend_from_slice(bytes);
+            &joined[..]
+        };
+        match std::str::from_utf8(data) {
+            Ok(_) => {}
+            Err(e) if e.error_len().is_none() => {
+                self.carry = data[e.valid_up_to()..].to_vec();
+            }
+            Err(_) => self.invalid = true,
+        }
+    }
+
+    fn finish(self) -> bool {
+        !self.invalid && self.carry.is_empty()
+    }
+}
+
+fn read_some(source: &mut impl Read, buf: &mut [u8]) -> Result<usize, ImportError> {
+    loop {
+        match source.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_error(e)),
+        }
+    }
+}
+
+fn io_error(e: io::Error) -> ImportError {
+    ImportError::Csv(format!("lecture du fichier impossible ({e})"))
+}
+
+/// Decoded text of the source, piece by piece, as `read_table` sees it: the leading
+/// U+FEFF and trailing U+001A removed, line breaks made `\n`.
+struct Text<'s, S: Source> {
+    source: &'s mut S,
+    decoder: Decoder,
+    buf: Vec<u8>,
+    done: bool,
+    at_start: bool,
+    /// A `\r` at the end of the last piece (is a `\n` next?).
+    pending_cr: bool,
+    /// U+001A characters at the end of the last piece, kept until text follows them.
+    pending_subs: usize,
+    /// Characters of the text, and control characters among them, counted as
+    /// `read::checked_text` counts them (before line breaks are normalised).
+    chars: usize,
+    controls: usize,
+}
+
+impl<'s, S: Source> Text<'s, S> {
+    fn new(source: &'s mut S, survey: &Survey) -> Result<Self, ImportError> {
+        source
+            .seek(SeekFrom::Start(survey.skip))
+            .map_err(io_error)?;
+        Ok(Self {
+            source,
+            decoder: survey.encoding.new_decoder_without_bom_handling(),
+            buf: vec![0u8; READ_BUF],
+            done: false,
+            at_start: true,
+            pending_cr: false,
+            pending_subs: 0,
+            chars: 0,
+            controls: 0,
+        })
+    }
+
+    /// The next piece of normalised text, appended to `out`; false at the end.
+    fn next_into(&mut self, out: &mut String) -> Result<bool, ImportError> {
+        if self.done {
+            return Ok(false);
+        }
+        let n = read_some(self.source, &mut self.buf)?;
+        let last = n == 0;
+        let mut decoded =
+            String::with_capacity(self.decoder.max_utf8_buffer_length(n).unwrap_or(n * 3 + 16));
+        let (_, _, _) = self
+            .decoder
+            .decode_to_string(&self.buf[..n], &mut decoded, last);
+        self.push(&decoded, out, last);
+        if last {
+            self.done = true;
+        }
+        Ok(true)
+    }
+
+    fn push(&mut self, decoded: &str, out: &mut String, last: bool) {
+        let mut text = decoded;
+        if self.at_start {
+            text = text.trim_start_matches('\u{feff}');
+            if !text.is_empty() {
+                self.at_start = false;
+            }
+        }
+        // Trailing U+001A: held back until something follows, dropped at the end.
+        let body = text.trim_end_matches('\u{1a}');
+        let subs = text[body.len()..].chars().count();
+        if !body.is_empty() {
+            for _ in 0..self.pending_subs {
+                self.count('\u{1a}');
+                self.emit('\u{1a}', out);
+            }
+            self.pending_subs = 0;
+            for c in body.chars() {
+                self.count(c);
+                self.emit(c, out);
+            }
+        }
+        self.pending_subs += subs;
+        if last && self.pending_cr {
+            out.push('\n');
+            self.pending_cr = false;
+        }
+    }
+
+    fn count(&mut self, c: char) {
+        self.chars += 1;
+        if c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}') {
+            self.controls += 1;
+        }
+    }
+
+    fn emit(&mut self, c: char, out: &mut String) {
+        if self.pending_cr {
+            self.pending_cr = false;
+            out.push('\n');
+            if c == '\n' {
+                return;
+            }
+        }
+        if c == '\r' {
+            self.pending_cr = true;
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// Opens a source: reads it through once to check it and count its records; the
+/// errors are `read_table`'s, in its order.
+pub fn open(source: &mut impl Source, preview: usize) -> Result<Layout, ImportError> {
+    let survey = survey(source)?;
+    let head = read_head(source, &survey)?;
+    read::check_start(&head)?;
+    let delimiter = read::choose_delimiter(&head);
+    let head_table = read::head_table(&head, survey.encoding_name, delimiter);
+    let (header_line, width) = match &head_table {
+        Ok(t) => (t.header_line, t.headers.len()),
+        Err(_) => (u64::MAX, 0),
+    };
+    let mut stats = RecordStats::default();
+    let mut checks = Checks::default();
+    walk(
+        source,
+        &survey,
+        delimiter,
+        header_line,
+        Some(&mut checks),
+        |records| {
+            stats.add(&records, width, preview);
+            Ok::<(), ImportError>(())
+        },
+    )?;
+    checks.verdict()?;
+    let table = head_table?;
+    if stats.records == 0 {
+        return Err(ImportError::NoData);
+    }
+    Ok(Layout {
+        survey,
+        table,
+        stats,
+    })
+}
+
+/// The first mebibyte or so of decoded text, in whole lines (or the whole text).
+fn read_head(source: &mut impl Source, survey: &Survey) -> Result<String, ImportError> {
+    let mut text = Text::new(source, survey)?;
+    let mut head = String::new();
+    while head.len() < HEAD && text.next_into(&mut head)? {}
+    let complete = text.done && !text.pending_cr && text.pending_subs == 0;
+    if !complete {
+        if let Some(at) = head.rfind('\n') {
+            head.truncate(at + 1);
+        }
+    }
+    Ok(head)
+}
+
+/// The whole-text facts `read_table` checks before it splits records.
+#[derive(Debug, Default)]
+struct Checks {
+    chars: usize,
+    controls: usize,
+    any_text: bool,
+    unclosed: Option<u64>,
+}
+
+impl Checks {
+    /// Not a table (control characters), empty, a quote never closed: in that order.
+    fn verdict(&self) -> Result<(), ImportError> {
+        if self.controls > 0 && self.controls * 100 >= self.chars {
+            return Err(ImportError::NotText(read::BINARY.to_owned()));
+        }
+        if !self.any_text {
+            return Err(ImportError::Empty);
+        }
+        if let Some(line) = self.unclosed {
+            return Err(read::unclosed_quote_error(line));
+        }
+        Ok(())
+    }
+}
+
+/// Calls `visit` with each chunk of data records (line, cells as written), in file
+/// order. A chunk is about [`CHUNK`] bytes of text; `visit` may stop the reading with
+/// an error of its own.
+pub fn for_each_chunk<S: Source, E: From<ImportError>>(
+    source: &mut S,
+    layout: &Layout,
+    visit: impl FnMut(Vec<(u64, Vec<String>)>) -> Result<(), E>,
+) -> Result<(), E> {
+    walk(
+        source,
+        &layout.survey,
+        layout.table.delimiter,
+        layout.table.header_line,
+        None,
+        visit,
+    )
+}
+
+/// Splits the decoded text into chunks of records that end on a record boundary, and
+/// hands over the records after the header line.
+fn walk<S: Source, E: From<ImportError>>(
+    source: &mut S,
+    survey: &Survey,
+    delimiter: char,
+    header_line: u64,
+    checks: Option<&mut Checks>,
+    mut visit: impl FnMut(Vec<(u64, Vec<String>)>) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut text = Text::new(source, survey)?;
+    let mut scan = read::QuoteScan::new(delimiter);
+    let mut buf = String::new();
+    let mut line = 1u64;
+    let mut any_text = false;
+    loop {
+        let before = buf.len();
+        let more = text.next_into(&mut buf)?;
+        any_text = any_text || buf[before..].chars().any(|c| !c.is_whitespace());
+        scan.feed(&buf);
+        if more && buf.len() < CHUNK {
+            continue;
+        }
+        let cut = if more { scan.boundary() } else { buf.len() };
+        if cut == 0 && more {
+            continue;
+        }
+        let rest = buf.split_off(cut);
+        let chunk = std::mem::replace(&mut buf, rest);
+        scan.rebase(cut);
+        let records = read::split_chunk(&chunk, delimiter, line)?;
+        line += chunk.bytes().filter(|&b| b == b'\n').count() as u64;
+        let records: Vec<_> = records
+            .into_iter()
+            .filter(|(l, _)| *l > header_line)
+            .collect();
+        if !records.is_empty() {
+            visit(records)?;
+        }
+        if !more {
+            break;
+        }
+    }
+    if let Some(checks) = checks {
+        checks.chars = text.chars;
+        checks.controls = text.controls;
+        checks.any_text = any_text;
+        checks.unclosed = scan.unclosed_line();
+    }
+    Ok(())
+}

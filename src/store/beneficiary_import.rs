@@ -1,0 +1,425 @@
+//! Importing a beneficiary list in bulk, in one transaction, with the rules of
+//! `records::import_rules` (identity by reference else by name and birth date,
+//! duplicates in the file, unchanged rows, final statuses kept, people missing from
+//! the file reported).
+//!
+//! [`Store::begin_beneficiary_import`] reads who is stored once into a compact
+//! [`Index`]; each chunk of parsed rows handed to [`BeneficiaryImport::apply`] is then
+//! classified in memory, row after row as the rules say, and written in large batches
+//! (SQLite: multi-row statements; PostgreSQL: `COPY`); [`BeneficiaryImport::finish`]
+//! reports and commits (or rolls back a dry run). Memory stays flat in the file's
+//! size: only keys are held, never rows.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::beneficiary_index::{Fields, Index, FIELD_COLUMNS};
+use super::beneficiary_writes as writes;
+use super::imports::{finish_import, territory_index, Batch, ImportSource};
+use super::report::{paris_date, COUNT_ENROLMENTS};
+use super::{query, query_as, query_scalar, Campaign, Store, StoreError, Tx};
+use crate::domain::names::identity_key;
+use crate::records::import_rules::{self as rules, Identified, TerritoryIndex};
+use crate::records::imports::{BeneficiaryRow, ImportKind, ImportReport, Parsed, ParsedRow};
+
+/// Phone numbers of one person: (E.164, kind) in file order.
+pub(super) type PhoneList = Vec<(String, &'static str)>;
+
+/// A person to insert or update: position in the index, columns, identity key.
+pub(super) struct RowWrite {
+    pub at: u32,
+    pub fields: Fields,
+    pub key: String,
+}
+
+/// What one chunk of the file writes.
+#[derive(Default)]
+pub(super) struct ChunkWrites {
+    pub inserts: Vec<RowWrite>,
+    pub updates: Vec<RowWrite>,
+    /// (position, phones, replacing a stored list?)
+    pub phone_lists: Vec<(u32, PhoneList, bool)>,
+    /// Positions of the people to enrol in the campaign.
+    pub members: Vec<u32>,
+}
+
+/// A beneficiary import under way.
+pub struct BeneficiaryImport {
+    tx: Tx,
+    campaign_id: i64,
+    source: ImportSource,
+    now: DateTime<Utc>,
+    dry_run: bool,
+    territories: TerritoryIndex,
+    index: Index,
+    /// The last id given (SQLite: ids are given here, in the immediate transaction).
+    last_id: i64,
+    enrolled_now: i64,
+    /// What the writing found: counts, rows refused, warnings.
+    outcome: ImportReport,
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    id: i64,
+    identity_key: String,
+    #[sqlx(flatten)]
+    fields: Fields,
+}
+
+impl Store {
+    /// Opens the import's transaction and reads who is stored. `expected_rows`: the
+    /// file's records, to size the index once.
+    pub async fn begin_beneficiary_import(
+        &self,
+        campaign: &Campaign,
+        source: ImportSource,
+        expected_rows: usize,
+        dry_run: bool,
+    ) -> Result<BeneficiaryImport, StoreError> {
+        let mut tx = self.begin().await?;
+        let territories = territory_index(&mut tx).await?;
+        let stored: i64 = query_scalar("SELECT COUNT(*) FROM beneficiaries")
+            .fetch_one(&mut tx)
+            .await?;
+        let mut index = Index::with_capacity(stored as usize + expected_rows);
+        load_index(&mut tx, &mut index, campaign.id).await?;
+        let last_id: i64 = query_scalar("SELECT COALESCE(MAX(id), 0) FROM beneficiaries")
+            .fetch_one(&mut tx)
+            .await?;
+        Ok(BeneficiaryImport {
+            tx,
+            campaign_id: campaign.id,
+            source,
+            now: Utc::now(),
+            dry_run,
+            territories,
+            index,
+            last_id,
+            enrolled_now: 0,
+            outcome: ImportReport::default(),
+        })
+    }
+}
+
+/// Reads the stored people, their phones and the campaign's members into `index`.
+async fn load_index(tx: &mut Tx, index: &mut Index, campaign_id: i64) -> Result<(), StoreError> {
+    // Each person's phone list, as a hash, in id order.
+    let (mut lists, last) = query_as::<(i64, String)>(
+        "SELECT beneficiary_id, e164 FROM beneficiary_phones ORDER BY beneficiary_id, position",
+    )
+    .fold(
+        &mut *tx,
+        (Vec::new(), None),
+        |(mut lists, current), (id, e164)| {
+            let mut current = match current {
+                Some((cid, hasher)) if cid == id => (cid, hasher),
+                Some((cid, hasher)) => {
+                    lists.push((cid, index.finish_phones(hasher)));
+                    (id, index.phone_hasher())
+                }
+                None => (id, index.phone_hasher()),
+            };
+            index.add_phone(&mut current.1, &e164);
+            (lists, Some(current))
+        },
+    )
+    .await?;
+    if let Some((id, hasher)) = last {
+        lists.push((id, index.finish_phones(hasher)));
+    }
+    let no_phones = index.finish_phones(index.phone_hasher());
+    let sql = format!("SELECT id, identity_key, {FIELD_COLUMNS} FROM beneficiaries ORDER BY id");
+    let mut next = 0usize;
+    query_as::<StoredRow>(&sql)
+        .fold(&mut *tx, (), |(), row| {
+            while next < lists.len() && lists[next].0 < row.id {
+                next += 1;
+            }
+            let phones = match lists.get(next) {
+                Some(&(id, hash)) if id == row.id => hash,
+                _ => no_phones,
+            };
+            let content = index.content_hash(&row.fields, phones);
+            let f = &row.fields;
+            index.push(
+                row.id,
+                f.external_ref.as_deref(),
+                &row.identity_key,
+                f.status,
+                content,
+                phones,
+            );
+        })
+        .await?;
+    drop(lists);
+    index.loaded();
+    query_as::<(i64,)>("SELECT beneficiary_id FROM campaign_members WHERE campaign_id = $1")
+        .bind(campaign_id)
+        .fold(&mut *tx, (), |(), (id,)| index.mark_member(id))
+        .await?;
+    Ok(())
+}
+
+impl BeneficiaryImport {
+    /// Classifies and writes one chunk of parsed rows, in file order.
+    pub async fn apply(&mut self, rows: &[ParsedRow<BeneficiaryRow>]) -> Result<(), StoreError> {
+        let refs = self.stored_references(rows).await?;
+        let mut chunk = ChunkWrites::default();
+        for row in rows {
+            self.classify(row, &refs, &mut chunk);
+        }
+        self.give_ids(&chunk).await?;
+        writes::write_chunk(&mut self.tx, &self.index, chunk, self.campaign_id, self.now).await
+    }
+
+    /// The references of stored people whom rows without a reference may match: the
+    /// import keeps a stored reference the file does not give.
+    async fn stored_references(
+        &mut self,
+        rows: &[ParsedRow<BeneficiaryRow>],
+    ) -> Result<HashMap<i64, String>, StoreError> {
+        let ids: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.value.beneficiary.external_ref.is_none())
+            .flat_map(|r| {
+                self.index
+                    .find(&rules::beneficiary_lookups(&r.value.beneficiary))
+            })
+            .filter_map(|at| self.index.stored_with_reference(at))
+            .collect();
+        let mut refs = HashMap::new();
+        for batch in ids.chunks(writes::IN_LIST) {
+            let sql = format!(
+                "SELECT id, external_ref FROM beneficiaries WHERE external_ref IS NOT NULL \
+                 AND id IN ({})",
+                writes::in_list(&self.tx, batch.len())
+            );
+            let mut q = query_as::<(i64, String)>(&sql);
+            for id in batch {
+                q = q.bind(*id);
+            }
+            refs.extend(q.fetch_all(&mut self.tx).await?);
+        }
+        Ok(refs)
+    }
+
+    /// Decides what one row does, as `import_rules` says, and notes the writes.
+    fn classify(
+        &mut self,
+        row: &ParsedRow<BeneficiaryRow>,
+        refs: &HashMap<i64, String>,
+        chunk: &mut ChunkWrites,
+    ) {
+        let b = &row.value.beneficiary;
+        let found = self.index.find(&rules::beneficiary_lookups(b));
+        let existing = match rules::identify_by(found, |&at| self.index.people[at as usize].seen) {
+            Identified::Ambiguous => {
+                let error = rules::ambiguous_identity(row.line, &b.last_name);
+                return self.outcome.reject(error);
+            }
+            Identified::DuplicateInFile => {
+                let error = rules::duplicate_in_file(row.line, b.external_ref.as_deref());
+                return self.outcome.reject(error);
+            }
+            Identified::New => None,
+            Identified::Known(at) => Some(at),
+        };
+        let fields = self.wanted(row, existing, refs);
+        let phones: PhoneList = b
+            .phones
+            .iter()
+            .map(|p| {
+                let kind = if p.is_mobile() { "mobile" } else { "landline" };
+                (p.as_str().to_string(), kind)
+            })
+            .collect();
+        let phones_hash = self
+            .index
+            .phones_hash(phones.iter().map(|(p, _)| p.as_str()));
+        let content = self.index.content_hash(&fields, phones_hash);
+        let key = identity_key(&fields.last_name, &fields.first_name, fields.birth_date);
+        let at = match existing {
+            None => {
+                let r = fields.external_ref.as_deref();
+                let at = self
+                    .index
+                    .push(0, r, &key, fields.status, content, phones_hash);
+                chunk.inserts.push(RowWrite { at, fields, key });
+                chunk.phone_lists.push((at, phones, false));
+                self.outcome.inserted += 1;
+                at
+            }
+            Some(at) => {
+                let stored = self.index.people[at as usize];
+                if stored.content == content {
+                    self.outcome.unchanged += 1;
+                } else {
+                    let r = fields.external_ref.as_deref();
+                    let (status, list_changed) = (fields.status, stored.phones != phones_hash);
+                    self.index
+                        .updated(at, r, &key, status, content, phones_hash);
+                    chunk.updates.push(RowWrite { at, fields, key });
+                    if list_changed {
+                        chunk.phone_lists.push((at, phones, true));
+                    }
+                    self.outcome.updated += 1;
+                }
+                at
+            }
+        };
+        self.index.people[at as usize].seen = true;
+        self.enrol(at, existing.is_none(), chunk);
+    }
+
+    /// The person as the row wants them stored; notes an unknown territory code and a
+    /// final status kept.
+    fn wanted(
+        &mut self,
+        row: &ParsedRow<BeneficiaryRow>,
+        existing: Option<u32>,
+        refs: &HashMap<i64, String>,
+    ) -> Fields {
+        let b = &row.value.beneficiary;
+        let found = self.territories.resolve(
+            b.territory.as_deref(),
+            b.insee_code.as_deref(),
+            b.postal_code.as_ref().map(|p| p.as_str()),
+        );
+        if let Some(code) = found.unknown_code {
+            self.outcome.warn(rules::territory_unknown(row.line, code));
+        }
+        let stored = existing.map(|at| self.index.people[at as usize]);
+        let (status, kept_final) =
+            rules::status_after_import(stored.map(|p| p.status), row.value.status);
+        if kept_final {
+            self.outcome.kept_final_status += 1;
+        }
+        Fields {
+            external_ref: b
+                .external_ref
+                .clone()
+                .or_else(|| stored.and_then(|p| refs.get(&p.id).cloned())),
+            last_name: b.last_name.clone(),
+            first_name: b.first_name.clone(),
+            birth_date: b.birth_date,
+            address: b.address.clone(),
+            postal_code: b.postal_code.as_ref().map(|p| p.as_str().to_string()),
+            commune: b.commune.clone(),
+            insee_code: b.insee_code.clone(),
+            programme: b.programme.clone(),
+            preferred_language: b.preferred_language.as_str().to_string(),
+            territory_id: found.id,
+            status,
+            relative_name: b.relative_name.clone(),
+            relative_phone: b.relative_phone.as_ref().map(|p| p.as_str().to_string()),
+        }
+    }
+
+    /// Enrols the person in the campaign unless they are a member already.
+    fn enrol(&mut self, at: u32, is_new: bool, chunk: &mut ChunkWrites) {
+        let person = &mut self.index.people[at as usize];
+        if person.member {
+            return;
+        }
+        person.member = true;
+        chunk.members.push(at);
+        self.enrolled_now += 1;
+        if !is_new {
+            self.outcome.enrolled += 1;
+        }
+    }
+
+    /// Gives the chunk's new people their ids.
+    async fn give_ids(&mut self, chunk: &ChunkWrites) -> Result<(), StoreError> {
+        let ids: Vec<i64> = match &self.tx {
+            Tx::Sqlite(_) => {
+                let first = self.last_id + 1;
+                self.last_id += chunk.inserts.len() as i64;
+                (first..=self.last_id).collect()
+            }
+            Tx::Postgres(_) => {
+                query_scalar(
+                    "SELECT nextval(pg_get_serial_sequence('beneficiaries', 'id')) \
+                     FROM generate_series(1, $1)",
+                )
+                .bind(chunk.inserts.len() as i64)
+                .fetch_all(&mut self.tx)
+                .await?
+            }
+        };
+        for (insert, id) in chunk.inserts.iter().zip(ids) {
+            self.index.people[insert.at as usize].id = id;
+        }
+        Ok(())
+    }
+
+    /// Counts the enrolments, names the members absent from the file, records the
+    /// batch, and commits (a dry run rolls back). `parsed`: what the parsing found
+    /// (rows refused, warnings, headers), without the rows.
+    pub async fn finish(mut self, parsed: &Parsed<()>) -> Result<ImportReport, StoreError> {
+        if self.enrolled_now > 0 {
+            query(COUNT_ENROLMENTS)
+                .bind(self.campaign_id)
+                .bind(paris_date(self.now))
+                .bind(self.enrolled_now)
+                .execute(&mut self.tx)
+                .await?;
+        }
+        let source = self.source.clone();
+        let batch = Batch::at(
+            ImportKind::Beneficiaries,
+            Some(self.campaign_id),
+            &source,
+            self.now,
+        );
+        let mut report = batch.report(parsed, self.dry_run);
+        self.merge_outcome(&mut report);
+        self.note_missing(&mut report).await?;
+        finish_import(&mut self.tx, &batch, parsed, &mut report).await?;
+        self.tx.commit_if(!self.dry_run).await?;
+        Ok(report)
+    }
+
+    /// Adds what the writing found to the parsing's report (its errors and warnings
+    /// come after the parsing's, as they always did).
+    fn merge_outcome(&mut self, report: &mut ImportReport) {
+        let outcome = std::mem::take(&mut self.outcome);
+        report.inserted = outcome.inserted;
+        report.updated = outcome.updated;
+        report.unchanged = outcome.unchanged;
+        report.enrolled = outcome.enrolled;
+        report.kept_final_status = outcome.kept_final_status;
+        report.rejected += outcome.rejected;
+        report.errors.extend(outcome.errors);
+        report.warnings.extend(outcome.warnings);
+    }
+
+    /// Members of the campaign absent from the file: counted, the first named.
+    async fn note_missing(&mut self, report: &mut ImportReport) -> Result<(), StoreError> {
+        let absent: Vec<i64> = self
+            .index
+            .people
+            .iter()
+            .filter(|p| p.member && !p.seen)
+            .map(|p| p.id)
+            .collect();
+        report.missing = absent.len();
+        let mut sample = absent;
+        sample.sort_unstable();
+        sample.truncate(rules::MISSING_SAMPLE);
+        for id in sample {
+            let (r, last, first): (Option<String>, String, String) = query_as(
+                "SELECT external_ref, last_name, first_name FROM beneficiaries WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut self.tx)
+            .await?;
+            report
+                .missing_sample
+                .push(r.unwrap_or_else(|| format!("{last} {first}")));
+        }
+        Ok(())
+    }
+}

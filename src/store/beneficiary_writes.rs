@@ -1,0 +1,438 @@
+//! Writing one chunk of a bulk beneficiary import: new people, changed people, phone
+//! lists, campaign members, in large batches. SQLite takes multi-row statements (bare
+//! `?` placeholders, statements reused); PostgreSQL takes `COPY … FROM STDIN`, and
+//! changed rows go through a temporary table and one `UPDATE … FROM`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgConnection, SqliteConnection};
+
+use super::beneficiary_import::{ChunkWrites, PhoneList, RowWrite};
+use super::beneficiary_index::Index;
+use super::db::values_placeholders;
+use super::{query, query_as, Backend, StoreError, Tx};
+
+/// Ids per `IN (…)` list.
+pub(super) const IN_LIST: usize = 500;
+/// Rows per multi-row statement on SQLite.
+const SQLITE_ROWS: usize = 500;
+
+/// `?, ?, …` or `$1, $2, …` for an `IN (…)` list of `n` values, with its brackets.
+pub(super) fn in_list(tx: &Tx, n: usize) -> String {
+    let list = values_placeholders(tx.backend(), 1, n);
+    list.trim_start_matches('(')
+        .trim_end_matches(')')
+        .to_string()
+}
+
+const PERSON_COLUMNS: &str = "id, external_ref, identity_key, last_name, first_name, \
+     birth_date, address, postal_code, commune, insee_code, programme, preferred_language, \
+     territory_id, status, status_changed_at, relative_name, relative_phone, created_at, \
+     updated_at";
+const PHONE_COLUMNS: &str = "beneficiary_id, position, e164, kind, wrong_reported_at";
+const MEMBER_COLUMNS: &str = "campaign_id, beneficiary_id, added_at";
+
+/// Writes what one chunk decided.
+pub(super) async fn write_chunk(
+    tx: &mut Tx,
+    index: &Index,
+    chunk: ChunkWrites,
+    campaign_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let id = |at: u32| index.people[at as usize].id;
+    let marks = replaced_phone_marks(tx, &chunk, &id).await?;
+    let phones = phone_rows(&chunk.phone_lists, &marks, &id);
+    let members: Vec<i64> = chunk.members.iter().map(|&at| id(at)).collect();
+    match tx {
+        Tx::Sqlite(conn) => {
+            let conn: &mut SqliteConnection = conn;
+            sqlite_people(conn, &chunk.inserts, &id, now).await?;
+            sqlite_updates(conn, &chunk.updates, &id, now).await?;
+            sqlite_phones(conn, &phones).await?;
+            sqlite_members(conn, &members, campaign_id, now).await?;
+        }
+        Tx::Postgres(conn) => {
+            let conn: &mut PgConnection = conn;
+            pg_people(conn, &chunk.inserts, &id, now).await?;
+            pg_updates(conn, &chunk.updates, &id, now).await?;
+            pg_phones(conn, &phones).await?;
+            pg_members(conn, &members, campaign_id, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A phone row to insert.
+struct PhoneRow<'a> {
+    beneficiary_id: i64,
+    position: i32,
+    e164: &'a str,
+    kind: &'static str,
+    wrong_reported_at: Option<DateTime<Utc>>,
+}
+
+/// The "wrong number" marks of the lists about to be replaced (a replaced list keeps
+/// the mark of the numbers it keeps); the replaced lists are deleted.
+async fn replaced_phone_marks(
+    tx: &mut Tx,
+    chunk: &ChunkWrites,
+    id: &impl Fn(u32) -> i64,
+) -> Result<HashMap<(i64, String), DateTime<Utc>>, StoreError> {
+    let replaced: Vec<i64> = chunk
+        .phone_lists
+        .iter()
+        .filter(|(_, _, replace)| *replace)
+        .map(|(at, _, _)| id(*at))
+        .collect();
+    let mut marks = HashMap::new();
+    for batch in replaced.chunks(IN_LIST) {
+        let list = in_list(tx, batch.len());
+        let sql = format!(
+            "SELECT beneficiary_id, e164, wrong_reported_at FROM beneficiary_phones \
+             WHERE wrong_reported_at IS NOT NULL AND beneficiary_id IN ({list})"
+        );
+        let mut q = query_as::<(i64, String, DateTime<Utc>)>(&sql);
+        for id in batch {
+            q = q.bind(*id);
+        }
+        for (id, e164, at) in q.fetch_all(&mut *tx).await? {
+            marks.insert((id, e164), at);
+        }
+        let sql = format!("DELETE FROM beneficiary_phones WHERE beneficiary_id IN ({list})");
+        let mut q = query(&sql);
+        for id in batch {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(marks)
+}
+
+fn phone_rows<'a>(
+    lists: &'a [(u32, PhoneList, bool)],
+    marks: &HashMap<(i64, String), DateTime<Utc>>,
+    id: &impl Fn(u32) -> i64,
+) -> Vec<PhoneRow<'a>> {
+    let mut rows = Vec::new();
+    for (at, phones, _) in lists {
+        let beneficiary_id = id(*at);
+        for (position, (e164, kind)) in phones.iter().enumerate() {
+            rows.push(PhoneRow {
+                beneficiary_id,
+                position: position as i32,
+                e164,
+                kind,
+                wrong_reported_at: marks.get(&(beneficiary_id, e164.clone())).copied(),
+            });
+        }
+    }
+    rows
+}
+
+async fn sqlite_people(
+    conn: &mut SqliteConnection,
+    rows: &[RowWrite],
+    id: &impl Fn(u32) -> i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for batch in rows.chunks(SQLITE_ROWS) {
+        let sql = format!(
+            "INSERT INTO beneficiaries ({PERSON_COLUMNS}) VALUES {}",
+            values_placeholders(Backend::Sqlite, batch.len(), 19)
+        );
+        let mut q = sqlx::query(&sql);
+        for r in batch {
+            let f = &r.fields;
+            q = q
+                .bind(id(r.at))
+                .bind(&f.external_ref)
+                .bind(&r.key)
+                .bind(&f.last_name)
+                .bind(&f.first_name)
+                .bind(f.birth_date)
+                .bind(&f.address)
+                .bind(&f.postal_code)
+                .bind(&f.commune)
+                .bind(&f.insee_code)
+                .bind(&f.programme)
+                .bind(&f.preferred_language)
+                .bind(f.territory_id)
+                .bind(f.status)
+                .bind(now)
+                .bind(&f.relative_name)
+                .bind(&f.relative_phone)
+                .bind(now)
+                .bind(now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// One statement per batch of changed people: `UPDATE … FROM (VALUES …)`; the status
+/// date moves only when the status does.
+async fn sqlite_updates(
+    conn: &mut SqliteConnection,
+    rows: &[RowWrite],
+    id: &impl Fn(u32) -> i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for batch in rows.chunks(SQLITE_ROWS) {
+        let sql = format!(
+            "UPDATE beneficiaries SET external_ref = v.column2, identity_key = v.column3, \
+             last_name = v.column4, first_name = v.column5, birth_date = v.column6, \
+             address = v.column7, postal_code = v.column8, commune = v.column9, \
+             insee_code = v.column10, programme = v.column11, preferred_language = v.column12, \
+             territory_id = v.column13, status_changed_at = CASE WHEN beneficiaries.status <> \
+             v.column14 THEN ? ELSE beneficiaries.status_changed_at END, status = v.column14, \
+             relative_name = v.column15, relative_phone = v.column16, updated_at = ? \
+             FROM (VALUES {}) AS v WHERE beneficiaries.id = v.column1",
+            values_placeholders(Backend::Sqlite, batch.len(), 16)
+        );
+        let mut q = sqlx::query(&sql).bind(now).bind(now);
+        for r in batch {
+            let f = &r.fields;
+            q = q
+                .bind(id(r.at))
+                .bind(&f.external_ref)
+                .bind(&r.key)
+                .bind(&f.last_name)
+                .bind(&f.first_name)
+                .bind(f.birth_date)
+                .bind(&f.address)
+                .bind(&f.postal_code)
+                .bind(&f.commune)
+                .bind(&f.insee_code)
+                .bind(&f.programme)
+                .bind(&f.preferred_language)
+                .bind(f.territory_id)
+                .bind(f.status)
+                .bind(&f.relative_name)
+                .bind(&f.relative_phone);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn sqlite_phones(
+    conn: &mut SqliteConnection,
+    rows: &[PhoneRow<'_>],
+) -> Result<(), StoreError> {
+    for batch in rows.chunks(SQLITE_ROWS * 2) {
+        let sql = format!(
+            "INSERT INTO beneficiary_phones ({PHONE_COLUMNS}) VALUES {}",
+            values_placeholders(Backend::Sqlite, batch.len(), 5)
+        );
+        let mut q = sqlx::query(&sql);
+        for p in batch {
+            q = q
+                .bind(p.beneficiary_id)
+                .bind(p.position)
+                .bind(p.e164)
+                .bind(p.kind)
+                .bind(p.wrong_reported_at);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn sqlite_members(
+    conn: &mut SqliteConnection,
+    members: &[i64],
+    campaign_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for batch in members.chunks(SQLITE_ROWS * 2) {
+        let sql = format!(
+            "INSERT INTO campaign_members ({MEMBER_COLUMNS}) VALUES {}",
+            values_placeholders(Backend::Sqlite, batch.len(), 3)
+        );
+        let mut q = sqlx::query(&sql);
+        for id in batch {
+            q = q.bind(campaign_id).bind(*id).bind(now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Rows in PostgreSQL's `COPY` text format.
+#[derive(Default)]
+struct CopyText {
+    buf: String,
+    fields_in_row: usize,
+}
+
+impl CopyText {
+    fn text(&mut self, value: Option<&str>) -> &mut Self {
+        if self.fields_in_row > 0 {
+            self.buf.push('\t');
+        }
+        self.fields_in_row += 1;
+        match value {
+            None => self.buf.push_str("\\N"),
+            Some(s) => {
+                for c in s.chars() {
+                    match c {
+                        '\\' => self.buf.push_str("\\\\"),
+                        '\t' => self.buf.push_str("\\t"),
+                        '\n' => self.buf.push_str("\\n"),
+                        '\r' => self.buf.push_str("\\r"),
+                        c => self.buf.push(c),
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    fn int(&mut self, value: Option<i64>) -> &mut Self {
+        self.text(value.map(|v| v.to_string()).as_deref())
+    }
+
+    fn date(&mut self, value: Option<NaiveDate>) -> &mut Self {
+        self.text(value.map(|d| d.to_string()).as_deref())
+    }
+
+    fn time(&mut self, value: Option<DateTime<Utc>>) -> &mut Self {
+        self.text(value.map(|t| t.to_rfc3339()).as_deref())
+    }
+
+    fn end_row(&mut self) {
+        self.buf.push('\n');
+        self.fields_in_row = 0;
+    }
+
+    /// Sends the rows to `COPY {target} FROM STDIN`.
+    async fn send(self, conn: &mut PgConnection, target: &str) -> Result<(), StoreError> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let mut copy = conn
+            .copy_in_raw(&format!("COPY {target} FROM STDIN"))
+            .await?;
+        copy.send(self.buf.into_bytes()).await?;
+        copy.finish().await?;
+        Ok(())
+    }
+}
+
+/// The columns of a person both for an insert and for an update, after the id.
+fn copy_person(out: &mut CopyText, id: i64, r: &RowWrite) {
+    let f = &r.fields;
+    out.int(Some(id))
+        .text(f.external_ref.as_deref())
+        .text(Some(&r.key))
+        .text(Some(&f.last_name))
+        .text(Some(&f.first_name))
+        .date(f.birth_date)
+        .text(f.address.as_deref())
+        .text(f.postal_code.as_deref())
+        .text(f.commune.as_deref())
+        .text(f.insee_code.as_deref())
+        .text(f.programme.as_deref())
+        .text(Some(&f.preferred_language))
+        .int(f.territory_id)
+        .text(Some(f.status.as_str()));
+}
+
+async fn pg_people(
+    conn: &mut PgConnection,
+    rows: &[RowWrite],
+    id: &impl Fn(u32) -> i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut out = CopyText::default();
+    for r in rows {
+        copy_person(&mut out, id(r.at), r);
+        out.time(Some(now))
+            .text(r.fields.relative_name.as_deref())
+            .text(r.fields.relative_phone.as_deref())
+            .time(Some(now))
+            .time(Some(now))
+            .end_row();
+    }
+    out.send(conn, &format!("beneficiaries ({PERSON_COLUMNS})"))
+        .await
+}
+
+/// Changed people: copied into a temporary table, then one `UPDATE … FROM`.
+async fn pg_updates(
+    conn: &mut PgConnection,
+    rows: &[RowWrite],
+    id: &impl Fn(u32) -> i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS import_changed_beneficiaries (id BIGINT, \
+         external_ref TEXT, identity_key TEXT, last_name TEXT, first_name TEXT, \
+         birth_date DATE, address TEXT, postal_code TEXT, commune TEXT, insee_code TEXT, \
+         programme TEXT, preferred_language TEXT, territory_id BIGINT, status TEXT, \
+         relative_name TEXT, relative_phone TEXT) ON COMMIT DROP",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let mut out = CopyText::default();
+    for r in rows {
+        copy_person(&mut out, id(r.at), r);
+        out.text(r.fields.relative_name.as_deref())
+            .text(r.fields.relative_phone.as_deref())
+            .end_row();
+    }
+    out.send(conn, "import_changed_beneficiaries").await?;
+    sqlx::query(
+        "UPDATE beneficiaries AS b SET external_ref = u.external_ref, \
+         identity_key = u.identity_key, last_name = u.last_name, first_name = u.first_name, \
+         birth_date = u.birth_date, address = u.address, postal_code = u.postal_code, \
+         commune = u.commune, insee_code = u.insee_code, programme = u.programme, \
+         preferred_language = u.preferred_language, territory_id = u.territory_id, \
+         status_changed_at = CASE WHEN b.status <> u.status THEN $1 ELSE b.status_changed_at END, \
+         status = u.status, relative_name = u.relative_name, relative_phone = u.relative_phone, \
+         updated_at = $1 FROM import_changed_beneficiaries AS u WHERE b.id = u.id",
+    )
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("TRUNCATE import_changed_beneficiaries")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn pg_phones(conn: &mut PgConnection, rows: &[PhoneRow<'_>]) -> Result<(), StoreError> {
+    let mut out = CopyText::default();
+    for p in rows {
+        out.int(Some(p.beneficiary_id))
+            .int(Some(i64::from(p.position)))
+            .text(Some(p.e164))
+            .text(Some(p.kind))
+            .time(p.wrong_reported_at)
+            .end_row();
+    }
+    out.send(conn, &format!("beneficiary_phones ({PHONE_COLUMNS})"))
+        .await
+}
+
+async fn pg_members(
+    conn: &mut PgConnection,
+    members: &[i64],
+    campaign_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut out = CopyText::default();
+    for id in members {
+        out.int(Some(campaign_id))
+            .int(Some(*id))
+            .time(Some(now))
+            .end_row();
+    }
+    out.send(conn, &format!("campaign_members ({MEMBER_COLUMNS})"))
+        .await
+}
