@@ -11,6 +11,7 @@ mod campaign_settings;
 mod cli;
 mod import;
 mod import_golden;
+mod import_kill;
 mod import_pages;
 mod invitations;
 mod json_api;
