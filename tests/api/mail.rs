@@ -752,6 +752,10 @@ async fn unanswered_calls_show_the_relative_then_raise_an_unreachable_escalation
         .set_unreachable_threshold(campaign_id, Some(2))
         .await
         .unwrap();
+    // Room for a fourth attempt this week: a closed assignment takes no more calls.
+    execute(&app.store, "UPDATE campaigns SET max_attempts_per_week = 6")
+        .await
+        .unwrap();
     execute(
         &app.store,
         &format!(

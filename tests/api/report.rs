@@ -90,17 +90,38 @@ async fn record_script(store: &Store, week: IsoWeek, n: usize, start: DateTime<U
     .await;
     let links = links();
     let mut at = start;
-    for (i, (id, caller)) in rows.into_iter().take(n).enumerate() {
-        for (k, outcome) in SCRIPT[i % SCRIPT.len()].iter().enumerate() {
+    let mut scripted = 0;
+    for (id, caller) in rows {
+        if scripted == n {
+            break;
+        }
+        for (k, outcome) in SCRIPT[scripted % SCRIPT.len()].iter().enumerate() {
             at += Duration::minutes(1);
-            store
+            let recorded = store
                 .record_call(
                     &input(id, caller, *outcome, format!("{week}-{id}-{k}")),
                     at,
                     &links,
                 )
-                .await
-                .unwrap();
+                .await;
+            match recorded {
+                Ok(_) => {}
+                // Both weeks are planned before either is called: a person who opted
+                // out or died in the first week is refused in the second, and the
+                // script goes on with the next person.
+                Err(lien::store::CallError::Refused(_)) if k == 0 => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        if SCRIPT[scripted % SCRIPT.len()].is_empty()
+            || scalar(
+                store,
+                &format!("SELECT COUNT(*) FROM calls WHERE assignment_id = {id}"),
+            )
+            .await
+                > 0
+        {
+            scripted += 1;
         }
     }
 }
@@ -296,7 +317,9 @@ async fn week_totals_equal_a_recount_from_the_raw_rows(backend: Backend) {
         quality.wrong_numbers_reported,
         scalar(
             &app.store,
-            "SELECT COUNT(DISTINCT beneficiary_id) FROM beneficiary_phones WHERE wrong_reported_at IS NOT NULL"
+            "SELECT COUNT(DISTINCT p.beneficiary_id) FROM beneficiary_phones p \
+             JOIN beneficiaries b ON b.id = p.beneficiary_id \
+             WHERE p.wrong_reported_at IS NOT NULL AND b.status = 'active'"
         )
         .await
     );
@@ -443,7 +466,9 @@ async fn calls_recorded_during_a_rebalance_keep_the_sums(backend: Backend) {
         store,
         &format!(
             "SELECT id, caller_id FROM assignments WHERE week = '{week}' AND attempts = 0 \
-             AND caller_id <> {leaving} ORDER BY id LIMIT 30"
+             AND caller_id <> {leaving} \
+             AND beneficiary_id IN (SELECT id FROM beneficiaries WHERE status = 'active') \
+             ORDER BY id LIMIT 30"
         ),
     )
     .await;
@@ -710,9 +735,14 @@ async fn exports_parse_back_to_the_same_totals(backend: Backend) {
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     let previous_totals = totals(&app, previous).await;
     assert_eq!(rows.len() as i64, previous_totals.not_reached);
-    assert!(rows
-        .iter()
-        .all(|r| r[3].starts_with('+') && ["no_answer", "voicemail", "busy"].contains(&&r[12])));
+    // Phones reported wrong since (this week) are left out of the list.
+    for r in &rows {
+        assert!(
+            (r[3].is_empty() || r[3].starts_with('+'))
+                && ["no_answer", "voicemail", "busy"].contains(&&r[12]),
+            "{r:?}"
+        );
+    }
     assert_eq!(
         scalar(
             &app.store,
