@@ -78,7 +78,11 @@ async fn not_reached_csv_neutralises_formulas(backend: Backend) {
         assert_eq!(&r[1], format!("'{FORMULA}"));
         assert_eq!(&r[2], "'-Jean");
         assert_eq!(&r[6], "'+Amiens");
-        assert!(r[3].starts_with('+'), "phones stay numbers: {r:?}");
+        // (A number reported wrong since is left out.)
+        assert!(
+            r[3].is_empty() || r[3].starts_with('+'),
+            "phones stay numbers: {r:?}"
+        );
     }
 }
 
