@@ -472,20 +472,7 @@ async fn write_plan(
     clock: &mut Clock<'_>,
 ) -> Result<(), StoreError> {
     let week_text = week.to_string();
-    if tx.is_postgres() {
-        // Lock order shared with `record_call`: a week's per-caller sums (kept by
-        // triggers, migration 0008) before its assignments, so a planner and a
-        // caller recording a call in that week wait for each other, never
-        // deadlock.
-        query(
-            "SELECT caller_id FROM week_caller_totals WHERE campaign_id = $1 AND week = $2 \
-             ORDER BY caller_id FOR UPDATE",
-        )
-        .bind(campaign_id)
-        .bind(&week_text)
-        .execute(&mut *tx)
-        .await?;
-    }
+    lock_week_totals(tx, campaign_id, &week_text).await?;
     let to_insert: Vec<&PlannedAssignment> = plan
         .assignments
         .iter()
@@ -507,10 +494,59 @@ async fn write_plan(
     }
     delete_removed(tx, campaign_id, week, &plan.removed, clock.progress).await?;
     clock.lap("write_delete");
+    insert_planned(tx, campaign_id, &week_text, &to_insert, now, clock).await?;
+    if bulk {
+        for sql in super::report::rebuild_week_totals_sql() {
+            query(&sql)
+                .bind(campaign_id)
+                .bind(&week_text)
+                .execute(&mut *tx)
+                .await?;
+        }
+        query(super::report::UNDEFER_WEEK_TOTALS)
+            .bind(campaign_id)
+            .bind(&week_text)
+            .execute(&mut *tx)
+            .await?;
+        clock.lap("write_totals");
+    }
+    Ok(())
+}
+
+/// Locks a week's per-caller sums (kept by triggers, migration 0008) before its
+/// assignments, on PostgreSQL: the lock order shared with `record_call`, so a planner
+/// and a caller recording a call in that week wait for each other, never deadlock.
+async fn lock_week_totals(
+    tx: &mut Tx,
+    campaign_id: i64,
+    week_text: &str,
+) -> Result<(), StoreError> {
+    if tx.is_postgres() {
+        query(
+            "SELECT caller_id FROM week_caller_totals WHERE campaign_id = $1 AND week = $2 \
+             ORDER BY caller_id FOR UPDATE",
+        )
+        .bind(campaign_id)
+        .bind(week_text)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts the new and moved assignments of the plan by the bulk path.
+async fn insert_planned(
+    tx: &mut Tx,
+    campaign_id: i64,
+    week_text: &str,
+    to_insert: &[&PlannedAssignment],
+    now: DateTime<Utc>,
+    clock: &mut Clock<'_>,
+) -> Result<(), StoreError> {
     let rows = to_insert.iter().map(|a| {
         [
             Value::Int(campaign_id),
-            Value::from(week_text.as_str()),
+            Value::from(week_text),
             Value::Int(a.beneficiary_id),
             Value::Int(a.caller_id),
             Value::from(a.reason.code()),
@@ -529,21 +565,6 @@ async fn write_plan(
     ];
     bulk::insert_rows(tx, "assignments", columns, rows, clock.progress).await?;
     clock.lap("write_insert");
-    if bulk {
-        for sql in super::report::rebuild_week_totals_sql() {
-            query(&sql)
-                .bind(campaign_id)
-                .bind(&week_text)
-                .execute(&mut *tx)
-                .await?;
-        }
-        query(super::report::UNDEFER_WEEK_TOTALS)
-            .bind(campaign_id)
-            .bind(&week_text)
-            .execute(&mut *tx)
-            .await?;
-        clock.lap("write_totals");
-    }
     Ok(())
 }
 
