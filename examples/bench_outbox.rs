@@ -60,6 +60,7 @@ fn message(i: usize, run: &str) -> OutboxMessage {
         body_html: Some(html),
         message_id: format!("<bench-{run}-{i}@lien>"),
         attempts: 0,
+        secret_token: None,
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Environment variables: `DATABASE_URL`, `SMTP_URL`, and `LIEN_<SETTING>` for the rest
 //! (`LIEN_BIND`, `LIEN_BASE_URL`, `LIEN_SECRET_KEY`, `LIEN_MAIL_FROM`, `LIEN_DATA_DIR`,
-//! `LIEN_LOG_FORMAT`). `LIEN_CONFIG` names another file than `lien.toml`. Every setting
+//! `LIEN_LOG_FORMAT`, `LIEN_MAIL_ESCALATION_DETAILS`,
+//! `LIEN_MAIL_ESCALATION_LINK_DAYS_AFTER_CLOSE`). `LIEN_CONFIG` names another file than `lien.toml`. Every setting
 //! is checked at start; a bad one stops lien with one line naming it and the fix.
 
 use std::net::SocketAddr;
@@ -29,6 +30,8 @@ struct RawSettings {
     mail_from: String,
     data_dir: String,
     log_format: String,
+    mail_escalation_details: String,
+    mail_escalation_link_days_after_close: i64,
 }
 
 impl Default for RawSettings {
@@ -42,6 +45,8 @@ impl Default for RawSettings {
             mail_from: "lien <ne-pas-repondre@lien.invalid>".into(),
             data_dir: "data".into(),
             log_format: "text".into(),
+            mail_escalation_details: "minimal".into(),
+            mail_escalation_link_days_after_close: 7,
         }
     }
 }
@@ -69,6 +74,11 @@ pub struct Settings {
     /// password. Always on for a real instance; off in the demo and the tests' default
     /// settings ([`Settings::for_database`]), where it is optional.
     pub require_totp: bool,
+    /// How much an escalation mail says: `minimal` (default, no personal data) or
+    /// `full` (the person, the need and the caller, as before issue 14).
+    pub escalation_details: crate::records::EscalationDetails,
+    /// Days an escalation's mailed links keep working (read-only) after it is closed.
+    pub escalation_link_days_after_close: i64,
 }
 
 /// The key that signs session cookies and the links sent to territories.
@@ -282,6 +292,26 @@ impl RawSettings {
                 "Name a folder lien may write to, e.g. LIEN_DATA_DIR=/var/lib/lien.",
             ));
         }
+        let escalation_details = crate::records::EscalationDetails::parse(
+            &self.mail_escalation_details,
+        )
+        .ok_or_else(|| {
+            invalid(
+                "LIEN_MAIL_ESCALATION_DETAILS",
+                &self.mail_escalation_details,
+                "unknown value".into(),
+                "Use minimal (no personal data in the mail, the default) or full.",
+            )
+        })?;
+        let link_days = self.mail_escalation_link_days_after_close;
+        if !(0..=365).contains(&link_days) {
+            return Err(invalid(
+                "LIEN_MAIL_ESCALATION_LINK_DAYS_AFTER_CLOSE",
+                &link_days.to_string(),
+                "it must be between 0 and 365".into(),
+                "Give a number of days, e.g. LIEN_MAIL_ESCALATION_LINK_DAYS_AFTER_CLOSE=7.",
+            ));
+        }
         Ok(Settings {
             database_url: self.database_url.trim().to_string(),
             bind,
@@ -292,6 +322,8 @@ impl RawSettings {
             data_dir: PathBuf::from(self.data_dir.trim()),
             log_format,
             require_totp: true,
+            escalation_details,
+            escalation_link_days_after_close: link_days,
         })
     }
 }
@@ -393,6 +425,45 @@ mod tests {
         .check()
         .unwrap();
         assert!(ok.smtp_url.is_some());
+    }
+
+    #[test]
+    fn escalation_mail_settings_are_checked() {
+        let s = raw().check().unwrap();
+        assert_eq!(
+            s.escalation_details,
+            crate::records::EscalationDetails::Minimal
+        );
+        assert_eq!(s.escalation_link_days_after_close, 7);
+        let full = RawSettings {
+            mail_escalation_details: "Full".into(),
+            ..raw()
+        }
+        .check()
+        .unwrap();
+        assert_eq!(
+            full.escalation_details,
+            crate::records::EscalationDetails::Full
+        );
+        let err = RawSettings {
+            mail_escalation_details: "everything".into(),
+            ..raw()
+        }
+        .check()
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("LIEN_MAIL_ESCALATION_DETAILS"), "{err}");
+        let err = RawSettings {
+            mail_escalation_link_days_after_close: -1,
+            ..raw()
+        }
+        .check()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("LIEN_MAIL_ESCALATION_LINK_DAYS_AFTER_CLOSE"),
+            "{err}"
+        );
     }
 
     #[test]

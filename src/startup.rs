@@ -44,6 +44,8 @@ impl Application {
             secret,
             login_limiter: Default::default(),
             require_totp: settings.require_totp,
+            escalation_details: settings.escalation_details,
+            escalation_link_days_after_close: settings.escalation_link_days_after_close,
         });
         let server = HttpServer::new(move || {
             App::new()

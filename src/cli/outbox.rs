@@ -62,6 +62,8 @@ pub fn worker_from_settings(
         Some(key) => worker.with_digests(crate::mail::MailLinks {
             base_url: settings.base_url.clone(),
             secret: key.bytes(),
+            details: settings.escalation_details,
+            link_days_after_close: settings.escalation_link_days_after_close,
         }),
         None => worker,
     })

@@ -166,18 +166,28 @@ pub fn build_message(from: &Mailbox, message: &OutboxMessage) -> Result<Message,
             builder = builder.reply_to(mailbox);
         }
     }
+    let text = with_secret(&message.body_text, message);
     let built = match &message.body_html {
         Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-            message.body_text.clone(),
-            html.clone(),
+            text,
+            with_secret(html, message),
         )),
         None => builder.singlepart(
             SinglePart::builder()
                 .header(ContentType::TEXT_PLAIN)
-                .body(message.body_text.clone()),
+                .body(text),
         ),
     };
     built.map_err(|e| SendError::Permanent(format!("the message cannot be built: {e}")))
+}
+
+/// A body with its secret put in: the outbox keeps the token beside the body (until the
+/// mail is sent), the body only a placeholder.
+fn with_secret(body: &str, message: &OutboxMessage) -> String {
+    match &message.secret_token {
+        Some(token) => body.replace(crate::records::SECRET_PLACEHOLDER, token),
+        None => body.to_string(),
+    }
 }
 
 /// Writes `<id>-<kind>.eml` atomically (a temporary file renamed into place): a message

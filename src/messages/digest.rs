@@ -1,13 +1,15 @@
 //! The daily digest a territory may choose in addition to one mail per escalation: the
-//! escalations still to handle, with their links. Pure rendering; the store queues it, the mail worker decides when.
+//! escalations still to handle, each with a link to its page for the territory's
+//! account (the digest is chosen from that account; it carries no token), and the
+//! person's name only when `mail_escalation_details = "full"`. Pure rendering; the store queues it, the mail worker decides when.
 
 use askama::Template;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::links::MailLinks;
 use crate::domain::time::PARIS;
 use crate::domain::EscalationKind;
-use crate::records::{EscalationView, RenderedMail};
+use crate::records::{EscalationDetails, EscalationView, RenderedMail};
 
 /// One line of the digest.
 pub struct DigestLine {
@@ -54,8 +56,8 @@ pub fn render_digest(
     day: NaiveDate,
     escalations: &[EscalationView],
     links: &MailLinks,
-    now: DateTime<Utc>,
 ) -> Result<RenderedMail, askama::Error> {
+    let full = links.details == EscalationDetails::Full;
     let items: Vec<DigestLine> = escalations
         .iter()
         .map(|e| DigestLine {
@@ -70,11 +72,15 @@ pub fn render_digest(
             } else {
                 e.category.label_fr().to_string()
             },
-            name: format!("{} {}", e.first_name, e.last_name),
+            name: if full {
+                format!("{} {}", e.first_name, e.last_name)
+            } else {
+                String::new()
+            },
             commune: e.commune.clone().unwrap_or_default(),
             urgency: e.urgency.label_fr().to_string(),
             status: e.status.label_fr().to_string(),
-            link: links.escalation_link(e.id, now).0,
+            link: links.escalation_page(e.id),
         })
         .collect();
     let date = day.format("%d/%m/%Y").to_string();

@@ -1,5 +1,10 @@
 //! The escalation mail: subject, plain text and HTML, rendered from askama templates
 //! (`templates/mail/`). Pure: the store gives the facts, this gives the mail.
+//!
+//! By default (`mail_escalation_details = "minimal"`) the mail carries no personal
+//! data: the escalation's number, category, urgency, commune and the recipient's link;
+//! the subject says only the number and the urgency. `"full"` adds the person, the
+//! need's text and the caller, and names category and commune in the subject.
 
 use askama::Template;
 use chrono::{DateTime, Utc};
@@ -7,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::links::MailLinks;
 use crate::domain::time::PARIS;
 use crate::domain::{EscalationKind, Phone, Urgency};
-use crate::records::{EscalationFacts, RenderedMail};
+use crate::records::{EscalationDetails, EscalationFacts, RenderedMail};
 
 #[derive(Template)]
 #[template(path = "mail/escalation.txt")]
@@ -24,6 +29,8 @@ struct EscalationHtml<'a> {
 
 /// The fields the templates show, already formatted.
 struct EscalationBody {
+    /// Personal data in the mail (`EscalationDetails::Full`).
+    full: bool,
     escalation_id: i64,
     unreachable: bool,
     unanswered: i64,
@@ -43,7 +50,7 @@ struct EscalationBody {
     caller_phone: Option<String>,
     caller_email: Option<String>,
     link: String,
-    link_expires: String,
+    link_days: i64,
     territory: String,
 }
 
@@ -68,12 +75,13 @@ fn paris(at: DateTime<Utc>, format: &str) -> String {
     at.with_timezone(&PARIS).format(format).to_string()
 }
 
-/// Renders the mail of an escalation (a need, or a person who cannot be reached).
+/// Renders the mail of an escalation (a need, or a person who cannot be reached), with
+/// the placeholder of the recipient's token in its link.
 pub fn render_escalation(
     facts: &EscalationFacts,
     links: &MailLinks,
-    now: DateTime<Utc>,
 ) -> Result<RenderedMail, askama::Error> {
+    let full = links.details == EscalationDetails::Full;
     let unreachable = facts.kind == EscalationKind::Unreachable;
     let urgency = Some(facts.urgency);
     let commune = facts
@@ -81,8 +89,8 @@ pub fn render_escalation(
         .clone()
         .filter(|c| !c.trim().is_empty())
         .unwrap_or_else(|| "commune inconnue".into());
-    let (link, expires) = links.escalation_link(facts.escalation_id, now);
     let m = EscalationBody {
+        full,
         escalation_id: facts.escalation_id,
         unreachable,
         unanswered: facts.unanswered,
@@ -118,19 +126,11 @@ pub fn render_escalation(
         },
         caller_phone: facts.caller_phone.as_deref().map(display_phone),
         caller_email: facts.caller_email.clone(),
-        link,
-        link_expires: paris(expires, "%d/%m/%Y"),
+        link: links.escalation_link(),
+        link_days: links.link_days_after_close,
         territory: facts.territory_name.clone().unwrap_or_default(),
     };
-    let subject = if unreachable {
-        format!("[lien] Personne injoignable – {commune} – vérifier qu'elle va bien")
-    } else {
-        format!(
-            "[lien] Besoin signalé – {} – {commune} – {}",
-            m.category,
-            urgency_phrase(urgency)
-        )
-    };
+    let subject = subject(&m, urgency_phrase(urgency));
     let text = EscalationText { m: &m }.render()?;
     let html = EscalationHtml {
         m: &m,
@@ -142,6 +142,30 @@ pub fn render_escalation(
         text,
         html,
     })
+}
+
+/// The subject: with `full`, what and where; otherwise only the number and the urgency
+/// (a subject shows in notifications and mail server logs).
+fn subject(m: &EscalationBody, urgency: &str) -> String {
+    let commune = &m.commune;
+    if !m.full {
+        return if m.unreachable {
+            format!(
+                "[lien] Signalement n° {} – personne injoignable à vérifier",
+                m.escalation_id
+            )
+        } else {
+            format!("[lien] Signalement n° {} – {urgency}", m.escalation_id)
+        };
+    }
+    if m.unreachable {
+        format!("[lien] Personne injoignable – {commune} – vérifier qu'elle va bien")
+    } else {
+        format!(
+            "[lien] Besoin signalé – {} – {commune} – {urgency}",
+            m.category
+        )
+    }
 }
 
 #[cfg(test)]
@@ -177,17 +201,51 @@ mod tests {
         }
     }
 
-    fn links() -> MailLinks {
+    fn links(details: EscalationDetails) -> MailLinks {
         MailLinks {
-            base_url: "https://lien.example.org/".parse().unwrap(),
-            secret: vec![7; 32],
+            details,
+            ..MailLinks::new("https://lien.example.org/".parse().unwrap(), vec![7; 32])
+        }
+    }
+
+    /// What the minimal mail must never say about the fixture.
+    const PERSONAL: [&str; 9] = [
+        "Hélène",
+        "Martin",
+        "03 22 00 00 00",
+        "+33322000000",
+        "rue des Lilas",
+        "frigo",
+        "Julie",
+        "06 99 99 99 99",
+        "julie@example.org",
+    ];
+
+    #[test]
+    fn the_minimal_need_mail_says_what_where_and_how_urgent_and_nothing_personal() {
+        let mail = render_escalation(&facts(), &links(EscalationDetails::Minimal)).unwrap();
+        assert_eq!(mail.subject, "[lien] Signalement n° 7 – urgent aujourd'hui");
+        let html = mail.html.replace("&#39;", "'");
+        for part in [&mail.text, &html] {
+            for expected in [
+                "Signalement n° 7",
+                "Alimentation",
+                "Aujourd'hui",
+                "Amiens",
+                "https://lien.example.org/signalements/lien/[[lien-jeton]]",
+                "7 jours après la clôture",
+            ] {
+                assert!(part.contains(expected), "{expected} missing in {part}");
+            }
+            for personal in PERSONAL {
+                assert!(!part.contains(personal), "{personal} in {part}");
+            }
         }
     }
 
     #[test]
-    fn the_need_mail_says_what_who_where_and_links_to_the_page() {
-        let now = Utc::now();
-        let mail = render_escalation(&facts(), &links(), now).unwrap();
+    fn the_full_need_mail_says_what_who_where_and_links_to_the_page() {
+        let mail = render_escalation(&facts(), &links(EscalationDetails::Full)).unwrap();
         assert_eq!(
             mail.subject,
             "[lien] Besoin signalé – Alimentation – Amiens – urgent aujourd'hui"
@@ -206,7 +264,7 @@ mod tests {
                 "julie@example.org",
                 "Appels de solidarité",
                 "24/11/2026 à 10:30",
-                "https://lien.example.org/signalements/lien/7.",
+                "https://lien.example.org/signalements/lien/[[lien-jeton]]",
                 "Paul Martin – 06 12 34 56 78",
             ] {
                 assert!(part.contains(expected), "{expected} missing in {part}");
@@ -221,13 +279,6 @@ mod tests {
             "the HTML part escapes what the caller typed: {}",
             mail.html
         );
-        let link = mail
-            .text
-            .lines()
-            .find(|l| l.starts_with("https://"))
-            .unwrap();
-        let token = link.rsplit('/').next().unwrap();
-        assert_eq!(super::super::token::verify(&[7; 32], token, now), Ok(7));
     }
 
     #[test]
@@ -236,7 +287,7 @@ mod tests {
         f.kind = EscalationKind::Unreachable;
         f.unanswered = 6;
         f.last_reached = Some("2026-11-02T10:00:00Z".parse().unwrap());
-        let mail = render_escalation(&f, &links(), Utc::now()).unwrap();
+        let mail = render_escalation(&f, &links(EscalationDetails::Full)).unwrap();
         assert_eq!(
             mail.subject,
             "[lien] Personne injoignable – Amiens – vérifier qu'elle va bien"
@@ -248,6 +299,15 @@ mod tests {
         );
         assert!(mail.text.contains("02/11/2026"));
         assert!(!mail.text.contains("Catégorie"));
+        let minimal = render_escalation(&f, &links(EscalationDetails::Minimal)).unwrap();
+        assert_eq!(
+            minimal.subject,
+            "[lien] Signalement n° 7 – personne injoignable à vérifier"
+        );
+        assert!(minimal.text.contains("Une personne de Amiens"));
+        for personal in PERSONAL {
+            assert!(!minimal.text.contains(personal), "{personal}");
+        }
     }
 
     #[test]
@@ -256,8 +316,11 @@ mod tests {
         f.commune = None;
         f.phones.clear();
         f.urgency = Urgency::NoRush;
-        let mail = render_escalation(&f, &links(), Utc::now()).unwrap();
+        let mail = render_escalation(&f, &links(EscalationDetails::Full)).unwrap();
         assert!(mail.subject.ends_with("– commune inconnue – sans urgence"));
         assert!(mail.text.contains("aucun numéro valide"));
+        let minimal = render_escalation(&f, &links(EscalationDetails::Minimal)).unwrap();
+        assert!(minimal.subject.ends_with("– sans urgence"));
+        assert!(minimal.text.contains("Commune : commune inconnue"));
     }
 }

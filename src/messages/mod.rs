@@ -1,5 +1,5 @@
 //! The messages lien sends, rendered: the escalation mail and the territories' daily
-//! digest (askama templates, `templates/mail/`), the signed links they carry and their
+//! digest (askama templates, `templates/mail/`), the links they carry and their
 //! Message-IDs. Pure: it takes records (`crate::records`) and gives
 //! [`RenderedMail`]s, so the store can render a mail inside the transaction that
 //! queues it without depending on `crate::mail` (the outbox worker and the transports,
@@ -8,7 +8,6 @@
 pub mod digest;
 pub mod escalation;
 pub mod links;
-pub mod token;
 
 pub use crate::records::{EscalationFacts, RenderedMail};
 pub use digest::{digest_message_id, render_digest};

@@ -10,4 +10,4 @@ pub mod imports;
 pub mod mail;
 
 pub use escalations::{EscalationFacts, EscalationView};
-pub use mail::RenderedMail;
+pub use mail::{EscalationDetails, RenderedMail, SECRET_PLACEHOLDER};

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::calls::NeedInput;
+use super::escalation_links::create_link;
 use super::{query, query_as, query_scalar, Store, StoreError, Tx};
 use crate::domain::{EscalationStatus, RelayTarget};
 use crate::messages::{digest_message_id, render_digest, render_escalation, MailLinks};
@@ -153,25 +154,55 @@ pub(super) async fn queue_escalation_mail(
     .await?;
     facts.unanswered = unanswered;
     facts.last_reached = last_reached;
-    let mail =
-        render_escalation(&facts, links, now).map_err(|e| StoreError::Render(e.to_string()))?;
+    let mail = render_escalation(&facts, links).map_err(|e| StoreError::Render(e.to_string()))?;
+    let recipients = facts.referent_emails.as_deref().unwrap_or_default();
+    for recipient in split_recipients(recipients) {
+        queue_personal_mail(tx, &facts, &mail, recipient, links, now).await?;
+    }
+    Ok(true)
+}
+
+/// The addresses of a territory's referents (`,` or `;` separated), each once.
+fn split_recipients(list: &str) -> Vec<&str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for address in list.split([',', ';']).map(str::trim) {
+        if !address.is_empty() && !seen.iter().any(|s| s.eq_ignore_ascii_case(address)) {
+            seen.push(address);
+        }
+    }
+    seen
+}
+
+/// One recipient's copy of an escalation mail: their own link (a new token, kept in the
+/// outbox row until the mail is sent), their own Message-ID.
+async fn queue_personal_mail(
+    tx: &mut Tx,
+    facts: &EscalationFacts,
+    mail: &RenderedMail,
+    recipient: &str,
+    links: &MailLinks,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let escalation_id = facts.escalation_id;
+    let (link_id, token) = create_link(tx, escalation_id, recipient, now).await?;
     query(
         "INSERT INTO outbox (kind, escalation_id, recipients, reply_to, subject, body_text, body_html, \
-         message_id, status, next_attempt_at, created_at) \
-         VALUES ('escalation', $1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8) \
+         message_id, status, next_attempt_at, created_at, secret_token) \
+         VALUES ('escalation', $1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8, $9) \
          ON CONFLICT (message_id) DO NOTHING",
     )
     .bind(escalation_id)
-    .bind(facts.referent_emails.as_deref())
+    .bind(recipient)
     .bind(facts.coordinator_email.as_deref())
     .bind(&mail.subject)
     .bind(&mail.text)
     .bind(&mail.html)
-    .bind(links.escalation_message_id(escalation_id))
+    .bind(links.escalation_message_id(escalation_id, link_id))
     .bind(now)
+    .bind(token)
     .execute(tx)
     .await?;
-    Ok(true)
+    Ok(())
 }
 
 /// Inside the transaction of an unanswered call: when the person's unanswered streak
@@ -333,7 +364,9 @@ impl Store {
     }
 
     /// Records what the territory did; the first "taken" time is kept. Gives the new
-    /// status, or `None` when there is no such escalation.
+    /// status, or `None` when there is no such escalation, or when the holder of a mailed
+    /// link tries to change a closed one (a link is read-only once the escalation is
+    /// closed: checked in the `UPDATE` itself, so no race re-opens it).
     pub async fn update_escalation(
         &self,
         id: i64,
@@ -359,7 +392,8 @@ impl Store {
              taken_at = COALESCE(taken_at, $5), \
              handled_at = CASE WHEN $2 = 'handled' THEN $5 ELSE handled_at END, \
              relayed_at = CASE WHEN $2 = 'relayed' THEN $5 ELSE relayed_at END, \
-             updated_by = $6 WHERE id = $1",
+             updated_by = $6 WHERE id = $1 \
+             AND ($7 = FALSE OR status IN ('open', 'in_progress'))",
         )
         .bind(id)
         .bind(status)
@@ -367,6 +401,7 @@ impl Store {
         .bind(comment)
         .bind(now)
         .bind(user_id)
+        .bind(actor == Actor::SignedLink)
         .execute(&mut tx)
         .await?
         .rows_affected()
@@ -511,7 +546,7 @@ impl Store {
             if open.is_empty() {
                 continue;
             }
-            let mail = render_digest(&name, day, &open, links, now)
+            let mail = render_digest(&name, day, &open, links)
                 .map_err(|e| StoreError::Render(e.to_string()))?;
             queued += self
                 .queue_digest(&recipients, &mail, &message_id, now)

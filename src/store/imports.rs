@@ -418,17 +418,21 @@ async fn invite_caller(
     .await?;
     query(
         "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, \
-         next_attempt_at, created_at) \
-         VALUES ('invitation', $1, $2, $3, $4, 'pending', $5, $5)",
+         next_attempt_at, created_at, secret_token) \
+         VALUES ('invitation', $1, $2, $3, $4, 'pending', $5, $5, $6)",
     )
     .bind(&email)
     .bind(&mail.subject)
-    .bind(&mail.body)
+    .bind(
+        mail.body
+            .replace(&mail.token, crate::records::SECRET_PLACEHOLDER),
+    )
     .bind(format!(
         "<invitation-{user_id}-{}@lien>",
         uuid::Uuid::new_v4().simple()
     ))
     .bind(now)
+    .bind(&mail.token)
     .execute(&mut *tx)
     .await?;
     Ok(true)
@@ -701,6 +705,8 @@ pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::days(7);
 
 /// The mail that invites a caller, with the one-time login link it carries.
 struct Invitation {
+    /// Kept in the outbox row beside the body until the mail is sent, never in it.
+    token: String,
     token_hash: String,
     expires_at: DateTime<Utc>,
     subject: String,
@@ -736,6 +742,7 @@ impl Invitation {
             days = INVITATION_LIFETIME.num_days()
         );
         Self {
+            token,
             token_hash,
             expires_at: now + INVITATION_LIFETIME,
             subject: "[lien] Votre compte d'appelant(e) bénévole".to_string(),

@@ -23,6 +23,7 @@ mod campaigns;
 mod codes;
 mod dataset;
 pub mod db;
+mod escalation_links;
 pub(crate) mod escalations;
 mod import_batches;
 mod imports;
@@ -41,6 +42,9 @@ pub use campaigns::{
 };
 pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
 pub use db::{query, query_as, query_scalar, Exec, Tx};
+pub use escalation_links::{
+    closed_at, link_access, EscalationLink, LinkAccess, LinkRefused, LinkUse,
+};
 pub use escalations::{Actor, EscalationAction, EscalationFilter, EscalationView, Reachability};
 pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIFETIME};
 pub use imports::ImportSource;

@@ -6,6 +6,12 @@
 //! a `BEGIN IMMEDIATE` transaction, which already serialises writers. A claimed row is
 //! `sending` with the worker's id and the claim time; a worker that died leaves its
 //! rows `sending`, and they are claimed again once their lease is over.
+//!
+//! Secrets: a mail that carries a login, invitation or escalation link keeps its token in
+//! `secret_token`, never in its body (which holds [`crate::records::SECRET_PLACEHOLDER`]);
+//! the transport puts it in when it builds the message, and the column is emptied in the
+//! same `UPDATE` that marks the mail sent. A mail that waits (SMTP outage) or failed
+//! keeps its token so that a retry still works; once sent, the outbox holds no token.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -26,6 +32,8 @@ pub struct OutboxMessage {
     pub body_html: Option<String>,
     pub message_id: String,
     pub attempts: i32,
+    /// The token the body's placeholder stands for, until the mail is sent.
+    pub secret_token: Option<String>,
 }
 
 /// A row as `lien outbox status` and the coordinators' page list it (no body).
@@ -59,7 +67,7 @@ pub struct OutboxSummary {
 }
 
 const MESSAGE_COLUMNS: &str = "id, kind, escalation_id, recipients, reply_to, subject, \
-     body_text, body_html, message_id, attempts";
+     body_text, body_html, message_id, attempts, secret_token";
 const LINE_COLUMNS: &str = "id, kind, escalation_id, recipients, subject, status, attempts, \
      next_attempt_at, last_error, created_at, sent_at";
 
@@ -161,7 +169,8 @@ impl Store {
         let error: Option<String> = error.map(|e| e.chars().take(1000).collect());
         let done = query(
             "UPDATE outbox SET status = $3, attempts = attempts + 1, last_error = $4, \
-             sent_at = $5, next_attempt_at = $6, claimed_at = NULL, claimed_by = NULL \
+             sent_at = $5, next_attempt_at = $6, claimed_at = NULL, claimed_by = NULL, \
+             secret_token = CASE WHEN $3 = 'sent' THEN NULL ELSE secret_token END \
              WHERE id = $1 AND claimed_by = $2 AND status = 'sending'",
         )
         .bind(id)

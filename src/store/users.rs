@@ -257,12 +257,13 @@ impl Store {
 
 impl Store {
     /// Creates a one-time login link for `user` and, in the same transaction, the mail
-    /// that carries it.
+    /// that carries it. The database keeps the token's hash; the outbox row keeps the
+    /// body with a placeholder and the token beside it until the mail is sent.
     #[allow(clippy::too_many_arguments)]
     pub async fn create_login_link(
         &self,
         user: &User,
-        token_hash: &str,
+        token: &str,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
         subject: &str,
@@ -274,7 +275,7 @@ impl Store {
             "INSERT INTO login_links (token_hash, user_id, created_at, expires_at) \
              VALUES ($1, $2, $3, $4)",
         )
-        .bind(token_hash)
+        .bind(crate::auth::token_hash(token))
         .bind(user.id)
         .bind(now)
         .bind(expires_at)
@@ -282,14 +283,15 @@ impl Store {
         .await?;
         query(
             "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, \
-             next_attempt_at, created_at) \
-             VALUES ('login_link', $1, $2, $3, $4, 'pending', $5, $5)",
+             next_attempt_at, created_at, secret_token) \
+             VALUES ('login_link', $1, $2, $3, $4, 'pending', $5, $5, $6)",
         )
         .bind(&user.email)
         .bind(subject)
-        .bind(body)
+        .bind(body.replace(token, crate::records::SECRET_PLACEHOLDER))
         .bind(message_id)
         .bind(now)
+        .bind(token)
         .execute(&mut tx)
         .await?;
         tx.commit().await?;

@@ -14,10 +14,12 @@ use super::roles::{CoordinatorOrAdmin, Territory, TerritoryOrStaff};
 use super::session::{CurrentUser, MaybeUser};
 use super::AppState;
 use crate::domain::time::PARIS;
+use crate::domain::Role;
 use crate::domain::{EscalationStatus, RelayTarget, Urgency};
 use crate::mail::message::display_phone;
-use crate::mail::token;
-use crate::store::{Actor, EscalationAction, EscalationFilter, EscalationView};
+use crate::store::{
+    Actor, EscalationAction, EscalationFilter, EscalationLink, EscalationView, LinkAccess, LinkUse,
+};
 
 /// Texts of these pages: (key, French, English), looked up by `Tr::t` after the main
 /// catalogue.
@@ -60,6 +62,15 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("esc.mail.none", "aucun (pas de territoire)", "none (no territory)"),
     ("esc.link_invalid.title", "Lien invalide ou expiré", "Invalid or expired link"),
     ("esc.link_invalid.text", "Ce lien ne fonctionne plus (il est trop ancien ou incomplet). Connectez-vous avec votre compte territoire pour retrouver ce signalement, ou demandez un nouveau lien à la coordination.", "This link no longer works (too old or incomplete). Log in with your territory account to find this escalation, or ask the coordinators for a new link."),
+    ("esc.read_only", "Ce signalement est clos : le lien ne permet plus que de le consulter.", "This escalation is closed: the link only shows it now."),
+    ("esc.links.title", "Liens envoyés par courriel", "Links sent by mail"),
+    ("esc.links.help", "Chaque destinataire a son propre lien, valable jusqu’à quelques jours après la clôture. Révoquez celui d’une adresse qui n’aurait pas dû le recevoir ou d’une personne partie.", "Each recipient has their own link, valid until a few days after closing. Revoke the one of an address that should not have received it, or of someone who left."),
+    ("esc.links.recipient", "Destinataire", "Recipient"),
+    ("esc.links.sent", "Créé le", "Created on"),
+    ("esc.links.used", "Dernière utilisation", "Last used"),
+    ("esc.links.never", "jamais", "never"),
+    ("esc.links.revoked", "Révoqué le", "Revoked on"),
+    ("esc.links.revoke", "Révoquer", "Revoke"),
     ("esc.history", "Signalements pour cette personne", "Escalations for this person"),
     ("esc.try_relative", "Injoignable depuis plusieurs appels : essayez aussi le proche", "Unreachable for several calls: also try the relative"),
     ("esc.unreachable_hint", "appels sans réponse d’affilée", "unanswered calls in a row"),
@@ -257,12 +268,46 @@ struct EscalationPage {
     tr: Tr,
     nav: Nav,
     e: EscalationItem,
-    /// Where the form posts: `/signalements/{id}` or the signed link.
+    /// Where the form posts: `/signalements/{id}` or the mailed link.
     action: String,
     csrf: String,
     relay_targets: Vec<(&'static str, &'static str)>,
     saved: bool,
     error: Option<&'static str>,
+    /// Opened by the link of a closed escalation: no form.
+    read_only: bool,
+    /// For coordinators and admins: the mailed links, each with a revoke button.
+    links: Option<Vec<LinkItem>>,
+}
+
+/// One mailed link as the coordinator's page lists it.
+pub struct LinkItem {
+    pub id: i64,
+    pub recipient: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl From<&EscalationLink> for LinkItem {
+    fn from(l: &EscalationLink) -> Self {
+        Self {
+            id: l.id,
+            recipient: l.recipient.clone(),
+            created_at: paris(l.created_at),
+            last_used_at: l.last_used_at.map(paris),
+            revoked_at: l.revoked_at.map(paris),
+        }
+    }
+}
+
+/// What the escalation page shows besides the escalation.
+#[derive(Default)]
+struct PageExtras {
+    saved: bool,
+    error: Option<&'static str>,
+    read_only: bool,
+    links: Option<Vec<LinkItem>>,
 }
 
 #[derive(Deserialize)]
@@ -286,17 +331,15 @@ fn relay_targets(lang: Lang) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn escalation_page(
     req: &HttpRequest,
     lang: Lang,
     nav: Nav,
     view: &EscalationView,
-    action: String,
-    csrf: String,
-    saved: bool,
-    error: Option<&'static str>,
+    (action, csrf): (String, String),
+    extras: PageExtras,
 ) -> Result<HttpResponse, AppError> {
+    let error = extras.error;
     let mut response = html_page(
         req,
         &EscalationPage {
@@ -306,8 +349,10 @@ fn escalation_page(
             action,
             csrf,
             relay_targets: relay_targets(lang),
-            saved,
+            saved: extras.saved,
             error,
+            read_only: extras.read_only,
+            links: extras.links,
         },
     )?;
     if error.is_some() {
@@ -351,15 +396,23 @@ pub async fn page(
         .store
         .record_contact_reads(user.user.id, &[view.beneficiary_id], "escalation_page")
         .await?;
+    let links = if matches!(user.role(), Role::Coordinator | Role::Admin) {
+        let links = state.store.escalation_links(view.id).await?;
+        Some(links.iter().map(LinkItem::from).collect())
+    } else {
+        None
+    };
     escalation_page(
         &req,
         lang,
         user.nav(),
         &view,
-        format!("/signalements/{}", view.id),
-        user.csrf.clone(),
-        query.ok.is_some(),
-        None,
+        (format!("/signalements/{}", view.id), user.csrf.clone()),
+        PageExtras {
+            saved: query.ok.is_some(),
+            links,
+            ..PageExtras::default()
+        },
     )
 }
 
@@ -432,7 +485,13 @@ async fn record_status(
 ) -> Result<HttpResponse, AppError> {
     let action = match parse_action(form) {
         Ok(a) => a,
-        Err(key) => return escalation_page(req, lang, nav, view, page, csrf, false, Some(key)),
+        Err(key) => {
+            let extras = PageExtras {
+                error: Some(key),
+                ..PageExtras::default()
+            };
+            return escalation_page(req, lang, nav, view, (page, csrf), extras);
+        }
     };
     state
         .store
@@ -450,21 +509,36 @@ struct LinkInvalidPage {
     nav: Nav,
 }
 
-/// The escalation a signed link opens, or the page that says the link is dead (410).
+/// The client's address for the audit trail.
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The escalation a mailed link opens (the use is audited with the client's address),
+/// or the page that says the link is dead (410): unknown, revoked, or closed too long ago.
 async fn by_link(
     req: &HttpRequest,
     lang: Lang,
     user: &MaybeUser,
     state: &AppState,
     token: &str,
-) -> Result<Result<EscalationView, HttpResponse>, AppError> {
-    let found = match token::verify(&state.secret, token, Utc::now()) {
-        Ok(id) => state.store.escalation(id).await?,
-        Err(_) => None,
-    };
+    how: LinkUse,
+) -> Result<Result<(EscalationView, LinkAccess), HttpResponse>, AppError> {
+    let found = state
+        .store
+        .use_escalation_link(
+            token,
+            how,
+            &client_address(req),
+            state.escalation_link_days_after_close,
+            Utc::now(),
+        )
+        .await?;
     match found {
-        Some(view) => Ok(Ok(view)),
-        None => {
+        Ok(found) => Ok(Ok(found)),
+        Err(_) => {
             let mut response = html_page(
                 req,
                 &LinkInvalidPage {
@@ -478,7 +552,8 @@ async fn by_link(
     }
 }
 
-/// `GET /signalements/lien/{token}`: the page, opened from the mail without logging in.
+/// `GET /signalements/lien/{token}`: the page, opened from the mail without logging in;
+/// without its form once the escalation is closed.
 pub async fn link_page(
     req: HttpRequest,
     lang: Lang,
@@ -487,8 +562,8 @@ pub async fn link_page(
     token: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let view = match by_link(&req, lang, &user, &state, &token).await? {
-        Ok(view) => view,
+    let (view, access) = match by_link(&req, lang, &user, &state, &token, LinkUse::Read).await? {
+        Ok(found) => found,
         Err(gone) => return Ok(gone),
     };
     state
@@ -500,15 +575,21 @@ pub async fn link_page(
         lang,
         user.nav(),
         &view,
-        format!("/signalements/lien/{}", token.as_str()),
-        String::new(),
-        query.ok.is_some(),
-        None,
+        (
+            format!("/signalements/lien/{}", token.as_str()),
+            String::new(),
+        ),
+        PageExtras {
+            saved: query.ok.is_some(),
+            read_only: access == LinkAccess::ReadOnly,
+            ..PageExtras::default()
+        },
     )
 }
 
-/// `POST /signalements/lien/{token}`: the signed link is the authority (it is secret
-/// and bound to this escalation), so no session or CSRF token is needed.
+/// `POST /signalements/lien/{token}`: the link is the authority (it is secret, personal
+/// and bound to this escalation), so no session or CSRF token is needed. Refused (409,
+/// the page without its form) once the escalation is closed.
 pub async fn link_update(
     req: HttpRequest,
     lang: Lang,
@@ -517,11 +598,22 @@ pub async fn link_update(
     token: web::Path<String>,
     form: web::Form<StatusForm>,
 ) -> Result<HttpResponse, AppError> {
-    let view = match by_link(&req, lang, &user, &state, &token).await? {
-        Ok(view) => view,
+    let found = by_link(&req, lang, &user, &state, &token, LinkUse::Update).await?;
+    let (view, access) = match found {
+        Ok(found) => found,
         Err(gone) => return Ok(gone),
     };
     let page = format!("/signalements/lien/{}", token.as_str());
+    if access == LinkAccess::ReadOnly {
+        let extras = PageExtras {
+            read_only: true,
+            ..PageExtras::default()
+        };
+        let mut response =
+            escalation_page(&req, lang, user.nav(), &view, (page, String::new()), extras)?;
+        *response.status_mut() = actix_web::http::StatusCode::CONFLICT;
+        return Ok(response);
+    }
     record_status(
         &req,
         lang,
@@ -534,6 +626,28 @@ pub async fn link_update(
         Actor::SignedLink,
     )
     .await
+}
+
+/// `POST /signalements/{id}/liens/{link}/revoquer`: a coordinator revokes one
+/// recipient's link (audited); it opens nothing from then on.
+pub async fn revoke_link(
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    user.check_csrf(&state, &form.csrf)?;
+    let (escalation_id, link_id) = path.into_inner();
+    let revoked = state
+        .store
+        .revoke_escalation_link(escalation_id, link_id, user.user.id, Utc::now())
+        .await?;
+    if !revoked {
+        return Err(AppError::NotFound);
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/signalements/{escalation_id}")))
+        .finish())
 }
 
 #[derive(Template)]
@@ -693,8 +807,8 @@ pub async fn set_digest(
 
 /// Registers these pages. In registration order (the literal paths before `{id}`):
 /// `/signalements` and `/signalements/{id}` for `TerritoryOrStaff`, the digest setting
-/// for `Territory`, the signed links for anyone holding one (`MaybeUser`), and the mail
-/// pages for `CoordinatorOrAdmin`.
+/// for `Territory`, the mailed links for anyone holding one (`MaybeUser`), and the link
+/// revocation and mail pages for `CoordinatorOrAdmin`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/signalements", web::get().to(list))
         .route("/signalements/recapitulatif", web::post().to(set_digest))
@@ -702,6 +816,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/signalements/lien/{token}", web::post().to(link_update))
         .route("/signalements/{id}", web::get().to(page))
         .route("/signalements/{id}", web::post().to(update))
+        .route(
+            "/signalements/{id}/liens/{link}/revoquer",
+            web::post().to(revoke_link),
+        )
         .route("/coordination/envois", web::get().to(outbox))
         .route("/coordination/envois/retry", web::post().to(retry_all))
         .route("/coordination/envois/{id}/retry", web::post().to(retry_one));

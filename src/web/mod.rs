@@ -32,14 +32,20 @@ pub struct AppState {
     pub login_limiter: std::sync::Arc<session::LoginLimiter>,
     /// Coordinators and admins need a one-time code too (see `config::Settings`).
     pub require_totp: bool,
+    /// `mail_escalation_details`: how much an escalation mail says.
+    pub escalation_details: crate::records::EscalationDetails,
+    /// `mail_escalation_link_days_after_close`.
+    pub escalation_link_days_after_close: i64,
 }
 
 impl AppState {
-    /// What escalation mails need for their signed links.
+    /// What escalation mails need: the address of their links and the mail settings.
     pub fn mail_links(&self) -> crate::mail::MailLinks {
         crate::mail::MailLinks {
             base_url: self.base_url.clone(),
             secret: self.secret.clone(),
+            details: self.escalation_details,
+            link_days_after_close: self.escalation_link_days_after_close,
         }
     }
 }

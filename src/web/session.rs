@@ -546,7 +546,7 @@ pub async fn request_link(
         .unwrap_or_default();
     if state.login_limiter.allow(&form.email, &client) {
         if let Some((user, _)) = state.store.user_for_login(&form.email).await? {
-            let (token, token_hash) = auth::new_session_token();
+            let (token, _) = auth::new_session_token();
             let now = Utc::now();
             let link = state
                 .base_url
@@ -562,7 +562,7 @@ pub async fn request_link(
                 .store
                 .create_login_link(
                     &user,
-                    &token_hash,
+                    &token,
                     now,
                     now + LOGIN_LINK_LIFETIME,
                     "[lien] Votre lien de connexion",

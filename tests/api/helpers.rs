@@ -349,8 +349,16 @@ pub async fn text(store: &Store, sql: &str) -> String {
 /// The demo data set, this week planned, and an account (not logged in) for the caller
 /// with id 1; gives the app and that caller's email.
 pub async fn planned_demo_app(backend: Backend) -> (TestApp, String) {
+    planned_demo_app_with(backend, |_| {}).await
+}
+
+/// [`planned_demo_app`] with settings changed first.
+pub async fn planned_demo_app_with(
+    backend: Backend,
+    change: impl FnOnce(&mut Settings),
+) -> (TestApp, String) {
     use lien::domain::{CampaignName, EmailAddress, IsoWeek, Role};
-    let app = spawn_app(backend).await;
+    let app = spawn_app_with(backend, change).await;
     let campaign = app
         .store
         .campaign_by_name(&CampaignName::default_campaign())

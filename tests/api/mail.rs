@@ -11,7 +11,8 @@ use lien::mail::{RetryPolicy, Transport, Worker, WorkerOptions};
 use lien::store::Store;
 
 use crate::helpers::{
-    execute, form_value, planned_demo_app, query_all, scalar, text, Backend, TestApp, TEST_PASSWORD,
+    execute, form_value, planned_demo_app, planned_demo_app_with, query_all, scalar, text, Backend,
+    TestApp, TEST_PASSWORD,
 };
 use crate::on_both_backends;
 use crate::smtp_sink::{closed_port, Mode, SmtpSink};
@@ -46,7 +47,7 @@ fn fast_options() -> WorkerOptions {
     }
 }
 
-fn worker_to(store: &Store, smtp_url: &str) -> Worker {
+pub fn worker_to(store: &Store, smtp_url: &str) -> Worker {
     Worker::new(
         store.clone(),
         Transport::smtp(smtp_url).unwrap(),
@@ -55,12 +56,12 @@ fn worker_to(store: &Store, smtp_url: &str) -> Worker {
     )
 }
 
-async fn drain(worker: &Worker) -> lien::mail::worker::PassReport {
+pub async fn drain(worker: &Worker) -> lien::mail::worker::PassReport {
     worker.drain(&AtomicBool::new(false)).await.unwrap()
 }
 
 /// The `n`th of caller 1's assignments this week (0-based).
-async fn assignment(app: &TestApp, n: usize) -> i64 {
+pub async fn assignment(app: &TestApp, n: usize) -> i64 {
     let week = IsoWeek::current().to_string();
     let ids: Vec<(i64,)> = query_all(
         &app.store,
@@ -92,7 +93,7 @@ async fn post_outcome(app: &TestApp, assignment_id: i64, extra: &[(&str, &str)])
     assert_eq!(response.status(), 303, "the call is recorded");
 }
 
-async fn post_need(
+pub async fn post_need(
     app: &TestApp,
     assignment_id: i64,
     category: &str,
@@ -116,8 +117,16 @@ async fn post_need(
 }
 
 /// A caller's app with the campaign's coordinator address set, logged in as caller 1.
-async fn caller_app(backend: Backend) -> TestApp {
-    let (app, email) = planned_demo_app(backend).await;
+pub async fn caller_app(backend: Backend) -> TestApp {
+    caller_app_with(backend, |_| {}).await
+}
+
+/// [`caller_app`] with settings changed first.
+pub async fn caller_app_with(
+    backend: Backend,
+    change: impl FnOnce(&mut lien::config::Settings),
+) -> TestApp {
+    let (app, email) = planned_demo_app_with(backend, change).await;
     execute(
         &app.store,
         "UPDATE campaigns SET coordinator_email = 'coordination@cd80.example.org' WHERE name = 'default'",
@@ -128,8 +137,31 @@ async fn caller_app(backend: Backend) -> TestApp {
     app
 }
 
+/// The first phone of the escalation's person (E.164).
+pub async fn first_phone(app: &TestApp, escalation_id: i64) -> String {
+    text(
+        &app.store,
+        &format!(
+            "SELECT p.e164 FROM beneficiary_phones p JOIN escalations e ON e.beneficiary_id = p.beneficiary_id \
+             WHERE e.id = {escalation_id} ORDER BY p.position LIMIT 1"
+        ),
+    )
+    .await
+}
+
+/// Gives every territory a single referent: for tests of delivery, where one mail per
+/// escalation keeps the counts plain.
+pub async fn one_referent(app: &TestApp) {
+    execute(
+        &app.store,
+        "UPDATE territories SET referent_emails = 'accueil@territoire.example.org'",
+    )
+    .await
+    .unwrap();
+}
+
 /// The decoded text and HTML parts of a received message.
-fn parts(data: &str) -> (String, String, String) {
+pub fn parts(data: &str) -> (String, String, String) {
     let parsed = mailparse::parse_mail(data.as_bytes()).unwrap();
     use mailparse::MailHeaderMap;
     let subject = parsed.headers.get_first_value("Subject").unwrap();
@@ -150,12 +182,11 @@ async fn the_mail_reaches_the_referents_and_the_link_closes_the_loop(backend: Ba
     let id = assignment(&app, 0).await;
     post_need(&app, id, "food", "Plus de courses depuis lundi", "today").await;
     // The outbox row was written with the call.
-    let (escalation_id, message_id): (i64, String) = query_all(
+    let escalation_id = scalar(
         &app.store,
-        "SELECT escalation_id, message_id FROM outbox WHERE kind = 'escalation'",
+        "SELECT MIN(escalation_id) FROM outbox WHERE kind = 'escalation'",
     )
-    .await
-    .remove(0);
+    .await;
     let (first, last, address, commune, referents, territory): (String, String, String, String, String, String) =
         query_all(
             &app.store,
@@ -166,14 +197,7 @@ async fn the_mail_reaches_the_referents_and_the_link_closes_the_loop(backend: Ba
         )
         .await
         .remove(0);
-    let phone = text(
-        &app.store,
-        &format!(
-            "SELECT p.e164 FROM beneficiary_phones p JOIN escalations e ON e.beneficiary_id = p.beneficiary_id \
-             WHERE e.id = {escalation_id} ORDER BY p.position LIMIT 1"
-        ),
-    )
-    .await;
+    let phone = first_phone(&app, escalation_id).await;
     let (caller_first, caller_last, caller_email): (String, String, String) = query_all(
         &app.store,
         "SELECT first_name, last_name, email FROM callers WHERE id = 1",
@@ -181,25 +205,39 @@ async fn the_mail_reaches_the_referents_and_the_link_closes_the_loop(backend: Ba
     .await
     .remove(0);
 
+    let mut expected: Vec<String> = referents.split(',').map(|r| r.trim().to_string()).collect();
+    expected.sort();
     let sink = SmtpSink::start().await;
     let report = drain(&worker_to(&app.store, &sink.url())).await;
-    assert_eq!((report.sent, report.failed, report.retry_later), (1, 0, 0));
-    let received = sink.received();
-    assert_eq!(received.len(), 1);
-    let mail = &received[0];
-    let mut expected: Vec<String> = referents.split(',').map(|r| r.trim().to_string()).collect();
-    let mut got = mail.recipients.clone();
-    expected.sort();
-    got.sort();
     assert_eq!(
-        got, expected,
-        "the envelope goes to every referent of the territory"
+        (report.sent, report.failed, report.retry_later),
+        (expected.len() as u64, 0, 0),
+        "one mail per referent"
+    );
+    let received = sink.received();
+    let mut got: Vec<String> = received.iter().flat_map(|m| m.recipients.clone()).collect();
+    got.sort();
+    assert_eq!(got, expected, "each referent gets their own mail");
+    let mail = &received[0];
+    assert_eq!(
+        mail.recipients.len(),
+        1,
+        "a mail has one recipient: its link is theirs"
     );
     assert_eq!(mail.from, "lien@test.example.org");
-    assert_eq!(mail.header("Message-ID").unwrap(), message_id);
-    assert_eq!(
-        message_id,
-        format!("<escalation-{escalation_id}@127.0.0.1>")
+    let message_id = mail.header("Message-ID").unwrap();
+    assert!(
+        message_id.starts_with(&format!("<escalation-{escalation_id}-")),
+        "{message_id}"
+    );
+    let stored: Vec<(String,)> = query_all(
+        &app.store,
+        "SELECT message_id FROM outbox WHERE kind = 'escalation' ORDER BY id",
+    )
+    .await;
+    assert!(
+        stored.iter().any(|(m,)| *m == message_id),
+        "the Message-ID is the stored one: {stored:?}"
     );
     assert!(mail
         .header("Reply-To")
@@ -208,36 +246,50 @@ async fn the_mail_reaches_the_referents_and_the_link_closes_the_loop(backend: Ba
     let (subject, plain, html) = parts(&mail.data);
     assert_eq!(
         subject,
-        format!("[lien] Besoin signalé – Alimentation – {commune} – urgent aujourd'hui")
+        format!("[lien] Signalement n° {escalation_id} – urgent aujourd'hui")
     );
     let national = lien::mail::message::display_phone(&phone);
     for body in [&plain, &html] {
+        let body = body.replace("&#39;", "'");
         for expected in [
-            format!("{first} {last}"),
-            national.clone(),
-            address.clone(),
             commune.clone(),
             "Alimentation".into(),
-            "Plus de courses depuis lundi".into(),
             "Aujourd'hui".into(),
-            format!("{caller_first} {caller_last}"),
-            caller_email.clone(),
             "Appels de solidarité".into(),
             territory.clone(),
-            format!("/signalements/lien/{escalation_id}."),
+            format!("Signalement n° {escalation_id}"),
+            "/signalements/lien/".into(),
         ] {
-            let expected = expected.replace('\'', "&#39;");
-            let found = body.contains(&expected) || body.contains(&expected.replace("&#39;", "'"));
-            assert!(found, "{expected} is missing from:\n{body}");
+            assert!(
+                body.contains(&expected),
+                "{expected} is missing from:\n{body}"
+            );
+        }
+        for personal in [
+            first.clone(),
+            last.clone(),
+            national.clone(),
+            phone.clone(),
+            address.clone(),
+            "Plus de courses depuis lundi".into(),
+            format!("{caller_first} {caller_last}"),
+            caller_email.clone(),
+        ] {
+            assert!(
+                !body.contains(&personal),
+                "{personal} is in the mail:\n{body}"
+            );
         }
     }
-    let row: (String, Option<String>) = query_all(
+    let rows: Vec<(String, Option<String>, Option<String>)> = query_all(
         &app.store,
-        "SELECT status, last_error FROM outbox WHERE kind = 'escalation'",
+        "SELECT status, last_error, secret_token FROM outbox WHERE kind = 'escalation'",
     )
-    .await
-    .remove(0);
-    assert_eq!(row, ("sent".to_string(), None));
+    .await;
+    assert!(
+        rows.iter().all(|r| *r == ("sent".to_string(), None, None)),
+        "{rows:?}"
+    );
 
     // The territory opens the link without an account and records the relay.
     // (The test app's public address is the default one; the path is what matters.)
@@ -257,6 +309,10 @@ async fn the_mail_reaches_the_referents_and_the_link_closes_the_loop(backend: Ba
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
     assert!(page.contains(&format!("{first} {last}")), "{page}");
+    assert!(
+        page.contains("Plus de courses depuis lundi"),
+        "the details are behind the link"
+    );
     let saved = anonymous
         .post(&link)
         .form(&[
@@ -284,8 +340,8 @@ async fn the_mail_reaches_the_referents_and_the_link_closes_the_loop(backend: Ba
             "SELECT COUNT(*) FROM audit_events WHERE actor_label = 'signed_link'"
         )
         .await,
-        2,
-        "the read and the change by link are audited"
+        4,
+        "the two uses of the link, the read of the contact details and the change are audited"
     );
     // The caller sees it on the next call to that person.
     let call_page = app
@@ -301,6 +357,7 @@ async fn the_mail_reaches_the_referents_and_the_link_closes_the_loop(backend: Ba
 
 async fn smtp_down_while_needs_are_recorded_then_back_loses_nothing(backend: Backend) {
     let app = caller_app(backend).await;
+    one_referent(&app).await;
     let port = closed_port();
     let url = format!("smtp://127.0.0.1:{port}");
     let worker = worker_to(&app.store, &url);
@@ -356,6 +413,7 @@ async fn smtp_down_while_needs_are_recorded_then_back_loses_nothing(backend: Bac
 
 async fn a_550_is_failed_visible_and_retried_by_a_coordinator(backend: Backend) {
     let app = caller_app(backend).await;
+    one_referent(&app).await;
     let id = assignment(&app, 0).await;
     post_need(&app, id, "housing", "Chauffage en panne", "today").await;
     let sink = SmtpSink::start().await;
@@ -741,7 +799,12 @@ async fn a_territory_sees_only_its_escalations_and_records_what_it_did(backend: 
 }
 
 async fn unanswered_calls_show_the_relative_then_raise_an_unreachable_escalation(backend: Backend) {
-    let app = caller_app(backend).await;
+    // With the full mail (mail_escalation_details = "full"): it names the relative.
+    let app = caller_app_with(backend, |s| {
+        s.escalation_details = lien::records::EscalationDetails::Full;
+    })
+    .await;
+    one_referent(&app).await;
     let id = assignment(&app, 0).await;
     let campaign_id = scalar(
         &app.store,
@@ -832,14 +895,10 @@ async fn a_forged_or_expired_link_opens_nothing(backend: Backend) {
     post_need(&app, id, "food", "Colis alimentaire", "today").await;
     let escalation_id = scalar(&app.store, "SELECT id FROM escalations").await;
     let anonymous = reqwest::Client::new();
-    let expired = lien::mail::token::sign(
-        b"not the server key, 32 bytes.....",
-        escalation_id,
-        chrono::Utc::now(),
-    );
+    let _ = escalation_id;
     for token in [
         format!("{escalation_id}.9999999999.00"),
-        expired,
+        "ab".repeat(32),
         "x".into(),
     ] {
         let response = anonymous
@@ -949,10 +1008,7 @@ async fn a_territory_that_chose_the_daily_digest_gets_one_a_day(backend: Backend
         .unwrap();
     assert_eq!(saved.status(), 303);
     assert!(app.store.daily_digest(territory_id).await.unwrap());
-    let links = lien::mail::MailLinks {
-        base_url: app.address.parse().unwrap(),
-        secret: vec![1; 32],
-    };
+    let links = lien::mail::MailLinks::new(app.address.parse().unwrap(), vec![1; 32]);
     let now = chrono::Utc::now();
     assert_eq!(app.store.queue_daily_digests(&links, now).await.unwrap(), 1);
     assert_eq!(
@@ -962,7 +1018,16 @@ async fn a_territory_that_chose_the_daily_digest_gets_one_a_day(backend: Backend
     );
     let sink = SmtpSink::start().await;
     let report = drain(&worker_to(&app.store, &sink.url())).await;
-    assert_eq!(report.sent, 2, "the need's own mail and the digest");
+    let referents = scalar(
+        &app.store,
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'escalation'",
+    )
+    .await as u64;
+    assert_eq!(
+        report.sent,
+        referents + 1,
+        "the need's own mails and the digest"
+    );
     let digest = sink
         .received()
         .into_iter()
@@ -974,5 +1039,8 @@ async fn a_territory_that_chose_the_daily_digest_gets_one_a_day(backend: Backend
         "{subject}"
     );
     assert!(plain.contains("Alimentation"), "{plain}");
-    assert!(plain.contains("/signalements/lien/"));
+    assert!(
+        plain.contains("/signalements/") && !plain.contains("/signalements/lien/"),
+        "the digest links to the pages of the territory's account, with no token: {plain}"
+    );
 }

@@ -262,22 +262,23 @@ async fn no_answer_waits_for_a_retry_and_needs_reach_the_territory(backend: Back
     );
     let outbox = query_all::<(String, String, String)>(
         &app.store,
-        "SELECT recipients, subject, status FROM outbox",
+        "SELECT recipients, subject, status FROM outbox ORDER BY id",
     )
     .await;
-    assert_eq!(outbox.len(), 1);
+    let referents: Vec<&str> = escalation[0].2.split(',').map(str::trim).collect();
+    let recipients: Vec<&str> = outbox.iter().map(|m| m.0.as_str()).collect();
     assert_eq!(
-        outbox[0].0, escalation[0].2,
-        "the mail goes to the territory's referents"
+        recipients, referents,
+        "one mail for each of the territory's referents"
     );
-    assert!(
-        outbox[0]
-            .1
-            .starts_with("[lien] Besoin signalé – Alimentation"),
-        "{}",
-        outbox[0].1
-    );
-    assert_eq!(outbox[0].2, "pending");
+    for (_, subject, status) in &outbox {
+        assert!(
+            subject.starts_with("[lien] Signalement n° ")
+                && subject.ends_with("urgent aujourd'hui"),
+            "{subject}"
+        );
+        assert_eq!(status, "pending");
+    }
 }
 
 async fn another_caller_s_assignment_is_a_404(backend: Backend) {

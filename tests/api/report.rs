@@ -72,12 +72,9 @@ fn input(assignment_id: i64, caller_id: i64, outcome: Outcome, key: String) -> C
     }
 }
 
-/// The signed-link settings the recorded calls' mails use (any will do here).
+/// The link settings the recorded calls' mails use (any will do here).
 fn links() -> lien::mail::MailLinks {
-    lien::mail::MailLinks {
-        base_url: "http://127.0.0.1:8080/".parse().unwrap(),
-        secret: vec![1; 32],
-    }
+    lien::mail::MailLinks::new("http://127.0.0.1:8080/".parse().unwrap(), vec![1; 32])
 }
 
 /// Records the script on the first `n` assignments of `week` (by id), the calls spread
