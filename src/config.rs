@@ -3,7 +3,7 @@
 //! Environment variables: `DATABASE_URL`, `SMTP_URL`, and `LIEN_<SETTING>` for the rest
 //! (`LIEN_BIND`, `LIEN_BASE_URL`, `LIEN_SECRET_KEY`, `LIEN_MAIL_FROM`, `LIEN_DATA_DIR`,
 //! `LIEN_LOG_FORMAT`, `LIEN_MAIL_ESCALATION_DETAILS`,
-//! `LIEN_MAIL_ESCALATION_LINK_DAYS_AFTER_CLOSE`). `LIEN_CONFIG` names another file than `lien.toml`. Every setting
+//! `LIEN_MAIL_ESCALATION_LINK_DAYS_AFTER_CLOSE`, `LIEN_RETENTION_*_MONTHS`). `LIEN_CONFIG` names another file than `lien.toml`. Every setting
 //! is checked at start; a bad one stops lien with one line naming it and the fix.
 
 use std::net::SocketAddr;
@@ -14,6 +14,8 @@ use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
+
+use crate::records::retention::Retention;
 
 /// The default database: an SQLite file under `data/`, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/lien.db";
@@ -32,6 +34,12 @@ struct RawSettings {
     log_format: String,
     mail_escalation_details: String,
     mail_escalation_link_days_after_close: i64,
+    retention_call_notes_months: u32,
+    retention_escalations_months: u32,
+    retention_audit_events_months: u32,
+    retention_outbox_bodies_months: u32,
+    retention_rejected_rows_months: u32,
+    retention_people_gone_months: u32,
 }
 
 impl Default for RawSettings {
@@ -47,6 +55,12 @@ impl Default for RawSettings {
             log_format: "text".into(),
             mail_escalation_details: "minimal".into(),
             mail_escalation_link_days_after_close: 7,
+            retention_call_notes_months: Retention::default().call_notes_months,
+            retention_escalations_months: Retention::default().escalations_months,
+            retention_audit_events_months: Retention::default().audit_events_months,
+            retention_outbox_bodies_months: Retention::default().outbox_bodies_months,
+            retention_rejected_rows_months: Retention::default().rejected_rows_months,
+            retention_people_gone_months: Retention::default().people_gone_months,
         }
     }
 }
@@ -79,6 +93,8 @@ pub struct Settings {
     pub escalation_details: crate::records::EscalationDetails,
     /// Days an escalation's mailed links keep working (read-only) after it is closed.
     pub escalation_link_days_after_close: i64,
+    /// How long each kind of data is kept (`retention_*_months`, docs/PRIVACY.md).
+    pub retention: Retention,
 }
 
 /// The key that signs session cookies and the links sent to territories.
@@ -186,6 +202,7 @@ impl Settings {
 
 impl RawSettings {
     fn check(self) -> Result<Settings, ConfigError> {
+        let retention = self.retention()?;
         let invalid = |setting, value: &str, reason: String, fix| ConfigError::Invalid {
             setting,
             value: value.to_string(),
@@ -324,7 +341,33 @@ impl RawSettings {
             require_totp: true,
             escalation_details,
             escalation_link_days_after_close: link_days,
+            retention,
         })
+    }
+
+    /// The retention limits, each 1 to 120 months.
+    fn retention(&self) -> Result<Retention, ConfigError> {
+        let retention = Retention {
+            call_notes_months: self.retention_call_notes_months,
+            escalations_months: self.retention_escalations_months,
+            audit_events_months: self.retention_audit_events_months,
+            outbox_bodies_months: self.retention_outbox_bodies_months,
+            rejected_rows_months: self.retention_rejected_rows_months,
+            people_gone_months: self.retention_people_gone_months,
+        };
+        match retention
+            .limits()
+            .into_iter()
+            .find(|(_, months)| !Retention::RANGE.contains(months))
+        {
+            Some((setting, months)) => Err(ConfigError::Invalid {
+                setting,
+                value: months.to_string(),
+                reason: "it must be 1 to 120 months".into(),
+                fix: "Give a number of months, e.g. LIEN_RETENTION_CALL_NOTES_MONTHS=12.",
+            }),
+            None => Ok(retention),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::domain::{
 };
 use crate::import::apply::ImportFailure;
 use crate::import::ImportError;
-use crate::store::StoreError;
+use crate::store::{LifecycleError, StoreError};
 
 /// `lien: what went wrong: why`, every cause of the chain in `texts`' language.
 pub fn error_line(texts: Texts, error: &anyhow::Error) -> String {
@@ -38,7 +38,20 @@ fn describe(texts: Texts, cause: &(dyn Error + 'static)) -> Option<String> {
     if let Some(e) = cause.downcast_ref::<ImportError>() {
         return Some(french_or(texts, e.message_fr(), e));
     }
+    if let Some(e) = cause.downcast_ref::<LifecycleError>() {
+        return lifecycle_error(texts, e);
+    }
     domain_error(texts, cause)
+}
+
+fn lifecycle_error(texts: Texts, e: &LifecycleError) -> Option<String> {
+    Some(match e {
+        LifecycleError::PersonNotFound(reference) => {
+            texts.f("error.person_not_found", &[reference])
+        }
+        LifecycleError::ReasonMissing => texts.t("error.reason_missing").to_string(),
+        LifecycleError::Store(e) => return store_error(texts, e),
+    })
 }
 
 fn store_error(texts: Texts, e: &StoreError) -> Option<String> {

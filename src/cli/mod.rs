@@ -9,6 +9,7 @@
 //! own file.
 
 mod assignments;
+mod audit;
 mod campaign;
 mod demo;
 pub mod errors;
@@ -17,8 +18,10 @@ pub mod i18n;
 mod import;
 mod migrate;
 pub mod outbox;
+mod people;
 mod plan;
 pub mod progress;
+mod purge;
 mod report;
 mod serve;
 mod users;
@@ -34,13 +37,16 @@ use crate::domain::{CampaignName, IsoWeek};
 use crate::store::{Backend, Campaign, Store};
 
 pub use assignments::AssignmentsArgs;
+pub use audit::AuditArgs;
 pub use campaign::CampaignCommand;
 pub use demo::DemoArgs;
 pub use fixtures::FixturesArgs;
 pub use i18n::{Lang, Texts};
 pub use import::{ImportArgs, ImportKindArg};
 pub use outbox::OutboxCommand;
+pub use people::PeopleCommand;
 pub use plan::PlanArgs;
+pub use purge::PurgeArgs;
 pub use report::ReportArgs;
 pub use users::UsersCommand;
 
@@ -101,6 +107,16 @@ pub enum Command {
     /// The mail queue: status, retry failed messages, run the sender.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// The rights of one person: erase them, or export what lien holds on them.
+    #[command(subcommand)]
+    People(PeopleCommand),
+    /// Apply the retention limits (settings retention_*_months): remove call notes,
+    /// escalation texts, audit events, mail bodies, refused import rows and people gone
+    /// older than their limit; past weeks' totals do not change. `lien serve` runs it daily.
+    Purge(PurgeArgs),
+    /// Read the audit trail (who read or changed what, when), newest first, filtered by
+    /// person, account, kind and dates.
+    Audit(AuditArgs),
 }
 
 impl Cli {
@@ -136,6 +152,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::import(&cli, args).await,
         Command::Users(command) => users::users(&cli, command).await,
         Command::Outbox(command) => outbox::outbox(&cli, command).await,
+        Command::People(command) => people::people(&cli, command).await,
+        Command::Purge(args) => purge::purge(&cli, args).await,
+        Command::Audit(args) => audit::audit(&cli, args).await,
         Command::Plan(args) => plan::plan(&cli, args).await,
         Command::Assignments(args) => assignments::assignments(&cli, args).await,
         Command::Report(args) => report::report(&cli, args).await,

@@ -16,10 +16,14 @@ pub(super) async fn serve(cli: &Cli, bind: Option<SocketAddr>) -> anyhow::Result
     crate::telemetry::init(settings.log_format, "info,sqlx=warn");
     let store = open_store(txt, &settings.database_url).await?;
     let worker = worker_from_settings(&settings, store.clone(), Default::default())?;
+    let store_for_purge = store.clone();
     let app = Application::build(&settings, store).await?;
     eprintln!(
         "{}",
         txt.f("serve.listening", &[&settings.bind.ip(), &app.port()])
     );
-    app.run_with_worker(worker).await
+    let daily_purge = super::purge::spawn_daily(store_for_purge, settings.retention);
+    let served = app.run_with_worker(worker).await;
+    daily_purge.abort();
+    served
 }

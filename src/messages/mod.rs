@@ -5,6 +5,7 @@
 //! queues it without depending on `crate::mail` (the outbox worker and the transports,
 //! which sit above the store).
 
+pub mod access_letter;
 pub mod digest;
 pub mod escalation;
 pub mod links;

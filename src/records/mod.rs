@@ -8,6 +8,8 @@ pub mod escalations;
 pub mod import_rules;
 pub mod imports;
 pub mod mail;
+pub mod person;
+pub mod retention;
 
 pub use escalations::{EscalationFacts, EscalationView};
 pub use mail::{EscalationDetails, RenderedMail, SECRET_PLACEHOLDER};

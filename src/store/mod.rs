@@ -23,15 +23,20 @@ mod campaigns;
 mod codes;
 mod dataset;
 pub mod db;
+mod erasure;
 mod escalation_links;
 pub(crate) mod escalations;
 mod import_batches;
 mod imports;
+mod journal;
 mod outbox;
+mod person_export;
+mod person_traces;
 mod planning;
 mod progress;
 mod queue;
 mod report;
+mod retention;
 mod stats;
 mod users;
 
@@ -42,12 +47,14 @@ pub use campaigns::{
 };
 pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
 pub use db::{query, query_as, query_scalar, Exec, Tx};
+pub use erasure::{ErasureReport, ErasureRequest, LifecycleError, ERASED};
 pub use escalation_links::{
     closed_at, link_access, EscalationLink, LinkAccess, LinkRefused, LinkUse,
 };
 pub use escalations::{Actor, EscalationAction, EscalationFilter, EscalationView, Reachability};
 pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIFETIME};
 pub use imports::ImportSource;
+pub use journal::{JournalFilter, JournalLine};
 pub use outbox::{OutboxLine, OutboxMessage, OutboxSummary};
 pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};
 pub use progress::{NoProgress, Progress};

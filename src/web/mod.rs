@@ -13,6 +13,7 @@ pub mod escalations;
 pub mod health;
 pub mod i18n;
 pub mod imports;
+pub mod journal;
 pub mod pages;
 pub mod planning;
 pub mod queue;
@@ -58,7 +59,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(signed_in_routes)
         .configure(caller_routes)
         .configure(coordination_routes)
-        .configure(escalations::routes);
+        .configure(escalations::routes)
+        .configure(journal::routes);
 }
 
 /// Anyone: the home page, health, login steps, the API's login and description, assets.

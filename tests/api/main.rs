@@ -16,6 +16,7 @@ mod import_kill;
 mod import_pages;
 mod invitations;
 mod json_api;
+mod lifecycle;
 mod mail;
 mod pages;
 mod planning;
