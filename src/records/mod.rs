@@ -8,6 +8,7 @@ pub mod escalations;
 pub mod import_rules;
 pub mod imports;
 pub mod mail;
+pub mod suppression;
 
 pub use escalations::{EscalationFacts, EscalationView};
 pub use mail::RenderedMail;

@@ -32,6 +32,7 @@ mod progress;
 mod queue;
 mod report;
 mod stats;
+mod suppressions;
 mod users;
 
 pub use beneficiary_import::BeneficiaryImport;
