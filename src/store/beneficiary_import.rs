@@ -1,7 +1,8 @@
 //! Importing a beneficiary list in bulk, in one transaction, with the rules of
 //! `records::import_rules` (identity by reference else by name and birth date,
 //! duplicates in the file, unchanged rows, final statuses kept, people missing from
-//! the file reported).
+//! the file reported), and the suppression list: a row matching it by any phone or by
+//! name and birth date comes in opted out (`records::suppression`).
 //!
 //! [`Store::begin_beneficiary_import`] reads who is stored once into a compact
 //! [`Index`]; each chunk of parsed rows handed to [`BeneficiaryImport::apply`] is then
