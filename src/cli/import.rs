@@ -175,6 +175,7 @@ fn print_import_report(txt: Texts, r: &ImportReport, out: &mut impl Write) -> an
         let kept = txt.f("import.kept_final_status", &[&r.kept_final_status]);
         writeln!(out, "{kept}")?;
     }
+    print_suppressed(txt, r, out)?;
     if r.missing > 0 {
         let more = if r.missing > r.missing_sample.len() {
             ", …"
@@ -191,6 +192,30 @@ fn print_import_report(txt: Texts, r: &ImportReport, out: &mut impl Write) -> an
     print_rejections(txt, r, out)?;
     print_outcome(txt, r, out)
 }
+
+/// Rows brought in opted out by the suppression list (count, first lines), and
+/// do-not-call entries kept matching nobody.
+fn print_suppressed(txt: Texts, r: &ImportReport, out: &mut impl Write) -> anyhow::Result<()> {
+    if r.suppressed > 0 {
+        let lines = &r.suppressed_lines;
+        let shown = lines.len().min(SUPPRESSED_LINES_SHOWN);
+        let list: Vec<String> = lines[..shown].iter().map(u64::to_string).collect();
+        let more = if lines.len() > shown { ", …" } else { "" };
+        let args = [
+            &r.suppressed as &dyn std::fmt::Display,
+            &list.join(", "),
+            &more,
+        ];
+        writeln!(out, "{}", txt.f("import.suppressed", &args))?;
+    }
+    if r.listed > 0 {
+        writeln!(out, "{}", txt.f("import.listed", &[&r.listed]))?;
+    }
+    Ok(())
+}
+
+/// Lines of suppressed rows named in the printed report (the JSON report has them all).
+const SUPPRESSED_LINES_SHOWN: usize = 50;
 
 /// The refused rows, then the warnings.
 fn print_rejections(txt: Texts, r: &ImportReport, out: &mut impl Write) -> anyhow::Result<()> {
@@ -262,6 +287,9 @@ mod tests {
             rejected: 1,
             enrolled: 1,
             kept_final_status: 1,
+            suppressed: 2,
+            suppressed_lines: vec![4, 9],
+            listed: 1,
             missing: 3,
             invited: 1,
             missing_sample: vec!["80-1".into()],
@@ -303,8 +331,17 @@ mod tests {
             "{fr}"
         );
         assert!(fr.ends_with("Import enregistré (lot n° 4).\n"), "{fr}");
+        assert!(
+            fr.contains("importées comme opposées (jamais planifiées) : 2 — lignes 4, 9\n"),
+            "{fr}"
+        );
+        assert!(fr.contains("sans personne correspondante : 1\n"), "{fr}");
         let en = printed(Lang::En, &r);
         assert!(en.contains("Import of beneficiaries — liste.csv"), "{en}");
+        assert!(
+            en.contains("imported as opted out (never planned) : 2 — rows 4, 9\n"),
+            "{en}"
+        );
         assert_no_french(&en);
     }
 }

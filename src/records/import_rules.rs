@@ -13,6 +13,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::imports::{FieldError, NewBeneficiary, OptOutEntry};
+use super::suppression::SuppressionKey;
 use crate::domain::names::identity_key;
 use crate::domain::BeneficiaryStatus;
 
@@ -69,6 +70,24 @@ pub fn opt_out_lookups(e: &OptOutEntry) -> Vec<Lookup> {
         lookups.push(Lookup::Phone(phone.as_str().to_string()));
     }
     lookups
+}
+
+/// The suppression keys of a do-not-call entry: its phone, and its name and birth date
+/// when all three are given.
+pub fn opt_out_keys(e: &OptOutEntry) -> Vec<SuppressionKey> {
+    let mut keys: Vec<SuppressionKey> = e
+        .phone
+        .iter()
+        .map(|p| SuppressionKey::phone(p.as_str()))
+        .collect();
+    if let (Some(last), Some(first), Some(birth)) = (&e.last_name, &e.first_name, e.birth_date) {
+        keys.extend(SuppressionKey::identity(&identity_key(
+            last,
+            first,
+            Some(birth),
+        )));
+    }
+    keys
 }
 
 /// Who a row of the file is, among the stored candidates its lookups found.
@@ -319,8 +338,9 @@ pub fn opt_out_not_found(line: u64, e: &OptOutEntry) -> FieldError {
         column: None,
         value: e.external_ref.clone(),
         code: "not_found".into(),
-        message: "Personne introuvable parmi les bénéficiaires (ni par numéro de dossier, ni \
-                  par nom et date de naissance, ni par téléphone) : vérifiez la ligne."
+        message: "Personne introuvable parmi les bénéficiaires, et rien à garder dans la \
+                  liste d'opposition (ni téléphone, ni nom, prénom et date de naissance) : \
+                  vérifiez la ligne."
             .into(),
     }
 }

@@ -352,6 +352,16 @@ pub struct ImportReport {
     pub enrolled: usize,
     /// Rows whose "opted out" or "deceased" status the import kept rather than revert.
     pub kept_final_status: usize,
+    /// Beneficiaries on the suppression list (by a phone or by name and birth date)
+    /// brought in as opted out; only shown when there are some.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub suppressed: usize,
+    /// The lines of those rows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed_lines: Vec<u64>,
+    /// Do-not-call entries matching nobody yet, kept on the suppression list (new keys).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub listed: usize,
     /// People known before but absent from this file: reported, never deleted.
     pub missing: usize,
     /// Callers who got an account and an invitation mail (`--invite`).
@@ -439,8 +449,16 @@ impl ImportReport {
 
     /// True when the import changed nothing in the database.
     pub fn changed_nothing(&self) -> bool {
-        self.inserted == 0 && self.updated == 0 && self.enrolled == 0 && self.invited == 0
+        self.inserted == 0
+            && self.updated == 0
+            && self.enrolled == 0
+            && self.invited == 0
+            && self.listed == 0
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn cell_warning(w: &FieldError) -> ReportWarning {

@@ -10,6 +10,7 @@ pub mod imports;
 pub mod mail;
 pub mod person;
 pub mod retention;
+pub mod suppression;
 
 pub use escalations::{EscalationFacts, EscalationView};
 pub use mail::{EscalationDetails, RenderedMail, SECRET_PLACEHOLDER};

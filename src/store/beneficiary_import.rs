@@ -1,7 +1,8 @@
 //! Importing a beneficiary list in bulk, in one transaction, with the rules of
 //! `records::import_rules` (identity by reference else by name and birth date,
 //! duplicates in the file, unchanged rows, final statuses kept, people missing from
-//! the file reported).
+//! the file reported), and the suppression list: a row matching it by any phone or by
+//! name and birth date comes in opted out (`records::suppression`).
 //!
 //! [`Store::begin_beneficiary_import`] reads who is stored once into a compact
 //! [`Index`]; each chunk of parsed rows handed to [`BeneficiaryImport::apply`] is then
@@ -18,11 +19,13 @@ use super::beneficiary_index::{Fields, Index, DIGEST};
 use super::beneficiary_writes as writes;
 use super::imports::{finish_import, territory_index, Batch, ImportSource};
 use super::report::{paris_date, COUNT_ENROLMENTS};
+use super::suppressions;
 use super::{query, query_as, query_scalar, Campaign, Store, StoreError, Tx};
 use crate::domain::names::identity_key;
 use crate::domain::BeneficiaryStatus;
 use crate::records::import_rules::{self as rules, Identified, TerritoryIndex};
 use crate::records::imports::{BeneficiaryRow, ImportKind, ImportReport, Parsed, ParsedRow};
+use crate::records::suppression::{self, SuppressionKey, SuppressionSet, SuppressionSource};
 
 /// Phone numbers of one person: (E.164, kind) in file order.
 pub(super) type PhoneList = Vec<(String, &'static str)>;
@@ -56,6 +59,10 @@ pub struct BeneficiaryImport {
     /// The last id given (SQLite: ids are given here, in the immediate transaction).
     last_id: i64,
     enrolled_now: i64,
+    /// The suppression list, and the stored people who opted out (their keys).
+    suppressions: SuppressionSet,
+    /// Keys of the people this import writes as opted out, added to the list at the end.
+    opted_out_keys: Vec<SuppressionKey>,
     /// What the writing found: counts, rows refused, warnings.
     outcome: ImportReport,
 }
@@ -97,7 +104,8 @@ impl Store {
             .fetch_one(&mut tx)
             .await?;
         let mut index = Index::with_capacity(stored as usize);
-        load_index(&mut tx, &mut index, campaign.id).await?;
+        let opted_out = load_index(&mut tx, &mut index, campaign.id).await?;
+        let suppressions = load_suppressions(&mut tx, &opted_out).await?;
         let last_id: i64 = query_scalar("SELECT COALESCE(MAX(id), 0) FROM beneficiaries")
             .fetch_one(&mut tx)
             .await?;
@@ -110,13 +118,30 @@ impl Store {
             index,
             last_id,
             enrolled_now: 0,
+            suppressions,
+            opted_out_keys: Vec::new(),
             outcome: ImportReport::default(),
         })
     }
 }
 
-/// Reads the stored people, their phones and the campaign's members into `index`.
-async fn load_index(tx: &mut Tx, index: &mut Index, campaign_id: i64) -> Result<(), StoreError> {
+/// The suppression list, with the keys of the stored people who opted out (whatever
+/// wrote their status): loaded once, matched in memory.
+async fn load_suppressions(tx: &mut Tx, opted_out: &[i64]) -> Result<SuppressionSet, StoreError> {
+    let mut set = suppressions::load_set(tx).await?;
+    for key in suppressions::stored_people_keys(tx, opted_out).await? {
+        set.insert(&key);
+    }
+    Ok(set)
+}
+
+/// Reads the stored people, their phones and the campaign's members into `index`;
+/// gives the ids of the people who opted out.
+async fn load_index(
+    tx: &mut Tx,
+    index: &mut Index,
+    campaign_id: i64,
+) -> Result<Vec<i64>, StoreError> {
     // Each person's phone list, as a hash, in id order.
     let (mut lists, last) = query_as::<(i64, String)>(
         "SELECT beneficiary_id, e164 FROM beneficiary_phones ORDER BY beneficiary_id, position",
@@ -147,8 +172,12 @@ async fn load_index(tx: &mut Tx, index: &mut Index, campaign_id: i64) -> Result<
          FROM beneficiaries ORDER BY id"
     );
     let mut next = 0usize;
+    let mut opted_out = Vec::new();
     query_as::<StoredRow>(&sql)
         .fold(&mut *tx, (), |(), row| {
+            if row.status == BeneficiaryStatus::OptedOut {
+                opted_out.push(row.id);
+            }
             while next < lists.len() && lists[next].0 < row.id {
                 next += 1;
             }
@@ -173,7 +202,7 @@ async fn load_index(tx: &mut Tx, index: &mut Index, campaign_id: i64) -> Result<
         .bind(campaign_id)
         .fold(&mut *tx, (), |(), (id,)| index.mark_member(id))
         .await?;
-    Ok(())
+    Ok(opted_out)
 }
 
 impl BeneficiaryImport {
@@ -245,7 +274,7 @@ impl BeneficiaryImport {
             Identified::New => None,
             Identified::Known(at) => Some(at),
         };
-        let fields = self.wanted(row, existing, refs);
+        let mut fields = self.wanted(row, existing, refs);
         let phones: PhoneList = b
             .phones
             .iter()
@@ -257,8 +286,9 @@ impl BeneficiaryImport {
         let phones_hash = self
             .index
             .phones_hash(phones.iter().map(|(p, _)| p.as_str()));
-        let content = self.index.content_hash(&fields, phones_hash);
         let key = identity_key(&fields.last_name, &fields.first_name, fields.birth_date);
+        self.suppress(row.line, &mut fields, &key, &phones);
+        let content = self.index.content_hash(&fields, phones_hash);
         let at = match existing {
             None => {
                 let r = fields.external_ref.as_deref();
@@ -290,6 +320,21 @@ impl BeneficiaryImport {
         };
         self.index.people[at as usize].seen = true;
         self.enrol(at, existing.is_none(), chunk);
+    }
+
+    /// A row on the suppression list by any key comes in opted out (a final status the
+    /// file gives is kept); the keys of a row written opted out go on the list.
+    fn suppress(&mut self, line: u64, fields: &mut Fields, key: &str, phones: &PhoneList) {
+        let phone_numbers = || phones.iter().map(|(p, _)| p.as_str());
+        if !fields.status.is_final() && self.suppressions.matches(key, phone_numbers()) {
+            fields.status = BeneficiaryStatus::OptedOut;
+            self.outcome.suppressed += 1;
+            self.outcome.suppressed_lines.push(line);
+        }
+        if fields.status == BeneficiaryStatus::OptedOut {
+            self.opted_out_keys
+                .extend(suppression::person_keys(key, phone_numbers()));
+        }
     }
 
     /// The person as the row wants them stored; notes an unknown territory code and a
@@ -399,6 +444,8 @@ impl BeneficiaryImport {
         let mut report = batch.report(parsed, self.dry_run);
         self.merge_outcome(&mut report);
         self.note_missing(&mut report).await?;
+        let keys = std::mem::take(&mut self.opted_out_keys);
+        suppressions::insert_keys(&mut self.tx, &keys, SuppressionSource::Import, self.now).await?;
         finish_import(&mut self.tx, &batch, parsed, &mut report).await?;
         if let Tx::Sqlite(conn) = &mut self.tx {
             sqlx::query(DEFAULT_CACHE).execute(&mut **conn).await?;
@@ -416,6 +463,8 @@ impl BeneficiaryImport {
         report.unchanged = outcome.unchanged;
         report.enrolled = outcome.enrolled;
         report.kept_final_status = outcome.kept_final_status;
+        report.suppressed = outcome.suppressed;
+        report.suppressed_lines = outcome.suppressed_lines;
         report.rejected += outcome.rejected;
         report.errors.extend(outcome.errors);
         report.warnings.extend(outcome.warnings);

@@ -4,11 +4,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::escalations::{insert_need_escalation, unreachable_escalation, EscalationSource};
+use super::suppressions;
 use super::{query, query_as, query_scalar, Store, StoreError, Tx};
 use crate::calling::outcome::{effects, CallEffects, CallFacts};
 use crate::calling::refusal::{refusal, CallTargetState};
 use crate::domain::{AssignmentStatus, BeneficiaryStatus, IsoWeek, NeedCategory, Outcome, Urgency};
 use crate::messages::MailLinks;
+use crate::records::suppression::SuppressionSource;
 
 /// A need heard during the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -369,6 +371,11 @@ async fn write_beneficiary(
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        if status == BeneficiaryStatus::OptedOut {
+            // The person's phones and identity go on the suppression list with the call.
+            suppressions::suppress_people(tx, &[beneficiary_id], SuppressionSource::Call, now)
+                .await?;
+        }
     }
     if let Some(paused_until) = effects.pause {
         query("UPDATE beneficiaries SET paused_until = $2, updated_at = $3 WHERE id = $1")

@@ -121,12 +121,18 @@ pub(crate) async fn erase_in(
         &person.first_name,
         phones.iter().cloned().chain(person.relative_phone.clone()),
     );
-    // HOOK(suppression-list): when `person.status == "opted_out"` (or the erasure itself
-    // is an objection), the durable opt-out of issue 14 must keep this person's
-    // suppression keys — E.164 phones in `phones`, folded name (from `person`) +
-    // birth date (read it from `beneficiaries` with them) — *before* the identity below is anonymised, so that a later import of
-    // the same person still comes in opted out. The suppression list is built on
-    // another branch; call its "keep keys" function here once it is merged.
+    // Opt-out is forever: someone who opted out (or is still active, and becomes
+    // opted out below) keeps their suppression keys, hashed, read before the phones
+    // and the identity go, so that a later import of them still comes in opted out.
+    if matches!(person.status.as_str(), "active" | "opted_out") {
+        super::suppressions::suppress_people(
+            tx,
+            &[person.id],
+            crate::records::suppression::SuppressionSource::Person,
+            chrono::Utc::now(),
+        )
+        .await?;
+    }
     let mut report = ErasureReport {
         phones: query("DELETE FROM beneficiary_phones WHERE beneficiary_id = $1")
             .bind(person.id)

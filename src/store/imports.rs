@@ -13,12 +13,14 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::db::Row;
+use super::suppressions;
 use super::{query, query_as, query_scalar, Store, StoreError, Tx};
 use crate::domain::BeneficiaryStatus;
 use crate::records::import_rules::{self as rules, Lookup, TerritoryIndex, Write};
 use crate::records::imports::{
     ImportKind, ImportReport, NewCaller, NewTerritory, OptOutEntry, Parsed, ParsedRow, RejectedRow,
 };
+use crate::records::suppression::SuppressionSource;
 
 /// Where the data came from.
 #[derive(Debug, Clone)]
@@ -669,7 +671,9 @@ impl Store {
     }
 }
 
-/// Finds the person of a do-not-call entry and marks them opted out.
+/// Finds the person of a do-not-call entry and marks them opted out; the entry's keys
+/// (phone, name and birth date) and the person's go on the suppression list. An entry
+/// matching nobody is kept on the list when it has a key, refused otherwise.
 async fn apply_opt_out_row(
     tx: &mut Tx,
     row: &ParsedRow<OptOutEntry>,
@@ -679,12 +683,27 @@ async fn apply_opt_out_row(
     let e = &row.value;
     let found: Vec<(i64, BeneficiaryStatus)> =
         find_first(tx, &rules::opt_out_lookups(e), "id, status").await?;
+    let keys = rules::opt_out_keys(e);
+    let list = SuppressionSource::OptOutList;
     match rules::opt_out_decision(&found) {
-        rules::OptOutDecision::NotFound => report.reject(rules::opt_out_not_found(row.line, e)),
+        rules::OptOutDecision::NotFound if keys.is_empty() => {
+            report.reject(rules::opt_out_not_found(row.line, e))
+        }
+        rules::OptOutDecision::NotFound => {
+            if suppressions::insert_keys(tx, &keys, list, now).await? > 0 {
+                report.listed += 1;
+            } else {
+                report.unchanged += 1;
+            }
+        }
         rules::OptOutDecision::Ambiguous(count) => {
             report.reject(rules::opt_out_ambiguous(row.line, e, count))
         }
-        rules::OptOutDecision::AlreadyFinal => report.unchanged += 1,
+        rules::OptOutDecision::AlreadyFinal => {
+            suppressions::insert_keys(tx, &keys, list, now).await?;
+            suppress_found(tx, &found, now).await?;
+            report.unchanged += 1
+        }
         rules::OptOutDecision::OptOut(id) => {
             query(
                 "UPDATE beneficiaries SET status = 'opted_out', status_changed_at = $2, \
@@ -694,9 +713,27 @@ async fn apply_opt_out_row(
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            suppressions::insert_keys(tx, &keys, list, now).await?;
+            suppress_found(tx, &found, now).await?;
             report.updated += 1;
         }
     }
+    Ok(())
+}
+
+/// The keys of the person a do-not-call entry found, if they opted out (not a person
+/// who died: their keys stay off the list).
+async fn suppress_found(
+    tx: &mut Tx,
+    found: &[(i64, BeneficiaryStatus)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let ids: Vec<i64> = found
+        .iter()
+        .filter(|(_, status)| *status != BeneficiaryStatus::Deceased)
+        .map(|(id, _)| *id)
+        .collect();
+    suppressions::suppress_people(tx, &ids, SuppressionSource::OptOutList, now).await?;
     Ok(())
 }
 

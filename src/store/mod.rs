@@ -38,6 +38,7 @@ mod queue;
 mod report;
 mod retention;
 mod stats;
+mod suppressions;
 mod users;
 
 pub use beneficiary_import::BeneficiaryImport;

@@ -25,4 +25,5 @@ mod queue;
 mod report;
 mod smtp_sink;
 mod store;
+mod suppression;
 mod totp;
