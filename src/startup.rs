@@ -42,7 +42,6 @@ impl Application {
             secure_cookies: base_url.scheme() == "https",
             base_url,
             secret,
-            login_limiter: Default::default(),
             require_totp: settings.require_totp,
         });
         let server = HttpServer::new(move || {

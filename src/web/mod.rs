@@ -18,6 +18,7 @@ pub mod planning;
 pub mod queue;
 pub mod roles;
 pub mod session;
+pub mod throttle;
 pub mod totp;
 
 /// Shared state of every request handler.
@@ -29,7 +30,6 @@ pub struct AppState {
     pub secret: Vec<u8>,
     /// Cookies get the Secure flag when the public address is https.
     pub secure_cookies: bool,
-    pub login_limiter: std::sync::Arc<session::LoginLimiter>,
     /// Coordinators and admins need a one-time code too (see `config::Settings`).
     pub require_totp: bool,
 }

@@ -2,7 +2,6 @@
 //! and the login / logout pages.
 
 use std::future::Future;
-use std::num::NonZeroU32;
 use std::pin::Pin;
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
@@ -10,7 +9,6 @@ use actix_web::http::header;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::Utc;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 
 use super::errors::AppError;
@@ -22,38 +20,6 @@ use crate::domain::Role;
 use crate::store::{AuditEvent, User};
 
 const LOGIN_CSRF_COOKIE: &str = "lien_login_csrf";
-
-/// Login attempts allowed, per email and per client address.
-pub struct LoginLimiter {
-    by_email: DefaultKeyedRateLimiter<String>,
-    by_client: DefaultKeyedRateLimiter<String>,
-}
-
-impl Default for LoginLimiter {
-    fn default() -> Self {
-        // 5 tries a minute for one account, 30 a minute from one address.
-        let per_email = Quota::per_minute(NonZeroU32::new(5).expect("non-zero"));
-        let per_client = Quota::per_minute(NonZeroU32::new(30).expect("non-zero"));
-        Self {
-            by_email: RateLimiter::keyed(per_email),
-            by_client: RateLimiter::keyed(per_client),
-        }
-    }
-}
-
-impl LoginLimiter {
-    pub fn allow(&self, email: &str, client: &str) -> bool {
-        // Both buckets are charged, so that neither can be probed through the other.
-        // Keyed exactly as the account is looked up: a space or a capital is no new
-        // allowance.
-        let email_ok = self
-            .by_email
-            .check_key(&crate::store::login_key(email))
-            .is_ok();
-        let client_ok = self.by_client.check_key(&client.to_string()).is_ok();
-        email_ok && client_ok
-    }
-}
 
 /// The signed-in user of a request, with what forms need.
 #[derive(Debug, Clone)]
@@ -353,7 +319,7 @@ pub async fn authenticate(
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    if !state.login_limiter.allow(email, &client) {
+    if !super::throttle::allow_login(state, email, &client).await? {
         tracing::warn!("login attempts limited");
         return Ok(Err(LoginRefused::TooMany));
     }
@@ -486,30 +452,6 @@ mod tests {
             assert_eq!(safe_next(Some(fine)).as_deref(), Some(fine));
         }
     }
-
-    #[test]
-    fn the_limiter_stops_a_burst_on_one_account() {
-        let limiter = LoginLimiter::default();
-        let allowed = (0..10)
-            .filter(|_| limiter.allow("a@b.org", "1.2.3.4"))
-            .count();
-        assert_eq!(allowed, 5);
-        assert!(limiter.allow("other@b.org", "1.2.3.5"));
-    }
-
-    #[test]
-    fn the_limiter_counts_one_account_however_its_email_is_typed() {
-        let limiter = LoginLimiter::default();
-        let spellings = [
-            "a@x.fr", " a@x.fr", "A@X.FR ", "\ta@X.fr", "a@x.fr", " A@x.FR",
-        ];
-        let allowed = spellings
-            .iter()
-            .enumerate()
-            .filter(|(i, e)| limiter.allow(e, &format!("10.0.0.{i}")))
-            .count();
-        assert_eq!(allowed, 5);
-    }
 }
 
 /// How long a login link works.
@@ -544,7 +486,7 @@ pub async fn request_link(
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    if state.login_limiter.allow(&form.email, &client) {
+    if super::throttle::allow_login(&state, &form.email, &client).await? {
         if let Some((user, _)) = state.store.user_for_login(&form.email).await? {
             let (token, token_hash) = auth::new_session_token();
             let now = Utc::now();

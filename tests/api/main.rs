@@ -23,4 +23,5 @@ mod queue;
 mod report;
 mod smtp_sink;
 mod store;
+mod throttle;
 mod totp;

@@ -31,7 +31,7 @@ fn shown_secret(html: &str) -> String {
     html[start..].split('<').next().unwrap().replace(' ', "")
 }
 
-async fn post_code(app: &TestApp, page: &str, code: &str) -> reqwest::Response {
+pub(crate) async fn post_code(app: &TestApp, page: &str, code: &str) -> reqwest::Response {
     let csrf = form_value(page, "csrf");
     app.client
         .post(format!("{}/login/code", app.address))
