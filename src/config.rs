@@ -2,7 +2,7 @@
 //!
 //! Environment variables: `DATABASE_URL`, `SMTP_URL`, and `LIEN_<SETTING>` for the rest
 //! (`LIEN_BIND`, `LIEN_BASE_URL`, `LIEN_SECRET_KEY`, `LIEN_MAIL_FROM`, `LIEN_DATA_DIR`,
-//! `LIEN_LOG_FORMAT`). `LIEN_CONFIG` names another file than `lien.toml`. Every setting
+//! `LIEN_LOG_FORMAT`, `LIEN_TRUSTED_PROXIES`). `LIEN_CONFIG` names another file than `lien.toml`. Every setting
 //! is checked at start; a bad one stops lien with one line naming it and the fix.
 
 use std::net::SocketAddr;
@@ -29,6 +29,31 @@ struct RawSettings {
     mail_from: String,
     data_dir: String,
     log_format: String,
+    trusted_proxies: ProxyList,
+}
+
+/// `trusted_proxies` as written: a TOML list, or one text with commas (environment).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(untagged)]
+enum ProxyList {
+    List(Vec<String>),
+    Text(String),
+    #[default]
+    None,
+}
+
+impl ProxyList {
+    fn entries(&self) -> Vec<String> {
+        match self {
+            ProxyList::List(list) => list.iter().map(|e| e.trim().to_string()).collect(),
+            ProxyList::Text(text) => text
+                .split(',')
+                .map(|e| e.trim().trim_matches(['[', ']', '"']).trim().to_string())
+                .filter(|e| !e.is_empty())
+                .collect(),
+            ProxyList::None => Vec::new(),
+        }
+    }
 }
 
 impl Default for RawSettings {
@@ -42,6 +67,7 @@ impl Default for RawSettings {
             mail_from: "lien <ne-pas-repondre@lien.invalid>".into(),
             data_dir: "data".into(),
             log_format: "text".into(),
+            trusted_proxies: ProxyList::List(Vec::new()),
         }
     }
 }
@@ -65,6 +91,9 @@ pub struct Settings {
     pub mail_from: String,
     pub data_dir: PathBuf,
     pub log_format: LogFormat,
+    /// Reverse proxies whose `X-Forwarded-For` gives the client address (for login
+    /// throttling and the audit trail); from any other peer the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Coordinators and admins must log in with a one-time code as well as their
     /// password. Always on for a real instance; off in the demo and the tests' default
     /// settings ([`Settings::for_database`]), where it is optional.
@@ -282,7 +311,24 @@ impl RawSettings {
                 "Name a folder lien may write to, e.g. LIEN_DATA_DIR=/var/lib/lien.",
             ));
         }
+        let trusted_proxies = self
+            .trusted_proxies
+            .entries()
+            .iter()
+            .map(|entry| {
+                entry.parse().map_err(|e| {
+                    invalid(
+                        "LIEN_TRUSTED_PROXIES",
+                        entry,
+                        format!("{e}"),
+                        "List the reverse proxies' addresses, e.g. trusted_proxies = [\"127.0.0.1\"] \
+                         or LIEN_TRUSTED_PROXIES=127.0.0.1,10.0.0.2.",
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Settings {
+            trusted_proxies,
             database_url: self.database_url.trim().to_string(),
             bind,
             base_url,
@@ -393,6 +439,33 @@ mod tests {
         .check()
         .unwrap();
         assert!(ok.smtp_url.is_some());
+    }
+
+    #[test]
+    fn trusted_proxies_from_a_list_or_a_text() {
+        assert!(raw().check().unwrap().trusted_proxies.is_empty());
+        let list = RawSettings {
+            trusted_proxies: ProxyList::List(vec!["127.0.0.1".into(), "::1".into()]),
+            ..raw()
+        }
+        .check()
+        .unwrap();
+        assert_eq!(list.trusted_proxies.len(), 2);
+        let text = RawSettings {
+            trusted_proxies: ProxyList::Text("127.0.0.1, 10.0.0.2".into()),
+            ..raw()
+        }
+        .check()
+        .unwrap();
+        assert_eq!(text.trusted_proxies[1].to_string(), "10.0.0.2");
+        let err = RawSettings {
+            trusted_proxies: ProxyList::Text("proxy.local".into()),
+            ..raw()
+        }
+        .check()
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("LIEN_TRUSTED_PROXIES"), "{err}");
     }
 
     #[test]

@@ -43,6 +43,7 @@ impl Application {
             base_url,
             secret,
             require_totp: settings.require_totp,
+            trusted_proxies: settings.trusted_proxies.clone(),
         });
         let server = HttpServer::new(move || {
             App::new()

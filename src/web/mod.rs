@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod calls;
 pub mod campaigns;
+pub mod client;
 pub mod dashboard;
 pub mod errors;
 pub mod escalations;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub secret: Vec<u8>,
     /// Cookies get the Secure flag when the public address is https.
     pub secure_cookies: bool,
+    /// Peers whose `X-Forwarded-For` is believed (see `client`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Coordinators and admins need a one-time code too (see `config::Settings`).
     pub require_totp: bool,
 }

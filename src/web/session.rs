@@ -315,10 +315,7 @@ pub async fn authenticate(
     email: &str,
     password: &str,
 ) -> Result<Result<User, LoginRefused>, AppError> {
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let client = super::client::client_of(req, state);
     if !super::throttle::allow_login(state, email, &client).await? {
         tracing::warn!("login attempts limited");
         return Ok(Err(LoginRefused::TooMany));
@@ -339,7 +336,7 @@ pub async fn authenticate(
                 action: "login_failed",
                 subject_type: "user",
                 subject_id: None,
-                detail: None,
+                detail: Some(format!("client {client}")),
             })
             .await?;
         return Ok(Err(LoginRefused::Failed));
@@ -482,10 +479,7 @@ pub async fn request_link(
     if expected.as_deref() != Some(form.csrf.as_str()) || form.csrf.is_empty() {
         return Err(AppError::BadCsrf);
     }
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let client = super::client::client_of(&req, &state);
     if super::throttle::allow_login(&state, &form.email, &client).await? {
         if let Some((user, _)) = state.store.user_for_login(&form.email).await? {
             let (token, token_hash) = auth::new_session_token();

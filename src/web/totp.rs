@@ -159,10 +159,7 @@ pub async fn submit(
     if !crate::auth::constant_time_eq(&expected, &form.csrf) {
         return Err(AppError::BadCsrf);
     }
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let client = super::client::client_of(&req, &state);
     let outcome = if throttle::charge(&state, Bucket::Client(&client), LOGIN_PER_CLIENT).await? {
         verify_code(&state, &user, &form.code).await?
     } else {

@@ -14,6 +14,7 @@ on_both_backends!(
     two_instances_share_one_allowance,
     expired_counters_are_forgotten,
     a_sixth_wrong_code_is_refused_on_every_path,
+    forwarded_for_is_believed_only_from_a_trusted_proxy,
 );
 
 async fn two_instances_share_one_allowance(backend: Backend) {
@@ -130,5 +131,57 @@ async fn a_sixth_wrong_code_is_refused_on_every_path(backend: Backend) {
         app.get("/coordination/imports").await.status(),
         303,
         "no session"
+    );
+}
+
+/// One wrong login sent with `X-Forwarded-For: 203.0.113.7`; gives the client address
+/// the audit trail noted and whether the throttling counted it for that address.
+async fn forwarded_login(app: &TestApp) -> (String, bool) {
+    let form = app.get("/login").await.text().await.unwrap();
+    let csrf = crate::helpers::form_value(&form, "csrf");
+    let response = app
+        .client
+        .post(format!("{}/login", app.address))
+        .header("x-forwarded-for", "203.0.113.7")
+        .form(&[
+            ("email", "nobody@x.fr"),
+            ("password", "wrong password"),
+            ("csrf", &csrf),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let audited = crate::helpers::text(
+        &app.store,
+        "SELECT detail FROM audit_events WHERE action = 'login_failed'",
+    )
+    .await;
+    let key =
+        Bucket::Client("203.0.113.7").key(&app.settings.require_secret_key().unwrap().bytes());
+    let counted = scalar(
+        &app.store,
+        &format!("SELECT COUNT(*) FROM attempt_counters WHERE key = '{key}'"),
+    )
+    .await;
+    (audited, counted == 1)
+}
+
+async fn forwarded_for_is_believed_only_from_a_trusted_proxy(backend: Backend) {
+    // By default no proxy is trusted: the header is the client's own word, ignored.
+    let app = spawn_app(backend).await;
+    assert_eq!(
+        forwarded_login(&app).await,
+        ("client 127.0.0.1".into(), false)
+    );
+    // Behind a configured proxy, its header names the client.
+    let app = spawn_app_with(backend, |s| {
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    assert_eq!(
+        forwarded_login(&app).await,
+        ("client 203.0.113.7".into(), true)
     );
 }
