@@ -38,6 +38,17 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A cookie's name as sent: with the `__Host-` prefix when the site is https, so
+    /// that browsers accept it only Secure, for this host and path `/` (no subdomain or
+    /// plain-http page can set or shadow it); unprefixed on http, as before.
+    pub fn cookie_name(&self, name: &str) -> String {
+        if self.secure_cookies {
+            format!("__Host-{name}")
+        } else {
+            name.to_string()
+        }
+    }
+
     /// What escalation mails need for their signed links.
     pub fn mail_links(&self) -> crate::mail::MailLinks {
         crate::mail::MailLinks {

@@ -55,13 +55,13 @@ impl CurrentUser {
 }
 
 async fn session_of(req: &HttpRequest) -> Result<Option<CurrentUser>, AppError> {
-    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
-        return Ok(None);
-    };
     let state = req
         .app_data::<web::Data<AppState>>()
         .expect("AppState is registered")
         .clone();
+    let Some(cookie) = req.cookie(&state.cookie_name(SESSION_COOKIE)) else {
+        return Ok(None);
+    };
     let hash = auth::token_hash(cookie.value());
     let now = Utc::now();
     let user = state
@@ -195,7 +195,7 @@ pub fn cookie<'a>(
     value: String,
     max_age: CookieDuration,
 ) -> Cookie<'a> {
-    Cookie::build(name, value)
+    Cookie::build(state.cookie_name(name), value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -259,7 +259,9 @@ pub async fn login(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let expected = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
+    let expected = req
+        .cookie(&state.cookie_name(LOGIN_CSRF_COOKIE))
+        .map(|c| c.value().to_string());
     if expected.as_deref() != Some(form.csrf.as_str()) || form.csrf.is_empty() {
         return Err(AppError::BadCsrf);
     }
@@ -475,7 +477,9 @@ pub async fn request_link(
     state: web::Data<AppState>,
     form: web::Form<LinkRequestForm>,
 ) -> Result<HttpResponse, AppError> {
-    let expected = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
+    let expected = req
+        .cookie(&state.cookie_name(LOGIN_CSRF_COOKIE))
+        .map(|c| c.value().to_string());
     if expected.as_deref() != Some(form.csrf.as_str()) || form.csrf.is_empty() {
         return Err(AppError::BadCsrf);
     }

@@ -77,7 +77,10 @@ pub struct CodeQuery {
 
 /// The account a pending login names, or the login page when it has expired.
 async fn pending(req: &HttpRequest, state: &AppState) -> Result<Option<(User, String)>, AppError> {
-    let Some(token) = req.cookie(PENDING_COOKIE).map(|c| c.value().to_string()) else {
+    let Some(token) = req
+        .cookie(&state.cookie_name(PENDING_COOKIE))
+        .map(|c| c.value().to_string())
+    else {
         return Ok(None);
     };
     let Some(user_id) = totp::pending_user(&state.secret, &token, Utc::now().timestamp()) else {
