@@ -2,7 +2,7 @@
 //!
 //! Environment variables: `DATABASE_URL`, `SMTP_URL`, and `LIEN_<SETTING>` for the rest
 //! (`LIEN_BIND`, `LIEN_BASE_URL`, `LIEN_SECRET_KEY`, `LIEN_MAIL_FROM`, `LIEN_DATA_DIR`,
-//! `LIEN_LOG_FORMAT`, `LIEN_TRUSTED_PROXIES`). `LIEN_CONFIG` names another file than `lien.toml`. Every setting
+//! `LIEN_LOG_FORMAT`, `LIEN_TRUSTED_PROXIES`, `LIEN_TERRITORY_TOTP`). `LIEN_CONFIG` names another file than `lien.toml`. Every setting
 //! is checked at start; a bad one stops lien with one line naming it and the fix.
 
 use std::net::SocketAddr;
@@ -30,6 +30,7 @@ struct RawSettings {
     data_dir: String,
     log_format: String,
     trusted_proxies: ProxyList,
+    territory_totp: bool,
 }
 
 /// `trusted_proxies` as written: a TOML list, or one text with commas (environment).
@@ -68,6 +69,7 @@ impl Default for RawSettings {
             data_dir: "data".into(),
             log_format: "text".into(),
             trusted_proxies: ProxyList::List(Vec::new()),
+            territory_totp: true,
         }
     }
 }
@@ -98,6 +100,9 @@ pub struct Settings {
     /// password. Always on for a real instance; off in the demo and the tests' default
     /// settings ([`Settings::for_database`]), where it is optional.
     pub require_totp: bool,
+    /// Territory accounts (who read escalated needs) need a one-time code too, when
+    /// `require_totp` is on. Setting `territory_totp`, on by default.
+    pub territory_totp: bool,
 }
 
 /// The key that signs session cookies and the links sent to territories.
@@ -328,6 +333,7 @@ impl RawSettings {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Settings {
+            territory_totp: self.territory_totp,
             trusted_proxies,
             database_url: self.database_url.trim().to_string(),
             bind,

@@ -44,6 +44,7 @@ impl Application {
             base_url,
             secret,
             require_totp: settings.require_totp,
+            territory_totp: settings.territory_totp,
             trusted_proxies: settings.trusted_proxies.clone(),
         });
         let server = HttpServer::new(move || {

@@ -35,6 +35,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Coordinators and admins need a one-time code too (see `config::Settings`).
     pub require_totp: bool,
+    /// Territory accounts too (with `require_totp`).
+    pub territory_totp: bool,
 }
 
 impl AppState {

@@ -23,7 +23,11 @@ use crate::store::{AuditEvent, User};
 
 /// Whether `user` must give a one-time code after the password.
 pub async fn second_factor_needed(state: &AppState, user: &User) -> Result<bool, AppError> {
-    let privileged = matches!(user.role, Role::Coordinator | Role::Admin);
+    let privileged = match user.role {
+        Role::Coordinator | Role::Admin => true,
+        Role::Territory => state.territory_totp,
+        Role::Caller => false,
+    };
     if privileged && state.require_totp {
         return Ok(true);
     }
