@@ -3,7 +3,8 @@
 //! Environment variables: `DATABASE_URL`, `SMTP_URL`, and `LIEN_<SETTING>` for the rest
 //! (`LIEN_BIND`, `LIEN_BASE_URL`, `LIEN_SECRET_KEY`, `LIEN_MAIL_FROM`, `LIEN_DATA_DIR`,
 //! `LIEN_LOG_FORMAT`, `LIEN_MAIL_ESCALATION_DETAILS`,
-//! `LIEN_MAIL_ESCALATION_LINK_DAYS_AFTER_CLOSE`, `LIEN_RETENTION_*_MONTHS`). `LIEN_CONFIG` names another file than `lien.toml`. Every setting
+//! `LIEN_MAIL_ESCALATION_LINK_DAYS_AFTER_CLOSE`, `LIEN_RETENTION_*_MONTHS`,
+//! `LIEN_TRUSTED_PROXIES`, `LIEN_TERRITORY_TOTP`). `LIEN_CONFIG` names another file than `lien.toml`. Every setting
 //! is checked at start; a bad one stops lien with one line naming it and the fix.
 
 use std::net::SocketAddr;
@@ -40,6 +41,32 @@ struct RawSettings {
     retention_outbox_bodies_months: u32,
     retention_rejected_rows_months: u32,
     retention_people_gone_months: u32,
+    trusted_proxies: ProxyList,
+    territory_totp: bool,
+}
+
+/// `trusted_proxies` as written: a TOML list, or one text with commas (environment).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(untagged)]
+enum ProxyList {
+    List(Vec<String>),
+    Text(String),
+    #[default]
+    None,
+}
+
+impl ProxyList {
+    fn entries(&self) -> Vec<String> {
+        match self {
+            ProxyList::List(list) => list.iter().map(|e| e.trim().to_string()).collect(),
+            ProxyList::Text(text) => text
+                .split(',')
+                .map(|e| e.trim().trim_matches(['[', ']', '"']).trim().to_string())
+                .filter(|e| !e.is_empty())
+                .collect(),
+            ProxyList::None => Vec::new(),
+        }
+    }
 }
 
 impl Default for RawSettings {
@@ -61,6 +88,8 @@ impl Default for RawSettings {
             retention_outbox_bodies_months: Retention::default().outbox_bodies_months,
             retention_rejected_rows_months: Retention::default().rejected_rows_months,
             retention_people_gone_months: Retention::default().people_gone_months,
+            trusted_proxies: ProxyList::List(Vec::new()),
+            territory_totp: true,
         }
     }
 }
@@ -84,6 +113,9 @@ pub struct Settings {
     pub mail_from: String,
     pub data_dir: PathBuf,
     pub log_format: LogFormat,
+    /// Reverse proxies whose `X-Forwarded-For` gives the client address (for login
+    /// throttling and the audit trail); from any other peer the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Coordinators and admins must log in with a one-time code as well as their
     /// password. Always on for a real instance; off in the demo and the tests' default
     /// settings ([`Settings::for_database`]), where it is optional.
@@ -95,6 +127,9 @@ pub struct Settings {
     pub escalation_link_days_after_close: i64,
     /// How long each kind of data is kept (`retention_*_months`, docs/PRIVACY.md).
     pub retention: Retention,
+    /// Territory accounts (who read escalated needs) need a one-time code too, when
+    /// `require_totp` is on. Setting `territory_totp`, on by default.
+    pub territory_totp: bool,
 }
 
 /// The key that signs session cookies and the links sent to territories.
@@ -329,7 +364,25 @@ impl RawSettings {
                 "Give a number of days, e.g. LIEN_MAIL_ESCALATION_LINK_DAYS_AFTER_CLOSE=7.",
             ));
         }
+        let trusted_proxies = self
+            .trusted_proxies
+            .entries()
+            .iter()
+            .map(|entry| {
+                entry.parse().map_err(|e| {
+                    invalid(
+                        "LIEN_TRUSTED_PROXIES",
+                        entry,
+                        format!("{e}"),
+                        "List the reverse proxies' addresses, e.g. trusted_proxies = [\"127.0.0.1\"] \
+                         or LIEN_TRUSTED_PROXIES=127.0.0.1,10.0.0.2.",
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Settings {
+            territory_totp: self.territory_totp,
+            trusted_proxies,
             database_url: self.database_url.trim().to_string(),
             bind,
             base_url,
@@ -507,6 +560,33 @@ mod tests {
             err.starts_with("LIEN_MAIL_ESCALATION_LINK_DAYS_AFTER_CLOSE"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn trusted_proxies_from_a_list_or_a_text() {
+        assert!(raw().check().unwrap().trusted_proxies.is_empty());
+        let list = RawSettings {
+            trusted_proxies: ProxyList::List(vec!["127.0.0.1".into(), "::1".into()]),
+            ..raw()
+        }
+        .check()
+        .unwrap();
+        assert_eq!(list.trusted_proxies.len(), 2);
+        let text = RawSettings {
+            trusted_proxies: ProxyList::Text("127.0.0.1, 10.0.0.2".into()),
+            ..raw()
+        }
+        .check()
+        .unwrap();
+        assert_eq!(text.trusted_proxies[1].to_string(), "10.0.0.2");
+        let err = RawSettings {
+            trusted_proxies: ProxyList::Text("proxy.local".into()),
+            ..raw()
+        }
+        .check()
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("LIEN_TRUSTED_PROXIES"), "{err}");
     }
 
     #[test]

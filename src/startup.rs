@@ -6,7 +6,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::Server;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers, Next};
+use actix_web::middleware::{from_fn, Condition, DefaultHeaders, ErrorHandlers, Next};
 use actix_web::{web, App, HttpMessage, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::{RequestId, RootSpanBuilder, TracingLogger};
@@ -37,15 +37,17 @@ impl Application {
             let _ = base_url.set_port(Some(port));
         }
         let secret = settings.require_secret_key()?.bytes();
+        let https = base_url.scheme() == "https";
         let state = web::Data::new(AppState {
             store,
-            secure_cookies: base_url.scheme() == "https",
+            secure_cookies: https,
             base_url,
             secret,
-            login_limiter: Default::default(),
             require_totp: settings.require_totp,
             escalation_details: settings.escalation_details,
             escalation_link_days_after_close: settings.escalation_link_days_after_close,
+            territory_totp: settings.territory_totp,
+            trusted_proxies: settings.trusted_proxies.clone(),
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -62,6 +64,12 @@ impl Application {
                              frame-ancestors 'none'; form-action 'self'",
                         )),
                 )
+                // On https, browsers are told to come back on https only (two years;
+                // not the subdomains, which lien does not own).
+                .wrap(Condition::new(
+                    https,
+                    DefaultHeaders::new().add(("Strict-Transport-Security", "max-age=63072000")),
+                ))
                 .wrap(from_fn(request_log))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
@@ -163,5 +171,60 @@ impl RootSpanBuilder for RequestSpan {
         _span: tracing::Span,
         _outcome: &Result<ServiceResponse<B>, actix_web::Error>,
     ) {
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::{test, web, App, HttpResponse};
+
+    use super::*;
+
+    /// Log lines written while the guard lives, as text.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_request_is_logged_by_its_route_pattern_only() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(request_log))
+                .route("/appels/{id}", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+        let req = test::TestRequest::get()
+            .uri("/appels/4242?nom=Dupont&tel=0612345678")
+            .to_request();
+        assert!(test::call_service(&app, req).await.status().is_success());
+        let req = test::TestRequest::get()
+            .uri("/nulle-part/4242?nom=Dupont")
+            .to_request();
+        test::call_service(&app, req).await;
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(log.contains("route=/appels/{id}"), "{log}");
+        assert!(log.contains("route=(no route)"), "{log}");
+        for leak in ["4242", "Dupont", "0612345678", "nom=", "nulle-part"] {
+            assert!(!log.contains(leak), "{leak} in {log}");
+        }
     }
 }

@@ -32,6 +32,7 @@ fn api_refusal(status: actix_web::http::StatusCode, error: &str, message: &str) 
 /// `POST /api/session`: log in; the answer sets the session cookie.
 pub async fn session(
     req: HttpRequest,
+    lang: Lang,
     state: web::Data<AppState>,
     body: web::Json<SessionRequest>,
 ) -> Result<HttpResponse, AppError> {
@@ -54,12 +55,22 @@ pub async fn session(
                         "Give the 6-digit code of your authenticator app in \"totp\".",
                     ));
                 };
-                if verify_code(&state, &user, code).await? != CodeOutcome::Accepted {
-                    return Ok(api_refusal(
-                        StatusCode::UNAUTHORIZED,
-                        "totp_failed",
-                        "This code is not valid (or was already used): wait for the next one.",
-                    ));
+                match verify_code(&state, &user, code).await? {
+                    CodeOutcome::Accepted => {}
+                    CodeOutcome::Wrong => {
+                        return Ok(api_refusal(
+                            StatusCode::UNAUTHORIZED,
+                            "totp_failed",
+                            "This code is not valid (or was already used): wait for the next one.",
+                        ))
+                    }
+                    CodeOutcome::TooMany => {
+                        return Ok(api_refusal(
+                            StatusCode::TOO_MANY_REQUESTS,
+                            "totp_too_many",
+                            lang.tr().t("code.too_many"),
+                        ))
+                    }
                 }
             }
             let cookie = super::session::start_session(&state, &user).await?;

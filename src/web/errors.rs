@@ -67,7 +67,7 @@ impl ResponseError for AppError {
         // The page itself is rendered by `render_error_page`, which knows the request
         // (language, path); here we only log and set the status.
         match self {
-            Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
+            Self::Internal(e) => tracing::error!(error = %loggable(e), "request failed"),
             Self::Unavailable(e) => tracing::error!(error = %e, "database unavailable"),
             Self::BadCsrf => tracing::warn!("form refused: bad CSRF token"),
             Self::LoginRequired { next } if next.starts_with("/api/") => {
@@ -88,6 +88,44 @@ impl ResponseError for AppError {
             Self::NotFound | Self::Forbidden | Self::BadRequest(_) | Self::TooLarge => {}
         }
         HttpResponse::build(self.status_code()).finish()
+    }
+}
+
+/// What the log says of an unexpected error: the outermost message (written by lien),
+/// and of a database error only its kind, SQLSTATE code and constraint — never its
+/// `Debug`, nor a database message or detail, which can quote the values of a row
+/// ("Key (email)=(…) already exists").
+pub fn loggable(e: &anyhow::Error) -> String {
+    let database = e.chain().find_map(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .or_else(|| match cause.downcast_ref::<StoreError>() {
+                Some(StoreError::Database(inner)) => Some(inner),
+                _ => None,
+            })
+    });
+    match database {
+        Some(sqlx::Error::Database(db)) => format!(
+            "database error (code {}, constraint {})",
+            db.code().as_deref().unwrap_or("-"),
+            db.constraint().unwrap_or("-")
+        ),
+        Some(other) => format!("database error ({})", sqlx_kind(other)),
+        None => e.to_string(),
+    }
+}
+
+/// The kind of a sqlx error, without the values some of them quote.
+fn sqlx_kind(e: &sqlx::Error) -> &'static str {
+    match e {
+        sqlx::Error::RowNotFound => "row not found",
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => "pool unavailable",
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => "connection",
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => "decoding a value",
+        sqlx::Error::Encode(_) => "encoding a value",
+        sqlx::Error::ColumnNotFound(_) | sqlx::Error::ColumnIndexOutOfBounds { .. } => "column",
+        sqlx::Error::Migrate(_) => "migration",
+        _ => "other",
     }
 }
 
@@ -165,3 +203,19 @@ where
 }
 
 use actix_web::HttpMessage;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_errors_are_logged_without_their_values() {
+        let decode = sqlx::Error::Decode("invalid value \"dupont@x.fr\"".into());
+        let e = anyhow::Error::from(StoreError::Database(decode)).context("saving the account");
+        let line = loggable(&e);
+        assert_eq!(line, "database error (decoding a value)");
+        assert!(!line.contains("dupont"));
+        let plain = anyhow::anyhow!("cannot draw the QR code");
+        assert_eq!(loggable(&plain), "cannot draw the QR code");
+    }
+}

@@ -378,6 +378,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("code.label", "Code à 6 chiffres", "6-digit code"),
     ("code.submit", "Valider", "Confirm"),
     ("code.wrong", "Ce code n’est pas valable. Attendez le code suivant et réessayez ; vérifiez aussi l’heure de votre téléphone.", "This code is not valid. Wait for the next code and try again; check your phone’s clock too."),
+    ("code.too_many", "Trop de codes erronés pour ce compte : par sécurité, aucun code n’est accepté pendant 15 minutes, même le bon. Réessayez plus tard.", "Too many wrong codes for this account: for safety, no code is accepted for 15 minutes, not even the right one. Try again later."),
     ("code.lost", "Téléphone perdu ou changé ? Un administrateur peut réinitialiser votre code (lien users reset-totp).", "Lost or changed phone? An administrator can reset your code (lien users reset-totp)."),
     ("campaigns.title", "Campagnes", "Campaigns"),
     ("campaigns.name", "Campagne", "Campaign"),

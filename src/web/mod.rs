@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod calls;
 pub mod campaigns;
+pub mod client;
 pub mod dashboard;
 pub mod errors;
 pub mod escalations;
@@ -19,6 +20,7 @@ pub mod planning;
 pub mod queue;
 pub mod roles;
 pub mod session;
+pub mod throttle;
 pub mod totp;
 
 /// Shared state of every request handler.
@@ -30,16 +32,30 @@ pub struct AppState {
     pub secret: Vec<u8>,
     /// Cookies get the Secure flag when the public address is https.
     pub secure_cookies: bool,
-    pub login_limiter: std::sync::Arc<session::LoginLimiter>,
+    /// Peers whose `X-Forwarded-For` is believed (see `client`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Coordinators and admins need a one-time code too (see `config::Settings`).
     pub require_totp: bool,
     /// `mail_escalation_details`: how much an escalation mail says.
     pub escalation_details: crate::records::EscalationDetails,
     /// `mail_escalation_link_days_after_close`.
     pub escalation_link_days_after_close: i64,
+    /// Territory accounts too (with `require_totp`).
+    pub territory_totp: bool,
 }
 
 impl AppState {
+    /// A cookie's name as sent: with the `__Host-` prefix when the site is https, so
+    /// that browsers accept it only Secure, for this host and path `/` (no subdomain or
+    /// plain-http page can set or shadow it); unprefixed on http, as before.
+    pub fn cookie_name(&self, name: &str) -> String {
+        if self.secure_cookies {
+            format!("__Host-{name}")
+        } else {
+            name.to_string()
+        }
+    }
+
     /// What escalation mails need: the address of their links and the mail settings.
     pub fn mail_links(&self) -> crate::mail::MailLinks {
         crate::mail::MailLinks {

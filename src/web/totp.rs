@@ -15,6 +15,7 @@ use super::errors::AppError;
 use super::i18n::{Lang, Tr};
 use super::pages::{html_page, Nav};
 use super::session::{cookie, home_of, safe_next, start_session};
+use super::throttle::{self, Bucket, CODES_PER_ACCOUNT, LOGIN_PER_CLIENT};
 use super::AppState;
 use crate::auth::totp::{self, PENDING_COOKIE, PENDING_LIFETIME_SECONDS};
 use crate::domain::Role;
@@ -22,7 +23,11 @@ use crate::store::{AuditEvent, User};
 
 /// Whether `user` must give a one-time code after the password.
 pub async fn second_factor_needed(state: &AppState, user: &User) -> Result<bool, AppError> {
-    let privileged = matches!(user.role, Role::Coordinator | Role::Admin);
+    let privileged = match user.role {
+        Role::Coordinator | Role::Admin => true,
+        Role::Territory => state.territory_totp,
+        Role::Caller => false,
+    };
     if privileged && state.require_totp {
         return Ok(true);
     }
@@ -76,7 +81,10 @@ pub struct CodeQuery {
 
 /// The account a pending login names, or the login page when it has expired.
 async fn pending(req: &HttpRequest, state: &AppState) -> Result<Option<(User, String)>, AppError> {
-    let Some(token) = req.cookie(PENDING_COOKIE).map(|c| c.value().to_string()) else {
+    let Some(token) = req
+        .cookie(&state.cookie_name(PENDING_COOKIE))
+        .map(|c| c.value().to_string())
+    else {
         return Ok(None);
     };
     let Some(user_id) = totp::pending_user(&state.secret, &token, Utc::now().timestamp()) else {
@@ -158,14 +166,8 @@ pub async fn submit(
     if !crate::auth::constant_time_eq(&expected, &form.csrf) {
         return Err(AppError::BadCsrf);
     }
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    let outcome = if state
-        .login_limiter
-        .allow(&format!("totp:{}", user.id), &client)
-    {
+    let client = super::client::client_of(&req, &state);
+    let outcome = if throttle::charge(&state, Bucket::Client(&client), LOGIN_PER_CLIENT).await? {
         verify_code(&state, &user, &form.code).await?
     } else {
         CodeOutcome::TooMany
@@ -187,7 +189,7 @@ pub async fn submit(
         next: next.unwrap_or_default(),
         setup: setup_material(&state, &user).await?,
         error: Some(match outcome {
-            CodeOutcome::TooMany => "login.too_many",
+            CodeOutcome::TooMany => "code.too_many",
             _ => "code.wrong",
         }),
     };
@@ -221,12 +223,22 @@ pub enum CodeOutcome {
 }
 
 /// Checks a code against the account's secret (or, during set-up, the pending one), at
-/// most once per code, and notes the result in the audit trail.
+/// most once per code, and notes the result in the audit trail. Every path that checks
+/// a code comes here, so that wrong codes are limited per account
+/// ([`CODES_PER_ACCOUNT`]) whatever the path: the attempt is charged before the check
+/// (so that codes sent at once are counted too) and given back when the code is good;
+/// past the limit even the right code is refused until the window is over.
 pub async fn verify_code(
     state: &AppState,
     user: &User,
     code: &str,
 ) -> Result<CodeOutcome, AppError> {
+    let bucket = Bucket::Codes(user.id);
+    if !throttle::charge(state, bucket, CODES_PER_ACCOUNT).await? {
+        tracing::warn!(user_id = user.id, "one-time codes limited");
+        audit_code(state, user, "totp_limited").await?;
+        return Ok(CodeOutcome::TooMany);
+    }
     let current = state.store.totp_state(user.id).await?;
     let now = Utc::now();
     let (secret, confirm) = match (&current.totp_secret, &current.totp_pending_secret) {
@@ -243,18 +255,25 @@ pub async fn verify_code(
         }
         None => false,
     };
+    if accepted {
+        throttle::refund(state, bucket).await?;
+    }
     let action = match (accepted, confirm) {
         (true, true) => "totp_enrolled",
         (true, false) => "totp_ok",
         (false, _) => "totp_failed",
     };
-    state
-        .store
-        .record_audit(&AuditEvent::by_user(user.id, action, "user", Some(user.id)))
-        .await?;
+    audit_code(state, user, action).await?;
     Ok(if accepted {
         CodeOutcome::Accepted
     } else {
         CodeOutcome::Wrong
     })
+}
+
+async fn audit_code(state: &AppState, user: &User, action: &str) -> Result<(), AppError> {
+    Ok(state
+        .store
+        .record_audit(&AuditEvent::by_user(user.id, action, "user", Some(user.id)))
+        .await?)
 }

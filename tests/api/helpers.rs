@@ -132,6 +132,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// The settings it was built with (a second instance uses them too).
+    pub settings: Settings,
     /// Kept alive for the test's duration: dropping it removes the database.
     pub _db: TestDatabase,
 }
@@ -214,19 +216,28 @@ impl TestApp {
 
     /// Posts the login form as a browser would (CSRF token from the form).
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        let form = self.get("/login").await.text().await.unwrap();
-        let csrf = form_value(&form, "csrf");
-        self.client
-            .post(format!("{}/login", self.address))
-            .form(&[
-                ("email", email),
-                ("password", password),
-                ("csrf", &csrf),
-                ("next", ""),
-            ])
-            .send()
+        post_login(&self.client, &self.address, email, password).await
+    }
+
+    /// Another instance of the application (its own server, pool and browser) on the
+    /// same database and settings, as behind a load balancer.
+    pub async fn second_instance(&self) -> Browser {
+        let store = Store::open(&self._db.url)
             .await
-            .expect("request")
+            .expect("open the same database");
+        let app = Application::build(&self.settings, store)
+            .await
+            .expect("build a second app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        Browser {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+        }
     }
 
     /// Logs out with the logout form of the page header.
@@ -304,6 +315,7 @@ pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut Settings)
         address,
         client,
         store,
+        settings,
         _db: db,
     }
 }
@@ -402,7 +414,42 @@ pub struct Browser {
     pub client: reqwest::Client,
 }
 
+/// Posts the login form of the app at `address` as a browser would (CSRF token from
+/// the form).
+pub async fn post_login(
+    client: &reqwest::Client,
+    address: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let form = client
+        .get(format!("{address}/login"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .unwrap();
+    let csrf = form_value(&form, "csrf");
+    client
+        .post(format!("{address}/login"))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf", &csrf),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .expect("request")
+}
+
 impl Browser {
+    /// Posts the login form (see [`post_login`]).
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        post_login(&self.client, &self.address, email, password).await
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{}", self.address, path))

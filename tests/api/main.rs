@@ -26,4 +26,5 @@ mod report;
 mod smtp_sink;
 mod store;
 mod suppression;
+mod throttle;
 mod totp;

@@ -14,6 +14,7 @@ on_both_backends!(
     login_with_a_hostile_next_goes_home,
     login_attempts_count_one_account_however_typed,
     personal_answers_are_not_stored_by_caches,
+    https_sites_get_hsts_and_host_only_cookies,
 );
 
 /// A name that Excel would turn into a live link leaking the neighbouring cell.
@@ -235,4 +236,59 @@ async fn personal_answers_are_not_stored_by_caches(backend: Backend) {
     let css = app.get("/static/lien.css").await;
     assert_eq!(css.status(), 200);
     assert_eq!(no_store(&css).as_deref(), Some("public, max-age=3600"));
+}
+
+/// The `Set-Cookie` headers and the HSTS header of an API login.
+async fn api_login_headers(app: &crate::helpers::TestApp) -> (Vec<String>, Option<String>) {
+    let response = app
+        .client
+        .post(format!("{}/api/session", app.address))
+        .json(&serde_json::json!({"email": "c@x.fr", "password": TEST_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let hsts = response
+        .headers()
+        .get("strict-transport-security")
+        .map(|v| v.to_str().unwrap().to_string());
+    (cookies, hsts)
+}
+
+async fn https_sites_get_hsts_and_host_only_cookies(backend: Backend) {
+    let app = crate::helpers::spawn_app_with(backend, |s| {
+        s.base_url = "https://lien.example.org/".parse().unwrap();
+    })
+    .await;
+    app.create_user(Role::Caller, "c@x.fr").await;
+    let (cookies, hsts) = api_login_headers(&app).await;
+    assert_eq!(hsts.as_deref(), Some("max-age=63072000"));
+    assert!(
+        cookies.iter().any(|c| c.starts_with("__Host-lien_session=")
+            && c.contains("Secure")
+            && c.contains("Path=/")
+            && !c.contains("Domain")),
+        "{cookies:?}"
+    );
+    let login = app.get("/login").await;
+    assert!(login.headers().contains_key("strict-transport-security"));
+    assert!(login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .starts_with("__Host-lien_login_csrf="));
+    // On http, as before: no HSTS, plain names.
+    let app = spawn_app(backend).await;
+    app.create_user(Role::Caller, "c@x.fr").await;
+    let (cookies, hsts) = api_login_headers(&app).await;
+    assert_eq!(hsts, None);
+    assert!(
+        cookies.iter().any(|c| c.starts_with("lien_session=")),
+        "{cookies:?}"
+    );
 }

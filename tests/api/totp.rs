@@ -15,6 +15,7 @@ on_both_backends!(
     a_login_link_does_not_skip_the_code,
     a_reset_code_is_set_up_again,
     without_the_requirement_only_enrolled_accounts_give_a_code,
+    territory_accounts_give_a_code_unless_turned_off,
 );
 
 async fn secure_app(backend: Backend) -> TestApp {
@@ -31,7 +32,7 @@ fn shown_secret(html: &str) -> String {
     html[start..].split('<').next().unwrap().replace(' ', "")
 }
 
-async fn post_code(app: &TestApp, page: &str, code: &str) -> reqwest::Response {
+pub(crate) async fn post_code(app: &TestApp, page: &str, code: &str) -> reqwest::Response {
     let csrf = form_value(page, "csrf");
     app.client
         .post(format!("{}/login/code", app.address))
@@ -233,5 +234,26 @@ async fn without_the_requirement_only_enrolled_accounts_give_a_code(backend: Bac
         .await;
     let login = app.login(&user.email, TEST_PASSWORD).await;
     assert_eq!(login.headers()["location"], "/coordination/imports");
+    assert!(has_session_cookie(&login));
+}
+
+async fn territory_accounts_give_a_code_unless_turned_off(backend: Backend) {
+    let app = secure_app(backend).await;
+    let user = app
+        .create_user(Role::Territory, "tas@cd80.example.org")
+        .await;
+    let login = app.login(&user.email, TEST_PASSWORD).await;
+    assert_eq!(login.headers()["location"], "/login/code");
+    assert!(!has_session_cookie(&login));
+    let app = spawn_app_with(backend, |s| {
+        s.require_totp = true;
+        s.territory_totp = false;
+    })
+    .await;
+    let user = app
+        .create_user(Role::Territory, "tas@cd80.example.org")
+        .await;
+    let login = app.login(&user.email, TEST_PASSWORD).await;
+    assert_eq!(login.headers()["location"], "/signalements");
     assert!(has_session_cookie(&login));
 }
