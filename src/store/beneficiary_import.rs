@@ -167,9 +167,11 @@ async fn load_index(
         lists.push((id, index.finish_phones(hasher)));
     }
     let no_phones = index.finish_phones(index.phone_hasher());
+    // An erased person (`store::erasure`) is no one to an import: matched by nobody,
+    // never missing from a file; their opt-out lives on in the suppression list.
     let sql = format!(
         "SELECT id, identity_key, external_ref, status, {DIGEST} AS digest \
-         FROM beneficiaries ORDER BY id"
+         FROM beneficiaries WHERE identity_key NOT LIKE 'erased:%' ORDER BY id"
     );
     let mut next = 0usize;
     let mut opted_out = Vec::new();

@@ -271,7 +271,7 @@ async fn an_erased_person_stays_opted_out(backend: Backend) {
         .unwrap());
     let report = beneficiaries(
         &t.store,
-        "B-7;DURAND;Marie;02/04/1938;80000;;\n\
+        "B-7;DURAND;Marie;02/04/1938;80000;01 99 00 40 07;\n\
          E-5;Roux;Léa;04/04/1944;80000;01 99 00 40 01;\n\
          D-4;Petit;Jean;03/03/1939;80000;01 99 00 40 04;\n",
     )
@@ -284,5 +284,9 @@ async fn an_erased_person_stays_opted_out(backend: Backend) {
     assert_eq!(status_of(&t.store, "B-7").await, "opted_out");
     assert_eq!(status_of(&t.store, "E-5").await, "opted_out");
     assert_eq!(planned(&t.store, "B-7").await, 0);
+    assert_eq!(
+        report.missing, 0,
+        "an erased person is missing from no file"
+    );
     assert_eq!(planned(&t.store, "D-4").await, 1, "the others are planned");
 }
