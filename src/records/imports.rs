@@ -304,7 +304,6 @@ pub struct NewBeneficiary {
     pub commune: Option<String>,
     /// INSEE code of the commune (5 characters, `2A004` in Corsica).
     pub insee_code: Option<String>,
-    pub programme: Option<String>,
     pub preferred_language: LanguageCode,
     /// Territory code; when absent the territory covering the postal code is used.
     pub territory: Option<String>,

@@ -374,7 +374,6 @@ impl BeneficiaryImport {
             postal_code: b.postal_code.as_ref().map(|p| p.as_str().to_string()),
             commune: b.commune.clone(),
             insee_code: b.insee_code.clone(),
-            programme: b.programme.clone(),
             preferred_language: b.preferred_language.as_str().to_string(),
             territory_id: found.id,
             status,

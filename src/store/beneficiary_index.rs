@@ -31,7 +31,6 @@ pub(super) struct Fields {
     pub postal_code: Option<String>,
     pub commune: Option<String>,
     pub insee_code: Option<String>,
-    pub programme: Option<String>,
     pub preferred_language: String,
     pub territory_id: Option<i64>,
     pub status: BeneficiaryStatus,
@@ -49,7 +48,7 @@ pub(super) const DIGEST: &str = "COALESCE(external_ref, '\u{1e}') || '\u{1f}' ||
      COALESCE(CAST(birth_date AS TEXT), '\u{1e}') || '\u{1f}' || \
      COALESCE(address, '\u{1e}') || '\u{1f}' || COALESCE(postal_code, '\u{1e}') || '\u{1f}' || \
      COALESCE(commune, '\u{1e}') || '\u{1f}' || COALESCE(insee_code, '\u{1e}') || '\u{1f}' || \
-     COALESCE(programme, '\u{1e}') || '\u{1f}' || preferred_language || '\u{1f}' || \
+     preferred_language || '\u{1f}' || \
      COALESCE(CAST(territory_id AS TEXT), '\u{1e}') || '\u{1f}' || status || '\u{1f}' || \
      COALESCE(relative_name, '\u{1e}') || '\u{1f}' || COALESCE(relative_phone, '\u{1e}')";
 
@@ -67,7 +66,6 @@ impl Fields {
             text(&self.postal_code),
             text(&self.commune),
             text(&self.insee_code),
-            text(&self.programme),
             self.preferred_language.clone(),
             text(&self.territory_id.map(|t| t.to_string())),
             self.status.as_str().to_owned(),

@@ -27,7 +27,7 @@ pub(super) fn in_list(tx: &Tx, n: usize) -> String {
 }
 
 const PERSON_COLUMNS: &str = "id, external_ref, identity_key, last_name, first_name, \
-     birth_date, address, postal_code, commune, insee_code, programme, preferred_language, \
+     birth_date, address, postal_code, commune, insee_code, preferred_language, \
      territory_id, status, status_changed_at, relative_name, relative_phone, created_at, \
      updated_at";
 const PHONE_COLUMNS: &str = "beneficiary_id, position, e164, kind, wrong_reported_at";
@@ -140,7 +140,7 @@ async fn sqlite_people(
     for batch in rows.chunks(SQLITE_ROWS) {
         let sql = format!(
             "INSERT INTO beneficiaries ({PERSON_COLUMNS}) VALUES {}",
-            values_placeholders(Backend::Sqlite, batch.len(), 19)
+            values_placeholders(Backend::Sqlite, batch.len(), 18)
         );
         let mut q = sqlx::query(&sql);
         for r in batch {
@@ -156,7 +156,6 @@ async fn sqlite_people(
                 .bind(&f.postal_code)
                 .bind(&f.commune)
                 .bind(&f.insee_code)
-                .bind(&f.programme)
                 .bind(&f.preferred_language)
                 .bind(f.territory_id)
                 .bind(f.status)
@@ -184,12 +183,12 @@ async fn sqlite_updates(
             "UPDATE beneficiaries SET external_ref = v.column2, identity_key = v.column3, \
              last_name = v.column4, first_name = v.column5, birth_date = v.column6, \
              address = v.column7, postal_code = v.column8, commune = v.column9, \
-             insee_code = v.column10, programme = v.column11, preferred_language = v.column12, \
-             territory_id = v.column13, status_changed_at = CASE WHEN beneficiaries.status <> \
-             v.column14 THEN ? ELSE beneficiaries.status_changed_at END, status = v.column14, \
-             relative_name = v.column15, relative_phone = v.column16, updated_at = ? \
+             insee_code = v.column10, preferred_language = v.column11, \
+             territory_id = v.column12, status_changed_at = CASE WHEN beneficiaries.status <> \
+             v.column13 THEN ? ELSE beneficiaries.status_changed_at END, status = v.column13, \
+             relative_name = v.column14, relative_phone = v.column15, updated_at = ? \
              FROM (VALUES {}) AS v WHERE beneficiaries.id = v.column1",
-            values_placeholders(Backend::Sqlite, batch.len(), 16)
+            values_placeholders(Backend::Sqlite, batch.len(), 15)
         );
         let mut q = sqlx::query(&sql).bind(now).bind(now);
         for r in batch {
@@ -205,7 +204,6 @@ async fn sqlite_updates(
                 .bind(&f.postal_code)
                 .bind(&f.commune)
                 .bind(&f.insee_code)
-                .bind(&f.programme)
                 .bind(&f.preferred_language)
                 .bind(f.territory_id)
                 .bind(f.status)
@@ -334,7 +332,6 @@ fn copy_person(out: &mut CopyText, id: i64, r: &RowWrite) {
         .text(f.postal_code.as_deref())
         .text(f.commune.as_deref())
         .text(f.insee_code.as_deref())
-        .text(f.programme.as_deref())
         .text(Some(&f.preferred_language))
         .int(f.territory_id)
         .text(Some(f.status.as_str()));
@@ -374,7 +371,7 @@ async fn pg_updates(
         "CREATE TEMPORARY TABLE IF NOT EXISTS import_changed_beneficiaries (id BIGINT, \
          external_ref TEXT, identity_key TEXT, last_name TEXT, first_name TEXT, \
          birth_date DATE, address TEXT, postal_code TEXT, commune TEXT, insee_code TEXT, \
-         programme TEXT, preferred_language TEXT, territory_id BIGINT, status TEXT, \
+         preferred_language TEXT, territory_id BIGINT, status TEXT, \
          relative_name TEXT, relative_phone TEXT) ON COMMIT DROP",
     )
     .execute(&mut *conn)
@@ -391,7 +388,7 @@ async fn pg_updates(
         "UPDATE beneficiaries AS b SET external_ref = u.external_ref, \
          identity_key = u.identity_key, last_name = u.last_name, first_name = u.first_name, \
          birth_date = u.birth_date, address = u.address, postal_code = u.postal_code, \
-         commune = u.commune, insee_code = u.insee_code, programme = u.programme, \
+         commune = u.commune, insee_code = u.insee_code, \
          preferred_language = u.preferred_language, territory_id = u.territory_id, \
          status_changed_at = CASE WHEN b.status <> u.status THEN $1 ELSE b.status_changed_at END, \
          status = u.status, relative_name = u.relative_name, relative_phone = u.relative_phone, \

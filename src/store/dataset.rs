@@ -223,9 +223,9 @@ async fn insert_beneficiary(
     };
     let id: i64 = query_scalar(
         "INSERT INTO beneficiaries (external_ref, identity_key, last_name, first_name, \
-         birth_date, address, postal_code, commune, insee_code, programme, preferred_language, \
+         birth_date, address, postal_code, commune, insee_code, preferred_language, \
          territory_id, relative_name, relative_phone, source_batch_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
          RETURNING id",
     )
     .bind(b.external_ref.as_deref())
@@ -237,7 +237,6 @@ async fn insert_beneficiary(
     .bind(b.postal_code.as_ref().map(|p| p.as_str()))
     .bind(b.commune.as_deref())
     .bind(b.insee_code.as_deref())
-    .bind(b.programme.as_deref())
     .bind(b.preferred_language.as_str())
     .bind(territory)
     .bind(b.relative_name.as_deref())

@@ -181,7 +181,7 @@ async fn anonymise_identity(
     query(
         "UPDATE beneficiaries SET external_ref = NULL, identity_key = $2, last_name = $3, \
          first_name = '', birth_date = NULL, address = NULL, postal_code = NULL, commune = NULL, \
-         insee_code = NULL, programme = NULL, relative_name = NULL, relative_phone = NULL, \
+         insee_code = NULL, relative_name = NULL, relative_phone = NULL, \
          status = $4, status_changed_at = COALESCE($5, status_changed_at), updated_at = $6 \
          WHERE id = $1",
     )

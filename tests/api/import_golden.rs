@@ -261,7 +261,7 @@ async fn database(url: &str, batch_steps: &HashMap<i64, usize>) -> Value {
          || b.first_name || ' | born ' || COALESCE(CAST(b.birth_date AS TEXT), '-') || ' | ' \
          || COALESCE(b.address, '-') || ' | ' || COALESCE(b.postal_code, '-') || ' ' \
          || COALESCE(b.commune, '-') || ' | insee ' || COALESCE(b.insee_code, '-') || ' | ' \
-         || COALESCE(b.programme, '-') || ' | ' || b.preferred_language || ' | territory ' \
+         || b.preferred_language || ' | territory ' \
          || COALESCE(t.code, '-') || ' | ' || b.status || ' | relative ' \
          || COALESCE(b.relative_name, '-') || ' ' || COALESCE(b.relative_phone, '-') \
          FROM beneficiaries b LEFT JOIN territories t ON t.id = b.territory_id",

@@ -59,7 +59,9 @@ fn build(row: &mut Row<'_>, today: NaiveDate) -> Option<BeneficiaryRow> {
         row.reject_row(&Problem::NoPhone { columns });
     }
 
-    let programme = row.parse(Field::Programme, |s| values::text(s, MAX_NAME));
+    // The benefit received (APA, PCH, RSA, AAH…) says disability or poverty and no
+    // feature uses it: the column is recognised, so that it is not reported as unknown,
+    // and never kept (docs/PRIVACY.md).
     let preferred_language = row
         .parse(Field::PreferredLanguage, LanguageCode::parse_list)
         .and_then(|list| list.into_iter().next())
@@ -78,7 +80,6 @@ fn build(row: &mut Row<'_>, today: NaiveDate) -> Option<BeneficiaryRow> {
         address,
         postal_code,
         commune,
-        programme,
         preferred_language,
         territory,
         phones,

@@ -276,7 +276,6 @@ fn beneficiary_fields() {
     assert_eq!(b.address.as_deref(), Some("12 rue Haute Bât. B, 3e étage"));
     assert_eq!(b.commune.as_deref(), Some("Amiens"));
     assert_eq!(row.value.insee_code.as_deref(), Some("80021"));
-    assert_eq!(b.programme.as_deref(), Some("APA"));
     assert_eq!(b.preferred_language.as_str(), "ar");
     assert_eq!(b.territory.as_deref(), Some("TAS-AMI"));
     assert_eq!(b.relative_name.as_deref(), Some("Yann Le Goff (fils)"));

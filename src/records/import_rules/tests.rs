@@ -15,7 +15,6 @@ fn person(external_ref: Option<&str>) -> NewBeneficiary {
         postal_code: None,
         commune: None,
         insee_code: None,
-        programme: None,
         preferred_language: LanguageCode::parse("fr").unwrap(),
         territory: None,
         phones: Vec::new(),
