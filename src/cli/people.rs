@@ -3,8 +3,9 @@
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
+use super::i18n::Lang;
 use super::{open_store, print_json, Cli, Texts};
-use crate::messages::access_letter::render_access_letter;
+use crate::messages::access_letter::{render_access_letter, LetterLanguage};
 use crate::store::{ErasureReport, ErasureRequest, Store};
 
 #[derive(Debug, Subcommand)]
@@ -110,7 +111,11 @@ async fn export(txt: Texts, store: &Store, args: &ExportArgs) -> anyhow::Result<
     let actor = cli_actor(args.by.as_deref());
     let export = store.export_person(&args.reference, &actor).await?;
     if let Some(file) = &args.html {
-        let page = render_access_letter(&export)?;
+        let language = match txt.lang {
+            Lang::Fr => LetterLanguage::French,
+            Lang::En => LetterLanguage::English,
+        };
+        let page = render_access_letter(&export, language)?;
         std::fs::write(file, page)
             .with_context(|| txt.f("people.cannot_write", &[&file.display()]))?;
         if !args.json {

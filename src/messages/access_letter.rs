@@ -1,18 +1,176 @@
 //! The readable page that answers a right-of-access request: everything lien holds on
-//! one person (`records::person::PersonExport`), in French, to print or attach to a
-//! letter (`lien people export REF --html FILE`).
+//! one person (`records::person::PersonExport`), in French or English, to print or
+//! attach to a letter (`lien people export REF --html FILE [--lang en]`).
 
 use askama::Template;
 
 use crate::records::person::PersonExport;
 
+/// The language of the letter: French unless the person is answered in English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LetterLanguage {
+    #[default]
+    French,
+    English,
+}
+
 #[derive(Template)]
 #[template(path = "person_export.html")]
 struct AccessLetter<'a> {
     p: &'a PersonExport,
+    t: &'static LetterTexts,
 }
 
-/// The HTML page of a person's export.
-pub fn render_access_letter(export: &PersonExport) -> Result<String, askama::Error> {
-    AccessLetter { p: export }.render()
+/// Every fixed text of the page, in one language.
+struct LetterTexts {
+    action: &'static str,
+    address: &'static str,
+    attempts: &'static str,
+    audit: &'static str,
+    birth_date: &'static str,
+    by: &'static str,
+    caller: &'static str,
+    calls: &'static str,
+    campaign: &'static str,
+    campaigns: &'static str,
+    closing: &'static str,
+    date: &'static str,
+    description: &'static str,
+    enrolled: &'static str,
+    escalations: &'static str,
+    first_name: &'static str,
+    follow_up: &'static str,
+    from: &'static str,
+    identity: &'static str,
+    intro: &'static str,
+    kind: &'static str,
+    lang: &'static str,
+    language: &'static str,
+    last_name: &'static str,
+    last_outcome: &'static str,
+    left: &'static str,
+    need: &'static str,
+    no: &'static str,
+    none: &'static str,
+    notes: &'static str,
+    number: &'static str,
+    outcome: &'static str,
+    paused: &'static str,
+    phones: &'static str,
+    reference: &'static str,
+    relative: &'static str,
+    since: &'static str,
+    status: &'static str,
+    territory: &'static str,
+    title: &'static str,
+    urgency: &'static str,
+    week: &'static str,
+    weeks: &'static str,
+    wrong: &'static str,
+}
+
+const FRENCH: LetterTexts = LetterTexts {
+    action: "Action",
+    address: "Adresse",
+    attempts: "Tentatives",
+    audit: "Consultations et modifications de votre dossier",
+    birth_date: "Date de naissance",
+    by: "Par",
+    caller: "Bénévole",
+    calls: "Appels",
+    campaign: "Campagne",
+    campaigns: "Campagnes d'appels",
+    closing: "Vous pouvez demander la rectification ou l'effacement de ces données auprès du délégué à la protection des données du département.",
+    date: "Date",
+    description: "Description",
+    enrolled: "Inscrit le",
+    escalations: "Signalements",
+    first_name: "Prénom",
+    follow_up: "Suite donnée",
+    from: "Depuis le",
+    identity: "Identité",
+    intro: "Réponse à votre demande d'accès (article 15 du règlement général sur la protection des données). Voici toutes les informations que le service d'appels de solidarité « lien » détient sur vous au",
+    kind: "Type",
+    lang: "fr",
+    language: "Langue",
+    last_name: "Nom",
+    last_outcome: "Dernier résultat",
+    left: "Sorti le",
+    need: "Besoin",
+    no: "N°",
+    none: "Aucune donnée.",
+    notes: "Notes",
+    number: "Numéro",
+    outcome: "Résultat",
+    paused: "Appels suspendus jusqu'au",
+    phones: "Téléphones",
+    reference: "Référence de dossier",
+    relative: "Proche à prévenir",
+    since: "depuis le",
+    status: "Situation",
+    territory: "Secteur",
+    title: "Données vous concernant",
+    urgency: "Urgence",
+    week: "Semaine",
+    weeks: "Semaines d'appels",
+    wrong: "Signalé faux le",
+};
+
+const ENGLISH: LetterTexts = LetterTexts {
+    action: "Action",
+    address: "Address",
+    attempts: "Attempts",
+    audit: "Readings and changes of your file",
+    birth_date: "Date of birth",
+    by: "By",
+    caller: "Volunteer",
+    calls: "Calls",
+    campaign: "Campaign",
+    campaigns: "Call campaigns",
+    closing: "You may ask the département's data-protection officer to correct or erase these data.",
+    date: "Date",
+    description: "Description",
+    enrolled: "Registered on",
+    escalations: "Needs passed on",
+    first_name: "First name",
+    follow_up: "Follow-up",
+    from: "From",
+    identity: "Identity",
+    intro: "Answer to your request for access (article 15 of the General Data Protection Regulation). Here is everything the solidarity phone-check service “lien” holds about you as of",
+    kind: "Type",
+    lang: "en",
+    language: "Language",
+    last_name: "Last name",
+    last_outcome: "Last outcome",
+    left: "Left on",
+    need: "Need",
+    no: "No.",
+    none: "None.",
+    notes: "Notes",
+    number: "Number",
+    outcome: "Outcome",
+    paused: "Calls paused until",
+    phones: "Phone numbers",
+    reference: "File reference",
+    relative: "Relative to contact",
+    since: "since",
+    status: "Status",
+    territory: "Social-action territory",
+    title: "Data held about you",
+    urgency: "Urgency",
+    week: "Week",
+    weeks: "Weeks of calls",
+    wrong: "Reported wrong on",
+};
+
+/// The HTML page of a person's export, in `language`.
+pub fn render_access_letter(
+    export: &PersonExport,
+    language: LetterLanguage,
+) -> Result<String, askama::Error> {
+    let t = match language {
+        LetterLanguage::French => &FRENCH,
+        LetterLanguage::English => &ENGLISH,
+    };
+    AccessLetter { p: export, t }.render()
 }

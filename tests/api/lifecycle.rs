@@ -317,6 +317,14 @@ async fn export_gives_everything_on_one_person_and_is_audited(backend: Backend) 
         .arg(&page));
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(!html.contains("<script>") && html.contains("x&#60;/script&#62;"));
+    // The letter in English, for a person answered in English.
+    run(lien(dir.path())
+        .env("DATABASE_URL", &app._db.url)
+        .args(["--lang", "en", "people", "export", &s.reference, "--html"])
+        .arg(&page));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Data held about you"));
+    assert!(!html.contains("Données vous concernant") && html.contains(s.last_name));
     let unknown = run(lien(dir.path()).env("DATABASE_URL", &app._db.url).args([
         "people",
         "export",
