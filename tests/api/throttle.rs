@@ -15,6 +15,7 @@ on_both_backends!(
     expired_counters_are_forgotten,
     a_sixth_wrong_code_is_refused_on_every_path,
     forwarded_for_is_believed_only_from_a_trusted_proxy,
+    a_successful_login_is_audited_with_the_client_address,
 );
 
 async fn two_instances_share_one_allowance(backend: Backend) {
@@ -184,4 +185,79 @@ async fn forwarded_for_is_believed_only_from_a_trusted_proxy(backend: Backend) {
         forwarded_login(&app).await,
         ("client 203.0.113.7".into(), true)
     );
+}
+
+/// Posts `form` to `path` with `X-Forwarded-For: forwarded`.
+async fn forwarded_post(
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+    forwarded: &str,
+) -> reqwest::Response {
+    app.client
+        .post(format!("{}{path}", app.address))
+        .header("x-forwarded-for", forwarded)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The details of the audit events `action`, oldest first.
+async fn audited(app: &TestApp, action: &str) -> Vec<String> {
+    crate::helpers::query_all::<(String,)>(
+        &app.store,
+        &format!("SELECT detail FROM audit_events WHERE action = '{action}' ORDER BY id"),
+    )
+    .await
+    .into_iter()
+    .map(|(detail,)| detail)
+    .collect()
+}
+
+async fn a_successful_login_is_audited_with_the_client_address(backend: Backend) {
+    // A caller without a code: one `login` event, with the peer's address.
+    let app = spawn_app(backend).await;
+    app.create_user(Role::Caller, "a@x.fr").await;
+    assert_eq!(app.login("a@x.fr", TEST_PASSWORD).await.status(), 303);
+    assert_eq!(audited(&app, "login").await, ["client 127.0.0.1"]);
+
+    // Behind a trusted proxy, with a code: the password step and the code step each
+    // note the forwarded address.
+    let email = "coord@x.fr";
+    let app = spawn_app_with(backend, |s| {
+        s.require_totp = true;
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let user = app.create_user(Role::Coordinator, email).await;
+    let secret = lien::auth::totp::new_secret();
+    app.store.set_pending_totp(user.id, &secret).await.unwrap();
+    assert!(app
+        .store
+        .accept_totp_step(user.id, 1, true, chrono::Utc::now())
+        .await
+        .unwrap());
+    let form = app.get("/login").await.text().await.unwrap();
+    let csrf = crate::helpers::form_value(&form, "csrf");
+    let password = [
+        ("email", email),
+        ("password", TEST_PASSWORD),
+        ("csrf", &csrf),
+        ("next", ""),
+    ];
+    let first = forwarded_post(&app, "/login", &password, "203.0.113.7").await;
+    assert_eq!(first.status(), 303);
+    assert_eq!(
+        audited(&app, "login_first_factor").await,
+        ["client 203.0.113.7"]
+    );
+    assert!(audited(&app, "login").await.is_empty(), "no session yet");
+    let page = app.get("/login/code").await.text().await.unwrap();
+    let csrf = crate::helpers::form_value(&page, "csrf");
+    let code = code_now(&secret);
+    let form = [("csrf", csrf.as_str()), ("code", &code), ("next", "")];
+    let second = forwarded_post(&app, "/login/code", &form, "198.51.100.9").await;
+    assert_eq!(second.status(), 303);
+    assert_eq!(audited(&app, "login").await, ["client 198.51.100.9"]);
 }
