@@ -24,6 +24,7 @@ mod campaigns;
 mod codes;
 mod dataset;
 pub mod db;
+mod enrolment_links;
 mod erasure;
 mod escalation_links;
 pub(crate) mod escalations;
@@ -49,6 +50,7 @@ pub use campaigns::{
 };
 pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
 pub use db::{query, query_as, query_scalar, Exec, Tx};
+pub use enrolment_links::{EnrolmentMail, ENROLMENT_LINK_LIFETIME};
 pub use erasure::{ErasureReport, ErasureRequest, LifecycleError, ERASED};
 pub use escalation_links::{
     closed_at, link_access, EscalationLink, LinkAccess, LinkRefused, LinkUse,
