@@ -3,18 +3,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::users::LinkMail;
 use super::{query, query_scalar, Store, StoreError, User};
 
 /// How long an enrolment link works.
 pub const ENROLMENT_LINK_LIFETIME: Duration = Duration::hours(24);
-
-/// The mail that carries an enrolment link: its body has the token in clear, which the
-/// outbox replaces by the placeholder and keeps beside until the mail is sent.
-pub struct EnrolmentMail<'a> {
-    pub subject: &'a str,
-    pub body: &'a str,
-    pub message_id: &'a str,
-}
 
 impl Store {
     /// Creates an enrolment link for `user` (and, in the same transaction, its mail when
@@ -24,7 +17,7 @@ impl Store {
         user: &User,
         token: &str,
         now: DateTime<Utc>,
-        mail: Option<EnrolmentMail<'_>>,
+        mail: Option<LinkMail<'_>>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         query(
@@ -38,19 +31,7 @@ impl Store {
         .execute(&mut tx)
         .await?;
         if let Some(mail) = mail {
-            query(
-                "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, \
-                 next_attempt_at, created_at, secret_token) \
-                 VALUES ('login_link', $1, $2, $3, $4, 'pending', $5, $5, $6)",
-            )
-            .bind(&user.email)
-            .bind(mail.subject)
-            .bind(mail.body.replace(token, crate::records::SECRET_PLACEHOLDER))
-            .bind(mail.message_id)
-            .bind(now)
-            .bind(token)
-            .execute(&mut tx)
-            .await?;
+            super::users::queue_link_mail(&mut tx, user, token, now, &mail).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -50,7 +50,7 @@ pub use campaigns::{
 };
 pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
 pub use db::{query, query_as, query_scalar, Exec, Tx};
-pub use enrolment_links::{EnrolmentMail, ENROLMENT_LINK_LIFETIME};
+pub use enrolment_links::ENROLMENT_LINK_LIFETIME;
 pub use erasure::{ErasureReport, ErasureRequest, LifecycleError, ERASED};
 pub use escalation_links::{
     closed_at, link_access, EscalationLink, LinkAccess, LinkRefused, LinkUse,
@@ -65,7 +65,7 @@ pub use progress::{NoProgress, Progress};
 pub use queue::{QueueRow, WeekProgress};
 pub use report::{week_month, CallerTime, NotReachedLine};
 pub use stats::CampaignStats;
-pub use users::{login_key, AuditEvent, NewUser, TotpState, User};
+pub use users::{login_key, AuditEvent, LinkMail, NewUser, TotpState, User};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

@@ -11,11 +11,10 @@ use serde::Deserialize;
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
 use super::pages::{html_page, Nav};
-use super::throttle::{self, Bucket, LOGIN_PER_CLIENT};
-use super::totp::{finish_session, verify_code, CodeOutcome, CodePage};
+use super::totp::{code_from_client, finish_session, CodeOutcome, CodePage};
 use super::AppState;
 use crate::auth::{self, totp};
-use crate::store::{EnrolmentMail, User, ENROLMENT_LINK_LIFETIME};
+use crate::store::{LinkMail, User, ENROLMENT_LINK_LIFETIME};
 
 /// A new link is mailed at most this often, however many password logins.
 const RESEND_AFTER: Duration = Duration::minutes(15);
@@ -75,7 +74,7 @@ pub async fn mail_link(
             ENROLMENT_LINK_LIFETIME.num_hours()
         );
         let message_id = format!("<enrol-{}@lien>", uuid::Uuid::new_v4().simple());
-        let mail = EnrolmentMail {
+        let mail = LinkMail {
             subject: "[lien] Configurez votre code à usage unique",
             body: &body,
             message_id: &message_id,
@@ -182,12 +181,7 @@ pub async fn submit(
     if !auth::constant_time_eq(&csrf_of(&state, &token), &form.csrf) {
         return Err(AppError::BadCsrf);
     }
-    let client = super::client::client_of(&req, &state);
-    let outcome = if throttle::charge(&state, Bucket::Client(&client), LOGIN_PER_CLIENT).await? {
-        verify_code(&state, &user, &form.code).await?
-    } else {
-        CodeOutcome::TooMany
-    };
+    let outcome = code_from_client(&req, &state, &user, &form.code).await?;
     if outcome == CodeOutcome::Accepted {
         state
             .store

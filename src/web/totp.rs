@@ -155,12 +155,7 @@ pub async fn submit(
     if !crate::auth::constant_time_eq(&expected, &form.csrf) {
         return Err(AppError::BadCsrf);
     }
-    let client = super::client::client_of(&req, &state);
-    let outcome = if throttle::charge(&state, Bucket::Client(&client), LOGIN_PER_CLIENT).await? {
-        verify_code(&state, &user, &form.code).await?
-    } else {
-        CodeOutcome::TooMany
-    };
+    let outcome = code_from_client(&req, &state, &user, &form.code).await?;
     let next = safe_next(Some(&form.next));
     if outcome == CodeOutcome::Accepted {
         let mut response = finish_session(&state, &user, next).await?;
@@ -203,6 +198,21 @@ pub(super) async fn finish_session(
         .insert_header((header::LOCATION, target))
         .cookie(session_cookie)
         .finish())
+}
+
+/// A code typed in a page: the client's allowance is charged, then [`verify_code`].
+pub(super) async fn code_from_client(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &User,
+    code: &str,
+) -> Result<CodeOutcome, AppError> {
+    let client = super::client::client_of(req, state);
+    if throttle::charge(state, Bucket::Client(&client), LOGIN_PER_CLIENT).await? {
+        verify_code(state, user, code).await
+    } else {
+        Ok(CodeOutcome::TooMany)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

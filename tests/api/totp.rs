@@ -18,6 +18,7 @@ on_both_backends!(
     the_password_alone_never_enrols,
     an_enrolment_link_works_once,
     an_expired_enrolment_link_is_refused,
+    the_printed_links_of_users_add_and_reset_totp_work,
     without_the_requirement_only_enrolled_accounts_give_a_code,
     territory_accounts_give_a_code_unless_turned_off,
 );
@@ -384,4 +385,53 @@ async fn an_expired_enrolment_link_is_refused(backend: Backend) {
         .await,
         1
     );
+}
+
+/// The path of the link a `lien users …` command printed.
+fn printed_path(output: &str) -> String {
+    let start = output.find("/enrol/").expect("a printed enrolment link");
+    output[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"')
+        .collect()
+}
+
+async fn the_printed_links_of_users_add_and_reset_totp_work(backend: Backend) {
+    use crate::cli::{lien, run};
+    let app = secure_app(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let added = run(lien(dir.path()).env("DATABASE_URL", &app._db.url).args([
+        "users",
+        "add",
+        "--role",
+        "admin",
+        "--email",
+        "cli@cd80.example.org",
+    ]));
+    assert!(added.status.success(), "{added:?}");
+    let out = String::from_utf8_lossy(&added.stdout).to_string();
+    assert!(out.contains("une seule fois"), "{out}");
+    let path = printed_path(&out);
+    let page = app.get(&path).await.text().await.unwrap();
+    let secret = shown_secret(&page);
+    let good = post_enrol(&app, &path, &page, &code_at(&secret, now()).unwrap()).await;
+    assert_eq!(good.status(), 303);
+    assert!(has_session_cookie(&good));
+    assert_eq!(app.get("/coordination/imports").await.status(), 200);
+    assert_eq!(app.get(&path).await.status(), 410, "once");
+
+    let reset = run(lien(dir.path()).env("DATABASE_URL", &app._db.url).args([
+        "--lang",
+        "en",
+        "users",
+        "reset-totp",
+        "--email",
+        "cli@cd80.example.org",
+    ]));
+    assert!(reset.status.success(), "{reset:?}");
+    let out = String::from_utf8_lossy(&reset.stdout).to_string();
+    assert!(out.contains("works once"), "{out}");
+    let path = printed_path(&out);
+    let page = app.get(&path).await.text().await.unwrap();
+    assert_ne!(shown_secret(&page), secret, "a new key");
 }
