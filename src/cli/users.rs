@@ -18,7 +18,7 @@ pub enum UsersCommand {
         json: bool,
     },
     /// Remove an account's one-time-code second factor (lost or changed phone): its
-    /// sessions end, and its next login sets up a new one.
+    /// sessions end, and a one-time enrolment link to set up a new one is printed.
     ResetTotp {
         #[arg(long)]
         email: String,
@@ -53,15 +53,17 @@ pub(super) async fn users(cli: &Cli, command: &UsersCommand) -> anyhow::Result<(
     let settings = cli.settings()?;
     let store = open_store(txt, &settings.database_url).await?;
     match command {
-        UsersCommand::Add(args) => add(txt, &store, args).await?,
-        UsersCommand::ResetTotp { email } => reset_totp(txt, &store, email).await?,
+        UsersCommand::Add(args) => add(txt, &store, &settings.base_url, args).await?,
+        UsersCommand::ResetTotp { email } => {
+            reset_totp(txt, &store, &settings.base_url, email).await?
+        }
         UsersCommand::List { json } => list(txt, &store, *json).await?,
     }
     store.close().await;
     Ok(())
 }
 
-async fn add(txt: Texts, store: &Store, args: &AddArgs) -> anyhow::Result<()> {
+async fn add(txt: Texts, store: &Store, base_url: &url::Url, args: &AddArgs) -> anyhow::Result<()> {
     let role: Role = args.role.parse().map_err(|e: crate::domain::CodeError| {
         anyhow::anyhow!(txt.f("users.bad_role", &[&format!("{:?}", args.role), &e]))
     })?;
@@ -99,10 +101,21 @@ async fn add(txt: Texts, store: &Store, args: &AddArgs) -> anyhow::Result<()> {
             detail: Some(user.role.to_string()),
         })
         .await?;
+    // Accounts that may have to give a code get their enrolment link now, so that the
+    // second factor goes to the person the link is handed to, not to the password.
+    let enrolment = match role {
+        Role::Coordinator | Role::Admin | Role::Territory => {
+            Some(enrolment_link(store, base_url, &user).await?)
+        }
+        Role::Caller => None,
+    };
     if args.json {
         let mut value = serde_json::to_value(&user)?;
         if generated {
             value["password"] = serde_json::Value::String(password.expose().to_string());
+        }
+        if let Some(link) = &enrolment {
+            value["enrolment_link"] = serde_json::Value::String(link.to_string());
         }
         return print_json(&value);
     }
@@ -110,8 +123,8 @@ async fn add(txt: Texts, store: &Store, args: &AddArgs) -> anyhow::Result<()> {
     if generated {
         println!("{}", txt.f("users.password_once", &[&password.expose()]));
     }
-    if matches!(role, Role::Coordinator | Role::Admin) {
-        println!("{}", txt.t("users.totp_first_login"));
+    if let Some(link) = enrolment {
+        println!("{}", txt.f("users.enrolment_link", &[&link]));
     }
     Ok(())
 }
@@ -149,7 +162,26 @@ async fn account_links(
     }
 }
 
-async fn reset_totp(txt: Texts, store: &Store, email: &str) -> anyhow::Result<()> {
+/// A one-time link that sets up the account's second factor, valid for 24 hours.
+async fn enrolment_link(
+    store: &Store,
+    base_url: &url::Url,
+    user: &crate::store::User,
+) -> anyhow::Result<url::Url> {
+    let (token, _) = crate::auth::new_session_token();
+    let link = base_url.join(&format!("enrol/{token}"))?;
+    store
+        .create_enrolment_link(user, &token, chrono::Utc::now(), None)
+        .await?;
+    Ok(link)
+}
+
+async fn reset_totp(
+    txt: Texts,
+    store: &Store,
+    base_url: &url::Url,
+    email: &str,
+) -> anyhow::Result<()> {
     let (user, _) = store
         .user_for_login(email)
         .await?
@@ -166,6 +198,8 @@ async fn reset_totp(txt: Texts, store: &Store, email: &str) -> anyhow::Result<()
         })
         .await?;
     eprintln!("{}", txt.f("users.totp_reset", &[&user.email]));
+    let link = enrolment_link(store, base_url, &user).await?;
+    println!("{}", txt.f("users.enrolment_link", &[&link]));
     Ok(())
 }
 

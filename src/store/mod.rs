@@ -24,6 +24,7 @@ mod campaigns;
 mod codes;
 mod dataset;
 pub mod db;
+mod enrolment_links;
 mod erasure;
 mod escalation_links;
 pub(crate) mod escalations;
@@ -49,6 +50,7 @@ pub use campaigns::{
 };
 pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
 pub use db::{query, query_as, query_scalar, Exec, Tx};
+pub use enrolment_links::ENROLMENT_LINK_LIFETIME;
 pub use erasure::{ErasureReport, ErasureRequest, LifecycleError, ERASED};
 pub use escalation_links::{
     closed_at, link_access, EscalationLink, LinkAccess, LinkRefused, LinkUse,
@@ -63,7 +65,7 @@ pub use progress::{NoProgress, Progress};
 pub use queue::{QueueRow, WeekProgress};
 pub use report::{week_month, CallerTime, NotReachedLine};
 pub use stats::CampaignStats;
-pub use users::{login_key, AuditEvent, NewUser, TotpState, User};
+pub use users::{login_key, AuditEvent, LinkMail, NewUser, TotpState, User};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

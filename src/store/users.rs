@@ -281,19 +281,12 @@ impl Store {
         .bind(expires_at)
         .execute(&mut tx)
         .await?;
-        query(
-            "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, \
-             next_attempt_at, created_at, secret_token) \
-             VALUES ('login_link', $1, $2, $3, $4, 'pending', $5, $5, $6)",
-        )
-        .bind(&user.email)
-        .bind(subject)
-        .bind(body.replace(token, crate::records::SECRET_PLACEHOLDER))
-        .bind(message_id)
-        .bind(now)
-        .bind(token)
-        .execute(&mut tx)
-        .await?;
+        let mail = LinkMail {
+            subject,
+            body,
+            message_id,
+        };
+        queue_link_mail(&mut tx, user, token, now, &mail).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -319,6 +312,38 @@ impl Store {
         };
         self.user_by_id(user_id).await
     }
+}
+
+/// A mail that carries a one-time link (login or enrolment): its body has the token in
+/// clear, which the outbox replaces by the placeholder and keeps beside until sent.
+pub struct LinkMail<'a> {
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub message_id: &'a str,
+}
+
+/// Queues `mail` to `user` (kind `login_link`) in the transaction that creates its link.
+pub(super) async fn queue_link_mail(
+    tx: &mut super::Tx,
+    user: &User,
+    token: &str,
+    now: DateTime<Utc>,
+    mail: &LinkMail<'_>,
+) -> Result<(), StoreError> {
+    query(
+        "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, \
+         next_attempt_at, created_at, secret_token) \
+         VALUES ('login_link', $1, $2, $3, $4, 'pending', $5, $5, $6)",
+    )
+    .bind(&user.email)
+    .bind(mail.subject)
+    .bind(mail.body.replace(token, crate::records::SECRET_PLACEHOLDER))
+    .bind(mail.message_id)
+    .bind(now)
+    .bind(token)
+    .execute(tx)
+    .await?;
+    Ok(())
 }
 
 /// Where an account stands with its second factor.

@@ -45,7 +45,7 @@ pub async fn session(
                     return Ok(api_refusal(
                         StatusCode::FORBIDDEN,
                         "totp_setup_required",
-                        "This account needs a second factor: log in once on the web page to set it up.",
+                        "This account needs a second factor: log in once on the web page to be sent a set-up link by mail.",
                     ));
                 }
                 let Some(code) = body.totp.as_deref() else {

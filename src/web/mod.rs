@@ -9,6 +9,7 @@ pub mod calls;
 pub mod campaigns;
 pub mod client;
 pub mod dashboard;
+pub mod enrolment;
 pub mod errors;
 pub mod escalations;
 pub mod health;
@@ -88,6 +89,8 @@ fn open_routes(cfg: &mut web::ServiceConfig) {
         .route("/login/code", web::get().to(totp::form))
         .route("/login/code", web::post().to(totp::submit))
         .route("/login/link", web::post().to(session::request_link))
+        .route("/enrol/{token}", web::get().to(enrolment::form))
+        .route("/enrol/{token}", web::post().to(enrolment::submit))
         .route("/login/link/{token}", web::get().to(session::use_link))
         .route("/api/session", web::post().to(api::session))
         .route("/api/openapi.json", web::get().to(api::openapi))

@@ -288,7 +288,7 @@ pub async fn login(
         Err(LoginRefused::Failed) => return again("login.failed"),
     };
     let mut response =
-        super::totp::finish_login(&req, &state, &user, safe_next(Some(&form.next))).await?;
+        super::totp::finish_login(&req, lang, &state, &user, safe_next(Some(&form.next))).await?;
     let mut clear = cookie(
         &state,
         LOGIN_CSRF_COOKIE,
@@ -558,7 +558,7 @@ pub async fn use_link(
         return Ok(response);
     };
     // A login link replaces the password, not the second factor.
-    super::totp::finish_login(&req, &state, &user, None).await
+    super::totp::finish_login(&req, lang, &state, &user, None).await
 }
 
 /// `POST /logout/all`: ends every session of the user, on every device.

@@ -1,8 +1,8 @@
 //! The second step of a login for accounts with a one-time code (coordinators and
 //! admins, and anyone who set one up): `GET/POST /login/code`. The password (or login
 //! link) step leaves a signed cookie naming the account for five minutes; the code
-//! step turns it into a session. An account without a code yet sets one up here, by
-//! scanning a QR code, before its first session.
+//! step turns it into a session. An account without a code yet is sent an enrolment link
+//! instead (`web::enrolment`): the password alone never sets up the second factor.
 
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::http::{header, StatusCode};
@@ -36,9 +36,11 @@ pub async fn second_factor_needed(state: &AppState, user: &User) -> Result<bool,
 
 /// After the first factor: a session, or the code page when a second factor is due
 /// (the audit trail then notes `login_first_factor` with the client address; `login`
-/// follows with the code).
+/// follows with the code), or, for an account with no second factor yet, the page saying
+/// a one-time set-up link was mailed (`web::enrolment`).
 pub async fn finish_login(
     req: &HttpRequest,
+    lang: Lang,
     state: &AppState,
     user: &User,
     next: Option<String>,
@@ -46,6 +48,9 @@ pub async fn finish_login(
     let client = super::client::client_of(req, state);
     if second_factor_needed(state, user).await? {
         super::session::audit_login(state, user, "login_first_factor", &client).await?;
+        if state.store.totp_state(user.id).await?.totp_secret.is_none() {
+            return super::enrolment::mail_link(req, lang, state, user).await;
+        }
         let token = totp::pending_token(&state.secret, user.id, Utc::now().timestamp());
         let target = match next {
             Some(next) => format!(
@@ -67,16 +72,19 @@ pub async fn finish_login(
     finish_session(state, user, &client, next).await
 }
 
+/// The code page; with `setup`, the enrolment page of `web::enrolment`.
 #[derive(Template)]
 #[template(path = "login_code.html")]
-struct CodePage {
-    tr: Tr,
-    nav: Nav,
-    csrf: String,
-    next: String,
+pub(super) struct CodePage {
+    pub tr: Tr,
+    pub nav: Nav,
+    pub csrf: String,
+    /// Where the form is sent.
+    pub action: String,
+    pub next: String,
     /// Set-up: the QR code (inline SVG) and the secret to type by hand.
-    setup: Option<(String, String)>,
-    error: Option<&'static str>,
+    pub setup: Option<(String, String)>,
+    pub error: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -84,7 +92,8 @@ pub struct CodeQuery {
     next: Option<String>,
 }
 
-/// The account a pending login names, or the login page when it has expired.
+/// The account a pending login names, if it has a second factor to check and the login
+/// has not expired.
 async fn pending(req: &HttpRequest, state: &AppState) -> Result<Option<(User, String)>, AppError> {
     let Some(token) = req
         .cookie(&state.cookie_name(PENDING_COOKIE))
@@ -95,6 +104,9 @@ async fn pending(req: &HttpRequest, state: &AppState) -> Result<Option<(User, St
     let Some(user_id) = totp::pending_user(&state.secret, &token, Utc::now().timestamp()) else {
         return Ok(None);
     };
+    if state.store.totp_state(user_id).await?.totp_secret.is_none() {
+        return Ok(None);
+    }
     Ok(state.store.user_by_id(user_id).await?.map(|u| (u, token)))
 }
 
@@ -104,46 +116,23 @@ fn back_to_login() -> HttpResponse {
         .finish()
 }
 
-/// What the code page shows for set-up: a new pending secret when the account has none.
-async fn setup_material(
-    state: &AppState,
-    user: &User,
-) -> Result<Option<(String, String)>, AppError> {
-    let current = state.store.totp_state(user.id).await?;
-    if current.totp_secret.is_some() {
-        return Ok(None);
-    }
-    let secret = match current.totp_pending_secret {
-        Some(secret) => secret,
-        None => {
-            let secret = totp::new_secret();
-            state.store.set_pending_totp(user.id, &secret).await?;
-            secret
-        }
-    };
-    let url = totp::otpauth_url(&secret, &user.email)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("cannot build the otpauth address")))?;
-    let svg = totp::qr_svg(&url)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("cannot draw the QR code")))?;
-    Ok(Some((svg, totp::grouped(&secret))))
-}
-
-/// `GET /login/code`: asks for the code (and, the first time, sets it up).
+/// `GET /login/code`: asks for the code.
 pub async fn form(
     req: HttpRequest,
     lang: Lang,
     state: web::Data<AppState>,
     query: web::Query<CodeQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let Some((user, token)) = pending(&req, &state).await? else {
+    let Some((_, token)) = pending(&req, &state).await? else {
         return Ok(back_to_login());
     };
     let page = CodePage {
         tr: lang.tr(),
         nav: Nav::default(),
         csrf: totp::pending_csrf(&state.secret, &token),
+        action: "/login/code".into(),
         next: safe_next(query.next.as_deref()).unwrap_or_default(),
-        setup: setup_material(&state, &user).await?,
+        setup: None,
         error: None,
     };
     html_page(&req, &page)
@@ -171,14 +160,10 @@ pub async fn submit(
     if !crate::auth::constant_time_eq(&expected, &form.csrf) {
         return Err(AppError::BadCsrf);
     }
-    let client = super::client::client_of(&req, &state);
-    let outcome = if throttle::charge(&state, Bucket::Client(&client), LOGIN_PER_CLIENT).await? {
-        verify_code(&state, &user, &form.code).await?
-    } else {
-        CodeOutcome::TooMany
-    };
+    let outcome = code_from_client(&req, &state, &user, &form.code).await?;
     let next = safe_next(Some(&form.next));
     if outcome == CodeOutcome::Accepted {
+        let client = super::client::client_of(&req, &state);
         let mut response = finish_session(&state, &user, &client, next).await?;
         let mut clear = cookie(&state, PENDING_COOKIE, String::new(), CookieDuration::ZERO);
         clear.make_removal();
@@ -191,8 +176,9 @@ pub async fn submit(
         tr: lang.tr(),
         nav: Nav::default(),
         csrf: expected,
+        action: "/login/code".into(),
         next: next.unwrap_or_default(),
-        setup: setup_material(&state, &user).await?,
+        setup: None,
         error: Some(match outcome {
             CodeOutcome::TooMany => "code.too_many",
             _ => "code.wrong",
@@ -207,7 +193,7 @@ pub async fn submit(
     Ok(response)
 }
 
-async fn finish_session(
+pub(super) async fn finish_session(
     state: &AppState,
     user: &User,
     client: &str,
@@ -219,6 +205,21 @@ async fn finish_session(
         .insert_header((header::LOCATION, target))
         .cookie(session_cookie)
         .finish())
+}
+
+/// A code typed in a page: the client's allowance is charged, then [`verify_code`].
+pub(super) async fn code_from_client(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &User,
+    code: &str,
+) -> Result<CodeOutcome, AppError> {
+    let client = super::client::client_of(req, state);
+    if throttle::charge(state, Bucket::Client(&client), LOGIN_PER_CLIENT).await? {
+        verify_code(state, user, code).await
+    } else {
+        Ok(CodeOutcome::TooMany)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

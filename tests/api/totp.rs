@@ -1,11 +1,12 @@
-//! The second factor of coordinators and admins: set up at the first login by scanning a
-//! QR code, then a one-time code after every password, each code accepted once.
+//! The second factor of coordinators and admins: set up through a one-time enrolment
+//! link (mailed after the password, or printed by `lien users add`) by scanning a QR
+//! code, then a one-time code after every password, each code accepted once.
 
 use lien::auth::totp::code_at;
 use lien::domain::Role;
 
 use crate::helpers::{
-    form_value, spawn_app, spawn_app_with, text, Backend, TestApp, TEST_PASSWORD,
+    execute, form_value, scalar, spawn_app, spawn_app_with, text, Backend, TestApp, TEST_PASSWORD,
 };
 use crate::on_both_backends;
 
@@ -14,6 +15,10 @@ on_both_backends!(
     the_api_asks_coordinators_for_their_code,
     a_login_link_does_not_skip_the_code,
     a_reset_code_is_set_up_again,
+    the_password_alone_never_enrols,
+    an_enrolment_link_works_once,
+    an_expired_enrolment_link_is_refused,
+    the_printed_links_of_users_add_and_reset_totp_work,
     without_the_requirement_only_enrolled_accounts_give_a_code,
     territory_accounts_give_a_code_unless_turned_off,
 );
@@ -42,6 +47,51 @@ pub(crate) async fn post_code(app: &TestApp, page: &str, code: &str) -> reqwest:
         .unwrap()
 }
 
+/// The path of the last enrolment link mailed to `email`.
+pub(crate) async fn mailed_enrolment_path(app: &TestApp, email: &str) -> String {
+    let body = text(
+        &app.store,
+        &format!(
+            "SELECT REPLACE(body_text, '[[lien-jeton]]', secret_token) FROM outbox \
+             WHERE recipients = '{email}' AND body_text LIKE '%/enrol/%' ORDER BY id DESC LIMIT 1"
+        ),
+    )
+    .await;
+    let start = body.find("/enrol/").expect("an enrolment link");
+    body[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect()
+}
+
+pub(crate) async fn post_enrol(
+    app: &TestApp,
+    path: &str,
+    page: &str,
+    code: &str,
+) -> reqwest::Response {
+    let csrf = form_value(page, "csrf");
+    app.client
+        .post(format!("{}{path}", app.address))
+        .form(&[("csrf", csrf.as_str()), ("code", code)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Logs in with the password, opens the mailed enrolment link and enrols: the secret.
+pub(crate) async fn enrol_by_mail(app: &TestApp, email: &str) -> String {
+    let login = app.login(email, TEST_PASSWORD).await;
+    assert_eq!(login.status(), 200);
+    let path = mailed_enrolment_path(app, email).await;
+    let page = app.get(&path).await.text().await.unwrap();
+    let secret = shown_secret(&page);
+    let good = post_enrol(app, &path, &page, &code_at(&secret, now()).unwrap()).await;
+    assert_eq!(good.status(), 303);
+    assert!(has_session_cookie(&good));
+    secret
+}
+
 fn has_session_cookie(response: &reqwest::Response) -> bool {
     response
         .headers()
@@ -56,39 +106,8 @@ async fn a_coordinator_sets_up_a_code_then_needs_it_at_every_login(backend: Back
         .create_user(Role::Coordinator, "coord@cd80.example.org")
         .await;
 
-    // The password alone opens no session: it leads to the code page.
-    let login = app.login("coord@cd80.example.org", TEST_PASSWORD).await;
-    assert_eq!(login.status(), 303);
-    assert_eq!(login.headers()["location"], "/login/code");
-    assert!(!has_session_cookie(&login));
-    let blocked = app.get("/coordination/imports").await;
-    assert_eq!(blocked.status(), 303, "no session yet");
-
-    // First time: a QR code and the key to type, never a session before a good code.
-    let page = app.get("/login/code").await.text().await.unwrap();
-    assert!(page.contains("<svg"), "a QR code is drawn");
-    assert!(page.contains("Première connexion"));
-    let secret = shown_secret(&page);
-    assert_eq!(secret.len(), 32);
-    let stored = text(
-        &app.store,
-        &format!(
-            "SELECT totp_pending_secret FROM users WHERE id = {}",
-            user.id
-        ),
-    )
-    .await;
-    assert_eq!(stored, secret, "the shown key waits, unconfirmed");
-
-    let wrong = post_code(&app, &page, "000000").await;
-    assert_eq!(wrong.status(), 401);
-    assert!(!has_session_cookie(&wrong));
-    assert!(wrong.text().await.unwrap().contains("pas valable"));
-
-    let good = post_code(&app, &page, &code_at(&secret, now()).unwrap()).await;
-    assert_eq!(good.status(), 303);
-    assert_eq!(good.headers()["location"], "/coordination/imports");
-    assert!(has_session_cookie(&good));
+    // The password alone opens no session and sets nothing up: a link is mailed.
+    let secret = enrol_by_mail(&app, &user.email).await;
     assert_eq!(app.get("/coordination/imports").await.status(), 200);
     let confirmed = text(
         &app.store,
@@ -139,16 +158,9 @@ async fn the_api_asks_coordinators_for_their_code(backend: Backend) {
     let body: serde_json::Value = setup.json().await.unwrap();
     assert_eq!(body["error"], "totp_setup_required");
 
-    // Set up through the pages, then the API needs the code.
-    app.login(&user.email, TEST_PASSWORD).await;
-    let page = app.get("/login/code").await.text().await.unwrap();
-    let secret = shown_secret(&page);
-    assert_eq!(
-        post_code(&app, &page, &code_at(&secret, now() - 30).unwrap())
-            .await
-            .status(),
-        303
-    );
+    // Set up through the mailed link, then the API needs the code.
+    let secret = enrol_by_mail(&app, &user.email).await;
+    app.logout().await;
     let missing = post(serde_json::json!({"email": user.email, "password": TEST_PASSWORD}))
         .await
         .unwrap();
@@ -161,7 +173,7 @@ async fn the_api_asks_coordinators_for_their_code(backend: Backend) {
             .unwrap();
     assert_eq!(wrong.status(), 401);
     let good = post(serde_json::json!({
-        "email": user.email, "password": TEST_PASSWORD, "totp": code_at(&secret, now()).unwrap()
+        "email": user.email, "password": TEST_PASSWORD, "totp": code_at(&secret, now() + 30).unwrap()
     }))
     .await
     .unwrap();
@@ -173,6 +185,8 @@ async fn a_login_link_does_not_skip_the_code(backend: Backend) {
     let user = app
         .create_user(Role::Coordinator, "lien@cd80.example.org")
         .await;
+    enrol_by_mail(&app, &user.email).await;
+    app.logout().await;
     let login_page = app.get("/login").await.text().await.unwrap();
     let csrf = form_value(&login_page, "csrf");
     let sent = app
@@ -185,7 +199,8 @@ async fn a_login_link_does_not_skip_the_code(backend: Backend) {
     assert_eq!(sent.status(), 200);
     let body = text(
         &app.store,
-        "SELECT REPLACE(body_text, '[[lien-jeton]]', secret_token) FROM outbox WHERE kind = 'login_link'",
+        "SELECT REPLACE(body_text, '[[lien-jeton]]', secret_token) FROM outbox \
+         WHERE kind = 'login_link' AND body_text LIKE '%/login/link/%'",
     )
     .await;
     let start = body.find("/login/link/").unwrap();
@@ -204,15 +219,7 @@ async fn a_reset_code_is_set_up_again(backend: Backend) {
     let user = app
         .create_user(Role::Coordinator, "perdu@cd80.example.org")
         .await;
-    app.login(&user.email, TEST_PASSWORD).await;
-    let page = app.get("/login/code").await.text().await.unwrap();
-    let secret = shown_secret(&page);
-    assert_eq!(
-        post_code(&app, &page, &code_at(&secret, now()).unwrap())
-            .await
-            .status(),
-        303
-    );
+    let secret = enrol_by_mail(&app, &user.email).await;
     assert_eq!(app.get("/coordination/imports").await.status(), 200);
     app.store.reset_totp(user.id).await.unwrap();
     assert_eq!(
@@ -220,10 +227,11 @@ async fn a_reset_code_is_set_up_again(backend: Backend) {
         303,
         "a reset ends the sessions"
     );
-    app.login(&user.email, TEST_PASSWORD).await;
-    let page = app.get("/login/code").await.text().await.unwrap();
-    assert!(page.contains("<svg"), "set up again");
-    assert_ne!(shown_secret(&page), secret, "with a new key");
+    assert_ne!(
+        enrol_by_mail(&app, &user.email).await,
+        secret,
+        "set up again, through a new link, with a new key"
+    );
 }
 
 async fn without_the_requirement_only_enrolled_accounts_give_a_code(backend: Backend) {
@@ -243,8 +251,9 @@ async fn territory_accounts_give_a_code_unless_turned_off(backend: Backend) {
         .create_user(Role::Territory, "tas@cd80.example.org")
         .await;
     let login = app.login(&user.email, TEST_PASSWORD).await;
-    assert_eq!(login.headers()["location"], "/login/code");
+    assert_eq!(login.status(), 200, "a set-up link is mailed");
     assert!(!has_session_cookie(&login));
+    mailed_enrolment_path(&app, &user.email).await;
     let app = spawn_app_with(backend, |s| {
         s.require_totp = true;
         s.territory_totp = false;
@@ -256,4 +265,173 @@ async fn territory_accounts_give_a_code_unless_turned_off(backend: Backend) {
     let login = app.login(&user.email, TEST_PASSWORD).await;
     assert_eq!(login.headers()["location"], "/signalements");
     assert!(has_session_cookie(&login));
+}
+
+async fn the_password_alone_never_enrols(backend: Backend) {
+    let app = secure_app(backend).await;
+    let user = app
+        .create_user(Role::Coordinator, "nouveau@cd80.example.org")
+        .await;
+    let login = app.login(&user.email, TEST_PASSWORD).await;
+    assert_eq!(login.status(), 200);
+    assert!(!has_session_cookie(&login));
+    let page = login.text().await.unwrap();
+    assert!(page.contains("vient d’être envoyé"), "{page}");
+    assert!(!page.contains("<svg") && !page.contains("class=\"secret\""));
+    assert_eq!(app.get("/coordination/imports").await.status(), 303);
+    assert_eq!(app.get("/login/code").await.headers()["location"], "/login");
+    let pending = scalar(
+        &app.store,
+        &format!(
+            "SELECT COUNT(*) FROM users WHERE id = {} AND totp_secret IS NULL \
+             AND totp_pending_secret IS NULL",
+            user.id
+        ),
+    )
+    .await;
+    assert_eq!(pending, 1, "nothing set up by the password");
+    // One mail with the link, its token beside the body, only a hash in the table.
+    let path = mailed_enrolment_path(&app, &user.email).await;
+    let token = path.trim_start_matches("/enrol/");
+    let clear = scalar(
+        &app.store,
+        &format!("SELECT COUNT(*) FROM outbox WHERE body_text LIKE '%{token}%'"),
+    )
+    .await;
+    assert_eq!(clear, 0, "no token in the body");
+    let hashed = scalar(
+        &app.store,
+        &format!(
+            "SELECT COUNT(*) FROM enrolment_links WHERE token_hash = '{}'",
+            lien::auth::token_hash(token)
+        ),
+    )
+    .await;
+    assert_eq!(hashed, 1);
+    // Logging in again a moment later sends no second mail.
+    app.login(&user.email, TEST_PASSWORD).await;
+    let mails = scalar(
+        &app.store,
+        &format!(
+            "SELECT COUNT(*) FROM outbox WHERE recipients = '{}'",
+            user.email
+        ),
+    )
+    .await;
+    assert_eq!(mails, 1);
+    // English too.
+    let en = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert!(en.text().await.unwrap().contains("authenticator app"));
+}
+
+async fn an_enrolment_link_works_once(backend: Backend) {
+    let app = secure_app(backend).await;
+    let user = app.create_user(Role::Admin, "une@cd80.example.org").await;
+    app.login(&user.email, TEST_PASSWORD).await;
+    let path = mailed_enrolment_path(&app, &user.email).await;
+    // Someone else's browser (no cookie) can use the link: the link is the proof.
+    let page = app.get(&path).await.text().await.unwrap();
+    assert!(page.contains("<svg"), "a QR code is drawn");
+    let secret = shown_secret(&page);
+    let wrong = post_enrol(&app, &path, &page, "000000").await;
+    assert_eq!(wrong.status(), 401);
+    assert!(!has_session_cookie(&wrong));
+    let good = post_enrol(&app, &path, &page, &code_at(&secret, now()).unwrap()).await;
+    assert_eq!(good.status(), 303);
+    assert!(has_session_cookie(&good));
+    assert_eq!(app.get("/coordination/imports").await.status(), 200);
+    app.logout().await;
+    let again = app.get(&path).await;
+    assert_eq!(again.status(), 410, "a link works once");
+    assert!(again.text().await.unwrap().contains("plus valable"));
+    let replay = post_enrol(&app, &path, &page, &code_at(&secret, now() + 30).unwrap()).await;
+    assert_eq!(replay.status(), 410);
+    assert!(!has_session_cookie(&replay));
+}
+
+async fn an_expired_enrolment_link_is_refused(backend: Backend) {
+    let app = secure_app(backend).await;
+    let user = app
+        .create_user(Role::Coordinator, "tard@cd80.example.org")
+        .await;
+    app.login(&user.email, TEST_PASSWORD).await;
+    let path = mailed_enrolment_path(&app, &user.email).await;
+    let page = app.get(&path).await.text().await.unwrap();
+    let secret = shown_secret(&page);
+    execute(
+        &app.store,
+        "UPDATE enrolment_links SET expires_at = created_at",
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.get(&path).await.status(), 410);
+    let late = post_enrol(&app, &path, &page, &code_at(&secret, now()).unwrap()).await;
+    assert_eq!(late.status(), 410);
+    assert!(!has_session_cookie(&late));
+    assert_eq!(
+        scalar(
+            &app.store,
+            &format!(
+                "SELECT COUNT(*) FROM users WHERE id = {} AND totp_secret IS NULL",
+                user.id
+            )
+        )
+        .await,
+        1
+    );
+}
+
+/// The path of the link a `lien users …` command printed.
+fn printed_path(output: &str) -> String {
+    let start = output.find("/enrol/").expect("a printed enrolment link");
+    output[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"')
+        .collect()
+}
+
+async fn the_printed_links_of_users_add_and_reset_totp_work(backend: Backend) {
+    use crate::cli::{lien, run};
+    let app = secure_app(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let added = run(lien(dir.path()).env("DATABASE_URL", &app._db.url).args([
+        "users",
+        "add",
+        "--role",
+        "admin",
+        "--email",
+        "cli@cd80.example.org",
+    ]));
+    assert!(added.status.success(), "{added:?}");
+    let out = String::from_utf8_lossy(&added.stdout).to_string();
+    assert!(out.contains("une seule fois"), "{out}");
+    let path = printed_path(&out);
+    let page = app.get(&path).await.text().await.unwrap();
+    let secret = shown_secret(&page);
+    let good = post_enrol(&app, &path, &page, &code_at(&secret, now()).unwrap()).await;
+    assert_eq!(good.status(), 303);
+    assert!(has_session_cookie(&good));
+    assert_eq!(app.get("/coordination/imports").await.status(), 200);
+    assert_eq!(app.get(&path).await.status(), 410, "once");
+
+    let reset = run(lien(dir.path()).env("DATABASE_URL", &app._db.url).args([
+        "--lang",
+        "en",
+        "users",
+        "reset-totp",
+        "--email",
+        "cli@cd80.example.org",
+    ]));
+    assert!(reset.status.success(), "{reset:?}");
+    let out = String::from_utf8_lossy(&reset.stdout).to_string();
+    assert!(out.contains("works once"), "{out}");
+    let path = printed_path(&out);
+    let page = app.get(&path).await.text().await.unwrap();
+    assert_ne!(shown_secret(&page), secret, "a new key");
 }
