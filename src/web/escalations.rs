@@ -509,13 +509,6 @@ struct LinkInvalidPage {
     nav: Nav,
 }
 
-/// The client's address for the audit trail.
-fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
-}
-
 /// The escalation a mailed link opens (the use is audited with the client's address),
 /// or the page that says the link is dead (410): unknown, revoked, or closed too long ago.
 async fn by_link(
@@ -531,7 +524,7 @@ async fn by_link(
         .use_escalation_link(
             token,
             how,
-            &client_address(req),
+            &super::client::client_of(req, state),
             state.escalation_link_days_after_close,
             Utc::now(),
         )
