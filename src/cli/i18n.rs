@@ -354,6 +354,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("error.campaign_name_invalid",
         "le nom d'une campagne n'utilise que a-z, 0-9, « - » et « _ », et commence par une lettre ou un chiffre (reçu « {} »)",
         "a campaign name uses only a-z, 0-9, '-' and '_', and starts with a letter or digit (got \"{}\")"),
+    // Issue 13, people: lien people search|show|handover (src/cli/people.rs)
+    ("people.bad_key", "clé de recherche inconnue « {} » : any, name, reference, phone ou commune", "unknown search key {}: any, name, reference, phone or commune"),
+    ("people.found", "{} personne(s) trouvée(s) — page {} sur {}.", "{} person(s) found — page {} of {}."),
+    ("people.shown", "statut : {} ; territoire : {} ; {} téléphone(s), {} semaine(s), {} appel(s), {} signalement(s).", "status: {}; territory: {}; {} phone(s), {} week(s), {} call(s), {} escalation(s)."),
+    ("people.handed_over", "{} confiée à {}.", "{} handed over to {}."),
 ];
 
 #[cfg(test)]

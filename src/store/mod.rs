@@ -32,6 +32,8 @@ mod import_batches;
 mod imports;
 mod journal;
 mod outbox;
+mod people;
+mod person_edits;
 mod person_export;
 mod person_traces;
 mod planning;
@@ -60,6 +62,11 @@ pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIF
 pub use imports::ImportSource;
 pub use journal::{JournalFilter, JournalLine};
 pub use outbox::{OutboxLine, OutboxMessage, OutboxSummary};
+pub use people::{
+    CallLine, Editor, EscalationLine, HistoryLine, MembershipLine, PersonCard, PersonFile,
+    PersonHit, PhoneLine, SearchKey, SearchResults, WeekLine, SEARCH_PAGE,
+};
+pub use person_edits::{PersonChange, PersonEdit, PersonRefused};
 pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};
 pub use progress::{NoProgress, Progress};
 pub use queue::{QueueRow, WeekProgress};

@@ -258,6 +258,8 @@ struct PersonRow {
     /// Last week's assignment: 1 if a call reached the person, 0 if calls did not,
     /// NULL without calls.
     last_week_reached: Option<i32>,
+    /// A coordinator's handover "from now on" (migration 0015): preferred to last week's.
+    continuity_caller_id: Option<i64>,
 }
 
 /// What the planner weighs about each person, beyond who they are and last week.
@@ -272,7 +274,7 @@ struct PersonHistory {
 
 fn beneficiary_input(p: PersonRow, history: &PersonHistory, week: IsoWeek) -> BeneficiaryInput {
     let id = p.id;
-    let last_caller = match p.last_week_caller {
+    let last_caller = match p.continuity_caller_id.or(p.last_week_caller) {
         Some(caller_id) => Some(LastCaller {
             caller_id,
             week: week.previous(),
@@ -311,7 +313,7 @@ async fn load_people(
     let sql = format!(
         "SELECT b.id, b.territory_id, b.preferred_language, p.caller_id AS last_week_caller, \
          (SELECT MAX(CASE WHEN c.outcome IN ({reached}) THEN 1 ELSE 0 END) FROM calls c \
-          WHERE c.assignment_id = p.id) AS last_week_reached \
+          WHERE c.assignment_id = p.id) AS last_week_reached, b.continuity_caller_id \
          FROM campaign_members m JOIN beneficiaries b ON b.id = m.beneficiary_id \
          LEFT JOIN assignments p ON p.campaign_id = m.campaign_id AND p.week = $3 \
            AND p.beneficiary_id = m.beneficiary_id \

@@ -52,22 +52,36 @@ const QUEUE_SQL: &str = "SELECT a.id AS assignment_id, a.campaign_id, cp.title A
     JOIN beneficiaries b ON b.id = a.beneficiary_id \
     JOIN campaigns cp ON cp.id = a.campaign_id \
     WHERE a.caller_id = $1 AND a.week = $2 AND a.status = 'open' AND b.status = 'active' \
+      AND (b.paused_until IS NULL OR b.paused_until < $3) \
     ORDER BY a.id";
 
 /// Rows of contact-read audit events per insert (7 values each).
 const AUDIT_CHUNK: usize = 500;
 
 impl Store {
-    /// The caller's open assignments of `week` (every campaign), with their phones.
+    /// The caller's open assignments of `week` (every campaign), with their phones;
+    /// people paused until today or later are left out.
     pub async fn caller_queue(
         &self,
         caller_id: i64,
         week: IsoWeek,
     ) -> Result<Vec<QueueRow>, StoreError> {
+        self.caller_queue_on(caller_id, week, crate::domain::time::today_in_paris())
+            .await
+    }
+
+    /// [`Store::caller_queue`] as it stands on `today`.
+    pub async fn caller_queue_on(
+        &self,
+        caller_id: i64,
+        week: IsoWeek,
+        today: chrono::NaiveDate,
+    ) -> Result<Vec<QueueRow>, StoreError> {
         let week = week.to_string();
         let mut rows: Vec<QueueRow> = query_as(QUEUE_SQL)
             .bind(caller_id)
             .bind(&week)
+            .bind(today)
             .fetch_all(self)
             .await?;
         let phones: Vec<(i64, String)> = query_as(

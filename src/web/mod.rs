@@ -17,6 +17,9 @@ pub mod i18n;
 pub mod imports;
 pub mod journal;
 pub mod pages;
+// Issue 13, people: finding one person and acting on them.
+pub mod people;
+pub mod person;
 pub mod planning;
 pub mod queue;
 pub mod roles;
@@ -77,7 +80,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(caller_routes)
         .configure(coordination_routes)
         .configure(escalations::routes)
-        .configure(journal::routes);
+        .configure(journal::routes)
+        .configure(people::routes);
 }
 
 /// Anyone: the home page, health, login steps, the API's login and description, assets.

@@ -350,6 +350,51 @@ async fn every_route_with_every_role(backend: Backend) {
                     _ => 403,
                 },
             ),
+            // Issue 13, people: the register of vulnerable people is for coordinators
+            // and admins only (never territories); the search is posted.
+            (
+                "GET",
+                "/coordination/personnes".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/personnes".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/personnes/1".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/personnes/99999999".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 404,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/personnes/1".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
             // Without a password-checked login waiting, the code step sends to the login;
             // the test form has no code field: refused as malformed.
             ("GET", "/login/code".into(), 303),

@@ -19,6 +19,8 @@ mod json_api;
 mod lifecycle;
 mod mail;
 mod pages;
+// Issue 13, people: finding one person and acting on them.
+mod people;
 mod planning;
 mod privacy;
 mod queue;
