@@ -50,6 +50,7 @@ fn lifecycle_error(texts: Texts, e: &LifecycleError) -> Option<String> {
             texts.f("error.person_not_found", &[reference])
         }
         LifecycleError::ReasonMissing => texts.t("error.reason_missing").to_string(),
+        LifecycleError::AlreadyErased => texts.t("error.already_erased").to_string(),
         LifecycleError::Store(e) => return store_error(texts, e),
     })
 }

@@ -299,6 +299,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     // outbox
     ("error.person_not_found", "personne n'a la référence de dossier « {} »", "nobody has the file reference {}"),
     ("error.reason_missing", "une raison est obligatoire (--reason, sans nommer la personne)", "a reason is required (--reason, without naming the person)"),
+    ("error.already_erased", "cette personne a déjà été effacée : il ne reste rien à effacer", "this person was already erased: there is nothing left to erase"),
     ("audit.shown", "{} événements affichés sur {}.", "{} events shown of {}."),
     ("purge.removed",
      "Supprimés : {} notes d'appel, {} textes de signalements, {} événements du journal, {} corps de mails, {} lignes d'import refusées, {} personnes parties anonymisées.",

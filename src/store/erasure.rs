@@ -11,6 +11,7 @@
 use chrono::Utc;
 use serde::Serialize;
 
+use super::people::Editor;
 use super::person_traces::PersonTraces;
 use super::{query, query_as, query_scalar, Store, StoreError, Tx};
 
@@ -58,6 +59,8 @@ pub enum LifecycleError {
     PersonNotFound(String),
     #[error("a reason is required (it must not name the person)")]
     ReasonMissing,
+    #[error("this person was already erased: there is nothing left to erase")]
+    AlreadyErased,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -81,13 +84,58 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         let person = person_by_ref(&mut tx, request.external_ref).await?;
-        let erasure_id = uuid::Uuid::new_v4().simple().to_string();
-        let mut report = erase_in(&mut tx, &person, &erasure_id).await?;
-        report.erasure_id = erasure_id;
-        tombstone(&mut tx, person.id, &report.erasure_id, request).await?;
+        let actor = Editor {
+            user_id: None,
+            label: request.actor_label,
+        };
+        let report = erase_and_record(&mut tx, &person, request.reason, actor).await?;
         tx.commit().await?;
         Ok(report)
     }
+
+    /// Erases the person `id`, asked by a signed-in account (the person's page).
+    #[tracing::instrument(skip(self, reason, actor))]
+    pub async fn erase_person_id(
+        &self,
+        id: i64,
+        reason: &str,
+        actor: Editor<'_>,
+    ) -> Result<ErasureReport, LifecycleError> {
+        if reason.trim().is_empty() {
+            return Err(LifecycleError::ReasonMissing);
+        }
+        let mut tx = self.begin().await?;
+        let person = person_by_id(&mut tx, id).await?;
+        let report = erase_and_record(&mut tx, &person, reason, actor).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
+async fn erase_and_record(
+    tx: &mut Tx,
+    person: &PersonIdentity,
+    reason: &str,
+    actor: Editor<'_>,
+) -> Result<ErasureReport, LifecycleError> {
+    if person.last_name == ERASED {
+        return Err(LifecycleError::AlreadyErased);
+    }
+    let erasure_id = uuid::Uuid::new_v4().simple().to_string();
+    let mut report = erase_in(tx, person, &erasure_id).await?;
+    report.erasure_id = erasure_id;
+    tombstone(tx, person.id, &report.erasure_id, reason, actor).await?;
+    Ok(report)
+}
+
+pub(crate) async fn person_by_id(tx: &mut Tx, id: i64) -> Result<PersonIdentity, LifecycleError> {
+    query_as(
+        "SELECT id, external_ref, last_name, first_name, relative_phone, status FROM beneficiaries WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| LifecycleError::PersonNotFound(format!("#{id}")))
 }
 
 pub(crate) async fn person_by_ref(
@@ -344,19 +392,18 @@ async fn tombstone(
     tx: &mut Tx,
     person_id: i64,
     erasure_id: &str,
-    request: &ErasureRequest<'_>,
+    reason: &str,
+    actor: Editor<'_>,
 ) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, \
-         subject_id, detail) VALUES ($1, NULL, $2, 'person_erased', 'beneficiary', $3, $4)",
+         subject_id, detail) VALUES ($1, $2, $3, 'person_erased', 'beneficiary', $4, $5)",
     )
     .bind(Utc::now())
-    .bind(request.actor_label)
+    .bind(actor.user_id)
+    .bind(actor.label)
     .bind(person_id)
-    .bind(format!(
-        "erasure {erasure_id}; reason: {}",
-        request.reason.trim()
-    ))
+    .bind(format!("erasure {erasure_id}; reason: {}", reason.trim()))
     .execute(&mut *tx)
     .await?;
     Ok(())

@@ -3,7 +3,8 @@
 
 use chrono::Utc;
 
-use super::erasure::{person_by_ref, LifecycleError};
+use super::erasure::{person_by_id, person_by_ref, LifecycleError};
+use super::people::Editor;
 use super::{query, query_as, Store, Tx};
 use crate::records::person::{
     AssignmentRecord, AuditRecord, CallRecord, EscalationRecord, MembershipRecord, PersonExport,
@@ -61,19 +62,45 @@ impl Store {
     ) -> Result<PersonExport, LifecycleError> {
         let mut tx = self.begin().await?;
         let person = person_by_ref(&mut tx, external_ref).await?;
-        let export = read_person(&mut tx, person.id).await?;
-        query(
-            "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, \
-             subject_id, detail) VALUES ($1, NULL, $2, 'person_exported', 'beneficiary', $3, NULL)",
-        )
-        .bind(Utc::now())
-        .bind(actor_label)
-        .bind(person.id)
-        .execute(&mut tx)
-        .await?;
-        tx.commit().await?;
-        Ok(export)
+        let actor = Editor {
+            user_id: None,
+            label: actor_label,
+        };
+        export_and_record(tx, person.id, actor).await
     }
+
+    /// [`Store::export_person`] of the person `id`, asked by a signed-in account.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn export_person_id(
+        &self,
+        id: i64,
+        actor: Editor<'_>,
+    ) -> Result<PersonExport, LifecycleError> {
+        let mut tx = self.begin().await?;
+        let person = person_by_id(&mut tx, id).await?;
+        export_and_record(tx, person.id, actor).await
+    }
+}
+
+/// Reads the person's data and records the reading, in one transaction.
+async fn export_and_record(
+    mut tx: Tx,
+    id: i64,
+    actor: Editor<'_>,
+) -> Result<PersonExport, LifecycleError> {
+    let export = read_person(&mut tx, id).await?;
+    query(
+        "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, \
+         subject_id, detail) VALUES ($1, $2, $3, 'person_exported', 'beneficiary', $4, NULL)",
+    )
+    .bind(Utc::now())
+    .bind(actor.user_id)
+    .bind(actor.label)
+    .bind(id)
+    .execute(&mut tx)
+    .await?;
+    tx.commit().await?;
+    Ok(export)
 }
 
 async fn read_person(tx: &mut Tx, id: i64) -> Result<PersonExport, sqlx::Error> {

@@ -132,6 +132,7 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
     CATALOGUE
         .iter()
         .chain(super::escalations::TEXTS.iter())
+        .chain(super::person_rights::TEXTS.iter())
         .chain(super::people::TEXTS.iter())
 }
 

@@ -20,6 +20,7 @@ pub mod pages;
 // Issue 13, people: finding one person and acting on them.
 pub mod people;
 pub mod person;
+pub mod person_rights;
 pub mod planning;
 pub mod queue;
 pub mod roles;
@@ -81,7 +82,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(coordination_routes)
         .configure(escalations::routes)
         .configure(journal::routes)
-        .configure(people::routes);
+        .configure(people::routes)
+        .configure(person_rights::routes);
 }
 
 /// Anyone: the home page, health, login steps, the API's login and description, assets.

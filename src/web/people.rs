@@ -137,6 +137,8 @@ struct SearchPage {
     keys: Vec<Choice>,
     key: String,
     results: Option<ResultsView>,
+    /// A person was just erased (the flash of `web::person_rights::erase`).
+    erased: bool,
 }
 
 pub struct Choice {
@@ -202,6 +204,7 @@ pub async fn search_form(
         keys: key_choices(tr, SearchKey::Any),
         key: SearchKey::Any.as_str().into(),
         results: None,
+        erased: req.query_string() == "erased=1",
     };
     html_page(&req, &page)
 }
@@ -261,6 +264,7 @@ pub async fn search(
         keys: key_choices(tr, key),
         key: key.as_str().into(),
         results,
+        erased: false,
     };
     html_page(&req, &page)
 }

@@ -42,10 +42,13 @@ struct PersonPage {
     /// when, who, what, detail
     history: Vec<[String; 4]>,
     is_final: bool,
+    /// Admins may erase the person (the rights section of the page).
+    is_admin: bool,
     territories: Vec<Choice>,
     callers: Vec<Choice>,
     today: String,
-    done: bool,
+    /// The catalogue key of the sentence that says what was just done.
+    done: Option<&'static str>,
     refused: Option<&'static str>,
 }
 
@@ -225,6 +228,7 @@ async fn person_page(
         escalations: Vec::new(),
         history: Vec::new(),
         is_final: p.status.is_final(),
+        is_admin: user.role() == crate::domain::Role::Admin,
         territories: territories
             .into_iter()
             .map(|(id, name)| Choice {
@@ -245,7 +249,7 @@ async fn person_page(
             })
             .collect(),
         today: today_in_paris().to_string(),
-        done: false,
+        done: None,
         refused: None,
     };
     fill_lists(tr, f, &mut page);
@@ -268,13 +272,13 @@ pub struct PersonQuery {
 }
 
 /// Reads the person's file (audited) and renders the page, with a refusal if any.
-async fn render(
+pub(super) async fn render(
     req: &HttpRequest,
     state: &AppState,
     tr: Tr,
     user: &CurrentUser,
     id: i64,
-    done: bool,
+    done: Option<&'static str>,
     refused: Option<&'static str>,
 ) -> Result<HttpResponse, AppError> {
     let file = state
@@ -297,7 +301,7 @@ pub async fn person(
     id: web::Path<i64>,
     query: web::Query<PersonQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let done = query.done.is_some();
+    let done = query.done.as_ref().map(|_| "people.done");
     render(&req, &state, lang.tr(), &user, *id, done, None).await
 }
 
@@ -376,7 +380,7 @@ pub async fn change(
         PersonRefusal::Stale => (StatusCode::CONFLICT, "people.refused.stale"),
         PersonRefusal::Key(key) => (StatusCode::UNPROCESSABLE_ENTITY, key),
     };
-    let mut response = render(&req, &state, lang.tr(), &user, id, false, Some(key)).await?;
+    let mut response = render(&req, &state, lang.tr(), &user, id, None, Some(key)).await?;
     *response.status_mut() = status;
     Ok(response)
 }

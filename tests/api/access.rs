@@ -395,6 +395,25 @@ async fn every_route_with_every_role(backend: Backend) {
                     _ => 403,
                 },
             ),
+            // Issue 14, the person's rights from their page: the access letter and data
+            // for coordinators and admins, erasure for admins (forged CSRF: 403).
+            (
+                "GET",
+                "/coordination/personnes/1/export?format=json".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/personnes/1/effacer".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
             // Without a password-checked login waiting, the code step sends to the login;
             // the test form has no code field: refused as malformed.
             ("GET", "/login/code".into(), 303),

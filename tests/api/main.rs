@@ -21,6 +21,7 @@ mod mail;
 mod pages;
 // Issue 13, people: finding one person and acting on them.
 mod people;
+mod person_rights;
 mod planning;
 mod privacy;
 mod queue;
