@@ -354,6 +354,14 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("error.campaign_name_invalid",
         "le nom d'une campagne n'utilise que a-z, 0-9, « - » et « _ », et commence par une lettre ou un chiffre (reçu « {} »)",
         "a campaign name uses only a-z, 0-9, '-' and '_', and starts with a letter or digit (got \"{}\")"),
+    // Accounts (issue 13): `lien users deactivate|reactivate`.
+    ("users.no_such_account", "aucun compte avec l'adresse {} : vérifiez-la avec `lien users list`", "no account with the email {}: check it with `lien users list`"),
+    ("users.deactivated", "Compte {} désactivé : {} session(s) fermée(s).", "Account {} deactivated: {} session(s) ended."),
+    ("users.reactivated", "Compte {} réactivé : il peut se connecter de nouveau.", "Account {} reactivated: it can log in again."),
+    ("users.last_admin",
+        "c'est le dernier compte d'administration actif : donnez d'abord ce rôle à un autre compte ; rien n'a été changé",
+        "this is the last active administrator account: give that role to another account first; nothing was changed"),
+    ("users.refused", "refusé : {} ; rien n'a été changé", "refused: {}; nothing was changed"),
 ];
 
 #[cfg(test)]

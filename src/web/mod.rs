@@ -3,6 +3,7 @@
 
 use actix_web::web;
 
+pub mod accounts;
 pub mod api;
 pub mod assets;
 pub mod calls;
@@ -76,6 +77,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(signed_in_routes)
         .configure(caller_routes)
         .configure(coordination_routes)
+        .configure(admin_routes)
         .configure(escalations::routes)
         .configure(journal::routes);
 }
@@ -151,4 +153,25 @@ fn coordination_routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(imports::batch))
                 .route("/{id}/rejected.csv", web::get().to(imports::rejected_csv)),
         );
+}
+
+/// Admins only (`Admin`): managing accounts.
+fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/admin/comptes")
+            .route("", web::get().to(accounts::list))
+            .route("", web::post().to(accounts::invite))
+            .route("/{id}", web::get().to(accounts::show))
+            .route("/{id}/role", web::post().to(accounts::change_role))
+            .route("/{id}/deactivate", web::post().to(accounts::deactivate))
+            .route("/{id}/reactivate", web::post().to(accounts::reactivate))
+            .route(
+                "/{id}/second-factor",
+                web::post().to(accounts::reset_second_factor),
+            )
+            .route(
+                "/{id}/login-link",
+                web::post().to(accounts::send_login_link),
+            ),
+    );
 }
