@@ -411,7 +411,7 @@ async fn answer(
     admin: &super::session::CurrentUser,
     state: &AppState,
     id: i64,
-    outcome: Result<&'static str, &'static str>,
+    outcome: Outcome,
 ) -> Result<HttpResponse, AppError> {
     match outcome {
         Ok(done) => Ok(see_other(format!("/admin/comptes/{id}?done={done}"))),
@@ -423,10 +423,7 @@ async fn answer(
 }
 
 /// A store refusal as its catalogue key; other errors go on.
-fn refusal(
-    result: Result<(), AccountError>,
-    done: &'static str,
-) -> Result<Result<&'static str, &'static str>, AppError> {
+fn refusal(result: Result<(), AccountError>, done: &'static str) -> Result<Outcome, AppError> {
     match result {
         Ok(()) => Ok(Ok(done)),
         Err(AccountError::NotFound) => Err(AppError::NotFound),
@@ -435,64 +432,47 @@ fn refusal(
     }
 }
 
-/// `POST /admin/comptes/{id}/role`: another role and scope.
-pub async fn change_role(
+/// What an admin did, or the catalogue key of the refusal.
+type Outcome = Result<&'static str, &'static str>;
+
+/// `POST /admin/comptes/{id}/{action}`: `role` (another role and scope), `deactivate`
+/// and `second-factor` (with the confirmation box), `reactivate`, `login-link`; then
+/// the account's page with its flash, or again with the refusal.
+pub async fn act(
     req: HttpRequest,
     lang: Lang,
     Admin(admin): Admin,
     state: web::Data<AppState>,
-    id: web::Path<i64>,
+    path: web::Path<(i64, String)>,
     form: web::Form<ChangeForm>,
 ) -> Result<HttpResponse, AppError> {
     admin.check_csrf(&state, &form.csrf)?;
-    let id = *id;
-    let outcome = match asked_scope(&state, &form.role, &form.territory, &form.caller, None).await?
-    {
-        Ok(scope) => refusal(
-            state
-                .store
-                .change_account_role(id, scope, AccountActor::User(admin.user.id))
-                .await,
-            "role",
-        )?,
-        Err(key) => Err(key),
+    let (id, action) = path.into_inner();
+    let by = AccountActor::User(admin.user.id);
+    let confirmed = form.confirm == "yes";
+    let outcome = match action.as_str() {
+        "role" => change_role(&state, id, by, &form).await?,
+        "deactivate" if !confirmed => Err("accounts.refused.confirm"),
+        "deactivate" => refusal(state.store.deactivate_user(id, by).await, "deactivated")?,
+        "reactivate" => refusal(state.store.reactivate_user(id, by).await, "reactivated")?,
+        "second-factor" => reset_second_factor(&state, id, admin.user.id, confirmed).await?,
+        "login-link" => send_login_link(&state, id, admin.user.id).await?,
+        _ => return Err(AppError::NotFound),
     };
     answer(&req, lang, &admin, &state, id, outcome).await
 }
 
-/// `POST /admin/comptes/{id}/deactivate` (with the confirmation box): the account
-/// cannot log in any more and its sessions end now.
-pub async fn deactivate(
-    req: HttpRequest,
-    lang: Lang,
-    Admin(admin): Admin,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    form: web::Form<ChangeForm>,
-) -> Result<HttpResponse, AppError> {
-    admin.check_csrf(&state, &form.csrf)?;
-    let outcome = if form.confirm != "yes" {
-        Err("accounts.refused.confirm")
-    } else {
-        let actor = AccountActor::User(admin.user.id);
-        refusal(state.store.deactivate_user(*id, actor).await, "deactivated")?
-    };
-    answer(&req, lang, &admin, &state, *id, outcome).await
-}
-
-/// `POST /admin/comptes/{id}/reactivate`.
-pub async fn reactivate(
-    req: HttpRequest,
-    lang: Lang,
-    Admin(admin): Admin,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    form: web::Form<ChangeForm>,
-) -> Result<HttpResponse, AppError> {
-    admin.check_csrf(&state, &form.csrf)?;
-    let actor = AccountActor::User(admin.user.id);
-    let outcome = refusal(state.store.reactivate_user(*id, actor).await, "reactivated")?;
-    answer(&req, lang, &admin, &state, *id, outcome).await
+/// Another role and scope.
+async fn change_role(
+    state: &AppState,
+    id: i64,
+    by: AccountActor,
+    form: &ChangeForm,
+) -> Result<Outcome, AppError> {
+    match asked_scope(state, &form.role, &form.territory, &form.caller, None).await? {
+        Ok(scope) => refusal(state.store.change_account_role(id, scope, by).await, "role"),
+        Err(key) => Ok(Err(key)),
+    }
 }
 
 /// The active account `id`, or the refusal to mail an inactive one.
@@ -508,49 +488,33 @@ async fn active_account(
         .ok_or("accounts.refused.inactive"))
 }
 
-/// `POST /admin/comptes/{id}/second-factor` (with the confirmation box): removes the
-/// second factor, ends the sessions and mails a new enrolment link.
-pub async fn reset_second_factor(
-    req: HttpRequest,
-    lang: Lang,
-    Admin(admin): Admin,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    form: web::Form<ChangeForm>,
-) -> Result<HttpResponse, AppError> {
-    admin.check_csrf(&state, &form.csrf)?;
-    let outcome = match active_account(&state, *id).await? {
-        Err(key) => Err(key),
-        Ok(_) if form.confirm != "yes" => Err("accounts.refused.confirm"),
-        Ok(user) => {
-            state.store.reset_totp(user.id).await?;
-            super::enrolment::send_link(&state, &user, Utc::now()).await?;
-            audit(&state, admin.user.id, "totp_reset", user.id).await?;
-            Ok("second_factor")
-        }
+/// Removes the second factor, ends the sessions and mails a new enrolment link.
+async fn reset_second_factor(
+    state: &AppState,
+    id: i64,
+    admin: i64,
+    confirmed: bool,
+) -> Result<Outcome, AppError> {
+    let user = match active_account(state, id).await? {
+        Err(key) => return Ok(Err(key)),
+        Ok(_) if !confirmed => return Ok(Err("accounts.refused.confirm")),
+        Ok(user) => user,
     };
-    answer(&req, lang, &admin, &state, *id, outcome).await
+    state.store.reset_totp(user.id).await?;
+    super::enrolment::send_link(state, &user, Utc::now()).await?;
+    audit(state, admin, "totp_reset", user.id).await?;
+    Ok(Ok("second_factor"))
 }
 
-/// `POST /admin/comptes/{id}/login-link`: mails the account a one-time login link.
-pub async fn send_login_link(
-    req: HttpRequest,
-    lang: Lang,
-    Admin(admin): Admin,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    form: web::Form<ChangeForm>,
-) -> Result<HttpResponse, AppError> {
-    admin.check_csrf(&state, &form.csrf)?;
-    let outcome = match active_account(&state, *id).await? {
-        Err(key) => Err(key),
-        Ok(user) => {
-            super::session::send_login_link(&state, &user).await?;
-            audit(&state, admin.user.id, "login_link_sent", user.id).await?;
-            Ok("login_link")
-        }
+/// Mails the account a one-time login link.
+async fn send_login_link(state: &AppState, id: i64, admin: i64) -> Result<Outcome, AppError> {
+    let user = match active_account(state, id).await? {
+        Err(key) => return Ok(Err(key)),
+        Ok(user) => user,
     };
-    answer(&req, lang, &admin, &state, *id, outcome).await
+    super::session::send_login_link(state, &user).await?;
+    audit(state, admin, "login_link_sent", user.id).await?;
+    Ok(Ok("login_link"))
 }
 
 async fn audit(state: &AppState, admin: i64, action: &str, user: i64) -> Result<(), AppError> {

@@ -162,16 +162,7 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(accounts::list))
             .route("", web::post().to(accounts::invite))
             .route("/{id}", web::get().to(accounts::show))
-            .route("/{id}/role", web::post().to(accounts::change_role))
-            .route("/{id}/deactivate", web::post().to(accounts::deactivate))
-            .route("/{id}/reactivate", web::post().to(accounts::reactivate))
-            .route(
-                "/{id}/second-factor",
-                web::post().to(accounts::reset_second_factor),
-            )
-            .route(
-                "/{id}/login-link",
-                web::post().to(accounts::send_login_link),
-            ),
+            // role, deactivate, reactivate, second-factor, login-link
+            .route("/{id}/{action}", web::post().to(accounts::act)),
     );
 }

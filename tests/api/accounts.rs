@@ -85,6 +85,9 @@ fn link_path(body: &str, prefix: &str) -> String {
         .collect()
 }
 
+/// email, role, caller, territory, 1 when without password.
+type Invited = (String, String, Option<i64>, Option<i64>, i64);
+
 async fn an_admin_lists_filters_and_invites(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.login_as(Role::Admin).await;
@@ -153,7 +156,7 @@ async fn an_admin_lists_filters_and_invites(backend: Backend) {
         assert_eq!(invited.status(), 303, "{form:?}");
         assert_eq!(invited.headers()["location"], "/admin/comptes?done=invited");
     }
-    let rows: Vec<(String, String, Option<i64>, Option<i64>, i64)> = query_all(
+    let rows: Vec<Invited> = query_all(
         &app.store,
         "SELECT email, role, caller_id, territory_id, \
          CAST(CASE WHEN password_hash IS NULL THEN 1 ELSE 0 END AS BIGINT) \
@@ -231,14 +234,11 @@ async fn an_admin_changes_role_and_scope(backend: Backend) {
     )
     .await;
     assert_eq!(changed.status(), 303);
-    let row: Vec<(String, Option<i64>)> = query_all(
-        &app.store,
-        &format!(
-            "SELECT role, territory_id FROM users WHERE id = {}",
-            coordinator.id
-        ),
-    )
-    .await;
+    let role_of = format!(
+        "SELECT role, territory_id FROM users WHERE id = {}",
+        coordinator.id
+    );
+    let row: Vec<(String, Option<i64>)> = query_all(&app.store, &role_of).await;
     assert_eq!(row, vec![("territory".to_string(), Some(tid))]);
     let page = app
         .get(&format!("/admin/comptes/{}?done=role", coordinator.id))
@@ -256,14 +256,7 @@ async fn an_admin_changes_role_and_scope(backend: Backend) {
     )
     .await;
     assert_eq!(back.status(), 303);
-    let row: Vec<(String, Option<i64>)> = query_all(
-        &app.store,
-        &format!(
-            "SELECT role, territory_id FROM users WHERE id = {}",
-            coordinator.id
-        ),
-    )
-    .await;
+    let row: Vec<(String, Option<i64>)> = query_all(&app.store, &role_of).await;
     assert_eq!(row, vec![("coordinator".to_string(), None)]);
     let details: Vec<(Option<i64>, Option<String>)> = query_all(
         &app.store,
@@ -310,6 +303,14 @@ async fn a_deactivated_account_loses_its_session_at_once(backend: Backend) {
     assert_eq!(browser.get("/api/me/queue").await.status(), 401);
     let again = browser.login(&victim.email, TEST_PASSWORD).await;
     assert_ne!(again.status(), 303, "an inactive account cannot log in");
+    let api = app
+        .client
+        .post(format!("{}/api/session", app.address))
+        .json(&serde_json::json!({"email": victim.email, "password": TEST_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 401, "nor through the API");
     let sessions = format!(
         "SELECT COUNT(*) FROM sessions WHERE user_id = {}",
         victim.id
@@ -397,6 +398,9 @@ async fn lien_sql(app: &TestApp, sql: &str) {
     crate::helpers::execute(&app.store, sql).await.unwrap();
 }
 
+/// Where to post, what, and the sentence of the refusal.
+type Refusal<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
+
 async fn refusals_change_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.login_as(Role::Admin).await;
@@ -408,7 +412,7 @@ async fn refusals_change_nothing(backend: Backend) {
     let before = scalar(&app.store, "SELECT COUNT(*) FROM audit_events").await;
     let users = "SELECT COUNT(*) FROM users";
     let n = scalar(&app.store, users).await;
-    let cases: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<Refusal> = vec![
         (
             "/admin/comptes".into(),
             vec![("email", "COORD@cd80.example.org"), ("role", "coordinator")],
