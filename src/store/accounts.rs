@@ -222,7 +222,13 @@ impl Store {
             .bind(now)
             .fetch_one(&mut tx)
             .await
-            .map_err(|e| StoreError::on_unique(e, || StoreError::EmailTaken(String::new())))?;
+            // Two invitations of one email at once: the unique key refuses the second.
+            .map_err(|e| {
+                match StoreError::on_unique(e, || StoreError::EmailTaken(String::new())) {
+                    StoreError::EmailTaken(_) => AccountError::EmailTaken,
+                    other => AccountError::Store(other),
+                }
+            })?;
         queue_invitation(&mut tx, &user, base_url, now).await?;
         let detail = Some(user.role.to_string());
         audit_in(&mut tx, &actor.event("user_invited", user.id, detail)).await?;
