@@ -360,6 +360,14 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("people.found", "{} personne(s) trouvée(s) — page {} sur {}.", "{} person(s) found — page {} of {}."),
     ("people.shown", "statut : {} ; territoire : {} ; {} téléphone(s), {} semaine(s), {} appel(s), {} signalement(s).", "status: {}; territory: {}; {} phone(s), {} week(s), {} call(s), {} escalation(s)."),
     ("people.handed_over", "{} confiée à {}.", "{} handed over to {}."),
+    // Accounts (issue 13): `lien users deactivate|reactivate`.
+    ("users.no_such_account", "aucun compte avec l'adresse {} : vérifiez-la avec `lien users list`", "no account with the email {}: check it with `lien users list`"),
+    ("users.deactivated", "Compte {} désactivé : {} session(s) fermée(s).", "Account {} deactivated: {} session(s) ended."),
+    ("users.reactivated", "Compte {} réactivé : il peut se connecter de nouveau.", "Account {} reactivated: it can log in again."),
+    ("users.last_admin",
+        "c'est le dernier compte d'administration actif : donnez d'abord ce rôle à un autre compte ; rien n'a été changé",
+        "this is the last active administrator account: give that role to another account first; nothing was changed"),
+    ("users.refused", "refusé : {} ; rien n'a été changé", "refused: {}; nothing was changed"),
 ];
 
 #[cfg(test)]

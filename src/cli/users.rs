@@ -1,4 +1,4 @@
-//! `lien users add|list|reset-totp`.
+//! `lien users add|list|reset-totp|deactivate|reactivate`.
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use super::{open_store, print_json, Cli, Texts};
 use crate::auth::Password;
 use crate::domain::{EmailAddress, Role};
-use crate::store::{AuditEvent, NewUser, Store};
+use crate::store::{AccountActor, AccountError, AuditEvent, NewUser, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
@@ -22,6 +22,18 @@ pub enum UsersCommand {
     ResetTotp {
         #[arg(long)]
         email: String,
+    },
+    /// Deactivate an account: it cannot log in any more and its sessions end now.
+    Deactivate {
+        email: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let a deactivated account log in again.
+    Reactivate {
+        email: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -58,6 +70,12 @@ pub(super) async fn users(cli: &Cli, command: &UsersCommand) -> anyhow::Result<(
             reset_totp(txt, &store, &settings.base_url, email).await?
         }
         UsersCommand::List { json } => list(txt, &store, *json).await?,
+        UsersCommand::Deactivate { email, json } => {
+            set_active(txt, &store, email, false, *json).await?
+        }
+        UsersCommand::Reactivate { email, json } => {
+            set_active(txt, &store, email, true, *json).await?
+        }
     }
     store.close().await;
     Ok(())
@@ -220,6 +238,53 @@ async fn list(txt: Texts, store: &Store, json: bool) -> anyhow::Result<()> {
                 txt.t("users.inactive")
             }
         );
+    }
+    Ok(())
+}
+
+/// `deactivate` / `reactivate`: the same store methods, rules and audit as the admins'
+/// page, by the command line.
+async fn set_active(
+    txt: Texts,
+    store: &Store,
+    email: &str,
+    active: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let id = store
+        .account_id_by_email(email)
+        .await?
+        .with_context(|| txt.f("users.no_such_account", &[&email]))?;
+    let sessions = store.session_count(id).await?;
+    let done = if active {
+        store.reactivate_user(id, AccountActor::Cli).await
+    } else {
+        store.deactivate_user(id, AccountActor::Cli).await
+    };
+    match done {
+        Ok(()) => {}
+        Err(AccountError::LastAdmin) => anyhow::bail!(txt.t("users.last_admin")),
+        Err(AccountError::Store(e)) => return Err(e.into()),
+        Err(other) => anyhow::bail!(txt.f("users.refused", &[&other])),
+    }
+    let account = store
+        .account(id)
+        .await?
+        .with_context(|| txt.f("users.no_such_account", &[&email]))?;
+    let ended = if active { 0 } else { sessions };
+    if json {
+        return print_json(&serde_json::json!({
+            "id": account.id,
+            "email": account.email,
+            "role": account.role,
+            "active": account.active,
+            "sessions_ended": ended,
+        }));
+    }
+    if active {
+        println!("{}", txt.f("users.reactivated", &[&account.email]));
+    } else {
+        println!("{}", txt.f("users.deactivated", &[&account.email, &ended]));
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+mod accounts;
 mod attempts;
 mod beneficiary_import;
 mod beneficiary_index;
@@ -45,6 +46,10 @@ mod stats;
 mod suppressions;
 mod users;
 
+pub use accounts::{
+    AccountActor, AccountError, AccountFilter, AccountInvite, AccountLine, RoleScope,
+    ACCOUNT_INVITATION_LIFETIME,
+};
 pub use beneficiary_import::BeneficiaryImport;
 pub use calls::{CallError, CallHistoryRow, CallInput, CallRecorded, CallTarget, NeedInput};
 pub use campaigns::{

@@ -29,7 +29,7 @@ pub struct User {
     pub active: bool,
 }
 
-const USER_COLUMNS: &str =
+pub(super) const USER_COLUMNS: &str =
     "id, email, display_name, role, caller_id, territory_id, language, active";
 
 /// Someone did something to a record. Ids and codes only: never personal data.
@@ -204,22 +204,30 @@ impl Store {
     }
 
     pub async fn record_audit(&self, event: &AuditEvent<'_>) -> Result<(), StoreError> {
-        query(
-            "INSERT INTO audit_events \
-             (at, actor_user_id, actor_label, action, subject_type, subject_id, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(Utc::now())
-        .bind(event.actor_user_id)
-        .bind(event.actor_label)
-        .bind(event.action)
-        .bind(event.subject_type)
-        .bind(event.subject_id)
-        .bind(event.detail.as_deref())
-        .execute(self)
-        .await?;
-        Ok(())
+        audit_in(self, event).await
     }
+}
+
+/// Records `event` on the pool or inside a write's transaction.
+pub(super) async fn audit_in<'c>(
+    exec: impl Into<super::Exec<'c>>,
+    event: &AuditEvent<'_>,
+) -> Result<(), StoreError> {
+    query(
+        "INSERT INTO audit_events \
+         (at, actor_user_id, actor_label, action, subject_type, subject_id, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Utc::now())
+    .bind(event.actor_user_id)
+    .bind(event.actor_label)
+    .bind(event.action)
+    .bind(event.subject_type)
+    .bind(event.subject_id)
+    .bind(event.detail.as_deref())
+    .execute(exec)
+    .await?;
+    Ok(())
 }
 
 impl Store {
@@ -330,17 +338,30 @@ pub(super) async fn queue_link_mail(
     now: DateTime<Utc>,
     mail: &LinkMail<'_>,
 ) -> Result<(), StoreError> {
+    queue_token_mail(tx, "login_link", &user.email, token, now, mail).await
+}
+
+/// Queues `mail` of outbox `kind` to `recipient`, the token kept beside the body.
+pub(super) async fn queue_token_mail(
+    tx: &mut super::Tx,
+    kind: &str,
+    recipient: &str,
+    token: &str,
+    now: DateTime<Utc>,
+    mail: &LinkMail<'_>,
+) -> Result<(), StoreError> {
     query(
         "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, \
          next_attempt_at, created_at, secret_token) \
-         VALUES ('login_link', $1, $2, $3, $4, 'pending', $5, $5, $6)",
+         VALUES ($7, $1, $2, $3, $4, 'pending', $5, $5, $6)",
     )
-    .bind(&user.email)
+    .bind(recipient)
     .bind(mail.subject)
     .bind(mail.body.replace(token, crate::records::SECRET_PLACEHOLDER))
     .bind(mail.message_id)
     .bind(now)
     .bind(token)
+    .bind(kind)
     .execute(tx)
     .await?;
     Ok(())

@@ -60,29 +60,7 @@ pub async fn mail_link(
         .recent_enrolment_link(user.id, now - RESEND_AFTER, now)
         .await?
     {
-        let (token, _) = auth::new_session_token();
-        let link = state
-            .base_url
-            .join(&format!("enrol/{token}"))
-            .map_err(|e| AppError::Internal(e.into()))?;
-        let body = format!(
-            "Bonjour,\n\nVotre compte lien doit être protégé par un code à usage unique. \
-             Ce lien permet de le configurer avec une application d'authentification ; il \
-             fonctionne une seule fois, pendant {} heures :\n\n{link}\n\nSi vous ne venez pas \
-             de vous connecter, votre mot de passe est peut-être connu d'un tiers : prévenez \
-             un administrateur et n'utilisez pas ce lien.\n",
-            ENROLMENT_LINK_LIFETIME.num_hours()
-        );
-        let message_id = format!("<enrol-{}@lien>", uuid::Uuid::new_v4().simple());
-        let mail = LinkMail {
-            subject: "[lien] Configurez votre code à usage unique",
-            body: &body,
-            message_id: &message_id,
-        };
-        state
-            .store
-            .create_enrolment_link(user, &token, now, Some(mail))
-            .await?;
+        send_link(state, user, now).await?;
     }
     state
         .store
@@ -94,6 +72,39 @@ pub async fn mail_link(
         ))
         .await?;
     message(req, lang, StatusCode::OK, "enrol.sent")
+}
+
+/// Mails `user` a one-time link that sets up their second factor (outbox kind
+/// `login_link`), valid [`ENROLMENT_LINK_LIFETIME`].
+pub async fn send_link(
+    state: &AppState,
+    user: &User,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), AppError> {
+    let (token, _) = auth::new_session_token();
+    let link = state
+        .base_url
+        .join(&format!("enrol/{token}"))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let body = format!(
+        "Bonjour,\n\nVotre compte lien doit être protégé par un code à usage unique. \
+         Ce lien permet de le configurer avec une application d'authentification ; il \
+         fonctionne une seule fois, pendant {} heures :\n\n{link}\n\nSi vous ne venez pas \
+         de vous connecter, votre mot de passe est peut-être connu d'un tiers : prévenez \
+         un administrateur et n'utilisez pas ce lien.\n",
+        ENROLMENT_LINK_LIFETIME.num_hours()
+    );
+    let message_id = format!("<enrol-{}@lien>", uuid::Uuid::new_v4().simple());
+    let mail = LinkMail {
+        subject: "[lien] Configurez votre code à usage unique",
+        body: &body,
+        message_id: &message_id,
+    };
+    state
+        .store
+        .create_enrolment_link(user, &token, now, Some(mail))
+        .await?;
+    Ok(())
 }
 
 /// What the set-up page shows: the QR code (inline SVG) and the secret grouped for

@@ -134,6 +134,7 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
         .chain(super::escalations::TEXTS.iter())
         .chain(super::person_rights::TEXTS.iter())
         .chain(super::people::TEXTS.iter())
+        .chain(super::accounts::TEXTS.iter())
 }
 
 /// (key, French, English).

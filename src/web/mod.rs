@@ -3,6 +3,7 @@
 
 use actix_web::web;
 
+pub mod accounts;
 pub mod api;
 pub mod assets;
 pub mod calls;
@@ -80,6 +81,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(signed_in_routes)
         .configure(caller_routes)
         .configure(coordination_routes)
+        .configure(admin_routes)
         .configure(escalations::routes)
         .configure(journal::routes)
         .configure(people::routes)
@@ -157,4 +159,16 @@ fn coordination_routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(imports::batch))
                 .route("/{id}/rejected.csv", web::get().to(imports::rejected_csv)),
         );
+}
+
+/// Admins only (`Admin`): managing accounts.
+fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/admin/comptes")
+            .route("", web::get().to(accounts::list))
+            .route("", web::post().to(accounts::invite))
+            .route("/{id}", web::get().to(accounts::show))
+            // role, deactivate, reactivate, second-factor, login-link
+            .route("/{id}/{action}", web::post().to(accounts::act)),
+    );
 }

@@ -19,6 +19,8 @@ pub struct Nav {
     pub is_coordinator: bool,
     pub is_caller: bool,
     pub is_territory: bool,
+    /// Admins see the accounts page.
+    pub is_admin: bool,
 }
 
 /// A campaign in a select box.

@@ -50,6 +50,7 @@ impl CurrentUser {
             is_coordinator: matches!(self.role(), Role::Coordinator | Role::Admin),
             is_caller: self.role() == Role::Caller,
             is_territory: self.role() == Role::Territory,
+            is_admin: self.role() == Role::Admin,
         }
     }
 }
@@ -498,30 +499,7 @@ pub async fn request_link(
     let client = super::client::client_of(&req, &state);
     if super::throttle::allow_login(&state, &form.email, &client).await? {
         if let Some((user, _)) = state.store.user_for_login(&form.email).await? {
-            let (token, _) = auth::new_session_token();
-            let now = Utc::now();
-            let link = state
-                .base_url
-                .join(&format!("login/link/{token}"))
-                .map_err(|e| AppError::Internal(e.into()))?;
-            let body = format!(
-                "Bonjour,\n\nVoici votre lien pour vous connecter à lien. Il fonctionne une seule fois, \
-                 pendant {} minutes :\n\n{link}\n\nSi vous n'avez rien demandé, ignorez ce message : \
-                 personne ne peut se connecter sans ce lien.\n",
-                LOGIN_LINK_LIFETIME.num_minutes()
-            );
-            state
-                .store
-                .create_login_link(
-                    &user,
-                    &token,
-                    now,
-                    now + LOGIN_LINK_LIFETIME,
-                    "[lien] Votre lien de connexion",
-                    &body,
-                    &format!("<login-{}@lien>", uuid::Uuid::new_v4().simple()),
-                )
-                .await?;
+            send_login_link(&state, &user).await?;
         }
     } else {
         tracing::warn!("login link requests limited");
@@ -533,6 +511,35 @@ pub async fn request_link(
             nav: Nav::default(),
         },
     )
+}
+
+/// Mails `user` a one-time login link (outbox kind `login_link`).
+pub async fn send_login_link(state: &AppState, user: &User) -> Result<(), AppError> {
+    let (token, _) = auth::new_session_token();
+    let now = Utc::now();
+    let link = state
+        .base_url
+        .join(&format!("login/link/{token}"))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let body = format!(
+        "Bonjour,\n\nVoici votre lien pour vous connecter à lien. Il fonctionne une seule fois, \
+         pendant {} minutes :\n\n{link}\n\nSi vous n'avez rien demandé, ignorez ce message : \
+         personne ne peut se connecter sans ce lien.\n",
+        LOGIN_LINK_LIFETIME.num_minutes()
+    );
+    state
+        .store
+        .create_login_link(
+            user,
+            &token,
+            now,
+            now + LOGIN_LINK_LIFETIME,
+            "[lien] Votre lien de connexion",
+            &body,
+            &format!("<login-{}@lien>", uuid::Uuid::new_v4().simple()),
+        )
+        .await?;
+    Ok(())
 }
 
 /// `GET /login/link/{token}`: logs in with a one-time link.

@@ -414,6 +414,82 @@ async fn every_route_with_every_role(backend: Backend) {
                     _ => 403,
                 },
             ),
+            // Accounts: admins only (issue 13).
+            (
+                "GET",
+                "/admin/comptes".into(),
+                match who {
+                    Anonymous => login,
+                    Admin => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/admin/comptes?role=caller&active=yes&q=x".into(),
+                match who {
+                    Anonymous => login,
+                    Admin => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/admin/comptes/999999".into(),
+                match who {
+                    Anonymous => login,
+                    Admin => 404,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/admin/comptes".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/admin/comptes/999999/role".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/admin/comptes/999999/deactivate".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/admin/comptes/999999/reactivate".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/admin/comptes/999999/second-factor".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/admin/comptes/999999/login-link".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
             // Without a password-checked login waiting, the code step sends to the login;
             // the test form has no code field: refused as malformed.
             ("GET", "/login/code".into(), 303),

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod accounts;
 mod auth;
 mod browser;
 mod call_refusals;
