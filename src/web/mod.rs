@@ -5,6 +5,7 @@ use actix_web::web;
 
 pub mod api;
 pub mod assets;
+pub mod callers;
 pub mod calls;
 pub mod campaigns;
 pub mod client;
@@ -76,6 +77,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(signed_in_routes)
         .configure(caller_routes)
         .configure(coordination_routes)
+        .configure(callers_routes)
         .configure(escalations::routes)
         .configure(journal::routes);
 }
@@ -151,4 +153,18 @@ fn coordination_routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(imports::batch))
                 .route("/{id}/rejected.csv", web::get().to(imports::rejected_csv)),
         );
+}
+
+/// Coordinators and admins (`CoordinatorOrAdmin`): the roster of callers, one caller's
+/// absences, departure and return, capacity and days.
+fn callers_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/coordination/callers")
+            .route("", web::get().to(callers::roster))
+            .route("/{id}", web::get().to(callers::caller_page))
+            .route("/{id}", web::post().to(callers::save))
+            .route("/{id}/absences", web::post().to(callers::record_absence))
+            .route("/{id}/rebalance", web::post().to(callers::rebalance))
+            .route("/{id}/active", web::post().to(callers::set_active)),
+    );
 }

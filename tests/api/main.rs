@@ -7,6 +7,7 @@ mod access;
 mod auth;
 mod browser;
 mod call_refusals;
+mod callers;
 mod campaign_settings;
 mod cli;
 mod escalation_links;
