@@ -14,9 +14,11 @@ use super::pages::{campaign_choices, html_page, CampaignChoice, Nav};
 use super::planning::parse_week;
 use super::roles::CoordinatorOrAdmin;
 use super::AppState;
-use crate::domain::{CampaignName, IsoWeek, Weekdays};
+use crate::domain::names::clean_name;
+use crate::domain::{CampaignName, EmailAddress, IsoWeek, LanguageCode, Weekdays};
+use crate::records::imports::{Parsed, ParsedRow};
 use crate::store::{
-    Absence, CallerError, CallerLine, CallerSettings, ChangedBy, Move, TouchedWeek,
+    Absence, CallerError, CallerLine, CallerSettings, ChangedBy, ImportSource, Move, TouchedWeek,
 };
 
 /// Texts of these pages: (key, French, English).
@@ -77,6 +79,16 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("callers.error.bad_date", "Donnez les deux dates au format AAAA-MM-JJ. Rien n’a changé.", "Give both dates as YYYY-MM-DD. Nothing changed."),
     ("callers.error.bad_languages", "Donnez des codes de langue séparés par des virgules, par exemple fr, en. Rien n’a changé.", "Give language codes separated by commas, for example fr, en. Nothing changed."),
     ("callers.error.unconfirmed", "Cochez « Je confirme » pour faire ce changement. Rien n’a changé.", "Tick “I confirm” to make this change. Nothing changed."),
+    ("callers.add", "Ajouter un appelant", "Add a caller"),
+    ("callers.last_name", "Nom", "Last name"),
+    ("callers.first_name", "Prénom", "First name"),
+    ("callers.email", "Adresse e-mail", "Email"),
+    ("callers.invite", "Lui envoyer l’invitation (compte et lien de connexion par courriel)", "Send them the invitation (account and login link by mail)"),
+    ("callers.done.added", "Appelant ajouté.", "Caller added."),
+    ("callers.done.invited", "Appelant ajouté ; l’invitation part par courriel.", "Caller added; the invitation goes out by mail."),
+    ("callers.error.bad_name", "Donnez un nom (avec au moins une lettre) et un prénom de 100 caractères au plus. Rien n’a changé.", "Give a last name (with at least one letter) and a first name of at most 100 characters. Nothing changed."),
+    ("callers.error.bad_email", "Donnez une adresse e-mail valide, par exemple prenom.nom@exemple.fr. Rien n’a changé.", "Give a valid email address, for example first.last@example.org. Nothing changed."),
+    ("callers.error.email_taken", "Un appelant a déjà cette adresse : ouvrez sa fiche dans la liste. Rien n’a changé.", "A caller already has this address: open their page in the list. Nothing changed."),
     ("callers.error.unknown_caller", "Cet appelant n’existe pas.", "This caller does not exist."),
 ];
 
@@ -119,6 +131,7 @@ fn see_other(location: String) -> HttpResponse {
 
 #[derive(Deserialize, Default)]
 pub struct RosterQuery {
+    error: Option<String>,
     q: Option<String>,
     territory: Option<String>,
     state: Option<String>,
@@ -146,6 +159,7 @@ struct RosterPage {
     territories: Vec<(String, String)>,
     states: Vec<(&'static str, &'static str)>,
     lines: Vec<RosterLine>,
+    error: Option<&'static str>,
 }
 
 const STATES: [(&str, &str); 5] = [
@@ -231,6 +245,7 @@ pub async fn roster(
         territories,
         states: STATES.to_vec(),
         lines,
+        error: known_key("callers.error.", query.error.as_deref()),
     };
     html_page(&req, &page)
 }
@@ -543,4 +558,115 @@ pub async fn save(
         return refused(id, e);
     }
     Ok(see_other(format!("/coordination/callers/{id}?done=saved")))
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    csrf: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    capacity: String,
+    #[serde(default)]
+    languages: String,
+    #[serde(default)]
+    invite: Option<String>,
+}
+
+impl AddForm {
+    /// The caller as an import row, or the code of what is wrong.
+    fn parse(&self) -> Result<crate::store::NewCaller, &'static str> {
+        let last_name = clean_name(&self.last_name);
+        let first_name = clean_name(&self.first_name);
+        if !last_name.chars().any(char::is_alphabetic) || last_name.chars().count() > 100 {
+            return Err("bad_name");
+        }
+        if first_name.chars().count() > 100 {
+            return Err("bad_name");
+        }
+        let email = EmailAddress::parse(&self.email).map_err(|_| "bad_email")?;
+        let capacity: u32 = self
+            .capacity
+            .trim()
+            .parse()
+            .ok()
+            .filter(|c| *c <= 1000)
+            .ok_or("capacity_out_of_bounds")?;
+        let languages = match self.languages.trim() {
+            "" => vec![LanguageCode::french()],
+            raw => LanguageCode::parse_list(raw).map_err(|_| "bad_languages")?,
+        };
+        Ok(crate::store::NewCaller {
+            email,
+            last_name,
+            first_name,
+            phone: None,
+            languages,
+            weekly_capacity: capacity,
+            half_days: None,
+            available_weekdays: Weekdays::all(),
+            territory_preference: None,
+        })
+    }
+}
+
+/// `POST /coordination/callers`: adds a caller, and with `invite` gives them an account
+/// and the invitation mail, by the very path of an imported callers' list (one row).
+pub async fn add(
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
+    state: web::Data<AppState>,
+    form: web::Form<AddForm>,
+) -> Result<HttpResponse, AppError> {
+    user.check_csrf(&state, &form.csrf)?;
+    let caller = match form.parse() {
+        Ok(c) => c,
+        Err(code) => return Ok(see_other(format!("/coordination/callers?error={code}"))),
+    };
+    if state
+        .store
+        .caller_by_email(caller.email.as_str())
+        .await
+        .is_ok()
+    {
+        return Ok(see_other("/coordination/callers?error=email_taken".into()));
+    }
+    let email = caller.email.as_str().to_string();
+    let parsed = Parsed {
+        rows: vec![ParsedRow {
+            line: 1,
+            value: caller,
+            warnings: Vec::new(),
+        }],
+        rejected: Vec::new(),
+        warnings: Vec::new(),
+        rows_read: 1,
+        encoding: "UTF-8".into(),
+        delimiter: ';',
+        headers: Vec::new(),
+        mapping: Vec::new(),
+    };
+    let source = ImportSource {
+        filename: "formulaire".into(),
+        sha256: crate::auth::token_hash(&format!("caller-form:{email}")),
+        created_by: Some(user.user.id),
+    };
+    let invite = form.invite.is_some().then_some(&state.base_url);
+    state
+        .store
+        .import_callers_inviting(&source, &parsed, invite, false)
+        .await?;
+    let id = state
+        .store
+        .caller_by_email(&email)
+        .await
+        .map_err(|e| match e {
+            CallerError::Store(e) => AppError::from(e),
+            _ => AppError::NotFound,
+        })?;
+    let done = if invite.is_some() { "invited" } else { "added" };
+    Ok(see_other(format!("/coordination/callers/{id}?done={done}")))
 }

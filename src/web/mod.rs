@@ -161,6 +161,7 @@ fn callers_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/coordination/callers")
             .route("", web::get().to(callers::roster))
+            .route("", web::post().to(callers::add))
             .route("/{id}", web::get().to(callers::caller_page))
             .route("/{id}", web::post().to(callers::save))
             .route("/{id}/absences", web::post().to(callers::record_absence))

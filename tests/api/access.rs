@@ -361,6 +361,14 @@ async fn every_route_with_every_role(backend: Backend) {
                 },
             ),
             (
+                "POST",
+                "/coordination/callers".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
                 "GET",
                 "/coordination/callers/1".into(),
                 match who {

@@ -308,6 +308,33 @@ async fn the_roster_searches_and_filters(backend: Backend) {
     )
     .await;
     assert_eq!(row[0], (12, 0b101, "fr,en".to_string()));
+
+    // Adding a caller by the form, with the invitation; a taken address is refused.
+    let csrf = csrf_of(&app, "/coordination/callers").await;
+    let add = |email: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("last_name", "Nouvelle".to_string()),
+            ("first_name", "Recrue".to_string()),
+            ("email", email.to_string()),
+            ("capacity", "15".to_string()),
+            ("languages", "fr".to_string()),
+            ("invite", "yes".to_string()),
+        ]
+    };
+    let form = add("nouvelle.recrue@example.org");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let added = post(&app, "/coordination/callers", &form).await;
+    assert!(added.ends_with("done=invited"), "{added}");
+    let invitations = "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'";
+    assert_eq!(scalar(&app.store, invitations).await, 1);
+    let again = post(&app, "/coordination/callers", &form).await;
+    assert!(again.ends_with("error=email_taken"), "{again}");
+    let bad = add("pas-une-adresse");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = post(&app, "/coordination/callers", &bad).await;
+    assert!(refused.ends_with("error=bad_email"), "{refused}");
+    assert_eq!(scalar(&app.store, invitations).await, 1);
 }
 
 async fn the_command_line_twins(backend: Backend) {
