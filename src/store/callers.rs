@@ -456,3 +456,82 @@ impl Store {
         Ok(())
     }
 }
+
+/// Applies the `Absent du` / `Absent au` and `Actif` columns of an imported caller in
+/// the import's transaction: the absence is recorded unless the very same one is; the
+/// caller (and their accounts) are deactivated or reactivated, sessions ended on
+/// departure. Gives true when the caller left by this row (to rebalance after commit).
+pub(super) async fn apply_file_facts(
+    tx: &mut super::Tx,
+    caller_id: i64,
+    caller: &crate::records::imports::NewCaller,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    if let Some((from, to)) = caller.absence {
+        let known: Option<i64> = query_scalar(
+            "SELECT id FROM caller_absences WHERE caller_id = $1 AND starts_on = $2 AND ends_on = $3",
+        )
+        .bind(caller_id)
+        .bind(from)
+        .bind(to)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if known.is_none() {
+            query(
+                "INSERT INTO caller_absences (caller_id, starts_on, ends_on) VALUES ($1, $2, $3)",
+            )
+            .bind(caller_id)
+            .bind(from)
+            .bind(to)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    let Some(active) = caller.active else {
+        return Ok(false);
+    };
+    let changed =
+        query("UPDATE callers SET active = $1, updated_at = $2 WHERE id = $3 AND active <> $1")
+            .bind(active)
+            .bind(now)
+            .bind(caller_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if changed == 0 {
+        return Ok(false);
+    }
+    if !active {
+        query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE caller_id = $1)")
+            .bind(caller_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    query("UPDATE users SET active = $1 WHERE caller_id = $2")
+        .bind(active)
+        .bind(caller_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(!active)
+}
+
+impl Store {
+    /// After an import that deactivated callers (`Actif` = non): audited, and the weeks
+    /// already planned from this one on rebalanced, as [`Store::set_caller_active`] does.
+    pub(super) async fn after_file_departures(
+        &self,
+        callers: &[i64],
+        by: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let today = crate::domain::time::today_in_paris();
+        for &caller_id in callers {
+            let event = ChangedBy(by).event("caller_deactivated", caller_id, Some("import".into()));
+            self.record_audit(&event).await?;
+            let weeks = self
+                .weeks_touched(caller_id, today, today + chrono::Duration::days(366))
+                .await?;
+            self.rebalance_weeks(&weeks).await?;
+        }
+        Ok(())
+    }
+}

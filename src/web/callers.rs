@@ -610,6 +610,8 @@ impl AddForm {
             half_days: None,
             available_weekdays: Weekdays::all(),
             territory_preference: None,
+            absence: None,
+            active: None,
         })
     }
 }

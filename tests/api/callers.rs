@@ -17,6 +17,7 @@ on_both_backends!(
     a_departure_ends_sessions_and_hands_people_to_others,
     the_roster_searches_and_filters,
     the_command_line_twins,
+    the_callers_file_carries_absences_and_departures,
 );
 
 fn uncalled_sql(caller_id: i64, week: IsoWeek) -> String {
@@ -406,4 +407,57 @@ async fn the_command_line_twins(backend: Backend) {
     assert!(back.status.success());
     assert!(String::from_utf8_lossy(&back.stdout).contains("active again"));
     store.close().await;
+}
+
+async fn import_callers(app: &TestApp, csv: &str) -> lien::records::imports::ImportReport {
+    let parsed = lien::import::rows::parse_callers(
+        &lien::import::read::read_table(csv.as_bytes()).unwrap(),
+        &Default::default(),
+    )
+    .unwrap();
+    let source = lien::store::ImportSource {
+        filename: "appelants.csv".into(),
+        sha256: uuid::Uuid::new_v4().to_string(),
+        created_by: None,
+    };
+    app.store
+        .import_callers(&source, &parsed, false)
+        .await
+        .unwrap()
+}
+
+async fn the_callers_file_carries_absences_and_departures(backend: Backend) {
+    let (app, email) = planned_demo_app(backend).await;
+    let caller = TestApp::new_browser(&app);
+    assert_eq!(caller.login(&email, TEST_PASSWORD).await.status(), 303);
+    let other = crate::helpers::text(&app.store, "SELECT email FROM callers WHERE id = 2").await;
+    let week = IsoWeek::current();
+    let (from, to) = (week.next().monday(), week.next().sunday());
+    let csv = format!(
+        "Nom;Prénom;E-mail;Capacité;Absent du;Absent au;Actif\n\
+         Un;Appelant;{email};20;;;non\n\
+         Deux;Appelante;{other};20;{};{};oui\n\
+         Trois;Appelant;trois@example.org;20;;{};\n\
+         Quatre;Appelant;quatre@example.org;20;;;peut-être\n",
+        from.format("%d/%m/%Y"),
+        to.format("%d/%m/%Y"),
+        to.format("%d/%m/%Y"),
+    );
+    let report = import_callers(&app, &csv).await;
+    let codes: Vec<String> = report.errors.iter().map(|e| e.code.clone()).collect();
+    assert_eq!(
+        codes,
+        ["absence_incomplete", "active_unknown"],
+        "{report:?}"
+    );
+    // Actif = non: gone at once, their people with others.
+    assert_eq!(caller.get("/appels").await.status(), 303);
+    assert_eq!(scalar(&app.store, &uncalled_sql(1, week)).await, 0);
+    let inactive = "SELECT COUNT(*) FROM callers WHERE id = 1 AND active = FALSE";
+    assert_eq!(scalar(&app.store, inactive).await, 1);
+    // The absence is recorded once, however often the file is imported.
+    let absences = "SELECT COUNT(*) FROM caller_absences WHERE caller_id = 2";
+    assert_eq!(scalar(&app.store, absences).await, 1);
+    import_callers(&app, &csv).await;
+    assert_eq!(scalar(&app.store, absences).await, 1);
 }
