@@ -368,6 +368,19 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "c'est le dernier compte d'administration actif : donnez d'abord ce rôle à un autre compte ; rien n'a été changé",
         "this is the last active administrator account: give that role to another account first; nothing was changed"),
     ("users.refused", "refusé : {} ; rien n'a été changé", "refused: {}; nothing was changed"),
+    // Callers: absences, departures (src/cli/callers.rs)
+    ("callers.unknown", "aucun appelant n'a l'adresse {} : vérifiez-la (lien callers list), ou importez d'abord l'appelant", "no caller has the email {}: check it (lien callers list), or import the caller first"),
+    ("callers.absence_inverted", "l'absence finit le {} avant de commencer le {} : donnez une date de fin égale ou postérieure au début ; rien n'a changé", "the absence ends on {} before it starts on {}: give an end date on or after the start date; nothing changed"),
+    ("callers.capacity_bounds", "la capacité {} sort des bornes (0 à 1000 appels par semaine) : donnez un nombre dans ces bornes", "capacity {} is out of bounds (0 to 1000 calls a week): give a number within them"),
+    ("callers.state_inactive", "(parti)", "(left)"),
+    ("callers.state_absent", "(absent cette semaine)", "(absent this week)"),
+    ("callers.absence_recorded", "Absence de {} enregistrée du {} au {}.", "Absence of {} recorded from {} to {}."),
+    ("callers.week_touched", "Semaine déjà planifiée {} {} : un rééquilibrage déplacerait", "Week already planned {} {}: a rebalance would move"),
+    ("callers.nobody", "personne (plus de place)", "nobody (no room left)"),
+    ("callers.rebalanced", "Rééquilibrage fait : {} personne(s) déplacée(s).", "Rebalanced: {} person(s) moved."),
+    ("callers.rebalance_hint", "Rien n'est encore déplacé : relancez avec --rebalance, ou confirmez sur la page de l'appelant.", "Nothing moved yet: run again with --rebalance, or confirm on the caller's page."),
+    ("callers.reactivated", "{} est de nouveau actif (la personne se reconnecte).", "{} is active again (they log in anew)."),
+    ("callers.deactivated", "{} est parti : {} session(s) fermée(s), {} personne(s) confiée(s) à d'autres.", "{} has left: {} session(s) ended, {} person(s) handed to others."),
 ];
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 
 mod assignments;
 mod audit;
+mod callers;
 mod campaign;
 mod demo;
 pub mod errors;
@@ -38,6 +39,7 @@ use crate::store::{Backend, Campaign, Store};
 
 pub use assignments::AssignmentsArgs;
 pub use audit::AuditArgs;
+pub use callers::CallersCommand;
 pub use campaign::CampaignCommand;
 pub use demo::DemoArgs;
 pub use fixtures::FixturesArgs;
@@ -117,6 +119,9 @@ pub enum Command {
     /// Read the audit trail (who read or changed what, when), newest first, filtered by
     /// person, account, kind and dates.
     Audit(AuditArgs),
+    /// Callers' day-two operations: list, absences, departures and returns.
+    #[command(subcommand)]
+    Callers(CallersCommand),
 }
 
 impl Cli {
@@ -155,6 +160,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::People(command) => people::people(&cli, command).await,
         Command::Purge(args) => purge::purge(&cli, args).await,
         Command::Audit(args) => audit::audit(&cli, args).await,
+        Command::Callers(command) => callers::callers(&cli, command).await,
         Command::Plan(args) => plan::plan(&cli, args).await,
         Command::Assignments(args) => assignments::assignments(&cli, args).await,
         Command::Report(args) => report::report(&cli, args).await,

@@ -345,6 +345,21 @@ const BENEFICIARIES: &[Spec] = &[
     one(Field::RelativePhone, RELATIVE_PHONE),
     one(Field::Status, STATUS),
 ];
+const ABSENT_FROM: &[&str] = &[
+    "Absent du",
+    "Absence du",
+    "Début d'absence",
+    "Absent from",
+    "Away from",
+];
+const ABSENT_TO: &[&str] = &[
+    "Absent au",
+    "Absence au",
+    "Fin d'absence",
+    "Absent until",
+    "Away until",
+];
+const ACTIVE: &[&str] = &["Actif", "Active", "Actif ?", "Active?"];
 const CALLERS: &[Spec] = &[
     one(Field::LastName, LAST_NAME),
     one(Field::FirstName, FIRST_NAME),
@@ -356,6 +371,9 @@ const CALLERS: &[Spec] = &[
     one(Field::TerritoryPreference, TERRITORY_PREFERENCE),
     one(Field::Languages, LANGUAGES),
     one(Field::AvailableWeekdays, AVAILABLE_WEEKDAYS),
+    one(Field::AbsentFrom, ABSENT_FROM),
+    one(Field::AbsentTo, ABSENT_TO),
+    one(Field::Active, ACTIVE),
 ];
 const TERRITORIES: &[Spec] = &[
     one(Field::Code, CODE),
@@ -447,6 +465,11 @@ fn words(text: &str) -> Vec<String> {
 
 /// The key headers and aliases are compared by.
 fn key(text: &str) -> String {
+    // "Absent du" / "Absent au" differ only by a small word: such headers keep them all.
+    let folded = names::fold(text);
+    if folded.starts_with("absen") {
+        return folded.replace(' ', "");
+    }
     let key = words(text).concat();
     if key.is_empty() {
         names::fold(text).replace(' ', "")

@@ -47,13 +47,18 @@ pub enum Field {
     ReferentEmails,
     PostalCodes,
     InseeCodes,
+    /// First and last day of an absence of a caller.
+    AbsentFrom,
+    AbsentTo,
+    /// Whether a caller is active (oui/non).
+    Active,
     /// Not a field: a column the coordinator wants left out (`--map 'Fax=ignore'`).
     Ignore,
 }
 
 impl Field {
     /// Every field, in declaration order.
-    pub const ALL: [Field; 27] = [
+    pub const ALL: [Field; 30] = [
         Field::ExternalRef,
         Field::LastName,
         Field::FirstName,
@@ -80,6 +85,9 @@ impl Field {
         Field::ReferentEmails,
         Field::PostalCodes,
         Field::InseeCodes,
+        Field::AbsentFrom,
+        Field::AbsentTo,
+        Field::Active,
         Field::Ignore,
     ];
 
@@ -112,6 +120,9 @@ impl Field {
             Field::ReferentEmails => "referent_emails",
             Field::PostalCodes => "postal_codes",
             Field::InseeCodes => "insee_codes",
+            Field::AbsentFrom => "absent_from",
+            Field::AbsentTo => "absent_to",
+            Field::Active => "active",
             Field::Ignore => "ignore",
         }
     }
@@ -145,6 +156,9 @@ impl Field {
             Field::ReferentEmails => "E-mails des référents",
             Field::PostalCodes => "Codes postaux",
             Field::InseeCodes => "Codes INSEE",
+            Field::AbsentFrom => "Absent du",
+            Field::AbsentTo => "Absent au",
+            Field::Active => "Actif",
             Field::Ignore => "(colonne ignorée)",
         }
     }
@@ -291,6 +305,12 @@ pub struct NewCaller {
     pub available_weekdays: Weekdays,
     /// Code of the territory the caller prefers to call in.
     pub territory_preference: Option<String>,
+    /// An absence (first and last day, included) from the `Absent du` / `Absent au`
+    /// columns: recorded unless the same one is.
+    pub absence: Option<(NaiveDate, NaiveDate)>,
+    /// From the `Actif` column: `Some(false)` deactivates the caller (account and
+    /// sessions end), `Some(true)` reactivates them; `None` leaves them as they are.
+    pub active: Option<bool>,
 }
 
 #[derive(Debug, Clone)]

@@ -471,9 +471,13 @@ impl Store {
             ..TerritoryIndex::default()
         };
         let mut seen: HashSet<i64> = HashSet::new();
+        let mut deactivated: Vec<i64> = Vec::new();
         for row in &parsed.rows {
             let id = apply_caller_row(&mut tx, row, &territories, &mut report, batch.now).await?;
             seen.insert(id);
+            if super::callers::apply_file_facts(&mut tx, id, &row.value, batch.now).await? {
+                deactivated.push(id);
+            }
         }
         let active: Vec<(i64, String)> =
             query_as("SELECT id, email FROM callers WHERE active = TRUE ORDER BY email")
@@ -485,6 +489,10 @@ impl Store {
         }
         finish_import(&mut tx, &batch, parsed, &mut report).await?;
         tx.commit_if(!dry_run).await?;
+        if !dry_run {
+            self.after_file_departures(&deactivated, source.created_by)
+                .await?;
+        }
         Ok(report)
     }
 }

@@ -20,6 +20,7 @@ mod beneficiary_import;
 mod beneficiary_index;
 mod beneficiary_writes;
 pub mod bulk;
+mod callers;
 mod calls;
 mod campaigns;
 mod codes;
@@ -51,6 +52,9 @@ pub use accounts::{
     ACCOUNT_INVITATION_LIFETIME,
 };
 pub use beneficiary_import::BeneficiaryImport;
+pub use callers::{
+    Absence, ActiveChange, CallerError, CallerLine, CallerSettings, ChangedBy, Move, TouchedWeek,
+};
 pub use calls::{CallError, CallHistoryRow, CallInput, CallRecorded, CallTarget, NeedInput};
 pub use campaigns::{
     Campaign, CampaignOverview, CampaignSettings, NewCampaign, MAX_ATTEMPTS_RANGE, RETRY_GAP_RANGE,

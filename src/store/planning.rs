@@ -129,7 +129,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let started = Instant::now();
         progress.step("load", None);
-        let input = load_plan_input(&mut tx, campaign, week, &mut clock).await?;
+        let input = load_plan_input(&mut tx, campaign, week, mode, &mut clock).await?;
         timings.load_ms = ms(started);
 
         let started = Instant::now();
@@ -219,6 +219,7 @@ async fn load_plan_input(
     tx: &mut Tx,
     campaign: &Campaign,
     week: IsoWeek,
+    mode: PlanMode,
     clock: &mut Clock<'_>,
 ) -> Result<PlanInput, StoreError> {
     if tx.is_postgres() {
@@ -233,7 +234,9 @@ async fn load_plan_input(
     clock.lap("load_history");
     let existing = load_existing(tx, campaign.id, week).await?;
     clock.lap("load_existing");
-    let callers = load_callers(tx, week, campaign.calling_hours().weekdays()).await?;
+    // A rebalance looks at the rest of the week only (see `rest_of_week`).
+    let today = (mode == PlanMode::Rebalance).then(crate::domain::time::today_in_paris);
+    let callers = load_callers(tx, week, campaign.calling_hours().weekdays(), today).await?;
     clock.lap("load_callers");
     let beneficiaries = people
         .into_iter()
@@ -409,11 +412,12 @@ async fn load_history(
 }
 
 /// The active callers, with their capacity for this week (absences and the campaign's
-/// calling days taken off).
+/// calling days taken off). With `today` (a rebalance), see [`rest_of_week`].
 async fn load_callers(
     tx: &mut Tx,
     week: IsoWeek,
     campaign_days: Weekdays,
+    today: Option<NaiveDate>,
 ) -> Result<Vec<CallerInput>, StoreError> {
     let callers: Vec<(i64, i32, i32, String, Option<i64>)> = query_as(
         "SELECT id, weekly_capacity, available_weekdays, languages, territory_preference_id \
@@ -432,6 +436,9 @@ async fn load_callers(
     for (caller, from, to) in rows {
         absences.entry(caller).or_default().push((from, to));
     }
+    if let Some(today) = today {
+        rest_of_week(&mut absences, week, today);
+    }
     Ok(callers
         .into_iter()
         .map(|(id, capacity, days, languages, territory)| CallerInput {
@@ -447,6 +454,28 @@ async fn load_callers(
             territory_preference: territory,
         })
         .collect())
+}
+
+/// For a rebalance on `today`: a caller with an absence in the rest of the week has
+/// the days already gone counted as absent too, so that a caller away for the rest of
+/// the week has no capacity left and their people not yet called are moved (without
+/// this, the days before the absence would keep them available).
+fn rest_of_week(
+    absences: &mut HashMap<i64, Vec<(NaiveDate, NaiveDate)>>,
+    week: IsoWeek,
+    today: NaiveDate,
+) {
+    let Some(yesterday) = today.pred_opt() else {
+        return;
+    };
+    if yesterday < week.monday() {
+        return;
+    }
+    for ranges in absences.values_mut() {
+        if ranges.iter().any(|&(_, to)| to >= today) {
+            ranges.push((week.monday(), yesterday));
+        }
+    }
 }
 
 /// Runs the pure planner off the async threads.

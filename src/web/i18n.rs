@@ -135,6 +135,7 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
         .chain(super::person_rights::TEXTS.iter())
         .chain(super::people::TEXTS.iter())
         .chain(super::accounts::TEXTS.iter())
+        .chain(super::callers::TEXTS.iter())
 }
 
 /// (key, French, English).

@@ -6,6 +6,7 @@ use actix_web::web;
 pub mod accounts;
 pub mod api;
 pub mod assets;
+pub mod callers;
 pub mod calls;
 pub mod campaigns;
 pub mod client;
@@ -82,6 +83,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(caller_routes)
         .configure(coordination_routes)
         .configure(admin_routes)
+        .configure(callers_routes)
         .configure(escalations::routes)
         .configure(journal::routes)
         .configure(people::routes)
@@ -170,5 +172,20 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}", web::get().to(accounts::show))
             // role, deactivate, reactivate, second-factor, login-link
             .route("/{id}/{action}", web::post().to(accounts::act)),
+    );
+}
+
+/// Coordinators and admins (`CoordinatorOrAdmin`): the roster of callers, one caller's
+/// absences, departure and return, capacity and days.
+fn callers_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/coordination/callers")
+            .route("", web::get().to(callers::roster))
+            .route("", web::post().to(callers::add))
+            .route("/{id}", web::get().to(callers::caller_page))
+            .route("/{id}", web::post().to(callers::save))
+            .route("/{id}/absences", web::post().to(callers::record_absence))
+            .route("/{id}/rebalance", web::post().to(callers::rebalance))
+            .route("/{id}/active", web::post().to(callers::set_active)),
     );
 }

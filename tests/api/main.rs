@@ -8,6 +8,7 @@ mod accounts;
 mod auth;
 mod browser;
 mod call_refusals;
+mod callers;
 mod campaign_settings;
 mod cli;
 mod escalation_links;

@@ -1,5 +1,7 @@
 //! Caller (volunteer) lists.
 
+use chrono::NaiveDate;
+
 use super::values::{self, MAX_REFERENCE};
 use super::{parse_table, Claim, Problem, Row, RowParser};
 use crate::domain::{EmailAddress, LanguageCode, Weekdays};
@@ -31,12 +33,13 @@ pub(crate) fn parser(
     options: &ImportOptions,
 ) -> Result<RowParser<NewCaller>, ImportError> {
     let half_day_calls = options.half_day_calls;
+    let today = crate::domain::time::today_in_paris();
     RowParser::new(
         ImportKind::Callers,
         table,
         stats,
         options,
-        Box::new(move |row| build(row, half_day_calls)),
+        Box::new(move |row| build(row, half_day_calls, today)),
         |caller| {
             vec![Claim::duplicate(
                 format!("email:{}", caller.email.as_str()),
@@ -49,7 +52,7 @@ pub(crate) fn parser(
     )
 }
 
-fn build(row: &mut Row<'_>, half_day_calls: u32) -> Option<NewCaller> {
+fn build(row: &mut Row<'_>, half_day_calls: u32, today: NaiveDate) -> Option<NewCaller> {
     let last_name = row.required(Field::LastName, values::name);
     let first_name = row.required(Field::FirstName, values::name);
     let email = row.required(Field::Email, EmailAddress::parse);
@@ -77,7 +80,11 @@ fn build(row: &mut Row<'_>, half_day_calls: u32) -> Option<NewCaller> {
     let territory_preference = row.parse(Field::TerritoryPreference, |s| {
         values::text(s, MAX_REFERENCE)
     });
+    let absence = absence(row, today);
+    let active = row.parse(Field::Active, values::yes_no);
     Some(NewCaller {
+        absence,
+        active,
         email: email?,
         last_name: last_name?,
         first_name: first_name?,
@@ -88,4 +95,27 @@ fn build(row: &mut Row<'_>, half_day_calls: u32) -> Option<NewCaller> {
         available_weekdays,
         territory_preference,
     })
+}
+
+/// The `Absent du` / `Absent au` pair: both or neither, the end not before the start.
+fn absence(row: &mut Row<'_>, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let from_cell = row.cell(Field::AbsentFrom).is_some();
+    let to_cell = row.cell(Field::AbsentTo).is_some();
+    let from = row.parse(Field::AbsentFrom, |s| values::date(s, today));
+    let to = row.parse(Field::AbsentTo, |s| values::date(s, today));
+    if from_cell != to_cell {
+        let missing = if from_cell {
+            Field::AbsentTo
+        } else {
+            Field::AbsentFrom
+        };
+        row.reject_field(missing, &Problem::AbsenceIncomplete);
+        return None;
+    }
+    let (from, to) = (from?, to?);
+    if to < from {
+        row.reject_field(Field::AbsentTo, &Problem::AbsenceEndsBeforeStart);
+        return None;
+    }
+    Some((from, to))
 }

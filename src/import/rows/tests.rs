@@ -610,6 +610,9 @@ fn problems_have_codes_and_french_messages() {
         Problem::ExtraPhoneIgnored,
         Problem::NoArea,
         Problem::NoCapacity,
+        Problem::AbsenceIncomplete,
+        Problem::AbsenceEndsBeforeStart,
+        Problem::ActiveUnknown,
         Problem::NotIdentifiable,
         Problem::Duplicate {
             first_line: 3,

@@ -308,6 +308,15 @@ pub(crate) fn date(raw: &str, today: NaiveDate) -> Result<NaiveDate, Problem> {
     }))
 }
 
+/// A yes/no cell (`Actif`): oui/non, yes/no, 1/0, vrai/faux, true/false, x.
+pub(crate) fn yes_no(raw: &str) -> Result<bool, Problem> {
+    match crate::domain::fold(trim_cell(raw)).as_str() {
+        "oui" | "o" | "yes" | "y" | "1" | "vrai" | "true" | "x" | "actif" | "active" => Ok(true),
+        "non" | "n" | "no" | "0" | "faux" | "false" | "inactif" | "inactive" | "parti" => Ok(false),
+        _ => Err(Problem::ActiveUnknown),
+    }
+}
+
 /// A birth date: a [`date`] neither in the future nor more than 120 years ago.
 pub(crate) fn birth_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, Problem> {
     let date = date(raw, today)?;
