@@ -129,7 +129,10 @@ impl Tr {
 
 /// Every text: the main catalogue, then those kept beside their pages.
 fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    CATALOGUE.iter().chain(super::escalations::TEXTS.iter())
+    CATALOGUE
+        .iter()
+        .chain(super::escalations::TEXTS.iter())
+        .chain(super::campaign_scripts::TEXTS.iter())
 }
 
 /// (key, French, English).

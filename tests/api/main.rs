@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod call_refusals;
 mod campaign_settings;
+mod campaigns;
 mod cli;
 mod escalation_links;
 mod import;
