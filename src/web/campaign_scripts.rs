@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::campaigns::{audit, unprocessable};
+use super::campaigns::{audit, campaign_named, unprocessable};
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
 use super::pages::{html_page, Nav};
@@ -15,7 +15,6 @@ use super::roles::CoordinatorOrAdmin;
 use super::AppState;
 use crate::calling::scripts::{self, MAX_SCRIPT_CHARS};
 use crate::domain::time::PARIS;
-use crate::domain::CampaignName;
 use crate::store::{Campaign, ScriptVersion};
 
 pub static TEXTS: &[(&str, &str, &str)] = &[
@@ -84,11 +83,6 @@ struct ScriptPage {
     versions: Vec<VersionLine>,
     error: Option<&'static str>,
     saved: bool,
-}
-
-async fn campaign_named(state: &AppState, name: &str) -> Result<Campaign, AppError> {
-    let name = CampaignName::parse(name).map_err(|_| AppError::NotFound)?;
-    Ok(state.store.campaign_by_name(&name).await?)
 }
 
 async fn script_page(

@@ -171,7 +171,7 @@ pub struct SettingsQuery {
     done: Option<String>,
 }
 
-async fn campaign_named(state: &AppState, name: &str) -> Result<Campaign, AppError> {
+pub(super) async fn campaign_named(state: &AppState, name: &str) -> Result<Campaign, AppError> {
     let name = CampaignName::parse(name).map_err(|_| AppError::NotFound)?;
     Ok(state.store.campaign_by_name(&name).await?)
 }

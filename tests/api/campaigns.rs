@@ -50,6 +50,16 @@ async fn heatwave(store: &Store) -> Campaign {
         .unwrap()
 }
 
+/// Every person of the data set becomes a member of `campaign`.
+async fn every_person_in(store: &Store, campaign: &Campaign) {
+    let sql = format!(
+        "INSERT INTO campaign_members (campaign_id, beneficiary_id) \
+         SELECT {}, id FROM beneficiaries",
+        campaign.id
+    );
+    execute(store, &sql).await.unwrap();
+}
+
 async fn refusal(store: &Store, campaign: &Campaign, w: &str) -> String {
     match store
         .plan_week(campaign, week(w), PlanMode::Plan, false)
@@ -63,16 +73,7 @@ async fn refusal(store: &Store, campaign: &Campaign, w: &str) -> String {
 async fn planning_refuses_weeks_outside_the_dates_off_cadence_or_archived(backend: Backend) {
     let (t, _) = demo_store(backend).await;
     let campaign = heatwave(&t.store).await;
-    execute(
-        &t.store,
-        &format!(
-            "INSERT INTO campaign_members (campaign_id, beneficiary_id) \
-             SELECT {}, id FROM beneficiaries",
-            campaign.id
-        ),
-    )
-    .await
-    .unwrap();
+    every_person_in(&t.store, &campaign).await;
     assert_eq!(
         refusal(&t.store, &campaign, "2026-W24").await,
         "week_before_start"
@@ -500,16 +501,7 @@ async fn two_campaigns_never_book_a_caller_past_their_capacity(backend: Backend)
         })
         .await
         .unwrap();
-    execute(
-        &t.store,
-        &format!(
-            "INSERT INTO campaign_members (campaign_id, beneficiary_id) \
-             SELECT {}, id FROM beneficiaries",
-            heat.id
-        ),
-    )
-    .await
-    .unwrap();
+    every_person_in(&t.store, &heat).await;
     let w = week("2026-W48");
     let first = t
         .store
