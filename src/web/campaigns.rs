@@ -332,27 +332,13 @@ fn parse_date(lang: Lang, raw: &str, fr: &str, en: &str) -> Result<NaiveDate, St
 }
 
 impl ScheduleFields {
-    /// The schedule, or every problem as a sentence. `current`: the campaign edited.
-    pub fn parse(
+    /// The first and last day (kept or posted), a problem added to `errors`.
+    fn dates(
         &self,
         current: Option<&Campaign>,
         lang: Lang,
-    ) -> Result<CampaignSchedule, Vec<String>> {
-        let mut errors = Vec::new();
-        let description = match &self.description {
-            Some(d) => Some(d.trim().to_string()).filter(|d| !d.is_empty()),
-            None => current.and_then(|c| c.description.clone()),
-        };
-        if description
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > 2000)
-        {
-            errors.push(say(
-                lang,
-                "La description compte au plus 2000 caractères : raccourcissez-la.".into(),
-                "The description has at most 2000 characters: shorten it.".into(),
-            ));
-        }
+        errors: &mut Vec<String>,
+    ) -> (Option<NaiveDate>, Option<Option<NaiveDate>>) {
         let starts_on = match self.starts.as_deref().filter(|s| !s.trim().is_empty()) {
             Some(raw) => parse_date(lang, raw, "de début", "start")
                 .map_err(|e| errors.push(e))
@@ -376,6 +362,31 @@ impl ScheduleFields {
                 ));
             }
         }
+        (starts_on, ends_on)
+    }
+
+    /// The schedule, or every problem as a sentence. `current`: the campaign edited.
+    pub fn parse(
+        &self,
+        current: Option<&Campaign>,
+        lang: Lang,
+    ) -> Result<CampaignSchedule, Vec<String>> {
+        let mut errors = Vec::new();
+        let description = match &self.description {
+            Some(d) => Some(d.trim().to_string()).filter(|d| !d.is_empty()),
+            None => current.and_then(|c| c.description.clone()),
+        };
+        if description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 2000)
+        {
+            errors.push(say(
+                lang,
+                "La description compte au plus 2000 caractères : raccourcissez-la.".into(),
+                "The description has at most 2000 characters: shorten it.".into(),
+            ));
+        }
+        let (starts_on, ends_on) = self.dates(current, lang, &mut errors);
         let cadence = match self.cadence.as_deref() {
             Some(raw) => raw
                 .trim()
