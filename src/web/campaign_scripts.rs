@@ -37,6 +37,9 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("campaign_edit.archived_note", "Cette campagne est archivée : elle n'est plus planifiée ni proposée dans les listes.", "This campaign is archived: it is no longer planned nor offered in the lists."),
     ("campaign_edit.archive", "Archiver la campagne", "Archive the campaign"),
     ("campaign_edit.archive_help", "Une campagne archivée n'est plus planifiée ; son historique est gardé et elle peut être désarchivée.", "An archived campaign is no longer planned; its history is kept and it can be unarchived."),
+    ("campaign_edit.created", "Campagne créée : ajoutez-y des personnes par un import, puis planifiez ses semaines.", "Campaign created: add people to it with an import, then plan its weeks."),
+    ("campaign_edit.archived_done", "Campagne archivée.", "Campaign archived."),
+    ("campaign_edit.unarchived_done", "Campagne désarchivée : elle peut de nouveau être planifiée.", "Campaign unarchived: it can be planned again."),
     ("campaign_edit.unarchive", "Désarchiver la campagne", "Unarchive the campaign"),
     // The script page.
     ("script.title", "Script d'appel", "Call script"),

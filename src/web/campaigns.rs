@@ -77,7 +77,8 @@ struct SettingsPage {
     max_attempts: String,
     retry_gap: String,
     errors: Vec<String>,
-    saved: bool,
+    /// The catalogue key of what was just done (saved, created, archived…).
+    notice: Option<&'static str>,
     schedule: ScheduleView,
     archived: bool,
 }
@@ -136,7 +137,12 @@ fn day_boxes(tr: Tr, days: Weekdays) -> Vec<DayBox> {
         .collect()
 }
 
-fn settings_page(tr: Tr, nav: Nav, campaign: &Campaign, saved: bool) -> SettingsPage {
+fn settings_page(
+    tr: Tr,
+    nav: Nav,
+    campaign: &Campaign,
+    notice: Option<&'static str>,
+) -> SettingsPage {
     let hours = campaign.calling_hours();
     SettingsPage {
         tr,
@@ -149,7 +155,7 @@ fn settings_page(tr: Tr, nav: Nav, campaign: &Campaign, saved: bool) -> Settings
         max_attempts: campaign.max_attempts_per_week.to_string(),
         retry_gap: campaign.retry_gap_minutes.to_string(),
         errors: Vec::new(),
-        saved,
+        notice,
         schedule: ScheduleView::of(campaign),
         archived: campaign.archived_at.is_some(),
     }
@@ -186,10 +192,16 @@ pub async fn settings(
     query: web::Query<SettingsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let campaign = campaign_named(&state, &name).await?;
-    let saved = query.done.is_some();
+    let notice = match query.done.as_deref() {
+        Some("saved") => Some("settings.saved"),
+        Some("created") => Some("campaign_edit.created"),
+        Some("archived") => Some("campaign_edit.archived_done"),
+        Some("unarchived") => Some("campaign_edit.unarchived_done"),
+        _ => None,
+    };
     html_page(
         &req,
-        &settings_page(lang.tr(), user.nav(), &campaign, saved),
+        &settings_page(lang.tr(), user.nav(), &campaign, notice),
     )
 }
 
@@ -477,7 +489,7 @@ pub async fn save(
                 retry_gap: form.retry_gap.clone(),
                 errors,
                 schedule: ScheduleView::posted(&form.schedule, Some(&campaign)),
-                ..settings_page(tr, user.nav(), &campaign, false)
+                ..settings_page(tr, user.nav(), &campaign, None)
             };
             unprocessable(&req, &page)
         }

@@ -341,7 +341,8 @@ async fn campaigns_are_created_edited_and_archived_on_the_web(backend: Backend) 
     );
 
     // Edited: dates, cadence, description.
-    let page = get_text(&app, "/coordination/campaigns/canicule-2026").await;
+    let page = get_text(&app, "/coordination/campaigns/canicule-2026?done=created").await;
+    assert!(page.contains("Campagne créée"), "{page}");
     assert!(page.contains("value=\"2026-06-15\""));
     let saved = post(
         &app,
