@@ -5,3 +5,4 @@ pub mod hours;
 pub mod outcome;
 pub mod queue;
 pub mod refusal;
+pub mod scripts;

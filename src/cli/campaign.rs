@@ -87,6 +87,8 @@ async fn create(txt: Texts, store: &Store, args: &CreateArgs) -> anyhow::Result<
         json,
     } = args;
     let name = CampaignName::parse(name)?;
+    // An unknown script is refused, listing the known ones (never a silent fallback).
+    let script = crate::calling::scripts::check_name(script)?;
     let starts_on = starts.unwrap_or_else(crate::domain::time::today_in_paris);
     if let Some(ends) = ends {
         if *ends < starts_on {
@@ -105,7 +107,7 @@ async fn create(txt: Texts, store: &Store, args: &CreateArgs) -> anyhow::Result<
             starts_on,
             ends_on: *ends,
             cadence_weeks: *cadence,
-            call_script: script.clone(),
+            call_script: script.to_string(),
             coordinator_email,
         })
         .await?;

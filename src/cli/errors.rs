@@ -68,6 +68,7 @@ fn store_error(texts: Texts, e: &StoreError) -> Option<String> {
         StoreError::Render(why) => texts.f("error.render", &[why]),
         // The database's own message follows as the next cause.
         StoreError::Database(_) => texts.t("error.database").to_string(),
+        StoreError::WeekRefused(refusal) => french_or(texts, refusal.message_fr(), refusal),
     })
 }
 
@@ -87,7 +88,8 @@ fn domain_error(texts: Texts, cause: &(dyn Error + 'static)) -> Option<String> {
         PhoneError,
         PostalCodeError,
         LanguageError,
-        WeekdaysError
+        WeekdaysError,
+        crate::calling::scripts::UnknownScript
     );
     cause
         .downcast_ref::<CampaignNameError>()

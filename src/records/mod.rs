@@ -4,6 +4,7 @@
 //! type, and the dependencies between top-level modules stay one-way
 //! (docs/ARCHITECTURE.md).
 
+pub mod campaign_weeks;
 pub mod escalations;
 pub mod import_rules;
 pub mod imports;

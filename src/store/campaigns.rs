@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::{query_as, Store, StoreError};
 use crate::calling::hours::CallingHours;
 use crate::domain::{CampaignName, EmailAddress};
+use crate::records::campaign_weeks::CampaignWeeks;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Campaign {
@@ -34,6 +35,17 @@ impl Campaign {
     pub fn calling_hours(&self) -> CallingHours {
         CallingHours::from_stored(self.calling_days, &self.calling_windows)
     }
+
+    /// Which weeks may be planned (dates, cadence, archive): see [`CampaignWeeks`].
+    pub fn weeks(&self) -> CampaignWeeks {
+        CampaignWeeks {
+            name: self.name.clone(),
+            starts_on: self.starts_on,
+            ends_on: self.ends_on,
+            cadence_weeks: self.cadence_weeks.max(1) as u32,
+            archived: self.archived_at.is_some(),
+        }
+    }
 }
 
 /// What a coordinator can change in a campaign's settings page.
@@ -44,6 +56,18 @@ pub struct CampaignSettings {
     pub hours: CallingHours,
     pub max_attempts_per_week: u8,
     pub retry_gap_minutes: u16,
+}
+
+/// A campaign's dates, cadence, description and file script, as the settings page
+/// changes them (planning honours them: see [`Campaign::weeks`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignSchedule {
+    pub description: Option<String>,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub cadence_weeks: u8,
+    /// A file script's name, checked by `calling::scripts::check_name`.
+    pub call_script: String,
 }
 
 /// Bounds of the settings, as the database checks them.
@@ -156,6 +180,64 @@ impl Store {
         result
             .map_err(|e| StoreError::on_unique(e, || StoreError::Constraint("campaign".into())))?
             .ok_or_else(|| StoreError::CampaignNotFound(campaign_id.to_string()))
+    }
+
+    /// Saves a campaign's dates, cadence, description and file script.
+    #[tracing::instrument(skip(self, schedule))]
+    pub async fn update_campaign_schedule(
+        &self,
+        campaign_id: i64,
+        schedule: &CampaignSchedule,
+    ) -> Result<Campaign, StoreError> {
+        let sql = format!(
+            "UPDATE campaigns SET description = $2, starts_on = $3, ends_on = $4, \
+             cadence_weeks = $5, call_script = $6 WHERE id = $1 RETURNING {}",
+            CAMPAIGN_COLUMNS.replace("c.", "")
+        );
+        let result: Result<Option<Campaign>, sqlx::Error> = query_as(&sql)
+            .bind(campaign_id)
+            .bind(schedule.description.as_deref())
+            .bind(schedule.starts_on)
+            .bind(schedule.ends_on)
+            .bind(i32::from(schedule.cadence_weeks))
+            .bind(&schedule.call_script)
+            .fetch_optional(self)
+            .await;
+        result
+            .map_err(|e| StoreError::on_unique(e, || StoreError::Constraint("campaign".into())))?
+            .ok_or_else(|| StoreError::CampaignNotFound(campaign_id.to_string()))
+    }
+
+    /// Sets a campaign's attempts per week (see [`MAX_ATTEMPTS_RANGE`]).
+    pub async fn set_campaign_attempts(
+        &self,
+        campaign_id: i64,
+        max_attempts_per_week: u8,
+    ) -> Result<(), StoreError> {
+        super::query("UPDATE campaigns SET max_attempts_per_week = $2 WHERE id = $1")
+            .bind(campaign_id)
+            .bind(i32::from(max_attempts_per_week))
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+
+    /// Archives the campaign (now) or brings it back; an archived campaign is not planned.
+    pub async fn set_campaign_archived(
+        &self,
+        campaign_id: i64,
+        archived: bool,
+    ) -> Result<Campaign, StoreError> {
+        let sql = format!(
+            "UPDATE campaigns SET archived_at = $2 WHERE id = $1 RETURNING {}",
+            CAMPAIGN_COLUMNS.replace("c.", "")
+        );
+        let found: Option<Campaign> = query_as(&sql)
+            .bind(campaign_id)
+            .bind(archived.then(Utc::now))
+            .fetch_optional(self)
+            .await?;
+        found.ok_or_else(|| StoreError::CampaignNotFound(campaign_id.to_string()))
     }
 
     /// The calling hours of a campaign by id (the defaults if it does not exist).

@@ -22,6 +22,7 @@ mod beneficiary_writes;
 pub mod bulk;
 mod callers;
 mod calls;
+mod campaign_scripts;
 mod campaigns;
 mod codes;
 mod dataset;
@@ -56,8 +57,10 @@ pub use callers::{
     Absence, ActiveChange, CallerError, CallerLine, CallerSettings, ChangedBy, Move, TouchedWeek,
 };
 pub use calls::{CallError, CallHistoryRow, CallInput, CallRecorded, CallTarget, NeedInput};
+pub use campaign_scripts::ScriptVersion;
 pub use campaigns::{
-    Campaign, CampaignOverview, CampaignSettings, NewCampaign, MAX_ATTEMPTS_RANGE, RETRY_GAP_RANGE,
+    Campaign, CampaignOverview, CampaignSchedule, CampaignSettings, NewCampaign,
+    MAX_ATTEMPTS_RANGE, RETRY_GAP_RANGE,
 };
 pub use dataset::{Dataset, LoadCounts, NewBeneficiary, NewCaller, NewTerritory};
 pub use db::{query, query_as, query_scalar, Exec, Tx};
@@ -144,6 +147,9 @@ pub enum StoreError {
     Render(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A week the campaign's dates, cadence or archive do not allow to plan.
+    #[error(transparent)]
+    WeekRefused(#[from] crate::records::campaign_weeks::WeekRefusal),
 }
 
 impl StoreError {

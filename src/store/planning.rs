@@ -123,6 +123,9 @@ impl Store {
         dry_run: bool,
         progress: &dyn Progress,
     ) -> Result<PlanOutcome, StoreError> {
+        if mode == PlanMode::Plan {
+            campaign.weeks().check(week)?;
+        }
         let mut timings = PlanTimings::default();
         let mut clock = Clock::new(progress);
         let now = Utc::now();
@@ -236,8 +239,10 @@ async fn load_plan_input(
     clock.lap("load_existing");
     // A rebalance looks at the rest of the week only (see `rest_of_week`).
     let today = (mode == PlanMode::Rebalance).then(crate::domain::time::today_in_paris);
-    let callers = load_callers(tx, week, campaign.calling_hours().weekdays(), today).await?;
+    let mut callers = load_callers(tx, week, campaign.calling_hours().weekdays(), today).await?;
     clock.lap("load_callers");
+    share_capacity(tx, campaign.id, week, &mut callers).await?;
+    clock.lap("load_other_campaigns");
     let beneficiaries = people
         .into_iter()
         .map(|p| beneficiary_input(p, &history, week))
@@ -478,6 +483,37 @@ fn rest_of_week(
     }
 }
 
+/// A caller's week is shared between the campaigns they work in: what other campaigns
+/// already gave them this week comes off the capacity this campaign may use.
+async fn share_capacity(
+    tx: &mut Tx,
+    campaign_id: i64,
+    week: IsoWeek,
+    callers: &mut [CallerInput],
+) -> Result<(), StoreError> {
+    let taken: HashMap<i64, i64> = query_as(
+        "SELECT caller_id, COUNT(*) FROM assignments \
+         WHERE week = $1 AND campaign_id <> $2 GROUP BY caller_id",
+    )
+    .bind(week.to_string())
+    .bind(campaign_id)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    for caller in callers.iter_mut() {
+        let elsewhere = taken.get(&caller.id).copied().unwrap_or(0);
+        caller.capacity = remaining_capacity(caller.capacity, elsewhere);
+    }
+    Ok(())
+}
+
+/// The capacity left once `elsewhere` assignments of other campaigns are counted.
+fn remaining_capacity(capacity: u32, elsewhere: i64) -> u32 {
+    let elsewhere = u32::try_from(elsewhere.max(0)).unwrap_or(u32::MAX);
+    capacity.saturating_sub(elsewhere)
+}
+
 /// Runs the pure planner off the async threads.
 async fn run_planner(input: PlanInput, mode: PlanMode) -> Result<Plan, StoreError> {
     tokio::task::spawn_blocking(move || match mode {
@@ -638,4 +674,17 @@ async fn delete_removed(
         progress.advance(chunk.len() as u64);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::remaining_capacity;
+
+    #[test]
+    fn other_campaigns_take_their_share_of_the_week() {
+        assert_eq!(remaining_capacity(10, 0), 10);
+        assert_eq!(remaining_capacity(10, 4), 6);
+        assert_eq!(remaining_capacity(3, 5), 0);
+        assert_eq!(remaining_capacity(3, -1), 3);
+    }
 }

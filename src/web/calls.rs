@@ -13,6 +13,7 @@ use super::session::CurrentUser;
 use super::AppState;
 use crate::calling::hours::CallingHours;
 use crate::calling::queue::QueueGroup;
+use crate::calling::scripts;
 use crate::domain::time::PARIS;
 use crate::domain::{CampaignName, LanguageCode, Outcome, Phone};
 use crate::store::{CallError, CallInput, CallTarget, NeedInput, QueueRow};
@@ -190,32 +191,25 @@ fn next_opening(hours: &[CallingHours], now: DateTime<Utc>) -> Option<DateTime<U
     hours.iter().filter_map(|h| h.next_opening(now)).min()
 }
 
-/// The call scripts, compiled in from `call_scripts/`.
-static SCRIPTS: &[(&str, &str)] = &[
-    (
-        "hebdomadaire",
-        include_str!("../../call_scripts/hebdomadaire.md"),
-    ),
-    ("canicule", include_str!("../../call_scripts/canicule.md")),
-];
+/// The campaign's script as HTML, with the person's first name filled in (escaped):
+/// the campaign's latest version edited in the browser, else the file script its
+/// `call_script` names, else a sentence saying the script is unknown (never another
+/// campaign's script).
+async fn script_html(state: &AppState, target: &CallTarget, tr: Tr) -> Result<String, AppError> {
+    let latest = state
+        .store
+        .latest_campaign_script(target.campaign_id)
+        .await?;
+    Ok(match latest {
+        Some(version) => scripts::render(&version.body, &target.first_name),
+        None => render_script(&target.call_script, &target.first_name)
+            .unwrap_or_else(|| format!("<p>{}</p>", tr.t("calls.script_unknown"))),
+    })
+}
 
-/// The campaign's script as HTML, with the person's first name filled in (escaped).
-pub fn render_script(name: &str, first_name: &str) -> String {
-    let markdown = SCRIPTS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .or_else(|| SCRIPTS.first())
-        .map(|(_, text)| *text)
-        .unwrap_or_default();
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        pulldown_cmark::Parser::new_ext(markdown, pulldown_cmark::Options::ENABLE_TABLES),
-    );
-    let escaped = askama::filters::escape(first_name, askama::filters::Html)
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    html.replace("{prenom}", &escaped)
+/// The file script `name` as HTML, with the person's first name filled in (escaped).
+pub fn render_script(name: &str, first_name: &str) -> Option<String> {
+    scripts::file_script(name).map(|markdown| scripts::render(markdown, first_name))
 }
 
 pub struct HistoryLine {
@@ -298,7 +292,7 @@ async fn call_page(
         closed: target.status == crate::domain::AssignmentStatus::Closed,
         attempts: target.attempts,
         history,
-        script_html: render_script(&target.call_script, &target.first_name),
+        script_html: script_html(state, &target, lang.tr()).await?,
         outcomes: outcome_choices(),
         needs: need_choices(),
         urgencies: urgency_choices(),
@@ -546,7 +540,7 @@ mod tests {
 
     #[test]
     fn the_script_is_rendered_with_the_first_name_escaped() {
-        let html = render_script("hebdomadaire", "Hélène <b>");
+        let html = render_script("hebdomadaire", "Hélène <b>").unwrap();
         assert!(
             html.contains("<h1>Appel de solidarité hebdomadaire</h1>"),
             "{html}"
@@ -558,8 +552,10 @@ mod tests {
         assert!(!html.contains("{prenom}"));
         assert!(html.contains("<table>"), "the emergency numbers table");
         assert!(html.contains("3977"));
-        // An unknown script falls back to the weekly one.
-        assert!(render_script("inconnu", "Paul").contains("hebdomadaire"));
-        assert!(render_script("canicule", "Paul").contains("Appel canicule"));
+        // An unknown script is none: never another campaign's script.
+        assert!(render_script("inconnu", "Paul").is_none());
+        assert!(render_script("canicule", "Paul")
+            .unwrap()
+            .contains("Appel canicule"));
     }
 }

@@ -4,7 +4,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::Weekday;
+use chrono::{NaiveDate, Weekday};
 use serde::Deserialize;
 
 use super::errors::AppError;
@@ -13,9 +13,11 @@ use super::pages::{html_page, Nav};
 use super::roles::CoordinatorOrAdmin;
 use super::AppState;
 use crate::calling::hours::CallingHours;
+use crate::calling::scripts;
 use crate::domain::{CampaignName, EmailAddress, Weekdays};
 use crate::store::{
-    Campaign, CampaignOverview, CampaignSettings, MAX_ATTEMPTS_RANGE, RETRY_GAP_RANGE,
+    AuditEvent, Campaign, CampaignOverview, CampaignSchedule, CampaignSettings, NewCampaign,
+    MAX_ATTEMPTS_RANGE, RETRY_GAP_RANGE,
 };
 
 /// Monday first, with the catalogue key of each day's name.
@@ -41,6 +43,25 @@ struct CampaignsPage {
     tr: Tr,
     nav: Nav,
     campaigns: Vec<CampaignOverview>,
+    /// The new campaign form: what to fix, and the values posted.
+    errors: Vec<String>,
+    schedule: ScheduleView,
+    new_name: String,
+    new_title: String,
+    new_attempts: String,
+}
+
+fn campaigns_page(tr: Tr, nav: Nav, campaigns: Vec<CampaignOverview>) -> CampaignsPage {
+    CampaignsPage {
+        tr,
+        nav,
+        campaigns,
+        errors: Vec::new(),
+        schedule: ScheduleView::posted(&ScheduleFields::default(), None),
+        new_name: String::new(),
+        new_title: String::new(),
+        new_attempts: "3".into(),
+    }
 }
 
 #[derive(Template)]
@@ -56,7 +77,54 @@ struct SettingsPage {
     max_attempts: String,
     retry_gap: String,
     errors: Vec<String>,
-    saved: bool,
+    /// The catalogue key of what was just done (saved, created, archived…).
+    notice: Option<&'static str>,
+    schedule: ScheduleView,
+    archived: bool,
+}
+
+/// The dates, cadence, description and script as the form shows them.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleView {
+    pub description: String,
+    pub starts: String,
+    pub ends: String,
+    pub cadence: String,
+    pub script: String,
+    /// The names `script` may take.
+    pub scripts: Vec<&'static str>,
+}
+
+impl ScheduleView {
+    fn of(campaign: &Campaign) -> Self {
+        ScheduleView {
+            description: campaign.description.clone().unwrap_or_default(),
+            starts: campaign.starts_on.to_string(),
+            ends: campaign.ends_on.map(|d| d.to_string()).unwrap_or_default(),
+            cadence: campaign.cadence_weeks.to_string(),
+            script: campaign.call_script.clone(),
+            scripts: scripts::known_names(),
+        }
+    }
+
+    /// What was posted, to show again with the errors.
+    fn posted(fields: &ScheduleFields, current: Option<&Campaign>) -> Self {
+        let base = current.map(Self::of).unwrap_or_else(|| ScheduleView {
+            cadence: "1".into(),
+            script: "hebdomadaire".into(),
+            scripts: scripts::known_names(),
+            ..ScheduleView::default()
+        });
+        let or = |posted: &Option<String>, kept: String| posted.clone().unwrap_or(kept);
+        ScheduleView {
+            description: or(&fields.description, base.description.clone()),
+            starts: or(&fields.starts, base.starts.clone()),
+            ends: or(&fields.ends, base.ends.clone()),
+            cadence: or(&fields.cadence, base.cadence.clone()),
+            script: or(&fields.script, base.script.clone()),
+            scripts: base.scripts,
+        }
+    }
 }
 
 fn day_boxes(tr: Tr, days: Weekdays) -> Vec<DayBox> {
@@ -69,7 +137,12 @@ fn day_boxes(tr: Tr, days: Weekdays) -> Vec<DayBox> {
         .collect()
 }
 
-fn settings_page(tr: Tr, nav: Nav, campaign: &Campaign, saved: bool) -> SettingsPage {
+fn settings_page(
+    tr: Tr,
+    nav: Nav,
+    campaign: &Campaign,
+    notice: Option<&'static str>,
+) -> SettingsPage {
     let hours = campaign.calling_hours();
     SettingsPage {
         tr,
@@ -82,7 +155,9 @@ fn settings_page(tr: Tr, nav: Nav, campaign: &Campaign, saved: bool) -> Settings
         max_attempts: campaign.max_attempts_per_week.to_string(),
         retry_gap: campaign.retry_gap_minutes.to_string(),
         errors: Vec::new(),
-        saved,
+        notice,
+        schedule: ScheduleView::of(campaign),
+        archived: campaign.archived_at.is_some(),
     }
 }
 
@@ -93,12 +168,8 @@ pub async fn index(
     CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let page = CampaignsPage {
-        tr: lang.tr(),
-        nav: user.nav(),
-        campaigns: state.store.list_campaigns().await?,
-    };
-    html_page(&req, &page)
+    let campaigns = state.store.list_campaigns().await?;
+    html_page(&req, &campaigns_page(lang.tr(), user.nav(), campaigns))
 }
 
 #[derive(Deserialize)]
@@ -106,7 +177,7 @@ pub struct SettingsQuery {
     done: Option<String>,
 }
 
-async fn campaign_named(state: &AppState, name: &str) -> Result<Campaign, AppError> {
+pub(super) async fn campaign_named(state: &AppState, name: &str) -> Result<Campaign, AppError> {
     let name = CampaignName::parse(name).map_err(|_| AppError::NotFound)?;
     Ok(state.store.campaign_by_name(&name).await?)
 }
@@ -121,10 +192,16 @@ pub async fn settings(
     query: web::Query<SettingsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let campaign = campaign_named(&state, &name).await?;
-    let saved = query.done.as_deref() == Some("saved");
+    let notice = match query.done.as_deref() {
+        Some("saved") => Some("settings.saved"),
+        Some("created") => Some("campaign_edit.created"),
+        Some("archived") => Some("campaign_edit.archived_done"),
+        Some("unarchived") => Some("campaign_edit.unarchived_done"),
+        _ => None,
+    };
     html_page(
         &req,
-        &settings_page(lang.tr(), user.nav(), &campaign, saved),
+        &settings_page(lang.tr(), user.nav(), &campaign, notice),
     )
 }
 
@@ -138,6 +215,7 @@ pub struct SettingsForm {
     pub windows: String,
     pub max_attempts: String,
     pub retry_gap: String,
+    pub schedule: ScheduleFields,
 }
 
 impl SettingsForm {
@@ -156,6 +234,11 @@ impl SettingsForm {
                 "windows" => form.windows = value,
                 "max_attempts" => form.max_attempts = value,
                 "retry_gap" => form.retry_gap = value,
+                "description" => form.schedule.description = Some(value),
+                "starts" => form.schedule.starts = Some(value),
+                "ends" => form.schedule.ends = Some(value),
+                "cadence" => form.schedule.cadence = Some(value),
+                "script" => form.schedule.script = Some(value),
                 _ => {}
             }
         }
@@ -230,8 +313,135 @@ impl SettingsForm {
     }
 }
 
+/// The settings fields of dates, cadence, description and script, as posted. A field
+/// absent from the form keeps the campaign's value (a new campaign takes the defaults:
+/// today, every week, the weekly script).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ScheduleFields {
+    pub description: Option<String>,
+    pub starts: Option<String>,
+    pub ends: Option<String>,
+    pub cadence: Option<String>,
+    pub script: Option<String>,
+}
+
+/// A sentence in the page's language.
+fn say(lang: Lang, fr: String, en: String) -> String {
+    match lang {
+        Lang::Fr => fr,
+        Lang::En => en,
+    }
+}
+
+fn parse_date(lang: Lang, raw: &str, fr: &str, en: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        say(
+            lang,
+            format!("La date {fr} « {} » n'est pas une date : écrivez-la AAAA-MM-JJ, par exemple 2026-07-01.", raw.trim()),
+            format!("The {en} date “{}” is not a date: write it YYYY-MM-DD, e.g. 2026-07-01.", raw.trim()),
+        )
+    })
+}
+
+impl ScheduleFields {
+    /// The first and last day (kept or posted), a problem added to `errors`.
+    fn dates(
+        &self,
+        current: Option<&Campaign>,
+        lang: Lang,
+        errors: &mut Vec<String>,
+    ) -> (Option<NaiveDate>, Option<Option<NaiveDate>>) {
+        let starts_on = match self.starts.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(raw) => parse_date(lang, raw, "de début", "start")
+                .map_err(|e| errors.push(e))
+                .ok(),
+            None => Some(current.map_or_else(crate::domain::time::today_in_paris, |c| c.starts_on)),
+        };
+        let ends_on = match self.ends.as_deref() {
+            Some(raw) if raw.trim().is_empty() => Some(None),
+            Some(raw) => parse_date(lang, raw, "de fin", "end")
+                .map(Some)
+                .map_err(|e| errors.push(e))
+                .ok(),
+            None => Some(current.and_then(|c| c.ends_on)),
+        };
+        if let (Some(start), Some(Some(end))) = (starts_on, ends_on) {
+            if end < start {
+                errors.push(say(
+                    lang,
+                    format!("La date de fin ({end}) précède la date de début ({start}) : choisissez une fin le {start} ou après, ou laissez-la vide."),
+                    format!("The end date ({end}) comes before the start date ({start}): choose an end on {start} or later, or leave it empty."),
+                ));
+            }
+        }
+        (starts_on, ends_on)
+    }
+
+    /// The schedule, or every problem as a sentence. `current`: the campaign edited.
+    pub fn parse(
+        &self,
+        current: Option<&Campaign>,
+        lang: Lang,
+    ) -> Result<CampaignSchedule, Vec<String>> {
+        let mut errors = Vec::new();
+        let description = match &self.description {
+            Some(d) => Some(d.trim().to_string()).filter(|d| !d.is_empty()),
+            None => current.and_then(|c| c.description.clone()),
+        };
+        if description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 2000)
+        {
+            errors.push(say(
+                lang,
+                "La description compte au plus 2000 caractères : raccourcissez-la.".into(),
+                "The description has at most 2000 characters: shorten it.".into(),
+            ));
+        }
+        let (starts_on, ends_on) = self.dates(current, lang, &mut errors);
+        let cadence = match self.cadence.as_deref() {
+            Some(raw) => raw
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|n| (1..=8).contains(n)),
+            None => Some(current.map_or(1, |c| c.cadence_weeks.clamp(1, 8) as u8)),
+        };
+        if cadence.is_none() {
+            errors.push(say(
+                lang,
+                "La cadence est un nombre de semaines de 1 (chaque semaine) à 8.".into(),
+                "The cadence is a number of weeks from 1 (every week) to 8.".into(),
+            ));
+        }
+        let script = match self.script.as_deref() {
+            Some(raw) => scripts::check_name(raw)
+                .map(str::to_string)
+                .map_err(|e| errors.push(say(lang, e.message_fr(), e.to_string())))
+                .ok(),
+            None => {
+                Some(current.map_or_else(|| "hebdomadaire".to_string(), |c| c.call_script.clone()))
+            }
+        };
+        match (starts_on, ends_on, cadence, script) {
+            (Some(starts_on), Some(ends_on), Some(cadence_weeks), Some(call_script))
+                if errors.is_empty() =>
+            {
+                Ok(CampaignSchedule {
+                    description,
+                    starts_on,
+                    ends_on,
+                    cadence_weeks,
+                    call_script,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
 /// `POST /coordination/campaigns/{name}`: saves the settings (post/redirect/get), or
-/// shows the form again with what to fix.
+/// shows the form again with what to fix, nothing changed.
 pub async fn save(
     req: HttpRequest,
     lang: Lang,
@@ -243,29 +453,27 @@ pub async fn save(
     let form = SettingsForm::from_body(&body);
     user.check_csrf(&state, &form.csrf)?;
     let campaign = campaign_named(&state, &name).await?;
-    match form.parse() {
-        Ok(settings) => {
+    let parsed = form.parse();
+    let schedule = form.schedule.parse(Some(&campaign), lang);
+    match (parsed, schedule) {
+        (Ok(settings), Ok(schedule)) => {
             state
                 .store
                 .update_campaign_settings(campaign.id, &settings)
                 .await?;
             state
                 .store
-                .record_audit(&crate::store::AuditEvent::by_user(
-                    user.user.id,
-                    "campaign_settings_changed",
-                    "campaign",
-                    Some(campaign.id),
-                ))
+                .update_campaign_schedule(campaign.id, &schedule)
                 .await?;
-            Ok(HttpResponse::SeeOther()
-                .insert_header((
-                    header::LOCATION,
-                    format!("/coordination/campaigns/{}?done=saved", campaign.name),
-                ))
-                .finish())
+            audit(&state, &user, "campaign_settings_changed", campaign.id).await?;
+            Ok(see_other(&format!(
+                "/coordination/campaigns/{}?done=saved",
+                campaign.name
+            )))
         }
-        Err(errors) => {
+        (parsed, schedule) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            errors.extend(schedule.err().unwrap_or_default());
             let tr = lang.tr();
             let days: Weekdays = form
                 .days
@@ -280,13 +488,227 @@ pub async fn save(
                 max_attempts: form.max_attempts.clone(),
                 retry_gap: form.retry_gap.clone(),
                 errors,
-                ..settings_page(tr, user.nav(), &campaign, false)
+                schedule: ScheduleView::posted(&form.schedule, Some(&campaign)),
+                ..settings_page(tr, user.nav(), &campaign, None)
             };
-            let mut response = html_page(&req, &page)?;
-            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(response)
+            unprocessable(&req, &page)
         }
     }
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
+}
+
+/// The page again, with what to fix (422).
+pub(super) fn unprocessable(
+    req: &HttpRequest,
+    page: &impl Template,
+) -> Result<HttpResponse, AppError> {
+    let mut response = html_page(req, page)?;
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
+}
+
+/// Notes a change to a campaign in the audit trail (ids only).
+pub(super) async fn audit(
+    state: &AppState,
+    user: &super::session::CurrentUser,
+    action: &str,
+    campaign_id: i64,
+) -> Result<(), AppError> {
+    state
+        .store
+        .record_audit(&AuditEvent::by_user(
+            user.user.id,
+            action,
+            "campaign",
+            Some(campaign_id),
+        ))
+        .await?;
+    Ok(())
+}
+
+/// The new campaign form, as posted on the campaigns page.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct CreateForm {
+    pub csrf: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub max_attempts: String,
+    #[serde(flatten)]
+    pub schedule: ScheduleFields,
+}
+
+/// What a valid new campaign form holds.
+pub struct ParsedCreate {
+    pub new: NewCampaign,
+    pub max_attempts: u8,
+}
+
+impl CreateForm {
+    /// The new campaign, or every problem as a sentence.
+    pub fn parse(&self, lang: Lang) -> Result<ParsedCreate, Vec<String>> {
+        let mut errors = Vec::new();
+        let name = CampaignName::parse(self.name.trim())
+            .map_err(|e| {
+                errors.push(say(
+                    lang,
+                    format!("Nom court « {} » : {e}. Utilisez a-z, 0-9, « - » et « _ », par exemple canicule-2026.", self.name.trim()),
+                    format!("Short name “{}”: {e}. Use a-z, 0-9, '-' and '_', e.g. heatwave-2026.", self.name.trim()),
+                ))
+            })
+            .ok();
+        let title = self.title.trim().to_string();
+        if title.chars().count() > 200 {
+            errors.push(say(
+                lang,
+                "Le titre compte au plus 200 caractères : raccourcissez-le.".into(),
+                "The title has at most 200 characters: shorten it.".into(),
+            ));
+        }
+        let attempts = match self.max_attempts.trim() {
+            "" => Some(3),
+            raw => raw
+                .parse::<u8>()
+                .ok()
+                .filter(|n| MAX_ATTEMPTS_RANGE.contains(n)),
+        };
+        if attempts.is_none() {
+            errors.push(say(
+                lang,
+                format!(
+                    "Le nombre de tentatives par semaine est un nombre entier de {} à {}.",
+                    MAX_ATTEMPTS_RANGE.start(),
+                    MAX_ATTEMPTS_RANGE.end()
+                ),
+                format!(
+                    "The attempts per week are a whole number from {} to {}.",
+                    MAX_ATTEMPTS_RANGE.start(),
+                    MAX_ATTEMPTS_RANGE.end()
+                ),
+            ));
+        }
+        let schedule = self
+            .schedule
+            .parse(None, lang)
+            .map_err(|e| errors.extend(e))
+            .ok();
+        match (name, attempts, schedule) {
+            (Some(name), Some(max_attempts), Some(s)) if errors.is_empty() => Ok(ParsedCreate {
+                new: NewCampaign {
+                    title: if title.is_empty() {
+                        name.to_string()
+                    } else {
+                        title
+                    },
+                    name,
+                    description: s.description,
+                    starts_on: s.starts_on,
+                    ends_on: s.ends_on,
+                    cadence_weeks: s.cadence_weeks,
+                    call_script: s.call_script,
+                    coordinator_email: None,
+                },
+                max_attempts,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// `POST /coordination/campaigns`: creates a campaign, then shows its settings; or the
+/// campaigns page again with what to fix, nothing created.
+pub async fn create(
+    req: HttpRequest,
+    lang: Lang,
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
+    state: web::Data<AppState>,
+    form: web::Form<CreateForm>,
+) -> Result<HttpResponse, AppError> {
+    user.check_csrf(&state, &form.csrf)?;
+    let refused = |errors: Vec<String>| CampaignsPage {
+        errors,
+        schedule: ScheduleView::posted(&form.schedule, None),
+        new_name: form.name.clone(),
+        new_title: form.title.clone(),
+        new_attempts: form.max_attempts.clone(),
+        ..campaigns_page(lang.tr(), user.nav(), Vec::new())
+    };
+    let parsed = match form.parse(lang) {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            let page = CampaignsPage {
+                campaigns: state.store.list_campaigns().await?,
+                ..refused(errors)
+            };
+            return unprocessable(&req, &page);
+        }
+    };
+    let campaign = match state.store.create_campaign(&parsed.new).await {
+        Ok(c) => c,
+        Err(crate::store::StoreError::CampaignNameTaken(name)) => {
+            let taken = say(
+                lang,
+                format!("Une campagne s'appelle déjà « {name} » : choisissez un autre nom court."),
+                format!("A campaign is already named “{name}”: choose another short name."),
+            );
+            let page = CampaignsPage {
+                campaigns: state.store.list_campaigns().await?,
+                ..refused(vec![taken])
+            };
+            return unprocessable(&req, &page);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    state
+        .store
+        .set_campaign_attempts(campaign.id, parsed.max_attempts)
+        .await?;
+    audit(&state, &user, "campaign_created", campaign.id).await?;
+    Ok(see_other(&format!(
+        "/coordination/campaigns/{}?done=created",
+        campaign.name
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct ArchiveForm {
+    csrf: String,
+    /// `true` archives, `false` brings the campaign back.
+    #[serde(default)]
+    archived: bool,
+}
+
+/// `POST /coordination/campaigns/{name}/archive`: archives the campaign (no more
+/// planning, gone from the pickers) or brings it back.
+pub async fn archive(
+    CoordinatorOrAdmin(user): CoordinatorOrAdmin,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    form: web::Form<ArchiveForm>,
+) -> Result<HttpResponse, AppError> {
+    user.check_csrf(&state, &form.csrf)?;
+    let campaign = campaign_named(&state, &name).await?;
+    state
+        .store
+        .set_campaign_archived(campaign.id, form.archived)
+        .await?;
+    let (action, done) = if form.archived {
+        ("campaign_archived", "archived")
+    } else {
+        ("campaign_unarchived", "unarchived")
+    };
+    audit(&state, &user, action, campaign.id).await?;
+    Ok(see_other(&format!(
+        "/coordination/campaigns/{}?done={done}",
+        campaign.name
+    )))
 }
 
 #[cfg(test)]
@@ -302,7 +724,57 @@ mod tests {
             windows: windows.into(),
             max_attempts: attempts.into(),
             retry_gap: gap.into(),
+            schedule: ScheduleFields::default(),
         }
+    }
+
+    fn schedule(starts: &str, ends: &str, cadence: &str, script: &str) -> ScheduleFields {
+        ScheduleFields {
+            description: Some(" Plan canicule ".into()),
+            starts: Some(starts.into()),
+            ends: Some(ends.into()),
+            cadence: Some(cadence.into()),
+            script: Some(script.into()),
+        }
+    }
+
+    #[test]
+    fn a_good_schedule_parses() {
+        let s = schedule("2026-06-15", "", "2", "canicule")
+            .parse(None, Lang::Fr)
+            .unwrap();
+        assert_eq!(s.description.as_deref(), Some("Plan canicule"));
+        assert_eq!(s.starts_on.to_string(), "2026-06-15");
+        assert_eq!(s.ends_on, None);
+        assert_eq!((s.cadence_weeks, s.call_script.as_str()), (2, "canicule"));
+    }
+
+    #[test]
+    fn every_schedule_problem_is_a_sentence() {
+        let errors = schedule("2026-09-01", "2026-08-01", "9", "hebdo")
+            .parse(None, Lang::Fr)
+            .unwrap_err();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors[0].contains("précède"));
+        assert!(errors[1].contains("cadence"));
+        assert!(errors[2].contains("hebdomadaire, canicule"));
+        let errors = schedule("1er juin", "", "1", "canicule")
+            .parse(None, Lang::En)
+            .unwrap_err();
+        assert_eq!(
+            errors,
+            vec!["The start date “1er juin” is not a date: write it YYYY-MM-DD, e.g. 2026-07-01."]
+        );
+    }
+
+    #[test]
+    fn absent_schedule_fields_keep_the_defaults() {
+        let s = ScheduleFields::default().parse(None, Lang::Fr).unwrap();
+        assert_eq!(
+            (s.cadence_weeks, s.call_script.as_str()),
+            (1, "hebdomadaire")
+        );
+        assert_eq!(s.ends_on, None);
     }
 
     #[test]

@@ -38,6 +38,7 @@ impl From<StoreError> for AppError {
                 sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
             ) => Self::Unavailable(e),
             StoreError::CampaignNotFound(_) => Self::NotFound,
+            StoreError::WeekRefused(refusal) => Self::BadRequest(refusal.message_fr()),
             other => Self::Internal(other.into()),
         }
     }

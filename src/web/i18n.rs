@@ -136,6 +136,7 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
         .chain(super::people::TEXTS.iter())
         .chain(super::accounts::TEXTS.iter())
         .chain(super::callers::TEXTS.iter())
+        .chain(super::campaign_scripts::TEXTS.iter())
 }
 
 /// (key, French, English).

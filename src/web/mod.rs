@@ -8,6 +8,7 @@ pub mod api;
 pub mod assets;
 pub mod callers;
 pub mod calls;
+pub mod campaign_scripts;
 pub mod campaigns;
 pub mod client;
 pub mod dashboard;
@@ -135,6 +136,20 @@ fn coordination_routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/coordination/campaigns/{name}",
             web::post().to(campaigns::save),
+        )
+        // Campaigns created, archived, and their call scripts (issue 13).
+        .route("/coordination/campaigns", web::post().to(campaigns::create))
+        .route(
+            "/coordination/campaigns/{name}/archive",
+            web::post().to(campaigns::archive),
+        )
+        .route(
+            "/coordination/campaigns/{name}/script",
+            web::get().to(campaign_scripts::page),
+        )
+        .route(
+            "/coordination/campaigns/{name}/script",
+            web::post().to(campaign_scripts::save),
         )
         .route("/coordination/planning", web::get().to(planning::page))
         .route("/coordination/planning", web::post().to(planning::commit))

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -11,10 +11,12 @@ use super::errors::AppError;
 use super::i18n::{Lang, Tr};
 use super::pages::{campaign_choices, html_page, CampaignChoice, Nav};
 use super::roles::CoordinatorOrAdmin;
+use super::session::CurrentUser;
 use super::AppState;
 use crate::domain::{CampaignName, IsoWeek};
-use crate::planning::{Summary, UnassignedReason};
-use crate::store::PlanMode;
+use crate::planning::{PlanInput, Summary, UnassignedReason};
+use crate::records::campaign_weeks::WeekRefusal;
+use crate::store::{Campaign, PlanMode};
 
 #[derive(Deserialize)]
 pub struct PlanningQuery {
@@ -46,6 +48,8 @@ struct PlanningPage {
     territories: Vec<TerritoryLine>,
     continuity: String,
     notice: Option<&'static str>,
+    /// Why the week may not be planned (dates, cadence, archive), naming the weeks that may.
+    refusal: Option<String>,
 }
 
 pub(super) fn parse_week(week: Option<&str>) -> Result<IsoWeek, AppError> {
@@ -66,14 +70,52 @@ pub async fn page(
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let week = parse_week(query.week.as_deref())?;
     let campaign = state.store.campaign_by_name(&name).await?;
+    let notice = match query.done.as_deref() {
+        Some("planned") => Some("planning.notice.planned"),
+        Some("rebalanced") => Some("planning.notice.rebalanced"),
+        _ => None,
+    };
+    let page = planning_page(lang, &user, &state, campaign, week, notice).await?;
+    html_page(&req, &page)
+}
+
+/// A refusal of the week in the page's language.
+pub(super) fn refusal_sentence(lang: Lang, refusal: &WeekRefusal) -> String {
+    match lang {
+        Lang::Fr => refusal.message_fr(),
+        Lang::En => refusal.to_string(),
+    }
+}
+
+/// The page: the week's preview (a dry run of planning now), or, for a week the
+/// campaign's dates, cadence or archive do not allow, the sentence saying which may.
+async fn planning_page(
+    lang: Lang,
+    user: &CurrentUser,
+    state: &AppState,
+    campaign: Campaign,
+    week: IsoWeek,
+    notice: Option<&'static str>,
+) -> Result<PlanningPage, AppError> {
     let stored = state.store.week_assignments(campaign.id, week).await?.len();
-    // A dry run: what planning now would do.
-    let preview = state
-        .store
-        .plan_week(&campaign, week, PlanMode::Plan, true)
-        .await?;
+    let refusal = campaign.weeks().check(week).err();
+    let plan = match refusal {
+        None => {
+            state
+                .store
+                .plan_week(&campaign, week, PlanMode::Plan, true)
+                .await?
+                .plan
+        }
+        Some(_) => crate::planning::plan(&PlanInput {
+            week,
+            beneficiaries: Vec::new(),
+            callers: Vec::new(),
+            existing: Vec::new(),
+        }),
+    };
     let names: HashMap<i64, String> = state.store.territory_names().await?;
-    let summary = preview.plan.summary;
+    let summary = plan.summary;
     let territories = summary
         .territories
         .iter()
@@ -100,16 +142,10 @@ pub async fn page(
         ),
         None => "—".into(),
     };
-    let campaigns = campaign_choices(&state.store).await?;
-    let notice = match query.done.as_deref() {
-        Some("planned") => Some("planning.notice.planned"),
-        Some("rebalanced") => Some("planning.notice.rebalanced"),
-        _ => None,
-    };
-    let page = PlanningPage {
+    Ok(PlanningPage {
         tr: lang.tr(),
         nav: user.nav(),
-        campaigns,
+        campaigns: campaign_choices(&state.store).await?,
         campaign: campaign.name,
         week: week.to_string(),
         previous_week: week.previous().to_string(),
@@ -120,8 +156,8 @@ pub async fn page(
         territories,
         continuity,
         notice,
-    };
-    html_page(&req, &page)
+        refusal: refusal.map(|r| refusal_sentence(lang, &r)),
+    })
 }
 
 #[derive(Deserialize)]
@@ -135,6 +171,8 @@ pub struct PlanForm {
 
 /// Records the week's plan (or rebalances it), then shows the page again.
 pub async fn commit(
+    req: HttpRequest,
+    lang: Lang,
     CoordinatorOrAdmin(user): CoordinatorOrAdmin,
     state: web::Data<AppState>,
     form: web::Form<PlanForm>,
@@ -149,6 +187,13 @@ pub async fn commit(
     } else {
         PlanMode::Plan
     };
+    if mode == PlanMode::Plan && campaign.weeks().check(week).is_err() {
+        // Nothing is written: the page says which weeks may be planned.
+        let page = planning_page(lang, &user, &state, campaign, week, None).await?;
+        let mut response = html_page(&req, &page)?;
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(response);
+    }
     state.store.plan_week(&campaign, week, mode, false).await?;
     let done = if form.rebalance {
         "rebalanced"

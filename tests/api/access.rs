@@ -558,6 +558,49 @@ async fn every_route_with_every_role(backend: Backend) {
                     _ => 403,
                 },
             ),
+            // Campaigns created, archived, and their call scripts (issue 13).
+            (
+                "POST",
+                "/coordination/campaigns".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/campaigns/default/archive".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/campaigns/default/script".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/campaigns/nope/script".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 404,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/campaigns/default/script".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
             // Without a password-checked login waiting, the code step sends to the login;
             // the test form has no code field: refused as malformed.
             ("GET", "/login/code".into(), 303),

@@ -10,6 +10,7 @@ mod browser;
 mod call_refusals;
 mod callers;
 mod campaign_settings;
+mod campaigns;
 mod cli;
 mod escalation_links;
 mod import;
