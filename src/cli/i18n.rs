@@ -354,6 +354,10 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("error.campaign_name_invalid",
         "le nom d'une campagne n'utilise que a-z, 0-9, « - » et « _ », et commence par une lettre ou un chiffre (reçu « {} »)",
         "a campaign name uses only a-z, 0-9, '-' and '_', and starts with a letter or digit (got \"{}\")"),
+    // The demo's history (issue 13).
+    ("demo.history",
+        "  historique : {} semaines, {} appels, {} signalements dont {} encore ouverts",
+        "  history: {} weeks, {} calls, {} escalations, {} still open"),
 ];
 
 #[cfg(test)]

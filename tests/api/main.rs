@@ -9,6 +9,7 @@ mod browser;
 mod call_refusals;
 mod campaign_settings;
 mod cli;
+mod demo_story;
 mod escalation_links;
 mod import;
 mod import_golden;
