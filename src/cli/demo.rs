@@ -1,5 +1,5 @@
-//! `lien demo`: a fresh database with a fictional département, demo accounts, a planned
-//! week, then the server.
+//! `lien demo`: a fresh database with a fictional département, demo accounts, six past
+//! weeks of calls, a planned week, then the server.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -12,6 +12,8 @@ use super::{open_store, outbox::worker_from_settings, Cli, Texts};
 use crate::auth::Password;
 use crate::config::{redact_url, SecretKey, Settings};
 use crate::domain::{CampaignName, EmailAddress, IsoWeek, Role};
+use crate::fixtures::story::{load_story, Story};
+use crate::messages::MailLinks;
 use crate::startup::Application;
 use crate::store::{Backend, Dataset, LoadCounts, NewUser, PlanMode, PlanOutcome, Store};
 
@@ -49,11 +51,12 @@ pub(super) async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         .await?;
     let logins = create_demo_accounts(txt, &store, &dataset).await?;
     let week = IsoWeek::current();
+    settings.secret_key = settings.secret_key.or_else(|| Some(SecretKey::random()));
+    let story = load_story(&store, &campaign, &dataset, week, &mail_links(&settings)).await?;
     let planned = store
         .plan_week(&campaign, week, PlanMode::Plan, false)
         .await?;
 
-    settings.secret_key = settings.secret_key.or_else(|| Some(SecretKey::random()));
     let worker = worker_from_settings(&settings, store.clone(), Default::default())?;
     let app = Application::build(&settings, store).await?;
     let place = Place {
@@ -62,8 +65,31 @@ pub(super) async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         port: app.port(),
         week,
     };
-    print_welcome(txt, &place, &counts, &campaign.name, &planned, &logins)?;
+    print_welcome(
+        txt,
+        &place,
+        &counts,
+        &campaign.name,
+        &story,
+        &planned,
+        &logins,
+    )?;
     app.run_with_worker(worker).await
+}
+
+/// The links of the history's escalation mails (never sent: see
+/// [`Store::settle_past_mail`]).
+fn mail_links(settings: &Settings) -> MailLinks {
+    MailLinks {
+        base_url: settings.base_url.clone(),
+        secret: settings
+            .secret_key
+            .as_ref()
+            .map(SecretKey::bytes)
+            .unwrap_or_default(),
+        details: settings.escalation_details,
+        link_days_after_close: settings.escalation_link_days_after_close,
+    }
 }
 
 /// The database the demo fills: a new SQLite file under the data folder, or the one
@@ -105,6 +131,7 @@ fn print_welcome(
     place: &Place,
     counts: &LoadCounts,
     campaign: &impl std::fmt::Display,
+    story: &Story,
     planned: &PlanOutcome,
     logins: &[Login],
 ) -> anyhow::Result<()> {
@@ -123,6 +150,13 @@ fn print_welcome(
         "{}",
         txt.f("demo.address", &[&place.host, &place.port])
     )?;
+    let past = [
+        &story.weeks as &dyn std::fmt::Display,
+        &story.calls,
+        &story.escalations,
+        &story.open_escalations,
+    ];
+    writeln!(out, "{}", txt.f("demo.history", &past))?;
     let summary = &planned.plan.summary;
     writeln!(
         out,

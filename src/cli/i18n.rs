@@ -381,6 +381,10 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("callers.rebalance_hint", "Rien n'est encore déplacé : relancez avec --rebalance, ou confirmez sur la page de l'appelant.", "Nothing moved yet: run again with --rebalance, or confirm on the caller's page."),
     ("callers.reactivated", "{} est de nouveau actif (la personne se reconnecte).", "{} is active again (they log in anew)."),
     ("callers.deactivated", "{} est parti : {} session(s) fermée(s), {} personne(s) confiée(s) à d'autres.", "{} has left: {} session(s) ended, {} person(s) handed to others."),
+    // The demo's history (issue 13).
+    ("demo.history",
+        "  historique : {} semaines, {} appels, {} signalements dont {} encore ouverts",
+        "  history: {} weeks, {} calls, {} escalations, {} still open"),
 ];
 
 #[cfg(test)]

@@ -191,42 +191,58 @@ impl Store {
             return Err(CallError::NeedWithoutDescription);
         }
         let mut tx = self.begin().await?;
-        lock_week_totals(&mut tx, input.assignment_id).await?;
-        let Some(context) = call_context(&mut tx, input).await? else {
-            return Err(CallError::NotFound);
-        };
-        // The same form twice (double click, retry after a timeout) answers with the
-        // first call and changes nothing, even though that call closed the assignment.
-        if let Some(first) = earlier_call(&mut tx, input).await? {
-            tx.commit().await?;
-            return Ok(replayed(first));
+        match record_call_in(&mut tx, input, now, links).await {
+            Ok(recorded) => {
+                tx.commit().await?;
+                Ok(recorded)
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                Err(e)
+            }
         }
-        if let Some(refused) = refusal(context.target_state(), now) {
-            tx.rollback().await?;
-            return Err(CallError::Refused(refused));
-        }
-        let Some(call_id) = insert_call(&mut tx, input, context.beneficiary_id, now).await? else {
-            // Both forms passed the check above at once: the unique key let one insert
-            // through; this one finds the first call.
-            let first = earlier_call(&mut tx, input)
-                .await?
-                .ok_or(sqlx::Error::RowNotFound)?;
-            tx.commit().await?;
-            return Ok(replayed(first));
-        };
-        let effects = effects(&call_facts(input, &context, now));
-        write_assignment(&mut tx, input, &effects, now).await?;
-        write_beneficiary(&mut tx, context.beneficiary_id, &effects, now).await?;
-        let escalations =
-            raise_escalations(&mut tx, input, &context, call_id, &effects, links, now).await?;
-        tx.commit().await?;
-        Ok(CallRecorded {
-            call_id,
-            new: true,
-            escalations,
-            assignment_closed: effects.closes_assignment(),
-        })
     }
+}
+
+/// [`Store::record_call`] inside a transaction the caller commits: a refused call
+/// (`NotFound`, `Refused`) has written nothing when it returns, so the transaction can
+/// go on (the demo's history records many calls in one).
+pub(super) async fn record_call_in(
+    tx: &mut Tx,
+    input: &CallInput,
+    now: DateTime<Utc>,
+    links: &MailLinks,
+) -> Result<CallRecorded, CallError> {
+    lock_week_totals(tx, input.assignment_id).await?;
+    let Some(context) = call_context(tx, input).await? else {
+        return Err(CallError::NotFound);
+    };
+    // The same form twice (double click, retry after a timeout) answers with the
+    // first call and changes nothing, even though that call closed the assignment.
+    if let Some(first) = earlier_call(tx, input).await? {
+        return Ok(replayed(first));
+    }
+    if let Some(refused) = refusal(context.target_state(), now) {
+        return Err(CallError::Refused(refused));
+    }
+    let Some(call_id) = insert_call(tx, input, context.beneficiary_id, now).await? else {
+        // Both forms passed the check above at once: the unique key let one insert
+        // through; this one finds the first call.
+        let first = earlier_call(tx, input)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        return Ok(replayed(first));
+    };
+    let effects = effects(&call_facts(input, &context, now));
+    write_assignment(tx, input, &effects, now).await?;
+    write_beneficiary(tx, context.beneficiary_id, &effects, now).await?;
+    let escalations = raise_escalations(tx, input, &context, call_id, &effects, links, now).await?;
+    Ok(CallRecorded {
+        call_id,
+        new: true,
+        escalations,
+        assignment_closed: effects.closes_assignment(),
+    })
 }
 
 /// The call already recorded with this form's idempotency key, if any.

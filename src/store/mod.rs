@@ -31,6 +31,7 @@ mod enrolment_links;
 mod erasure;
 mod escalation_links;
 pub(crate) mod escalations;
+mod history;
 mod import_batches;
 mod imports;
 mod journal;
@@ -70,6 +71,7 @@ pub use escalation_links::{
     closed_at, link_access, EscalationLink, LinkAccess, LinkRefused, LinkUse,
 };
 pub use escalations::{Actor, EscalationAction, EscalationFilter, EscalationView, Reachability};
+pub use history::AssignmentRef;
 pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIFETIME};
 pub use imports::ImportSource;
 pub use journal::{JournalFilter, JournalLine};

@@ -251,6 +251,13 @@ struct CallPage {
     relative: Option<(String, Option<PhoneLink>)>,
 }
 
+impl CallPage {
+    /// An escalation of the person is still open: their list shows unfolded.
+    fn open_escalation(&self) -> bool {
+        self.escalations.iter().any(|e| !e.closed)
+    }
+}
+
 /// What the page shows of the person's reachability: the unanswered calls in a row when
 /// they count as unreachable, and the relative to try.
 struct Reach {
@@ -376,8 +383,24 @@ async fn reach(state: &AppState, target: &CallTarget) -> Result<Reach, AppError>
     })
 }
 
+/// The outcomes in the order the form offers them: the usual ones first, the final
+/// ones (opt-out, death) last.
+const OUTCOME_ORDER: [Outcome; 11] = [
+    Outcome::ReachedOk,
+    Outcome::ReachedNeed,
+    Outcome::NoAnswer,
+    Outcome::Voicemail,
+    Outcome::Busy,
+    Outcome::Callback,
+    Outcome::WrongNumber,
+    Outcome::Refused,
+    Outcome::Paused,
+    Outcome::OptOut,
+    Outcome::Deceased,
+];
+
 fn outcome_choices() -> Vec<(&'static str, &'static str)> {
-    crate::domain::Outcome::ALL
+    OUTCOME_ORDER
         .iter()
         .map(|o| (o.as_str(), o.label_fr()))
         .collect()
@@ -536,6 +559,16 @@ mod tests {
         let s = summary(Some("reached_need"), Some(&long)).unwrap();
         assert!(s.ends_with('…'));
         assert_eq!(s.chars().filter(|c| *c == '#').count(), SUMMARY_CHARS);
+    }
+
+    #[test]
+    fn the_form_offers_every_outcome_once_the_usual_ones_first() {
+        let offered = outcome_choices();
+        assert_eq!(offered.len(), Outcome::ALL.len());
+        for o in Outcome::ALL {
+            assert!(offered.iter().any(|(code, _)| *code == o.as_str()), "{o:?}");
+        }
+        assert_eq!(offered[0].0, "reached_ok");
     }
 
     #[test]

@@ -349,6 +349,90 @@ async fn a_caller_works_through_their_queue_on_a_phone() {
     client.close().await.unwrap();
 }
 
+/// The top of the element `css` in the page (CSS pixels from the top of the document).
+async fn top_of(client: &Client, css: &str) -> f64 {
+    let script = "const e = document.querySelector(arguments[0]); \
+                  return e.getBoundingClientRect().top + window.scrollY;";
+    client
+        .execute(script, vec![serde_json::json!(css)])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(lien_browser_tests),
+    ignore = "browser suite skipped: run chromedriver and set LIEN_TEST_WEBDRIVER to run it"
+)]
+async fn the_call_page_reads_first_and_records_in_one_tap_on_a_phone() {
+    let (app, email) = crate::helpers::planned_demo_app(Backend::Sqlite).await;
+    let client = browser(390, 844, true).await;
+    log_in(&client, &app, &email).await;
+    wait_for_text(&client, "h1", "Mes appels du jour").await;
+    let first = client.find(Locator::Css("li.card h2 a")).await.unwrap();
+    let name = first.text().await.unwrap();
+    first.click().await.unwrap();
+    wait_for_text(&client, "h1", &name).await;
+    let width = page_width(&client).await;
+    assert!(width <= 390, "the call page is {width} px wide");
+
+    // The phone numbers, then the script, then the form.
+    let phones = top_of(&client, ".phones").await;
+    let script = top_of(&client, ".script").await;
+    let form = top_of(&client, "form.outcome").await;
+    assert!(phones < script && script < form, "{phones} {script} {form}");
+    // The details of rarer outcomes wait until their outcome is chosen.
+    let callback = client.find(Locator::Css("#callback_at")).await.unwrap();
+    assert!(!callback.is_displayed().await.unwrap());
+    let need = client
+        .find(Locator::Css("input[name=need_food]"))
+        .await
+        .unwrap();
+    assert!(!need.is_displayed().await.unwrap());
+    client
+        .find(Locator::Css("input[name=outcome][value=callback]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        callback.is_displayed().await.unwrap(),
+        "a callback asks when"
+    );
+    screenshot(&client, "call-phone-callback").await;
+
+    // One tap on "reached – all is well" (its card), then save.
+    let card = client
+        .find(Locator::XPath(
+            "//label[contains(@class, 'outcome-choice')][input[@value='reached_ok']]",
+        ))
+        .await
+        .unwrap();
+    card.click().await.unwrap();
+    assert!(!callback.is_displayed().await.unwrap());
+    let save = client
+        .find(Locator::Css("form.outcome .save button[type=submit]"))
+        .await
+        .unwrap();
+    assert!(save.is_displayed().await.unwrap());
+    screenshot(&client, "call-phone-chosen").await;
+    save.click().await.unwrap();
+    wait_for_text(&client, "h1", "Mes appels du jour").await;
+    wait_for_text(&client, ".progress", "1 appels terminés").await;
+    assert_eq!(
+        crate::helpers::scalar(
+            &app.store,
+            "SELECT COUNT(*) FROM calls WHERE outcome = 'reached_ok' AND caller_id = 1"
+        )
+        .await,
+        1
+    );
+    client.close().await.unwrap();
+}
+
 /// Waits until the browser has left the login page; gives where it landed.
 async fn landed(client: &Client) -> url::Url {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);

@@ -12,6 +12,7 @@ mod callers;
 mod campaign_settings;
 mod campaigns;
 mod cli;
+mod demo_story;
 mod escalation_links;
 mod import;
 mod import_golden;
