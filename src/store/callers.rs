@@ -432,7 +432,7 @@ impl Store {
         }
         let updated = query(
             "UPDATE callers SET weekly_capacity = $1, available_weekdays = $2, languages = $3, \
-             territory_preference_id = $4, updated_at = $5 WHERE id = $6",
+             territory_preference_id = $4, updated_at = $5, capacity_ceiling = NULL WHERE id = $6",
         )
         .bind(settings.weekly_capacity as i32)
         .bind(i32::from(settings.available_weekdays.bits()))
@@ -533,5 +533,114 @@ impl Store {
             self.rebalance_weeks(&weeks).await?;
         }
         Ok(())
+    }
+}
+
+// Issue 13, caller self-service (`/moi`): the caller's own availability and history.
+
+/// A capacity a caller gave for themself outside what the coordinator allows.
+#[derive(Debug, thiserror::Error)]
+pub enum OwnCapacityError {
+    #[error("capacity {capacity} is outside 0 to {ceiling} calls a week (the coordinator's figure): give a number in that range")]
+    OutOfRange { capacity: i64, ceiling: i64 },
+    #[error(transparent)]
+    Caller(#[from] CallerError),
+}
+
+impl From<StoreError> for OwnCapacityError {
+    fn from(e: StoreError) -> Self {
+        Self::Caller(e.into())
+    }
+}
+
+impl From<sqlx::Error> for OwnCapacityError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Caller(e.into())
+    }
+}
+
+/// A caller's own weekly availability, and the most they may give.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OwnAvailability {
+    pub weekly_capacity: i32,
+    pub available_weekdays: i32,
+    /// The coordinator's figure: the capacity may not go above it.
+    pub ceiling: i32,
+}
+
+/// One call of the caller's own history: the person's first name and initial only.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OwnCall {
+    pub called_at: DateTime<Utc>,
+    pub first_name: String,
+    pub last_name: String,
+    pub outcome: String,
+}
+
+impl Store {
+    /// The caller's days, capacity and ceiling.
+    pub async fn own_availability(&self, caller_id: i64) -> Result<OwnAvailability, CallerError> {
+        let row: Option<OwnAvailability> = query_as(
+            "SELECT weekly_capacity, available_weekdays, \
+             COALESCE(capacity_ceiling, weekly_capacity) AS ceiling FROM callers WHERE id = $1",
+        )
+        .bind(caller_id)
+        .fetch_optional(self)
+        .await?;
+        row.ok_or_else(|| CallerError::UnknownCaller(format!("#{caller_id}")))
+    }
+
+    /// The caller sets their own days and capacity: the capacity from 0 to the
+    /// coordinator's figure (kept in `capacity_ceiling` the first time it changes), else
+    /// refused and nothing changed. Audited under the caller's account.
+    pub async fn update_own_availability(
+        &self,
+        caller_id: i64,
+        days: crate::domain::Weekdays,
+        capacity: i64,
+        actor: ChangedBy,
+    ) -> Result<(), OwnCapacityError> {
+        let ceiling = i64::from(self.own_availability(caller_id).await?.ceiling);
+        if !(0..=ceiling).contains(&capacity) {
+            return Err(OwnCapacityError::OutOfRange { capacity, ceiling });
+        }
+        // The bound is checked again in the statement: a coordinator's edit in between
+        // wins, and this one changes nothing.
+        let updated = query(
+            "UPDATE callers SET capacity_ceiling = COALESCE(capacity_ceiling, weekly_capacity), \
+             weekly_capacity = $1, available_weekdays = $2, updated_at = $3 \
+             WHERE id = $4 AND $1 <= COALESCE(capacity_ceiling, weekly_capacity)",
+        )
+        .bind(capacity as i32)
+        .bind(i32::from(days.bits()))
+        .bind(Utc::now())
+        .bind(caller_id)
+        .execute(self)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(OwnCapacityError::OutOfRange { capacity, ceiling });
+        }
+        let detail = format!("capacity {capacity}, days {}", days.bits());
+        self.record_audit(&actor.event("caller_availability_updated", caller_id, Some(detail)))
+            .await?;
+        Ok(())
+    }
+
+    /// The caller's own calls since `since`, newest first (no phone, no note).
+    pub async fn own_calls(
+        &self,
+        caller_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<OwnCall>, StoreError> {
+        Ok(query_as(
+            "SELECT k.called_at, b.first_name, b.last_name, k.outcome FROM calls k \
+             JOIN beneficiaries b ON b.id = k.beneficiary_id \
+             WHERE k.caller_id = $1 AND k.called_at >= $2 ORDER BY k.called_at DESC, k.id DESC",
+        )
+        .bind(caller_id)
+        .bind(since)
+        .fetch_all(self)
+        .await?)
     }
 }
