@@ -566,6 +566,8 @@ pub struct OwnAvailability {
     pub available_weekdays: i32,
     /// The coordinator's figure: the capacity may not go above it.
     pub ceiling: i32,
+    /// Opted in to the weekly mail "your list is ready".
+    pub weekly_list_mail: bool,
 }
 
 /// One call of the caller's own history: the person's first name and initial only.
@@ -582,7 +584,8 @@ impl Store {
     pub async fn own_availability(&self, caller_id: i64) -> Result<OwnAvailability, CallerError> {
         let row: Option<OwnAvailability> = query_as(
             "SELECT weekly_capacity, available_weekdays, \
-             COALESCE(capacity_ceiling, weekly_capacity) AS ceiling FROM callers WHERE id = $1",
+             COALESCE(capacity_ceiling, weekly_capacity) AS ceiling, \
+             weekly_list_mail = TRUE AS weekly_list_mail FROM callers WHERE id = $1",
         )
         .bind(caller_id)
         .fetch_optional(self)
@@ -642,5 +645,90 @@ impl Store {
         .bind(since)
         .fetch_all(self)
         .await?)
+    }
+}
+
+/// The weekly mail "your list is ready", in French then English (no name, no person).
+fn list_ready_mail(week: IsoWeek, people: i64) -> (String, String) {
+    let subject = format!(
+        "lien : votre liste de la semaine {week} est prête / your list for week {week} is ready"
+    );
+    let body = format!(
+        "Bonjour,\n\nVotre liste de la semaine {week} est prête : {people} personne(s) à appeler.\n\
+         Pour ne plus recevoir ce message : « Ma page » dans lien.\n\n\
+         Hello,\n\nYour list for week {week} is ready: {people} people to call.\n\
+         To stop this mail: \"My page\" in lien.\n"
+    );
+    (subject, body)
+}
+
+impl Store {
+    /// The caller opts in or out of the weekly mail "your list is ready". Audited.
+    pub async fn set_weekly_list_mail(
+        &self,
+        caller_id: i64,
+        on: bool,
+        actor: ChangedBy,
+    ) -> Result<(), CallerError> {
+        let updated =
+            query("UPDATE callers SET weekly_list_mail = $1, updated_at = $2 WHERE id = $3")
+                .bind(on)
+                .bind(Utc::now())
+                .bind(caller_id)
+                .execute(self)
+                .await?
+                .rows_affected();
+        if updated == 0 {
+            return Err(CallerError::UnknownCaller(format!("#{caller_id}")));
+        }
+        let detail = format!("weekly list mail {}", if on { "on" } else { "off" });
+        self.record_audit(&actor.event("caller_list_mail_set", caller_id, Some(detail)))
+            .await?;
+        Ok(())
+    }
+
+    /// After a week's plan is recorded: queues in the outbox, for each active caller who
+    /// opted in and has people in it, "your list for week W is ready: N people" (once per
+    /// caller, campaign and week). Gives how many were queued.
+    pub async fn queue_list_ready_mails(
+        &self,
+        campaign_id: i64,
+        week: IsoWeek,
+    ) -> Result<usize, StoreError> {
+        let rows: Vec<(i64, String, i64)> = query_as(
+            "SELECT c.id, c.email, COUNT(a.id) FROM callers c \
+             JOIN assignments a ON a.caller_id = c.id AND a.campaign_id = $1 AND a.week = $2 \
+             WHERE c.active = TRUE AND c.weekly_list_mail = TRUE GROUP BY c.id, c.email",
+        )
+        .bind(campaign_id)
+        .bind(week.to_string())
+        .fetch_all(self)
+        .await?;
+        let now = Utc::now();
+        let mut queued = 0;
+        for (caller_id, email, people) in rows {
+            let prefix = format!("<list-ready-{caller_id}-{campaign_id}-{week}-");
+            let sent: i64 = query_scalar("SELECT COUNT(*) FROM outbox WHERE message_id LIKE $1")
+                .bind(format!("{prefix}%"))
+                .fetch_one(self)
+                .await?;
+            if sent > 0 {
+                continue;
+            }
+            let (subject, body) = list_ready_mail(week, people);
+            query(
+                "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, \
+                 next_attempt_at, created_at) VALUES ('other', $1, $2, $3, $4, 'pending', $5, $5)",
+            )
+            .bind(email)
+            .bind(subject)
+            .bind(body)
+            .bind(format!("{prefix}{}@lien>", uuid::Uuid::new_v4().simple()))
+            .bind(now)
+            .execute(self)
+            .await?;
+            queued += 1;
+        }
+        Ok(queued)
     }
 }

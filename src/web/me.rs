@@ -36,6 +36,12 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("me.week", "Semaine", "Week"),
     ("me.done.absence", "Absence enregistrée.", "Absence recorded."),
     ("me.done.absence_rebalanced", "Absence enregistrée. Vos personnes pas encore appelées sur ces jours ont été confiées à d’autres appelants.", "Absence recorded. Your people not yet called on those days were handed to other callers."),
+    ("me.mail", "Courriel de la semaine", "Weekly mail"),
+    ("me.mail_help", "Recevoir un courriel « votre liste de la semaine est prête » quand la coordination enregistre le planning.", "Get a mail “your list for the week is ready” when the coordination records the plan."),
+    ("me.mail_on", "Oui, m’envoyer ce courriel chaque semaine", "Yes, send me this mail every week"),
+    ("me.mail_save", "Enregistrer mon choix", "Save my choice"),
+    ("me.done.mail_on", "Vous recevrez le courriel de la semaine.", "You will get the weekly mail."),
+    ("me.done.mail_off", "Vous ne recevrez plus le courriel de la semaine.", "You will no longer get the weekly mail."),
     ("me.done.saved", "Vos disponibilités sont enregistrées.", "Your availability is saved."),
     ("me.error.absence_inverted", "L’absence finit avant de commencer : donnez un dernier jour égal ou postérieur au premier. Rien n’a changé.", "The absence ends before it starts: give a last day on or after the first day. Nothing changed."),
     ("me.error.bad_date", "Donnez les deux dates au format AAAA-MM-JJ. Rien n’a changé.", "Give both dates as YYYY-MM-DD. Nothing changed."),
@@ -60,7 +66,8 @@ const HISTORY_WEEKS: i64 = 6;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/moi", web::get().to(page))
         .route("/moi/absences", web::post().to(declare_absence))
-        .route("/moi/disponibilites", web::post().to(save_availability));
+        .route("/moi/disponibilites", web::post().to(save_availability))
+        .route("/moi/courriel", web::post().to(set_mail));
 }
 
 /// A message key of `me.done.*` or `me.error.*`, from the query string.
@@ -100,6 +107,7 @@ struct MePage {
     days: Vec<(u8, &'static str, bool)>,
     capacity: i32,
     ceiling: i32,
+    weekly_list_mail: bool,
     history: Vec<(String, Vec<HistoryLine>)>,
     done: Option<&'static str>,
     error: Option<&'static str>,
@@ -132,6 +140,7 @@ pub async fn page(
             .collect(),
         capacity: own.weekly_capacity,
         ceiling: own.ceiling,
+        weekly_list_mail: own.weekly_list_mail,
         history: history(&state, tr, caller.caller_id).await?,
         done: known_key("me.done.", query.done.as_deref()),
         error: known_key("me.error.", query.error.as_deref()),
@@ -280,4 +289,28 @@ pub async fn save_availability(
         Err(OwnCapacityError::OutOfRange { .. }) => Ok(back("error=capacity_out_of_range")),
         Err(OwnCapacityError::Caller(e)) => Err(caller_error(e)),
     }
+}
+
+#[derive(Deserialize)]
+pub struct MailForm {
+    csrf: String,
+    #[serde(default)]
+    weekly_list_mail: Option<String>,
+}
+
+/// `POST /moi/courriel`: opts in or out of the weekly mail "your list is ready".
+pub async fn set_mail(
+    caller: Caller,
+    state: web::Data<AppState>,
+    form: web::Form<MailForm>,
+) -> Result<HttpResponse, AppError> {
+    caller.user.check_csrf(&state, &form.csrf)?;
+    let on = form.weekly_list_mail.as_deref() == Some("on");
+    let by = ChangedBy(Some(caller.user.user.id));
+    state
+        .store
+        .set_weekly_list_mail(caller.caller_id, on, by)
+        .await
+        .map_err(caller_error)?;
+    Ok(back(if on { "done=mail_on" } else { "done=mail_off" }))
 }

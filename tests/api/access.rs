@@ -584,6 +584,14 @@ async fn every_route_with_every_role(backend: Backend) {
                     _ => 403,
                 },
             ),
+            (
+                "POST",
+                "/moi/courriel".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
             // Campaigns created, archived, and their call scripts (issue 13).
             (
                 "POST",

@@ -15,6 +15,7 @@ on_both_backends!(
     a_caller_sets_days_and_capacity_within_the_ceiling,
     the_history_shows_only_the_callers_own_calls,
     a_coordinator_cannot_open_the_callers_page,
+    the_weekly_mail_goes_to_callers_who_opted_in,
 );
 
 async fn caller_app(backend: Backend) -> TestApp {
@@ -225,4 +226,66 @@ async fn a_coordinator_cannot_open_the_callers_page(backend: Backend) {
     let (app, _) = planned_demo_app(backend).await;
     app.login_as(Role::Coordinator).await;
     assert_eq!(app.get("/moi").await.status(), 403);
+}
+
+async fn the_weekly_mail_goes_to_callers_who_opted_in(backend: Backend) {
+    use lien::domain::CampaignName;
+    use lien::store::PlanMode;
+    let app = caller_app(backend).await;
+    let csrf = csrf(&app).await;
+    let email = text(&app.store, "SELECT email FROM callers WHERE id = 1").await;
+    let mails = format!("SELECT COUNT(*) FROM outbox WHERE recipients = '{email}'");
+    let campaign = app
+        .store
+        .campaign_by_name(&CampaignName::default_campaign())
+        .await
+        .unwrap();
+    let week = IsoWeek::current().next();
+
+    // Opted out (the default): no mail.
+    let on = post(
+        &app,
+        "/moi/courriel",
+        &[("csrf", &csrf), ("weekly_list_mail", "on")],
+    )
+    .await;
+    assert!(on.ends_with("done=mail_on"), "{on}");
+    let page = app.get(&on).await.text().await.unwrap();
+    assert!(page.contains("name=\"weekly_list_mail\" value=\"on\" checked"));
+    let before = scalar(&app.store, &mails).await;
+
+    // A dry run sends nothing; the recorded plan queues one mail with the count.
+    app.store
+        .plan_week(&campaign, week, PlanMode::Plan, true)
+        .await
+        .unwrap();
+    assert_eq!(scalar(&app.store, &mails).await, before);
+    app.store
+        .plan_week(&campaign, week, PlanMode::Plan, false)
+        .await
+        .unwrap();
+    assert_eq!(scalar(&app.store, &mails).await, before + 1);
+    let people = scalar(
+        &app.store,
+        &format!("SELECT COUNT(*) FROM assignments WHERE caller_id = 1 AND week = '{week}'"),
+    )
+    .await;
+    let body = text(
+        &app.store,
+        &format!("SELECT body_text FROM outbox WHERE recipients = '{email}' AND kind = 'other'"),
+    )
+    .await;
+    assert!(
+        body.contains(&format!("{week} is ready: {people} people")),
+        "{body}"
+    );
+
+    // Opted out: the next week's plan sends nothing.
+    let off = post(&app, "/moi/courriel", &[("csrf", &csrf)]).await;
+    assert!(off.ends_with("done=mail_off"), "{off}");
+    app.store
+        .plan_week(&campaign, week.next(), PlanMode::Plan, false)
+        .await
+        .unwrap();
+    assert_eq!(scalar(&app.store, &mails).await, before + 1);
 }
