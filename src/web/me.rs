@@ -6,9 +6,10 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::{NaiveDate, Weekday};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
+use super::callers::DAY_KEYS;
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
 use super::pages::{html_page, Nav};
@@ -46,17 +47,6 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("me.error.absence_inverted", "L’absence finit avant de commencer : donnez un dernier jour égal ou postérieur au premier. Rien n’a changé.", "The absence ends before it starts: give a last day on or after the first day. Nothing changed."),
     ("me.error.bad_date", "Donnez les deux dates au format AAAA-MM-JJ. Rien n’a changé.", "Give both dates as YYYY-MM-DD. Nothing changed."),
     ("me.error.capacity_out_of_range", "Le nombre d’appels par semaine doit aller de 0 au nombre fixé par la coordination (indiqué sous le champ). Pour plus, demandez à la coordination. Rien n’a changé.", "The calls a week must be from 0 to the number the coordination set (shown under the field). For more, ask the coordination. Nothing changed."),
-];
-
-/// Monday first, with the catalogue key of each day's name.
-const DAY_KEYS: [(Weekday, &str); 7] = [
-    (Weekday::Mon, "day.mon"),
-    (Weekday::Tue, "day.tue"),
-    (Weekday::Wed, "day.wed"),
-    (Weekday::Thu, "day.thu"),
-    (Weekday::Fri, "day.fri"),
-    (Weekday::Sat, "day.sat"),
-    (Weekday::Sun, "day.sun"),
 ];
 
 /// How many weeks of history the page shows (this one included).

@@ -220,6 +220,31 @@ async fn the_history_shows_only_the_callers_own_calls(backend: Backend) {
     )
     .await;
     assert!(!page.contains(&phone), "no phone number");
+
+    // In English, every label is English.
+    let page = app.get("/moi?lang=en").await.text().await.unwrap();
+    for english in [
+        "My absences",
+        "Calls a week",
+        "Monday",
+        "No answer",
+        "Week ",
+    ] {
+        assert!(page.contains(english), "{english}");
+    }
+    for french in [
+        "Mes ",
+        "Lundi",
+        "Pas de réponse",
+        "Semaine ",
+        "Enregistrer",
+        "Déclarer",
+    ] {
+        assert!(
+            !page.contains(french),
+            "French on the English page: {french}"
+        );
+    }
 }
 
 async fn a_coordinator_cannot_open_the_callers_page(backend: Backend) {
