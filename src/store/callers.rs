@@ -432,7 +432,7 @@ impl Store {
         }
         let updated = query(
             "UPDATE callers SET weekly_capacity = $1, available_weekdays = $2, languages = $3, \
-             territory_preference_id = $4, updated_at = $5 WHERE id = $6",
+             territory_preference_id = $4, updated_at = $5, capacity_ceiling = NULL WHERE id = $6",
         )
         .bind(settings.weekly_capacity as i32)
         .bind(i32::from(settings.available_weekdays.bits()))
@@ -533,5 +533,202 @@ impl Store {
             self.rebalance_weeks(&weeks).await?;
         }
         Ok(())
+    }
+}
+
+// Issue 13, caller self-service (`/moi`): the caller's own availability and history.
+
+/// A capacity a caller gave for themself outside what the coordinator allows.
+#[derive(Debug, thiserror::Error)]
+pub enum OwnCapacityError {
+    #[error("capacity {capacity} is outside 0 to {ceiling} calls a week (the coordinator's figure): give a number in that range")]
+    OutOfRange { capacity: i64, ceiling: i64 },
+    #[error(transparent)]
+    Caller(#[from] CallerError),
+}
+
+impl From<StoreError> for OwnCapacityError {
+    fn from(e: StoreError) -> Self {
+        Self::Caller(e.into())
+    }
+}
+
+impl From<sqlx::Error> for OwnCapacityError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Caller(e.into())
+    }
+}
+
+/// A caller's own weekly availability, and the most they may give.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OwnAvailability {
+    pub weekly_capacity: i32,
+    pub available_weekdays: i32,
+    /// The coordinator's figure: the capacity may not go above it.
+    pub ceiling: i32,
+    /// Opted in to the weekly mail "your list is ready".
+    pub weekly_list_mail: bool,
+}
+
+/// One call of the caller's own history: the person's first name and initial only.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OwnCall {
+    pub called_at: DateTime<Utc>,
+    pub first_name: String,
+    pub last_name: String,
+    pub outcome: String,
+}
+
+impl Store {
+    /// The caller's days, capacity and ceiling.
+    pub async fn own_availability(&self, caller_id: i64) -> Result<OwnAvailability, CallerError> {
+        let row: Option<OwnAvailability> = query_as(
+            "SELECT weekly_capacity, available_weekdays, \
+             COALESCE(capacity_ceiling, weekly_capacity) AS ceiling, \
+             weekly_list_mail = TRUE AS weekly_list_mail FROM callers WHERE id = $1",
+        )
+        .bind(caller_id)
+        .fetch_optional(self)
+        .await?;
+        row.ok_or_else(|| CallerError::UnknownCaller(format!("#{caller_id}")))
+    }
+
+    /// The caller sets their own days and capacity: the capacity from 0 to the
+    /// coordinator's figure (kept in `capacity_ceiling` the first time it changes), else
+    /// refused and nothing changed. Audited under the caller's account.
+    pub async fn update_own_availability(
+        &self,
+        caller_id: i64,
+        days: crate::domain::Weekdays,
+        capacity: i64,
+        actor: ChangedBy,
+    ) -> Result<(), OwnCapacityError> {
+        let ceiling = i64::from(self.own_availability(caller_id).await?.ceiling);
+        if !(0..=ceiling).contains(&capacity) {
+            return Err(OwnCapacityError::OutOfRange { capacity, ceiling });
+        }
+        // The bound is checked again in the statement: a coordinator's edit in between
+        // wins, and this one changes nothing.
+        let updated = query(
+            "UPDATE callers SET capacity_ceiling = COALESCE(capacity_ceiling, weekly_capacity), \
+             weekly_capacity = $1, available_weekdays = $2, updated_at = $3 \
+             WHERE id = $4 AND $1 <= COALESCE(capacity_ceiling, weekly_capacity)",
+        )
+        .bind(capacity as i32)
+        .bind(i32::from(days.bits()))
+        .bind(Utc::now())
+        .bind(caller_id)
+        .execute(self)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(OwnCapacityError::OutOfRange { capacity, ceiling });
+        }
+        let detail = format!("capacity {capacity}, days {}", days.bits());
+        self.record_audit(&actor.event("caller_availability_updated", caller_id, Some(detail)))
+            .await?;
+        Ok(())
+    }
+
+    /// The caller's own calls since `since`, newest first (no phone, no note).
+    pub async fn own_calls(
+        &self,
+        caller_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<OwnCall>, StoreError> {
+        Ok(query_as(
+            "SELECT k.called_at, b.first_name, b.last_name, k.outcome FROM calls k \
+             JOIN beneficiaries b ON b.id = k.beneficiary_id \
+             WHERE k.caller_id = $1 AND k.called_at >= $2 ORDER BY k.called_at DESC, k.id DESC",
+        )
+        .bind(caller_id)
+        .bind(since)
+        .fetch_all(self)
+        .await?)
+    }
+}
+
+/// The weekly mail "your list is ready", in French then English (no name, no person).
+fn list_ready_mail(week: IsoWeek, people: i64) -> (String, String) {
+    let subject = format!(
+        "lien : votre liste de la semaine {week} est prête / your list for week {week} is ready"
+    );
+    let body = format!(
+        "Bonjour,\n\nVotre liste de la semaine {week} est prête : {people} personne(s) à appeler.\n\
+         Pour ne plus recevoir ce message : « Ma page » dans lien.\n\n\
+         Hello,\n\nYour list for week {week} is ready: {people} people to call.\n\
+         To stop this mail: \"My page\" in lien.\n"
+    );
+    (subject, body)
+}
+
+impl Store {
+    /// The caller opts in or out of the weekly mail "your list is ready". Audited.
+    pub async fn set_weekly_list_mail(
+        &self,
+        caller_id: i64,
+        on: bool,
+        actor: ChangedBy,
+    ) -> Result<(), CallerError> {
+        let updated =
+            query("UPDATE callers SET weekly_list_mail = $1, updated_at = $2 WHERE id = $3")
+                .bind(on)
+                .bind(Utc::now())
+                .bind(caller_id)
+                .execute(self)
+                .await?
+                .rows_affected();
+        if updated == 0 {
+            return Err(CallerError::UnknownCaller(format!("#{caller_id}")));
+        }
+        let detail = format!("weekly list mail {}", if on { "on" } else { "off" });
+        self.record_audit(&actor.event("caller_list_mail_set", caller_id, Some(detail)))
+            .await?;
+        Ok(())
+    }
+
+    /// After a week's plan is recorded: queues in the outbox, for each active caller who
+    /// opted in and has people in it, "your list for week W is ready: N people" (once per
+    /// caller, campaign and week). Gives how many were queued.
+    pub async fn queue_list_ready_mails(
+        &self,
+        campaign_id: i64,
+        week: IsoWeek,
+    ) -> Result<usize, StoreError> {
+        let rows: Vec<(i64, String, i64)> = query_as(
+            "SELECT c.id, c.email, COUNT(a.id) FROM callers c \
+             JOIN assignments a ON a.caller_id = c.id AND a.campaign_id = $1 AND a.week = $2 \
+             WHERE c.active = TRUE AND c.weekly_list_mail = TRUE GROUP BY c.id, c.email",
+        )
+        .bind(campaign_id)
+        .bind(week.to_string())
+        .fetch_all(self)
+        .await?;
+        let now = Utc::now();
+        let mut queued = 0;
+        for (caller_id, email, people) in rows {
+            let prefix = format!("<list-ready-{caller_id}-{campaign_id}-{week}-");
+            let sent: i64 = query_scalar("SELECT COUNT(*) FROM outbox WHERE message_id LIKE $1")
+                .bind(format!("{prefix}%"))
+                .fetch_one(self)
+                .await?;
+            if sent > 0 {
+                continue;
+            }
+            let (subject, body) = list_ready_mail(week, people);
+            query(
+                "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, \
+                 next_attempt_at, created_at) VALUES ('other', $1, $2, $3, $4, 'pending', $5, $5)",
+            )
+            .bind(email)
+            .bind(subject)
+            .bind(body)
+            .bind(format!("{prefix}{}@lien>", uuid::Uuid::new_v4().simple()))
+            .bind(now)
+            .execute(self)
+            .await?;
+            queued += 1;
+        }
+        Ok(queued)
     }
 }

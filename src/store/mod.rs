@@ -57,6 +57,7 @@ pub use beneficiary_import::BeneficiaryImport;
 pub use callers::{
     Absence, ActiveChange, CallerError, CallerLine, CallerSettings, ChangedBy, Move, TouchedWeek,
 };
+pub use callers::{OwnAvailability, OwnCall, OwnCapacityError};
 pub use calls::{CallError, CallHistoryRow, CallInput, CallRecorded, CallTarget, NeedInput};
 pub use campaign_scripts::ScriptVersion;
 pub use campaigns::{

@@ -160,6 +160,10 @@ impl Store {
         if !dry_run {
             self.record_plan_audit(campaign.id, week, mode, &plan)
                 .await?;
+            // Issue 13, caller self-service: "your list for week W is ready".
+            if mode == PlanMode::Plan {
+                self.queue_list_ready_mails(campaign.id, week).await?;
+            }
         }
         Ok(PlanOutcome {
             campaign: campaign.name.clone(),

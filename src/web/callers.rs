@@ -93,7 +93,7 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
 ];
 
 /// Monday first, with the catalogue key of each day's name.
-const DAY_KEYS: [(Weekday, &str); 7] = [
+pub(super) const DAY_KEYS: [(Weekday, &str); 7] = [
     (Weekday::Mon, "day.mon"),
     (Weekday::Tue, "day.tue"),
     (Weekday::Wed, "day.wed"),

@@ -137,6 +137,7 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
         .chain(super::accounts::TEXTS.iter())
         .chain(super::callers::TEXTS.iter())
         .chain(super::campaign_scripts::TEXTS.iter())
+        .chain(super::me::TEXTS.iter())
 }
 
 /// (key, French, English).

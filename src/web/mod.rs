@@ -19,6 +19,8 @@ pub mod health;
 pub mod i18n;
 pub mod imports;
 pub mod journal;
+// Issue 13, caller self-service: the caller's own page (/moi).
+pub mod me;
 pub mod pages;
 // Issue 13, people: finding one person and acting on them.
 pub mod people;
@@ -87,6 +89,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(callers_routes)
         .configure(escalations::routes)
         .configure(journal::routes)
+        .configure(me::routes)
         .configure(people::routes)
         .configure(person_rights::routes);
 }

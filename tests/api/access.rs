@@ -558,6 +558,40 @@ async fn every_route_with_every_role(backend: Backend) {
                     _ => 403,
                 },
             ),
+            // The caller's own page (src/web/me.rs), callers only; forged CSRF: 403.
+            (
+                "GET",
+                "/moi".into(),
+                match who {
+                    Anonymous => login,
+                    Caller => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/moi/absences".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/moi/disponibilites".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/moi/courriel".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
             // Campaigns created, archived, and their call scripts (issue 13).
             (
                 "POST",

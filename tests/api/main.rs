@@ -22,6 +22,8 @@ mod invitations;
 mod json_api;
 mod lifecycle;
 mod mail;
+// Issue 13, caller self-service.
+mod me;
 mod pages;
 // Issue 13, people: finding one person and acting on them.
 mod people;
