@@ -555,4 +555,29 @@ async fn journal_is_for_admins_and_filters(backend: Backend) {
         .args(["audit", "--person", &reference, "--json"])));
     assert_eq!(json["total"], 2);
     assert_eq!(json["events"][1]["action"], "person_exported");
+    // The interface DESIGN.md promises: --user and --since, and --csv.
+    let out = run(lien(dir.path()).env("DATABASE_URL", &app._db.url).args([
+        "audit",
+        "--user",
+        &admin.email,
+        "--since",
+        "2026-01-01",
+        "--csv",
+    ]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(rows.len() >= 2, "a header and the admin's events: {text}");
+    assert!(
+        rows[1..].iter().all(|r| r.contains(admin.email.as_str())),
+        "{text}"
+    );
+    assert!(
+        !text.contains("test_event"),
+        "--since leaves out the event of 2025: {text}"
+    );
 }
