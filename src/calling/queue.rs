@@ -29,6 +29,16 @@ impl QueueGroup {
             Self::Later => "Plus tard",
         }
     }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Self::CallbackDue => "Callback asked for",
+            Self::FollowUp => "Follow-up of a need",
+            Self::New => "First call of the week",
+            Self::Retry => "Another try",
+            Self::Later => "Later",
+        }
+    }
 }
 
 /// What the order depends on.

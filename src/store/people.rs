@@ -324,6 +324,7 @@ pub struct WeekLine {
     pub status: String,
     pub attempts: i64,
     pub reason: String,
+    pub reason_code: String,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -392,7 +393,7 @@ const CAMPAIGNS: &str =
 
 const WEEKS: &str = "SELECT c.title AS campaign, a.week, a.caller_id, \
     k.first_name || ' ' || k.last_name AS caller, k.email AS caller_email, a.status, \
-    CAST(a.attempts AS BIGINT) AS attempts, a.reason FROM assignments a \
+    CAST(a.attempts AS BIGINT) AS attempts, a.reason, a.reason_code FROM assignments a \
     JOIN campaigns c ON c.id = a.campaign_id JOIN callers k ON k.id = a.caller_id \
     WHERE a.beneficiary_id = $1 ORDER BY a.week DESC, c.title";
 

@@ -75,18 +75,25 @@ fn language_label(code: &str) -> Option<String> {
         .map(|l| l.name_fr().unwrap_or(l.as_str()).to_string())
 }
 
-fn paris_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&PARIS).format("%d/%m à %H:%M").to_string()
+fn paris_time(at: DateTime<Utc>, lang: Lang) -> String {
+    let format = match lang {
+        Lang::Fr => "%d/%m à %H:%M",
+        Lang::En => "%d/%m at %H:%M",
+    };
+    at.with_timezone(&PARIS).format(format).to_string()
 }
 
-fn item(row: &QueueRow, now: DateTime<Utc>) -> QueueItem {
+fn item(row: &QueueRow, now: DateTime<Utc>, lang: Lang) -> QueueItem {
     let facts = queue_facts(row);
     let group = facts.group(now);
     QueueItem {
         assignment_id: row.assignment_id,
-        group: group.label_fr(),
+        group: match lang {
+            Lang::Fr => group.label_fr(),
+            Lang::En => group.label_en(),
+        },
         later_at: (group == QueueGroup::Later)
-            .then(|| facts.due_at().map(paris_time))
+            .then(|| facts.due_at().map(|at| paris_time(at, lang)))
             .flatten(),
         name: format!("{} {}", row.first_name, row.last_name),
         commune: row.commune.clone().unwrap_or_default(),
@@ -99,6 +106,7 @@ fn item(row: &QueueRow, now: DateTime<Utc>) -> QueueItem {
         last_summary: summary(
             row.last_conversation_outcome.map(Outcome::as_str),
             row.last_conversation_notes.as_deref(),
+            lang,
         ),
         open_needs: row.open_needs,
         attempts: row.attempts,
@@ -110,8 +118,8 @@ const SUMMARY_CHARS: usize = 140;
 
 /// "Joint – tout va bien : Sa fille passe le mardi…": the outcome's label and the start
 /// of the notes of a conversation.
-fn summary(outcome: Option<&str>, notes: Option<&str>) -> Option<String> {
-    let label = outcome.and_then(|o| o.parse::<Outcome>().ok())?.label_fr();
+fn summary(outcome: Option<&str>, notes: Option<&str>, lang: Lang) -> Option<String> {
+    let label = coded(outcome.and_then(|o| o.parse::<Outcome>().ok())?, lang);
     let notes = notes.map(str::trim).filter(|n| !n.is_empty());
     Some(match notes {
         None => label.to_string(),
@@ -136,7 +144,11 @@ pub async fn queue(
         .caller_week_progress(caller_id, queue.week)
         .await?;
     let hours = calling_hours(&state, &queue).await?;
-    let items: Vec<QueueItem> = queue.rows.iter().map(|r| item(r, queue.now)).collect();
+    let items: Vec<QueueItem> = queue
+        .rows
+        .iter()
+        .map(|r| item(r, queue.now, lang))
+        .collect();
     let empty_reason = if !items.is_empty() {
         None
     } else if progress.assigned == 0 {
@@ -153,9 +165,9 @@ pub async fn queue(
         closed: progress.closed,
         calling_now: hours.iter().any(|h| h.is_open(queue.now)),
         hours_text: hours_text(&hours, lang),
-        next_opening: next_opening(&hours, queue.now).map(paris_time),
+        next_opening: next_opening(&hours, queue.now).map(|at| paris_time(at, lang)),
         empty_reason,
-        next_due: queue.next_due().map(paris_time),
+        next_due: queue.next_due().map(|at| paris_time(at, lang)),
     };
     html_page(&req, &page)
 }
@@ -284,7 +296,7 @@ async fn call_page(
         .store
         .record_contact_reads(user.user.id, &[target.beneficiary_id], "call_page")
         .await?;
-    let history = history_lines(state, target.beneficiary_id).await?;
+    let history = history_lines(state, target.beneficiary_id, lang).await?;
     let escalations = escalation_items(state, target.beneficiary_id, lang).await?;
     let reach = reach(state, &target).await?;
     let page = CallPage {
@@ -300,9 +312,9 @@ async fn call_page(
         attempts: target.attempts,
         history,
         script_html: script_html(state, &target, lang.tr()).await?,
-        outcomes: outcome_choices(),
-        needs: need_choices(),
-        urgencies: urgency_choices(),
+        outcomes: outcome_choices(lang),
+        needs: need_choices(lang),
+        urgencies: urgency_choices(lang),
         idempotency_key: uuid::Uuid::new_v4().to_string(),
         error,
         escalations,
@@ -320,6 +332,7 @@ async fn call_page(
 async fn history_lines(
     state: &AppState,
     beneficiary_id: i64,
+    lang: Lang,
 ) -> Result<Vec<HistoryLine>, AppError> {
     let calls = state.store.call_history(beneficiary_id, 10).await?;
     Ok(calls
@@ -330,7 +343,7 @@ async fn history_lines(
                 .with_timezone(&PARIS)
                 .format("%d/%m/%Y %H:%M")
                 .to_string(),
-            outcome: c.outcome.label_fr().to_string(),
+            outcome: coded(c.outcome, lang).to_string(),
             notes: c.notes.unwrap_or_default(),
         })
         .collect())
@@ -399,27 +412,35 @@ const OUTCOME_ORDER: [Outcome; 11] = [
     Outcome::Deceased,
 ];
 
-fn outcome_choices() -> Vec<(&'static str, &'static str)> {
+/// A coded value's label in the page's language.
+fn coded<T: crate::domain::Coded>(value: T, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Fr => value.label_fr(),
+        Lang::En => value.label_en(),
+    }
+}
+
+fn outcome_choices(lang: Lang) -> Vec<(&'static str, &'static str)> {
     OUTCOME_ORDER
         .iter()
-        .map(|o| (o.as_str(), o.label_fr()))
+        .map(|o| (o.as_str(), coded(*o, lang)))
         .collect()
 }
 
-fn need_choices() -> Vec<NeedChoice> {
+fn need_choices(lang: Lang) -> Vec<NeedChoice> {
     crate::domain::NeedCategory::ALL
         .iter()
         .map(|n| NeedChoice {
             code: n.as_str(),
-            label: n.label_fr(),
+            label: coded(*n, lang),
         })
         .collect()
 }
 
-fn urgency_choices() -> Vec<(&'static str, &'static str)> {
+fn urgency_choices(lang: Lang) -> Vec<(&'static str, &'static str)> {
     crate::domain::Urgency::ALL
         .iter()
-        .map(|u| (u.as_str(), u.label_fr()))
+        .map(|u| (u.as_str(), coded(*u, lang)))
         .collect()
 }
 
@@ -550,20 +571,24 @@ mod tests {
 
     #[test]
     fn a_last_conversation_is_summed_up() {
-        assert_eq!(summary(None, Some("x")), None);
+        assert_eq!(summary(None, Some("x"), Lang::Fr), None);
         assert_eq!(
-            summary(Some("reached_ok"), Some("  ")).as_deref(),
+            summary(Some("reached_ok"), Some("  "), Lang::Fr).as_deref(),
             Some(Outcome::ReachedOk.label_fr())
         );
+        assert_eq!(
+            summary(Some("reached_ok"), None, Lang::En).as_deref(),
+            Some(Outcome::ReachedOk.label_en())
+        );
         let long = "#".repeat(200);
-        let s = summary(Some("reached_need"), Some(&long)).unwrap();
+        let s = summary(Some("reached_need"), Some(&long), Lang::Fr).unwrap();
         assert!(s.ends_with('…'));
         assert_eq!(s.chars().filter(|c| *c == '#').count(), SUMMARY_CHARS);
     }
 
     #[test]
     fn the_form_offers_every_outcome_once_the_usual_ones_first() {
-        let offered = outcome_choices();
+        let offered = outcome_choices(Lang::En);
         assert_eq!(offered.len(), Outcome::ALL.len());
         for o in Outcome::ALL {
             assert!(offered.iter().any(|(code, _)| *code == o.as_str()), "{o:?}");

@@ -128,7 +128,7 @@ impl Tr {
 }
 
 /// Every text: the main catalogue, then those kept beside their pages.
-fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+pub fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
     CATALOGUE
         .iter()
         .chain(super::escalations::TEXTS.iter())
@@ -138,6 +138,7 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
         .chain(super::callers::TEXTS.iter())
         .chain(super::campaign_scripts::TEXTS.iter())
         .chain(super::me::TEXTS.iter())
+        .chain(super::planning::TEXTS.iter())
 }
 
 /// (key, French, English).

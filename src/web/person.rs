@@ -131,7 +131,13 @@ fn fill_lists(tr: Tr, f: &PersonFile, page: &mut PersonPage) {
                 w.caller.clone(),
                 status,
                 w.attempts.to_string(),
-                w.reason.clone(),
+                match tr.lang {
+                    // The stored sentence may say more than the code (French only).
+                    Lang::Fr => w.reason.clone(),
+                    Lang::En => {
+                        super::planning::explain_label(tr.lang, "assignment", &w.reason_code)
+                    }
+                },
             ]
         })
         .collect();

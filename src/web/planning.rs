@@ -14,7 +14,7 @@ use super::roles::CoordinatorOrAdmin;
 use super::session::CurrentUser;
 use super::AppState;
 use crate::domain::{CampaignName, IsoWeek};
-use crate::planning::{PlanInput, Summary, UnassignedReason};
+use crate::planning::{PlanInput, Summary};
 use crate::records::campaign_weeks::WeekRefusal;
 use crate::store::{Campaign, PlanMode};
 
@@ -45,6 +45,8 @@ struct PlanningPage {
     stored: usize,
     summary: Summary,
     unassigned_lines: Vec<(String, usize)>,
+    /// Why people were assigned, kept, moved or removed, with their counts.
+    explain_lines: Vec<(String, usize)>,
     territories: Vec<TerritoryLine>,
     continuity: String,
     notice: Option<&'static str>,
@@ -123,7 +125,7 @@ async fn planning_page(
             name: t
                 .territory_id
                 .and_then(|id| names.get(&id).cloned())
-                .unwrap_or_else(|| "Sans territoire".into()),
+                .unwrap_or_else(|| lang.tr().t("week.no_territory").into()),
             eligible: t.eligible,
             assigned: t.assigned,
             unassigned: t.unassigned,
@@ -133,7 +135,12 @@ async fn planning_page(
         .unassigned_by_reason
         .iter()
         .filter(|(_, n)| **n > 0)
-        .map(|(code, n)| (UnassignedReason::label_fr(code).to_string(), *n))
+        .map(|(code, n)| (explain_label(lang, "unassigned", code), *n))
+        .collect();
+    let explain_lines = summary
+        .explain
+        .iter()
+        .map(|l| (explain_label(lang, l.kind, l.code), l.count))
         .collect();
     let continuity = match summary.continuity.percent {
         Some(p) => format!(
@@ -153,6 +160,7 @@ async fn planning_page(
         stored,
         summary,
         unassigned_lines,
+        explain_lines,
         territories,
         continuity,
         notice,
@@ -210,3 +218,127 @@ pub async fn commit(
         ))
         .finish())
 }
+
+/// A planning reason's label in the page's language (`kind`: assignment, unassigned,
+/// removed); the code itself when the catalogue does not know it.
+pub(super) fn explain_label(lang: Lang, kind: &str, code: &str) -> String {
+    match lang.tr().t(&format!("planning.explain.{kind}.{code}")) {
+        "???" => code.to_string(),
+        label => label.to_string(),
+    }
+}
+
+/// The planner's reasons, as the command line says them (`plan.explain.*` in
+/// `cli::i18n`), for the planning page.
+pub static TEXTS: &[(&str, &str, &str)] = &[
+    (
+        "planning.explain.assignment.kept_already_called",
+        "conservé : déjà appelé cette semaine",
+        "kept: already called this week",
+    ),
+    (
+        "planning.explain.assignment.kept_planned",
+        "conservé : déjà prévu cette semaine",
+        "kept: already planned this week",
+    ),
+    (
+        "planning.explain.assignment.reassigned_caller_absent",
+        "réaffecté : appelant absent cette semaine",
+        "reassigned: caller away this week",
+    ),
+    (
+        "planning.explain.assignment.reassigned_caller_full",
+        "réaffecté : appelant complet",
+        "reassigned: caller full",
+    ),
+    (
+        "planning.explain.assignment.reassigned_language",
+        "réaffecté : l'appelant précédent ne parle pas sa langue",
+        "reassigned: the previous caller does not speak their language",
+    ),
+    (
+        "planning.explain.assignment.open_need",
+        "besoin en cours à suivre",
+        "open need to follow up",
+    ),
+    (
+        "planning.explain.assignment.callback_due",
+        "rappel prévu cette semaine",
+        "call back due this week",
+    ),
+    (
+        "planning.explain.assignment.not_reached_last_week",
+        "non joint la semaine dernière",
+        "not reached last week",
+    ),
+    (
+        "planning.explain.assignment.first_call",
+        "premier appel",
+        "first call",
+    ),
+    (
+        "planning.explain.assignment.same_caller",
+        "même appelant que la dernière fois",
+        "same caller as last time",
+    ),
+    (
+        "planning.explain.assignment.language",
+        "parle une autre langue que le français",
+        "speaks a language other than French",
+    ),
+    (
+        "planning.explain.assignment.same_territory",
+        "appelant du même territoire",
+        "caller from the same territory",
+    ),
+    (
+        "planning.explain.assignment.weekly_call",
+        "appel hebdomadaire",
+        "weekly call",
+    ),
+    (
+        "planning.explain.unassigned.no_capacity",
+        "capacité insuffisante",
+        "not enough capacity",
+    ),
+    (
+        "planning.explain.unassigned.no_caller_for_language",
+        "aucun appelant ne parle sa langue",
+        "no caller speaks their language",
+    ),
+    (
+        "planning.explain.unassigned.not_planned",
+        "pas encore planifié",
+        "not planned yet",
+    ),
+    (
+        "planning.explain.removed.not_eligible",
+        "retiré : ne fait plus partie de la population de la campagne",
+        "removed: no longer among the campaign's people",
+    ),
+    (
+        "planning.explain.removed.duplicate",
+        "retiré : affectation en double",
+        "removed: duplicate assignment",
+    ),
+    (
+        "planning.explain.removed.caller_unavailable",
+        "retiré : appelant absent cette semaine",
+        "removed: caller away this week",
+    ),
+    (
+        "planning.explain.removed.language_mismatch",
+        "retiré : l'appelant ne parle pas la langue du bénéficiaire",
+        "removed: the caller does not speak the beneficiary's language",
+    ),
+    (
+        "planning.explain.removed.no_capacity",
+        "retiré : capacité insuffisante, des personnes prioritaires ont été servies d'abord",
+        "removed: not enough capacity, people with priority were served first",
+    ),
+    (
+        "planning.explain.removed.caller_full",
+        "retiré : la place de l'appelant était nécessaire",
+        "removed: the caller's room was needed",
+    ),
+];

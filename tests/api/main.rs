@@ -13,6 +13,7 @@ mod campaign_settings;
 mod campaigns;
 mod cli;
 mod demo_story;
+mod english;
 mod escalation_links;
 mod import;
 mod import_golden;
