@@ -1,0 +1,137 @@
+-- Issue 17: volunteer missions. Organisations post staffing needs; volunteers (agents,
+-- association professionals, students) give hours; a weekly matching proposes
+-- placements that a coordinator confirms; hours given are recorded against a monthly
+-- allowance. Two new roles: 'relay' (an associations' reserve or a school managing its
+-- own volunteers) and 'volunteer'.
+CREATE TABLE organisations (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name       TEXT NOT NULL CHECK (length(name) >= 1),
+    -- The folded name (lower case, no accents, single spaces): the import's key.
+    name_key   TEXT NOT NULL UNIQUE,
+    kind       TEXT NOT NULL DEFAULT 'association' CHECK (kind IN ('association', 'establishment', 'relay', 'school', 'other')),
+    -- The contact who gets the Monday/Thursday "are these needs still right?" mail.
+    email      TEXT CHECK (email IS NULL OR email LIKE '%_@_%'),
+    phone      TEXT,
+    language   TEXT NOT NULL DEFAULT 'fr' CHECK (language IN ('fr', 'en')),
+    active     BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE TABLE mission_needs (
+    id                BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- `Réf.` of the département's table: the need's key, stable across imports.
+    reference         TEXT NOT NULL UNIQUE CHECK (length(reference) >= 1),
+    organisation_id   BIGINT NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+    establishment     TEXT NOT NULL,
+    address           TEXT,
+    postcode          TEXT,
+    commune           TEXT,
+    phone             TEXT,
+    email             TEXT,
+    public            TEXT,
+    mission_kind      TEXT NOT NULL,
+    volunteers_wanted INTEGER NOT NULL CHECK (volunteers_wanted BETWEEN 1 AND 1000),
+    weekly_minutes    INTEGER NOT NULL CHECK (weekly_minutes BETWEEN 1 AND 10080),
+    -- Canonical slots, `lun 09:00-12:00, jeu 14:30-18:00` (missions::slots).
+    slots             TEXT NOT NULL,
+    -- Canonical comma-separated qualifications, '' for none.
+    qualifications    TEXT NOT NULL DEFAULT '',
+    starts_on         DATE,
+    ends_on           DATE,
+    active            BOOLEAN NOT NULL DEFAULT TRUE,
+    -- Bumped on every change: a proposal made on an older version cannot be confirmed.
+    version           INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+    updated_by        TEXT,
+    created_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CHECK (starts_on IS NULL OR ends_on IS NULL OR starts_on <= ends_on)
+);
+CREATE INDEX mission_needs_organisation ON mission_needs (organisation_id);
+
+CREATE TABLE volunteers (
+    id                    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email                 TEXT NOT NULL UNIQUE CHECK (email LIKE '%_@_%'),
+    last_name             TEXT NOT NULL CHECK (length(last_name) >= 1),
+    first_name            TEXT NOT NULL,
+    phone                 TEXT CHECK (phone IS NULL OR phone LIKE '+%'),
+    origin                TEXT NOT NULL CHECK (origin IN ('agent', 'association', 'school')),
+    -- Service, association or school the volunteer comes from.
+    origin_structure      TEXT,
+    qualifications        TEXT NOT NULL DEFAULT '',
+    -- Canonical availability slots (missions::slots).
+    availability          TEXT NOT NULL DEFAULT '',
+    postcode              TEXT,
+    commune               TEXT,
+    -- Agents only: the monthly allowance in hundredths of a day (50 = half a day, 200 = two days).
+    days_per_month_centi  INTEGER CHECK (days_per_month_centi IS NULL OR days_per_month_centi BETWEEN 50 AND 200),
+    manager_approved      BOOLEAN NOT NULL DEFAULT FALSE,
+    approved_by           TEXT,
+    approved_at           TIMESTAMPTZ,
+    -- The relay (associations' reserve, school) that manages this volunteer, if any.
+    relay_organisation_id BIGINT REFERENCES organisations (id) ON DELETE SET NULL,
+    -- The same person in the callers' roster, so phone-call time joins the time given.
+    caller_id             BIGINT REFERENCES callers (id) ON DELETE SET NULL,
+    active                BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at            TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at            TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX volunteers_relay ON volunteers (relay_organisation_id);
+
+CREATE TABLE mission_placements (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    need_id      BIGINT NOT NULL REFERENCES mission_needs (id) ON DELETE CASCADE,
+    volunteer_id BIGINT NOT NULL REFERENCES volunteers (id) ON DELETE CASCADE,
+    -- Monday of the ISO week the placement is for.
+    week_start   DATE NOT NULL,
+    minutes      INTEGER NOT NULL CHECK (minutes BETWEEN 1 AND 10080),
+    state        TEXT NOT NULL DEFAULT 'proposed' CHECK (state IN ('proposed', 'confirmed', 'signed', 'ended')),
+    -- The formal basis of the engagement, set at confirmation.
+    basis        TEXT CHECK (basis IS NULL OR basis IN ('secondment', 'fixed_term', 'association_agreement')),
+    -- The matcher's reason code and its details (JSON), for the proof of equal treatment.
+    reason       TEXT NOT NULL,
+    need_version INTEGER NOT NULL,
+    proposed_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    confirmed_by BIGINT REFERENCES users (id) ON DELETE SET NULL,
+    confirmed_at TIMESTAMPTZ,
+    ended_at     TIMESTAMPTZ,
+    UNIQUE (need_id, volunteer_id, week_start)
+);
+CREATE INDEX mission_placements_week ON mission_placements (week_start);
+CREATE INDEX mission_placements_volunteer ON mission_placements (volunteer_id, week_start);
+
+-- Hours given, recorded by the volunteer, the establishment (signed link) or a coordinator.
+CREATE TABLE mission_hours (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    placement_id BIGINT NOT NULL REFERENCES mission_placements (id) ON DELETE CASCADE,
+    volunteer_id BIGINT NOT NULL REFERENCES volunteers (id) ON DELETE CASCADE,
+    worked_on    DATE NOT NULL,
+    minutes      INTEGER NOT NULL CHECK (minutes BETWEEN 1 AND 1440),
+    -- 'user:<id>' or 'organisation-link:<id>'.
+    recorded_by  TEXT NOT NULL,
+    recorded_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    UNIQUE (placement_id, worked_on)
+);
+CREATE INDEX mission_hours_volunteer ON mission_hours (volunteer_id, worked_on);
+
+-- The signed link mailed to an organisation's contact every Monday and Thursday. Only the
+-- SHA-256 of the token is kept; a link expires when the next reminder goes.
+CREATE TABLE organisation_links (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    organisation_id BIGINT NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+    recipient       TEXT NOT NULL,
+    token_hash      TEXT NOT NULL UNIQUE,
+    created_at      TIMESTAMPTZ NOT NULL,
+    expires_at      TIMESTAMPTZ NOT NULL,
+    revoked_at      TIMESTAMPTZ,
+    last_used_at    TIMESTAMPTZ
+);
+CREATE INDEX organisation_links_organisation ON organisation_links (organisation_id);
+
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check
+    CHECK (role IN ('coordinator', 'caller', 'territory', 'admin', 'relay', 'volunteer'));
+ALTER TABLE users ADD COLUMN organisation_id BIGINT REFERENCES organisations (id) ON DELETE CASCADE;
+ALTER TABLE users ADD COLUMN volunteer_id BIGINT REFERENCES volunteers (id) ON DELETE CASCADE;
+ALTER TABLE users ADD CONSTRAINT users_relay_organisation CHECK (role <> 'relay' OR organisation_id IS NOT NULL);
+ALTER TABLE users ADD CONSTRAINT users_volunteer_record CHECK (role <> 'volunteer' OR volunteer_id IS NOT NULL);
