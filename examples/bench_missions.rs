@@ -162,14 +162,15 @@ fn instance(needs: usize, volunteers: usize, seed: u64) -> MatchInput {
             }
         })
         .collect();
-    let mut last_week: Vec<ContinuityPair> = needs
-        .iter()
-        .filter(|_| rng.random_bool(0.33))
-        .map(|n| ContinuityPair {
-            need_id: n.id,
-            volunteer_id: rng.random_range(1..=volunteers.len() as i64),
-        })
-        .collect();
+    let mut last_week: Vec<ContinuityPair> = Vec::new();
+    for n in &needs {
+        if rng.random_bool(0.33) {
+            last_week.push(ContinuityPair {
+                need_id: n.id,
+                volunteer_id: rng.random_range(1..=volunteers.len() as i64),
+            });
+        }
+    }
     let mut needs = needs;
     needs.shuffle(&mut rng);
     volunteers.shuffle(&mut rng);

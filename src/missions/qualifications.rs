@@ -13,7 +13,9 @@
 //! (`auxiliaire_puericulture, permis_b`; free text in its folded form,
 //! `cap cuisine`); it parses back to the same list. Matching compares keys.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +69,22 @@ const fn known(
 
 const MAX_LEN: usize = 120;
 
+/// Every folded spelling of the known qualifications (key, labels, aliases) →
+/// its key; the first entry of [`KNOWN`] wins if two share a spelling.
+fn spellings() -> &'static HashMap<String, &'static str> {
+    static SPELLINGS: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
+    SPELLINGS.get_or_init(|| {
+        let mut map = HashMap::new();
+        for k in KNOWN {
+            let all = [k.key, k.label_fr, k.label_en].into_iter().chain(k.aliases.iter().copied());
+            for spelling in all {
+                map.entry(fold(spelling)).or_insert(k.key);
+            }
+        }
+        map
+    })
+}
+
 /// One qualification, by its canonical key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -80,14 +98,8 @@ impl Qualification {
         if folded.is_empty() {
             return None;
         }
-        let found = KNOWN.iter().find(|k| {
-            fold(k.key) == folded
-                || fold(k.label_fr) == folded
-                || fold(k.label_en) == folded
-                || k.aliases.iter().any(|a| fold(a) == folded)
-        });
-        Some(Qualification(match found {
-            Some(k) => k.key.to_owned(),
+        Some(Qualification(match spellings().get(&folded) {
+            Some(key) => (*key).to_owned(),
             None => folded,
         }))
     }
