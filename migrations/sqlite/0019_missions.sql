@@ -1,3 +1,4 @@
+-- no-transaction
 -- Issue 17: volunteer missions. Organisations post staffing needs; volunteers (agents,
 -- association professionals, students) give hours; a weekly matching proposes
 -- placements that a coordinator confirms; hours given are recorded against a monthly
@@ -6,13 +7,11 @@
 --
 -- SQLite cannot change a CHECK constraint in place: the users table is rebuilt with the
 -- documented procedure (foreign keys off, new table, copy, drop, rename). Foreign keys
--- can only be switched off outside a transaction, and sqlx runs every SQLite migration
--- inside one (it ignores `-- no-transaction` for SQLite): so this file ends sqlx's
--- transaction, does its work in its own, and opens a transaction again for sqlx's
--- bookkeeping, which sqlx then commits. Should the process die between the two commits,
+-- can only be switched off outside a transaction: the first line has `Store::migrate`
+-- run this file as written, outside sqlx's transaction (sqlx 0.8 would wrap it in one);
+-- it opens its own. Should the process die between its COMMIT and the bookkeeping row,
 -- the migration is applied but not recorded: everything below can run a second time
 -- (IF NOT EXISTS, and the users rebuild copies the same rows again).
-COMMIT;
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
 
@@ -178,4 +177,3 @@ ALTER TABLE users_new RENAME TO users;
 
 COMMIT;
 PRAGMA foreign_keys = ON;
-BEGIN;
