@@ -12,12 +12,16 @@ mod callers;
 mod campaign_settings;
 mod campaigns;
 mod cli;
+// Issue 16: the API does what its OpenAPI document says.
+mod contract;
 mod demo_story;
 mod english;
 mod escalation_links;
 mod import;
 mod import_golden;
 mod import_kill;
+// Issue 16: several instances on one PostgreSQL.
+mod instances;
 mod import_pages;
 mod invitations;
 mod json_api;
