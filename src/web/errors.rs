@@ -188,7 +188,7 @@ pub fn error_body(req: &HttpRequest, status: StatusCode) -> HttpResponse {
 }
 
 /// A JSON body that cannot be read (not JSON, wrong types, missing fields, too large,
-/// not `application/json`): its status (400, 413 or 415) with the API's JSON error,
+/// not `application/json`): 400, 413 or 415 with the API's JSON error,
 /// whose message says what was wrong (serde's sentence names the field, never a value
 /// beyond the first characters of the body's syntax error).
 pub fn json_body_error(
@@ -196,13 +196,12 @@ pub fn json_body_error(
     _req: &HttpRequest,
 ) -> actix_web::Error {
     use actix_web::error::JsonPayloadError;
-    let status = error.status_code();
-    let code = match &error {
-        JsonPayloadError::ContentType => "unsupported_media_type",
+    let (status, code) = match &error {
+        JsonPayloadError::ContentType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            "too_large"
+            (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
         }
-        _ => "bad_request",
+        _ => (StatusCode::BAD_REQUEST, "bad_request"),
     };
     let response = HttpResponse::build(status)
         .json(serde_json::json!({ "error": code, "message": error.to_string() }));

@@ -22,11 +22,10 @@ pub const ANY_PATH: &str = "{any_path:.*}";
 /// Registers the catch-all resource: call it after every other route of the app, and
 /// at the end of each scope (a scope does not hand back to the app's resources).
 pub fn fallback(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(ANY_PATH)
-            .name("method_not_allowed")
-            .wrap(from_fn(unknown_path_is_not_found)),
-    );
+    // "" is the scope's own path (`/admin/comptes`); ANY_PATH gets a leading slash.
+    for pattern in ["", ANY_PATH] {
+        cfg.service(web::resource(pattern).wrap(from_fn(unknown_path_is_not_found)));
+    }
 }
 
 /// A `405` without `Allow` means that no route had this path: `404`.

@@ -190,7 +190,7 @@ async fn schema_valid_calls_are_accepted(backend: Backend) {
     };
     // Texts with NUL characters (valid JSON strings): recorded, without them.
     let response = call(
-        "clé avec espaces 1",
+        "key with spaces 1",
         serde_json::json!({
             "assignment_id": ids[0],
             "outcome": "reached_need",
