@@ -9,6 +9,7 @@
 #   PROFILE=release scripts/api-fuzz.sh          # release build
 #   LIEN_FUZZ_DATABASE_URL=postgres://…/lien_fuzz scripts/api-fuzz.sh   # PostgreSQL (wiped)
 #   MAX_EXAMPLES=200 scripts/api-fuzz.sh         # more cases per operation (default 100)
+#   LIEN_BIN=target/debug/lien scripts/api-fuzz.sh   # a binary already built
 #
 # schemathesis is installed once in a virtualenv under ~/.cache/lien-api-fuzz (or
 # $LIEN_FUZZ_VENV). The report (JUnit XML) is written to target/api-fuzz/.
@@ -28,12 +29,15 @@ if [ ! -x "$VENV/bin/st" ]; then
     "$VENV/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-if [ "$PROFILE" = release ]; then
-    cargo build --release --bin lien
-else
-    cargo build --bin lien
+# LIEN_BIN=path runs an already built binary instead.
+if [ -z "${LIEN_BIN:-}" ]; then
+    if [ "$PROFILE" = release ]; then
+        cargo build --release --bin lien
+    else
+        cargo build --bin lien
+    fi
 fi
-BIN=$PWD/target/$PROFILE/lien
+BIN=$(realpath "${LIEN_BIN:-target/$PROFILE/lien}")
 
 WORK=$(mktemp -d)
 SERVER_PID=

@@ -76,6 +76,12 @@ impl Application {
                 .app_data(
                     web::JsonConfig::default().error_handler(crate::web::errors::json_body_error),
                 )
+                // A path whose id is not a number (or too large) names nothing: 404, as
+                // an error page (JSON under /api), not actix-web's text.
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|_, _| crate::web::errors::AppError::NotFound.into()),
+                )
                 .configure(routes)
                 // Last: it matches every path (405 for a known path, else 404).
                 .configure(crate::web::methods::fallback)

@@ -131,7 +131,10 @@ impl SmtpPool {
         let sent = tokio::time::timeout(self.timeout, conn.send(envelope, email)).await;
         match sent {
             Ok(Ok(_)) => {
-                self.idle.lock().expect("pool lock").push((conn, Instant::now()));
+                self.idle
+                    .lock()
+                    .expect("pool lock")
+                    .push((conn, Instant::now()));
                 Ok(())
             }
             // lettre has ended the connection (QUIT) on any error.

@@ -83,8 +83,8 @@ impl Transport {
             url: redact_url(url),
             reason,
         };
-        if let Some(pool) =
-            super::smtp::SmtpPool::from_url(url, SMTP_POOL_SIZE as usize, timeout).map_err(refused)?
+        if let Some(pool) = super::smtp::SmtpPool::from_url(url, SMTP_POOL_SIZE as usize, timeout)
+            .map_err(refused)?
         {
             return Ok(Self::Smtp(Arc::new(pool)));
         }

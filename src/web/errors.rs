@@ -150,7 +150,11 @@ pub fn error_body(req: &HttpRequest, status: StatusCode) -> HttpResponse {
             "error.bad_request.text",
             "bad_request",
         ),
-        StatusCode::METHOD_NOT_ALLOWED => ("error.method.title", "error.method.text", "method_not_allowed"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "error.method.title",
+            "error.method.text",
+            "method_not_allowed",
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => {
             ("error.too_large.title", "error.too_large.text", "too_large")
         }
@@ -197,7 +201,9 @@ pub fn json_body_error(
 ) -> actix_web::Error {
     use actix_web::error::JsonPayloadError;
     let (status, code) = match &error {
-        JsonPayloadError::ContentType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        JsonPayloadError::ContentType => {
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+        }
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
             (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
         }

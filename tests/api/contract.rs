@@ -140,8 +140,18 @@ async fn an_unreadable_login_body_is_a_documented_json_error(backend: Backend) {
     };
     let cases = [
         ("{not json", "application/json", 400, "bad_request"),
-        ("{\"email\": 3, \"password\": \"x\"}", "application/json", 400, "bad_request"),
-        ("{\"email\": \"a@b.fr\"}", "application/json", 400, "bad_request"),
+        (
+            "{\"email\": 3, \"password\": \"x\"}",
+            "application/json",
+            400,
+            "bad_request",
+        ),
+        (
+            "{\"email\": \"a@b.fr\"}",
+            "application/json",
+            400,
+            "bad_request",
+        ),
         ("[]", "application/json", 400, "bad_request"),
         ("email=a@b.fr", "text/plain", 415, "unsupported_media_type"),
     ];
@@ -215,6 +225,11 @@ async fn schema_valid_calls_are_accepted(backend: Backend) {
     .await
     .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    // An id beyond the integers a path takes names nothing: a JSON 404.
+    let response = app.get("/api/assignments/9223372036854775808").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["error"], "not_found");
     // Unknown fields are ignored (the schema does not close the object).
     let response = call(
         "extra-field-key",

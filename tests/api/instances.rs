@@ -97,9 +97,12 @@ async fn prepare(store: &Store) -> (IsoWeek, String) {
         add_user(store, &email, Role::Caller, Some(caller_id)).await;
     }
     // Callers 1 and 2 want the mail "your list is ready" (once per week).
-    execute(store, "UPDATE callers SET weekly_list_mail = (id IN (1, 2))")
-        .await
-        .unwrap();
+    execute(
+        store,
+        "UPDATE callers SET weekly_list_mail = (id IN (1, 2))",
+    )
+    .await
+    .unwrap();
     (IsoWeek::current(), secret)
 }
 
@@ -206,8 +209,11 @@ impl Cluster {
 
     /// `POST /api/session` on instance `i`: the status and the session cookie.
     async fn login(&self, i: usize, email: &str, password: &str) -> (StatusCode, Option<String>) {
-        self.login_with(i, serde_json::json!({ "email": email, "password": password }))
-            .await
+        self.login_with(
+            i,
+            serde_json::json!({ "email": email, "password": password }),
+        )
+        .await
     }
 
     async fn login_with(&self, i: usize, body: serde_json::Value) -> (StatusCode, Option<String>) {
@@ -266,7 +272,11 @@ async fn sessions_are_shared(cluster: &Cluster, store: &Store) {
     let cookie = cookie.expect("a session cookie");
     for i in 0..3 {
         let queue = cluster.get(i, "/api/me/queue", &cookie).await;
-        assert_eq!(queue.status(), StatusCode::OK, "instance {i} knows the session");
+        assert_eq!(
+            queue.status(),
+            StatusCode::OK,
+            "instance {i} knows the session"
+        );
     }
     let csrf = cluster.csrf(2, "/appels", &cookie).await;
     let logout = cluster

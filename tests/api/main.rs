@@ -22,8 +22,8 @@ mod import;
 mod import_golden;
 mod import_kill;
 // Issue 16: several instances on one PostgreSQL.
-mod instances;
 mod import_pages;
+mod instances;
 mod invitations;
 mod json_api;
 mod lifecycle;
