@@ -73,7 +73,18 @@ impl Application {
                 .wrap(from_fn(request_log))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
+                .app_data(
+                    web::JsonConfig::default().error_handler(crate::web::errors::json_body_error),
+                )
+                // A path whose id is not a number (or too large) names nothing: 404, as
+                // an error page (JSON under /api), not actix-web's text.
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|_, _| crate::web::errors::AppError::NotFound.into()),
+                )
                 .configure(routes)
+                // Last: it matches every path (405 for a known path, else 404).
+                .configure(crate::web::methods::fallback)
         })
         .listen(listener)?
         .shutdown_timeout(10)
@@ -141,7 +152,10 @@ async fn request_log(
     let started = std::time::Instant::now();
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
     let method = req.method().to_string();
-    let route = req.match_pattern().unwrap_or_else(|| "(no route)".into());
+    let route = req
+        .match_pattern()
+        .filter(|p| !p.ends_with(crate::web::methods::ANY_PATH))
+        .unwrap_or_else(|| "(no route)".into());
     let mut res = next.call(req).await?;
     let status = res.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;

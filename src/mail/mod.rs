@@ -3,6 +3,7 @@
 //! The messages themselves (askama templates, personal links) are rendered by
 //! `crate::messages`, below the store, re-exported here. See docs/OPERATIONS.md ("Mail").
 
+pub mod smtp;
 pub mod transport;
 pub mod worker;
 

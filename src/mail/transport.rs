@@ -1,8 +1,10 @@
-//! How a message leaves: SMTP through lettre (pooled connections), or `.eml` files in a
+//! How a message leaves: SMTP through lettre (pooled connections; on `smtp://` URLs the
+//! sockets are lien's own, with `TCP_NODELAY`, see `mail::smtp`), or `.eml` files in a
 //! folder when no `SMTP_URL` is set (the demo), so that nothing is lost and a newcomer
 //! can read what would have been sent.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::header::ContentType;
@@ -43,7 +45,10 @@ pub enum TransportError {
 /// Where messages go.
 #[derive(Clone)]
 pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// `smtp://` (plain or STARTTLS): lien's pool of `TCP_NODELAY` connections.
+    Smtp(Arc<super::smtp::SmtpPool>),
+    /// `smtps://` (TLS from the first byte): lettre's own pooled transport.
+    Smtps(AsyncSmtpTransport<Tokio1Executor>),
     /// One `.eml` file per message in this folder.
     Files(PathBuf),
 }
@@ -51,7 +56,8 @@ pub enum Transport {
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Smtp(_) => f.write_str("Transport::Smtp"),
+            Self::Smtp(pool) => write!(f, "Transport::Smtp({pool:?})"),
+            Self::Smtps(_) => f.write_str("Transport::Smtps"),
             Self::Files(dir) => write!(f, "Transport::Files({})", dir.display()),
         }
     }
@@ -72,13 +78,28 @@ impl Transport {
     }
 
     pub fn smtp(url: &str) -> Result<Self, TransportError> {
+        let timeout = Duration::from_secs(30);
+        let refused = |reason: String| TransportError::SmtpUrl {
+            url: redact_url(url),
+            reason,
+        };
+        if let Some(pool) = super::smtp::SmtpPool::from_url(url, SMTP_POOL_SIZE as usize, timeout)
+            .map_err(refused)?
+        {
+            return Ok(Self::Smtp(Arc::new(pool)));
+        }
+        Self::lettre_smtp(url)
+    }
+
+    /// lettre's own pooled transport for any URL it reads (`smtps://…`).
+    pub fn lettre_smtp(url: &str) -> Result<Self, TransportError> {
         let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| {
             TransportError::SmtpUrl {
                 url: redact_url(url),
                 reason: e.to_string(),
             }
         })?;
-        Ok(Self::Smtp(
+        Ok(Self::Smtps(
             builder
                 .timeout(Some(Duration::from_secs(30)))
                 .pool_config(
@@ -101,7 +122,7 @@ impl Transport {
     /// A short description for logs and `lien outbox status` (no password).
     pub fn describe(&self) -> String {
         match self {
-            Self::Smtp(_) => "SMTP".into(),
+            Self::Smtp(_) | Self::Smtps(_) => "SMTP".into(),
             Self::Files(dir) => format!("files in {}", dir.display()),
         }
     }
@@ -110,7 +131,8 @@ impl Transport {
     pub async fn send(&self, from: &Mailbox, message: &OutboxMessage) -> Result<(), SendError> {
         let email = build_message(from, message)?;
         match self {
-            Self::Smtp(smtp) => smtp.send(email).await.map(|_| ()).map_err(classify),
+            Self::Smtp(pool) => pool.send(email.envelope(), &email.formatted()).await,
+            Self::Smtps(smtp) => smtp.send(email).await.map(|_| ()).map_err(classify),
             Self::Files(dir) => write_eml(dir, message, &email.formatted())
                 .await
                 .map_err(|e| SendError::Transient(format!("cannot write the .eml file: {e}"))),
@@ -120,7 +142,7 @@ impl Transport {
 
 /// 5xx answers and messages the server cannot take are permanent; connection errors,
 /// timeouts and 4xx answers are worth another try.
-fn classify(error: lettre::transport::smtp::Error) -> SendError {
+pub(super) fn classify(error: lettre::transport::smtp::Error) -> SendError {
     let text = error.to_string();
     if error.is_permanent() || error.is_client() {
         SendError::Permanent(text)

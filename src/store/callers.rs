@@ -694,9 +694,13 @@ impl Store {
         let now = Utc::now();
         let mut queued = 0;
         for (caller_id, email, people, language) in rows {
-            let prefix = format!("<list-ready-{caller_id}-{campaign_id}-{week}-");
+            // One Message-ID per caller, campaign and week: two planners of the same
+            // week (two instances) queue it once, whichever commits first. The check
+            // also finds the mails queued before, whose id ended with a random part.
+            let message_id = format!("<list-ready-{caller_id}-{campaign_id}-{week}@lien>");
+            let older = format!("<list-ready-{caller_id}-{campaign_id}-{week}-%");
             let sent: i64 = query_scalar("SELECT COUNT(*) FROM outbox WHERE message_id LIKE $1")
-                .bind(format!("{prefix}%"))
+                .bind(older)
                 .fetch_one(self)
                 .await?;
             if sent > 0 {
@@ -704,18 +708,19 @@ impl Store {
             }
             let (subject, body) =
                 crate::messages::list_ready::render_list_ready(week, people, language == "en");
-            query(
+            let done = query(
                 "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, \
-                 next_attempt_at, created_at) VALUES ('other', $1, $2, $3, $4, 'pending', $5, $5)",
+                 next_attempt_at, created_at) VALUES ('other', $1, $2, $3, $4, 'pending', $5, $5) \
+                 ON CONFLICT (message_id) DO NOTHING",
             )
             .bind(email)
             .bind(subject)
             .bind(body)
-            .bind(format!("{prefix}{}@lien>", uuid::Uuid::new_v4().simple()))
+            .bind(message_id)
             .bind(now)
             .execute(self)
             .await?;
-            queued += 1;
+            queued += done.rows_affected() as usize;
         }
         Ok(queued)
     }

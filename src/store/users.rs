@@ -91,6 +91,10 @@ impl Store {
         &self,
         email: &str,
     ) -> Result<Option<(User, Option<String>)>, StoreError> {
+        // No address holds a NUL character, and PostgreSQL refuses one in a text value.
+        if email.contains('\0') {
+            return Ok(None);
+        }
         let sql = format!(
             "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1 AND active = TRUE"
         );

@@ -243,7 +243,7 @@ pub async fn record_call(
         assignment_id: body.assignment_id,
         caller_id,
         outcome: body.outcome,
-        notes: body.notes,
+        notes: body.notes.map(without_nul),
         callback_at: body.callback_at,
         paused_until: body.paused_until,
         wrong_phone: None,
@@ -252,7 +252,7 @@ pub async fn record_call(
             .into_iter()
             .map(|n| NeedInput {
                 category: n.category,
-                description: n.description,
+                description: without_nul(n.description),
                 urgency: n.urgency,
             })
             .collect(),
@@ -286,6 +286,16 @@ pub async fn record_call(
             lang.tr().t(refused.message_key()),
         )),
         Err(CallError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// A text without NUL characters: JSON may carry them, PostgreSQL's text refuses them,
+/// and they never mean anything in a note.
+fn without_nul(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "")
+    } else {
+        text
     }
 }
 

@@ -150,6 +150,11 @@ pub fn error_body(req: &HttpRequest, status: StatusCode) -> HttpResponse {
             "error.bad_request.text",
             "bad_request",
         ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "error.method.title",
+            "error.method.text",
+            "method_not_allowed",
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => {
             ("error.too_large.title", "error.too_large.text", "too_large")
         }
@@ -186,6 +191,29 @@ pub fn error_body(req: &HttpRequest, status: StatusCode) -> HttpResponse {
     }
 }
 
+/// A JSON body that cannot be read (not JSON, wrong types, missing fields, too large,
+/// not `application/json`): 400, 413 or 415 with the API's JSON error,
+/// whose message says what was wrong (serde's sentence names the field, never a value
+/// beyond the first characters of the body's syntax error).
+pub fn json_body_error(
+    error: actix_web::error::JsonPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError;
+    let (status, code) = match &error {
+        JsonPayloadError::ContentType => {
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+        }
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+        }
+        _ => (StatusCode::BAD_REQUEST, "bad_request"),
+    };
+    let response = HttpResponse::build(status)
+        .json(serde_json::json!({ "error": code, "message": error.to_string() }));
+    actix_web::error::InternalError::from_response(error, response).into()
+}
+
 /// Middleware hook: replaces the empty body of any 4xx/5xx response with the page.
 pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>>
 where
@@ -196,8 +224,13 @@ where
     if has_content {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
+    // `Allow` (of a 405) is kept on the page that replaces the empty body.
+    let allow = res.headers().get(header::ALLOW).cloned();
     let (req, _) = res.into_parts();
-    let response = error_body(&req, status);
+    let mut response = error_body(&req, status);
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, response).map_into_right_body(),
     ))

@@ -21,6 +21,8 @@ pub mod imports;
 pub mod journal;
 // Issue 13, caller self-service: the caller's own page (/moi).
 pub mod me;
+// Issue 16: 405 with Allow for a known path asked with another method.
+pub mod methods;
 pub mod pages;
 // Issue 13, people: finding one person and acting on them.
 pub mod people;
@@ -177,7 +179,8 @@ fn coordination_routes(cfg: &mut web::ServiceConfig) {
                 .route("/confirm", web::post().to(imports::confirm))
                 .route("/cancel", web::post().to(imports::cancel))
                 .route("/{id}", web::get().to(imports::batch))
-                .route("/{id}/rejected.csv", web::get().to(imports::rejected_csv)),
+                .route("/{id}/rejected.csv", web::get().to(imports::rejected_csv))
+                .configure(methods::fallback),
         );
 }
 
@@ -189,7 +192,8 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
             .route("", web::post().to(accounts::invite))
             .route("/{id}", web::get().to(accounts::show))
             // role, deactivate, reactivate, second-factor, login-link
-            .route("/{id}/{action}", web::post().to(accounts::act)),
+            .route("/{id}/{action}", web::post().to(accounts::act))
+            .configure(methods::fallback),
     );
 }
 
@@ -204,6 +208,7 @@ fn callers_routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}", web::post().to(callers::save))
             .route("/{id}/absences", web::post().to(callers::record_absence))
             .route("/{id}/rebalance", web::post().to(callers::rebalance))
-            .route("/{id}/active", web::post().to(callers::set_active)),
+            .route("/{id}/active", web::post().to(callers::set_active))
+            .configure(methods::fallback),
     );
 }

@@ -13,13 +13,17 @@ mod callers;
 mod campaign_settings;
 mod campaigns;
 mod cli;
+// Issue 16: the API does what its OpenAPI document says.
+mod contract;
 mod demo_story;
 mod english;
 mod escalation_links;
 mod import;
 mod import_golden;
 mod import_kill;
+// Issue 16: several instances on one PostgreSQL.
 mod import_pages;
+mod instances;
 mod invitations;
 mod json_api;
 mod lifecycle;
