@@ -69,7 +69,7 @@ start_demo() {
     LIEN_DATA_DIR="$WORK/data" "$LIEN" --database-url "$url" --lang en demo \
         --bind "127.0.0.1:$port" >"$WORK/demo.out" 2>"$WORK/demo.err" &
     SERVER_PID=$!
-    for _ in $(seq 1 600); do
+    for _ in $(seq 1 2400); do
         if curl -fs "$BASE/health" >/dev/null 2>&1; then return 0; fi
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then
             echo "the demo stopped:" >&2
@@ -78,7 +78,7 @@ start_demo() {
         fi
         sleep 0.5
     done
-    echo "the demo did not answer within 5 minutes" >&2
+    echo "the demo did not answer within 20 minutes" >&2
     exit 1
 }
 
