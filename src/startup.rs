@@ -39,6 +39,7 @@ impl Application {
         let secret = settings.require_secret_key()?.bytes();
         let https = base_url.scheme() == "https";
         let state = web::Data::new(AppState {
+            reads: crate::store::ReadJournal::start(store.clone()),
             store,
             secure_cookies: https,
             base_url,

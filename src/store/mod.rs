@@ -46,6 +46,7 @@ mod person_traces;
 mod planning;
 mod progress;
 mod queue;
+mod read_journal;
 mod report;
 mod retention;
 mod stats;
@@ -94,6 +95,7 @@ pub use person_edits::{PersonChange, PersonEdit, PersonRefused};
 pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};
 pub use progress::{NoProgress, Progress};
 pub use queue::{QueueRow, WeekProgress};
+pub use read_journal::{ContactRead, ReadJournal};
 pub use report::{week_month, CallerTime, NotReachedLine};
 pub use stats::CampaignStats;
 pub use users::{login_key, AuditEvent, LinkMail, NewUser, TotpState, User};
@@ -160,6 +162,10 @@ pub enum StoreError {
     Render(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The audit trail's writer could not record a read (the request that made it
+    /// fails: nothing is shown that is not recorded).
+    #[error("the audit trail could not be written: {0}")]
+    AuditTrail(String),
     /// A week the campaign's dates, cadence or archive do not allow to plan.
     #[error(transparent)]
     WeekRefused(#[from] crate::records::campaign_weeks::WeekRefusal),
@@ -258,7 +264,11 @@ impl Store {
                     // Rows handed from SQLite's thread to ours without a wake-up each:
                     // a million-row read (the bulk import's index) spent more time
                     // switching threads than reading.
-                    .row_buffer_size(1024);
+                    .row_buffer_size(1024)
+                    // Pages read through a memory map rather than a read() into each
+                    // connection's cache, which every commit by another connection
+                    // empties: under load the re-reads were an eighth of the time.
+                    .pragma("mmap_size", "268435456");
                 let file = options.get_filename();
                 if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(parent).map_err(|e| {

@@ -35,28 +35,28 @@ pub struct WeekProgress {
     pub closed: i64,
 }
 
+/// The last conversation is found once per person, by the partial index
+/// `calls_beneficiary_conversations` (migration 0028), then read by its id: three
+/// correlated scans of the person's calls made the queue the costliest read under load
+/// (docs/PERFORMANCE.md, "Under load").
 const QUEUE_SQL: &str = "SELECT a.id AS assignment_id, a.campaign_id, cp.title AS campaign_title, a.attempts, \
       a.next_attempt_at, a.callback_at, b.id AS beneficiary_id, b.first_name, b.last_name, b.commune, \
       b.preferred_language, \
       (SELECT COUNT(*) FROM escalations e WHERE e.beneficiary_id = b.id \
          AND e.status IN ('open', 'in_progress')) AS open_needs, \
-      (SELECT MAX(c.called_at) FROM calls c WHERE c.beneficiary_id = b.id \
-         AND c.outcome IN ('reached_ok', 'reached_need')) AS last_conversation_at, \
-      (SELECT c.outcome FROM calls c WHERE c.beneficiary_id = b.id \
-         AND c.outcome IN ('reached_ok', 'reached_need') ORDER BY c.called_at DESC, c.id DESC LIMIT 1) \
-         AS last_conversation_outcome, \
-      (SELECT c.notes FROM calls c WHERE c.beneficiary_id = b.id \
-         AND c.outcome IN ('reached_ok', 'reached_need') ORDER BY c.called_at DESC, c.id DESC LIMIT 1) \
-         AS last_conversation_notes \
+      lc.called_at AS last_conversation_at, lc.outcome AS last_conversation_outcome, \
+      lc.notes AS last_conversation_notes \
     FROM assignments a \
     JOIN beneficiaries b ON b.id = a.beneficiary_id \
     JOIN campaigns cp ON cp.id = a.campaign_id \
+    LEFT JOIN calls lc ON lc.id = (SELECT c.id FROM calls c WHERE c.beneficiary_id = b.id \
+         AND c.outcome IN ('reached_ok', 'reached_need') ORDER BY c.called_at DESC, c.id DESC LIMIT 1) \
     WHERE a.caller_id = $1 AND a.week = $2 AND a.status = 'open' AND b.status = 'active' \
       AND (b.paused_until IS NULL OR b.paused_until < $3) \
     ORDER BY a.id";
 
 /// Rows of contact-read audit events per insert (7 values each).
-const AUDIT_CHUNK: usize = 500;
+pub(super) const AUDIT_CHUNK: usize = 500;
 
 impl Store {
     /// The caller's open assignments of `week` (every campaign), with their phones;
@@ -120,7 +120,9 @@ impl Store {
         Ok(WeekProgress { assigned, closed })
     }
 
-    /// Notes in the audit trail that `user_id` was shown these people's contact details.
+    /// Notes in the audit trail that `user_id` was shown these people's contact details
+    /// (one statement per [`AUDIT_CHUNK`] people, each on its own; the queue's reads go
+    /// through [`super::ReadJournal`] instead, which writes many requests' at once).
     pub async fn record_contact_reads(
         &self,
         user_id: i64,
@@ -128,25 +130,42 @@ impl Store {
         context: &str,
     ) -> Result<(), StoreError> {
         let now = Utc::now();
-        for chunk in beneficiary_ids.chunks(AUDIT_CHUNK) {
-            let sql = format!(
-                "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, \
-                 subject_id, detail) VALUES {}",
-                db::values_placeholders(self.backend(), chunk.len(), 7)
-            );
-            let mut insert = query(&sql);
-            for id in chunk {
-                insert = insert
-                    .bind(now)
-                    .bind(user_id)
-                    .bind("user")
-                    .bind("contact_details_read")
-                    .bind("beneficiary")
-                    .bind(*id)
-                    .bind(context);
-            }
-            insert.execute(self).await?;
+        let rows: Vec<ReadRow> = beneficiary_ids
+            .iter()
+            .map(|&id| (now, user_id, id, context))
+            .collect();
+        for chunk in rows.chunks(AUDIT_CHUNK) {
+            insert_reads(self, self.backend(), chunk).await?;
         }
         Ok(())
     }
+}
+
+/// One `contact_details_read` event: when, by whom, about whom, on which screen.
+pub(super) type ReadRow<'a> = (DateTime<Utc>, i64, i64, &'a str);
+
+/// One multi-row `INSERT` of read events (at most [`AUDIT_CHUNK`]).
+pub(super) async fn insert_reads<'c>(
+    exec: impl Into<db::Exec<'c>>,
+    backend: super::Backend,
+    rows: &[ReadRow<'_>],
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, \
+         subject_id, detail) VALUES {}",
+        db::values_placeholders(backend, rows.len(), 7)
+    );
+    let mut insert = query(&sql);
+    for &(at, user_id, id, context) in rows {
+        insert = insert
+            .bind(at)
+            .bind(user_id)
+            .bind("user")
+            .bind("contact_details_read")
+            .bind("beneficiary")
+            .bind(id)
+            .bind(context);
+    }
+    insert.execute(exec).await?;
+    Ok(())
 }

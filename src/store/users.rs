@@ -6,6 +6,11 @@ use serde::Serialize;
 use super::{query, query_as, query_scalar, Store, StoreError};
 use crate::domain::{EmailAddress, Role};
 
+/// How stale a session's `last_seen_at` may be before a request writes it again: the
+/// idle timeout counts from the last write, so a session may end up to this much before
+/// 30 minutes of real idleness.
+pub const SESSION_SEEN_PRECISION: chrono::Duration = chrono::Duration::minutes(1);
+
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub email: EmailAddress,
@@ -151,8 +156,9 @@ impl Store {
         Ok(())
     }
 
-    /// The user of a live session, and marks it seen. A session idle since before
-    /// `idle_since`, or past its absolute expiry, is deleted and gives `None`.
+    /// The user of a live session, and marks it seen (when last marked more than
+    /// [`SESSION_SEEN_PRECISION`] ago). A session idle since before `idle_since`, or past
+    /// its absolute expiry, is deleted and gives `None`.
     pub async fn session_user(
         &self,
         token_hash: &str,
@@ -182,11 +188,16 @@ impl Store {
             self.delete_session(token_hash).await?;
             return Ok(None);
         }
-        query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
-            .bind(token_hash)
-            .bind(now)
-            .execute(self)
-            .await?;
+        // A write per request serialised every request on SQLite's write lock (and
+        // cost PostgreSQL a WAL flush each): the time seen is kept to the minute, which
+        // is all a 30-minute idle timeout needs (docs/PERFORMANCE.md, "Under load").
+        if now - row.last_seen_at >= SESSION_SEEN_PRECISION {
+            query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+                .bind(token_hash)
+                .bind(now)
+                .execute(self)
+                .await?;
+        }
         Ok(Some(row.user))
     }
 

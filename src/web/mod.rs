@@ -39,6 +39,9 @@ pub mod totp;
 #[derive(Clone)]
 pub struct AppState {
     pub store: crate::store::Store,
+    /// The writer of the queue's reads to the audit trail (one transaction for the
+    /// requests of the same moment; see `store::read_journal`).
+    pub reads: crate::store::ReadJournal,
     pub base_url: url::Url,
     /// Key for CSRF tokens and signed links.
     pub secret: Vec<u8>,

@@ -8,7 +8,7 @@ use super::errors::AppError;
 use super::AppState;
 use crate::calling::queue::{order, QueueFacts, QueueGroup};
 use crate::domain::IsoWeek;
-use crate::store::QueueRow;
+use crate::store::{ContactRead, QueueRow};
 
 /// Where the queue is shown, as the audit trail names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,10 +68,16 @@ pub async fn todays_queue(
     let week = IsoWeek::containing(now);
     let mut rows = state.store.caller_queue(caller_id, week).await?;
     order(&mut rows, now, queue_facts);
-    let shown: Vec<i64> = rows.iter().map(|r| r.beneficiary_id).collect();
+    // Recorded (committed) before the queue is shown, with the reads of the requests of
+    // the same moment in one transaction.
     state
-        .store
-        .record_contact_reads(user_id, &shown, screen.audit_context())
+        .reads
+        .record(ContactRead {
+            at: now,
+            user_id,
+            beneficiary_ids: rows.iter().map(|r| r.beneficiary_id).collect(),
+            context: screen.audit_context(),
+        })
         .await?;
     Ok(TodayQueue { now, week, rows })
 }

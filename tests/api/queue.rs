@@ -308,3 +308,92 @@ async fn another_caller_s_assignment_is_a_404(backend: Backend) {
     assert_eq!(scalar(&app.store, "SELECT COUNT(*) FROM calls").await, 0);
     assert_eq!(app.get("/appels/999999").await.status(), 404);
 }
+
+on_both_backends!(every_queue_read_is_audited_before_its_answer_even_under_load);
+
+/// How many contact reads the audit trail holds.
+async fn contact_reads(app: &TestApp) -> i64 {
+    scalar(
+        &app.store,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'contact_details_read'",
+    )
+    .await
+}
+
+/// The audit rows of the caller's reads: (person, screen, reads).
+async fn reads_by_person(app: &TestApp) -> Vec<(i64, String, i64)> {
+    query_all(
+        &app.store,
+        "SELECT subject_id, detail, COUNT(*) FROM audit_events \
+         WHERE action = 'contact_details_read' AND subject_type = 'beneficiary' \
+         GROUP BY subject_id, detail ORDER BY subject_id, detail",
+    )
+    .await
+}
+
+/// One audit row per person shown and per read, written (committed) before the answer
+/// leaves: a read counted right after each answer, and many reads of the page and the
+/// API at once, by two sessions, each leave exactly one row per person shown.
+async fn every_queue_read_is_audited_before_its_answer_even_under_load(backend: Backend) {
+    let (app, email) = planned_demo_app(backend).await;
+    app.login(&email, TEST_PASSWORD).await;
+    let second = TestApp::new_browser(&app);
+    second.login(&email, TEST_PASSWORD).await;
+    let week = IsoWeek::current().to_string();
+    let mine: Vec<(i64,)> = query_all(
+        &app.store,
+        &format!(
+            "SELECT a.beneficiary_id FROM assignments a JOIN beneficiaries b ON b.id = a.beneficiary_id \
+             WHERE a.caller_id = 1 AND a.week = '{week}' AND a.status = 'open' AND b.status = 'active' \
+             ORDER BY a.beneficiary_id"
+        ),
+    )
+    .await;
+    assert!(mine.len() > 5, "the demo plans a queue");
+    let per_read = mine.len() as i64;
+    // One read: its rows are there as soon as the answer is.
+    let api = app.get("/api/me/queue").await;
+    assert_eq!(api.status(), 200);
+    let shown = api.json::<serde_json::Value>().await.unwrap()["queue"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(shown, mine.len());
+    assert_eq!(contact_reads(&app).await, per_read);
+    assert_eq!(app.get("/appels").await.status(), 200);
+    assert_eq!(contact_reads(&app).await, 2 * per_read);
+    // Twenty reads at once, page and API, from two sessions.
+    let reads = (0..20).map(|i| {
+        let path = if i % 2 == 0 {
+            "/api/me/queue"
+        } else {
+            "/appels"
+        };
+        let client = if i % 4 < 2 {
+            &app.client
+        } else {
+            &second.client
+        };
+        let address = &app.address;
+        async move {
+            let response = client.get(format!("{address}{path}")).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+        }
+    });
+    futures_util::future::join_all(reads).await;
+    assert_eq!(contact_reads(&app).await, 22 * per_read);
+    let expected: Vec<(i64, String, i64)> = mine
+        .iter()
+        .flat_map(|(id,)| {
+            [
+                (*id, "api_queue".to_string(), 11),
+                (*id, "queue".to_string(), 11),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        reads_by_person(&app).await,
+        expected,
+        "one row per person and read"
+    );
+}

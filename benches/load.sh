@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# The API and the pages under load: the release binary's demo, on SQLite then on
+# PostgreSQL, driven by `wrk` (Debian's package, installed when missing) with 2 threads
+# and 32 connections. Several callers log in (the demo's two and more accounts made with
+# `lien users add` for callers of this week's plan), each with their own session
+# cookie; every request carries one of them in turn (benches/load.lua). Routes:
+#   GET /health (the reference: each route's ratio to it, same run), GET /api/me/queue,
+#   GET /appels, POST /api/calls (a callback tomorrow on one of the caller's open
+#   assignments, a fresh Idempotency-Key each), the coordinator's week page
+#   (/coordination/week), and the mixed load: 80 % queue reads, 20 % POST /api/calls.
+# Prints req/s, p50, p99 (ms), answers that were not 2xx/3xx, and the ratio to /health.
+#
+#   bash benches/load.sh [sqlite|postgres|both]     # default both
+#
+# Environment: DURATION (each run, default 10s), CALLERS (accounts logged in, default
+# 8), LIEN_BIN (an already built binary: no build), LIEN_BENCH_POSTGRES_URL (default
+# postgres://postgres@127.0.0.1:5432/postgres: a server where the script may create a
+# database; dropped at the end), KEEP=1 keeps the work folder (server logs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BACKENDS="${1:-both}"
+DURATION="${DURATION:-10s}"
+CALLERS="${CALLERS:-8}"
+THREADS=2
+CONNECTIONS=32
+PG_ADMIN="${LIEN_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+PG_SERVER="${PG_ADMIN%/*}"
+PG_DB="lien_bench_load_$$"
+WORK="$(mktemp -d)"
+LUA="$PWD/benches/load.lua"
+SERVER_PID=""
+
+cleanup() {
+    if [ -n "$SERVER_PID" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    psql "$PG_ADMIN" -qX -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
+    if [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "work folder: $WORK" >&2; fi
+}
+trap cleanup EXIT
+
+if ! command -v wrk >/dev/null; then
+    echo "installing wrk (Debian package)…" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq wrk >/dev/null
+fi
+for tool in curl jq; do
+    command -v "$tool" >/dev/null || { echo "benches/load.sh needs $tool" >&2; exit 1; }
+done
+
+if [ -z "${LIEN_BIN:-}" ]; then
+    cargo build --release --quiet --bin lien
+fi
+LIEN="${LIEN_BIN:-$PWD/target/release/lien}"
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Starts `lien demo` on $1 (a database URL) and waits for /health; sets BASE and
+# SERVER_PID; the demo's welcome (logins) is in $WORK/demo.out.
+start_demo() {
+    local url="$1" port
+    port="$(free_port)"
+    BASE="http://127.0.0.1:$port"
+    LIEN_DATA_DIR="$WORK/data" "$LIEN" --database-url "$url" --lang en demo \
+        --bind "127.0.0.1:$port" >"$WORK/demo.out" 2>"$WORK/demo.err" &
+    SERVER_PID=$!
+    for _ in $(seq 1 2400); do
+        if curl -fs "$BASE/health" >/dev/null 2>&1; then return 0; fi
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            echo "the demo stopped:" >&2
+            cat "$WORK/demo.err" >&2
+            exit 1
+        fi
+        sleep 0.5
+    done
+    echo "the demo did not answer within 20 minutes" >&2
+    exit 1
+}
+
+stop_demo() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+# Logs in $1 / $2 through the API and prints the session cookie's value.
+login() {
+    local jar="$WORK/jar"
+    rm -f "$jar"
+    curl -fs -c "$jar" -H 'Content-Type: application/json' \
+        -d "$(jq -cn --arg e "$1" --arg p "$2" '{email: $e, password: $p}')" \
+        "$BASE/api/session" >/dev/null
+    awk '$6 == "lien_session" { print $7 }' "$jar"
+}
+
+# Writes $WORK/callers.txt (COOKIE ASSIGNMENT_ID per logged-in caller) and
+# $WORK/coordinator.txt, for the database at $1.
+log_in_callers() {
+    local url="$1" n=0 email password cookie assignment
+    : >"$WORK/callers.txt"
+    # The demo's caller accounts first, then accounts made for other callers of the week.
+    {
+        sed -n 's/^ *caller: \(.*\) \/ \(.*\)$/\1 \2/p' "$WORK/demo.out"
+        "$LIEN" --database-url "$url" callers list --json |
+            jq -r '.callers[] | select(.assigned > 0 and .active and (.absent | not)) | .email' |
+            while read -r email; do echo "$email lien-load-appelant"; done
+    } >"$WORK/candidates.txt"
+    while read -r email password && [ "$n" -lt "$CALLERS" ]; do
+        grep -q "^$email " "$WORK/callers.done" 2>/dev/null && continue
+        if [ "$password" = "lien-load-appelant" ]; then
+            printf '%s\n' "$password" | "$LIEN" --database-url "$url" users add --role caller \
+                --email "$email" --password-stdin --json >/dev/null 2>&1 || continue
+        fi
+        cookie="$(login "$email" "$password")"
+        [ -n "$cookie" ] || continue
+        assignment="$(curl -fs -b "lien_session=$cookie" "$BASE/api/me/queue" |
+            jq -r '[.queue[].assignment_id][0] // empty')"
+        [ -n "$assignment" ] || continue
+        echo "$cookie $assignment" >>"$WORK/callers.txt"
+        echo "$email " >>"$WORK/callers.done"
+        n=$((n + 1))
+    done <"$WORK/candidates.txt"
+    rm -f "$WORK/callers.done"
+    if [ "$n" -lt 2 ]; then
+        echo "fewer than two callers could log in with an open assignment" >&2
+        exit 1
+    fi
+    echo "  $n callers logged in" >&2
+    read -r email password < <(sed -n 's/^ *coordinator: \(.*\) \/ \(.*\)$/\1 \2/p' "$WORK/demo.out")
+    echo "$(login "$email" "$password") 0" >"$WORK/coordinator.txt"
+}
+
+# One wrk run: `run LABEL SESSIONS_FILE MODE PATH`; prints the RESULT line's figures.
+run() {
+    local label="$1" sessions="$2" mode="$3" path="$4" out
+    echo "  $label…" >&2
+    out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$LUA" "$BASE" \
+        -- "$sessions" "$mode" "$path" 20 "$$-$RANDOM")"
+    echo "$out" >>"$WORK/wrk.log"
+    echo "$out" | sed -n 's/^RESULT //p'
+}
+
+# The routes on one backend: a table of figures, /health first.
+measure() {
+    local backend="$1" url="$2" health=""
+    start_demo "$url"
+    log_in_callers "$url"
+    local none="$WORK/none.txt"
+    : >"$none"
+    printf '\n%s (%s, %d threads, %d connections, %s each)\n' "$backend" "$(nproc) cores" \
+        "$THREADS" "$CONNECTIONS" "$DURATION"
+    printf '%-34s %10s %9s %9s %8s %9s\n' route "req/s" "p50 ms" "p99 ms" "errors" "/health"
+    while IFS='|' read -r label sessions mode path; do
+        read -r _ rps p50 p99 status socket < <(run "$label" "$sessions" "$mode" "$path")
+        [ -n "$health" ] || health="$rps"
+        printf '%-34s %10s %9s %9s %8s %8s\n' "$label" "$rps" "$p50" "$p99" \
+            "$((status + socket))" "$(awk -v r="$rps" -v h="$health" 'BEGIN { printf "%.1f%%", 100 * r / h }')"
+    done <<EOF
+GET /health|$none|get|/health
+GET /api/me/queue|$WORK/callers.txt|get|/api/me/queue
+GET /appels|$WORK/callers.txt|get|/appels
+POST /api/calls|$WORK/callers.txt|post|/api/calls
+GET /coordination/week|$WORK/coordinator.txt|get|/coordination/week
+mixed: 80% queue, 20% POST calls|$WORK/callers.txt|mix|/api/me/queue
+EOF
+    stop_demo
+}
+
+echo "lien $("$LIEN" --version 2>/dev/null | awk '{print $2}'), wrk $(wrk -v 2>&1 | awk 'NR==1{print $2}')" >&2
+if [ "$BACKENDS" = sqlite ] || [ "$BACKENDS" = both ]; then
+    measure SQLite "sqlite://$WORK/load.db"
+fi
+if [ "$BACKENDS" = postgres ] || [ "$BACKENDS" = both ]; then
+    psql "$PG_ADMIN" -qX -c "CREATE DATABASE $PG_DB" >/dev/null
+    measure PostgreSQL "$PG_SERVER/$PG_DB"
+fi
