@@ -35,11 +35,15 @@ mod history;
 mod import_batches;
 mod imports;
 mod journal;
+// Issue 17, volunteer missions: placements confirmed and hours given.
+mod mission_hours;
+mod mission_runs;
 mod outbox;
 mod people;
 mod person_edits;
 mod person_export;
 mod person_traces;
+mod placements;
 mod planning;
 mod progress;
 mod queue;
@@ -82,6 +86,15 @@ pub use people::{
     PersonHit, PhoneLine, SearchKey, SearchResults, WeekLine, SEARCH_PAGE,
 };
 pub use person_edits::{PersonChange, PersonEdit, PersonRefused};
+pub use mission_hours::{
+    month_bounds, HoursError, HoursInput, HoursRecorded, MonthAllowance, OwnPlacement, TimeKind,
+    TimeLine, DEFAULT_DAY_MINUTES,
+};
+pub use mission_runs::{MatchRun, MatchRunSummary};
+pub use placements::{
+    Basis, ConfirmRefusal, ConfirmReport, Confirmer, FieldChange, PlacementError, PlacementLine,
+    PlacementState,
+};
 pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};
 pub use progress::{NoProgress, Progress};
 pub use queue::{QueueRow, WeekProgress};

@@ -21,6 +21,9 @@ pub mod imports;
 pub mod journal;
 // Issue 13, caller self-service: the caller's own page (/moi).
 pub mod me;
+// Issue 17, volunteer missions: the coordinators' page and the time given.
+pub mod mission_time;
+pub mod missions;
 pub mod pages;
 // Issue 13, people: finding one person and acting on them.
 pub mod people;
@@ -90,6 +93,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(escalations::routes)
         .configure(journal::routes)
         .configure(me::routes)
+        .configure(missions::routes)
+        .configure(mission_time::routes)
         .configure(people::routes)
         .configure(person_rights::routes);
 }
