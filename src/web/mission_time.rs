@@ -505,7 +505,8 @@ pub async fn hours_page(
 #[derive(Deserialize)]
 pub struct HoursForm {
     csrf: String,
-    placement: i64,
+    #[serde(default)]
+    placement: String,
     #[serde(default)]
     day: String,
     #[serde(default)]
@@ -521,9 +522,10 @@ pub async fn record_hours(
 ) -> Result<HttpResponse, AppError> {
     user.check_csrf(&state, &form.csrf)?;
     let coordinator = matches!(user.role(), Role::Coordinator | Role::Admin);
+    let placement: i64 = form.placement.trim().parse().map_err(|_| AppError::NotFound)?;
     let owner = state
         .store
-        .placement_volunteer(form.placement)
+        .placement_volunteer(placement)
         .await?
         .ok_or(AppError::NotFound)?;
     if !coordinator {
@@ -545,7 +547,7 @@ pub async fn record_hours(
         return Ok(back("error=bad_minutes".into()));
     };
     let input = HoursInput {
-        placement_id: form.placement,
+        placement_id: placement,
         worked_on: day,
         minutes,
         user_id: Some(user.user.id),
