@@ -9,13 +9,12 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::db::query_as;
-use super::db::query_scalar;
+use super::db::{query_as, query_scalar, Tx};
 use super::users::audit_in;
 use super::{query, AuditEvent, Store, StoreError};
 use crate::domain::iso_week::paris_midnight;
 use crate::domain::IsoWeek;
-use crate::report::time_given::{TimeGiven, TimeGivenRow};
+use crate::report::{TimeGiven, TimeGivenRow};
 
 /// How long a day of allowance is, in minutes, unless the settings say otherwise
 /// (the issue: "a day counts 7 hours").
@@ -120,6 +119,39 @@ struct PlacementFacts {
     days_per_month_centi: Option<i32>,
 }
 
+/// Refuses a record that would take the month's recorded minutes past the volunteer's
+/// allowance (other days of the month, plus this one's new minutes).
+async fn check_allowance(
+    tx: &mut Tx,
+    facts: &PlacementFacts,
+    input: &HoursInput,
+) -> Result<(), HoursError> {
+    let Some(centi) = facts.days_per_month_centi else {
+        return Ok(());
+    };
+    let (from, to) = month_bounds(input.worked_on);
+    let others: i64 = query_scalar(
+        "SELECT COALESCE(SUM(minutes), 0) FROM mission_hours WHERE volunteer_id = $1 \
+         AND worked_on >= $2 AND worked_on < $3 AND NOT (placement_id = $4 AND worked_on = $5)",
+    )
+    .bind(facts.volunteer_id)
+    .bind(from)
+    .bind(to)
+    .bind(input.placement_id)
+    .bind(input.worked_on)
+    .fetch_one(&mut *tx)
+    .await?;
+    let allowance = i64::from(centi) * input.day_minutes / 100;
+    if others + i64::from(input.minutes) > allowance {
+        return Err(HoursError::OverAllowance {
+            allowance_minutes: allowance,
+            used_minutes: others,
+            remaining_minutes: (allowance - others).max(0),
+        });
+    }
+    Ok(())
+}
+
 impl Store {
     /// The volunteer a signed-in account records hours for: its own volunteer record
     /// (`users.volunteer_id`), or the volunteer linked to its caller record.
@@ -197,28 +229,7 @@ impl Store {
                 to: week.sunday(),
             });
         }
-        let (from, to) = month_bounds(input.worked_on);
-        let others: i64 = query_scalar(
-            "SELECT COALESCE(SUM(minutes), 0) FROM mission_hours WHERE volunteer_id = $1 \
-             AND worked_on >= $2 AND worked_on < $3 AND NOT (placement_id = $4 AND worked_on = $5)",
-        )
-        .bind(facts.volunteer_id)
-        .bind(from)
-        .bind(to)
-        .bind(input.placement_id)
-        .bind(input.worked_on)
-        .fetch_one(&mut tx)
-        .await?;
-        if let Some(centi) = facts.days_per_month_centi {
-            let allowance = i64::from(centi) * input.day_minutes / 100;
-            if others + i64::from(input.minutes) > allowance {
-                return Err(HoursError::OverAllowance {
-                    allowance_minutes: allowance,
-                    used_minutes: others,
-                    remaining_minutes: (allowance - others).max(0),
-                });
-            }
-        }
+        check_allowance(&mut tx, &facts, input).await?;
         let before: Option<i32> = query_scalar(
             "SELECT minutes FROM mission_hours WHERE placement_id = $1 AND worked_on = $2",
         )
@@ -325,6 +336,10 @@ impl Store {
     }
 }
 
+/// The report's sums while they are made: (month, email, organisation, kind) →
+/// (name, service, minutes).
+type Sums = BTreeMap<(NaiveDate, String, Option<String>, TimeKind), (String, Option<String>, i64)>;
+
 /// What a line of the time report counts.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(tag = "type", content = "kind", rename_all = "snake_case")]
@@ -389,8 +404,7 @@ impl Store {
     ) -> Result<Vec<TimeLine>, StoreError> {
         let first = month_bounds(from).0;
         let end = month_bounds(to).1;
-        let mut sums: BTreeMap<(NaiveDate, String, Option<String>, TimeKind), (String, Option<String>, i64)> =
-            BTreeMap::new();
+        let mut sums = Sums::new();
         let rows: Vec<HoursRow> = query_as(
             "SELECT h.worked_on, v.first_name, v.last_name, v.email, v.origin_structure, \
              o.name AS organisation, n.mission_kind, h.minutes FROM mission_hours h \
@@ -425,12 +439,11 @@ impl Store {
     }
 
     /// Adds the phone-call time of each month in `[first, end)` to `sums`.
-    #[allow(clippy::type_complexity)]
     async fn add_call_time(
         &self,
         first: NaiveDate,
         end: NaiveDate,
-        sums: &mut BTreeMap<(NaiveDate, String, Option<String>, TimeKind), (String, Option<String>, i64)>,
+        sums: &mut Sums,
     ) -> Result<(), StoreError> {
         let people: Vec<CallerPerson> = query_as(
             "SELECT c.id, c.first_name, c.last_name, c.email, v.first_name AS volunteer_first_name, \

@@ -538,3 +538,60 @@ fn intro_facts(id: i64, row: &IntroRow, contact_email: Option<String>) -> IntroF
         contact_phone: row.need_phone.clone().or(row.organisation_phone.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn need() -> NeedFields {
+        NeedFields {
+            establishment: "Foyer".into(),
+            address: None,
+            postcode: Some("93200".into()),
+            commune: Some("Saint-Denis".into()),
+            phone: None,
+            email: None,
+            public: None,
+            mission_kind: "Animation".into(),
+            volunteers_wanted: 2,
+            weekly_minutes: 360,
+            slots: "lun 09:00-12:00".into(),
+            qualifications: String::new(),
+            starts_on: None,
+            ends_on: None,
+            active: true,
+        }
+    }
+
+    #[test]
+    fn a_need_s_changes_name_only_the_fields_that_differ() {
+        let old = need();
+        let mut new = need();
+        assert!(new.changes_from(&old).is_empty());
+        new.slots = "lun 10:00-12:00".into();
+        new.volunteers_wanted = 1;
+        new.ends_on = NaiveDate::from_ymd_opt(2026, 12, 31);
+        assert_eq!(
+            new.changes_from(&old),
+            [
+                FieldChange { field: "volunteers_wanted", old: "2".into(), new: "1".into() },
+                FieldChange {
+                    field: "slots",
+                    old: "lun 09:00-12:00".into(),
+                    new: "lun 10:00-12:00".into()
+                },
+                FieldChange { field: "ends_on", old: String::new(), new: "2026-12-31".into() },
+            ]
+        );
+    }
+
+    #[test]
+    fn the_basis_follows_the_origin_and_states_move_forward_only() {
+        assert_eq!(Basis::default_for_origin("agent"), Basis::Secondment);
+        assert_eq!(Basis::default_for_origin("school"), Basis::FixedTerm);
+        assert_eq!(Basis::default_for_origin("association"), Basis::AssociationAgreement);
+        assert!(PlacementState::Confirmed.next().contains(&PlacementState::Signed));
+        assert!(PlacementState::Ended.next().is_empty());
+        assert!(!PlacementState::Signed.next().contains(&PlacementState::Confirmed));
+    }
+}

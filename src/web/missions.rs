@@ -580,7 +580,7 @@ pub async fn confirm(
         .collect();
     let by = Confirmer {
         user_id: Some(user.user.id),
-        email: Some(&user.user.email),
+        email: Some(user.user.email.as_str()),
     };
     let report = state
         .store
