@@ -35,7 +35,7 @@ impl MatchRunSummary {
 
 /// A run as the page shows it.
 #[derive(Debug, Clone)]
-pub struct MatchRun {
+pub struct KeptRun {
     pub ran_at: DateTime<Utc>,
     /// The account's display name, when it still exists.
     pub ran_by: Option<String>,
@@ -81,7 +81,7 @@ impl Store {
     }
 
     /// The latest run of the week, if any (a summary that no longer reads is skipped).
-    pub async fn latest_match_run(&self, week: IsoWeek) -> Result<Option<MatchRun>, StoreError> {
+    pub async fn latest_match_run(&self, week: IsoWeek) -> Result<Option<KeptRun>, StoreError> {
         let row: Option<(DateTime<Utc>, Option<String>, String)> = query_as(
             "SELECT r.ran_at, u.display_name, r.summary FROM mission_match_runs r \
              LEFT JOIN users u ON u.id = r.ran_by WHERE r.week_start = $1 \
@@ -92,7 +92,7 @@ impl Store {
         .await?;
         Ok(row.and_then(|(ran_at, ran_by, summary)| {
             let summary = serde_json::from_str(&summary).ok()?;
-            Some(MatchRun { ran_at, ran_by, summary })
+            Some(KeptRun { ran_at, ran_by, summary })
         }))
     }
 }

@@ -90,9 +90,9 @@ pub use mission_hours::{
     month_bounds, HoursError, HoursInput, HoursRecorded, MonthAllowance, OwnPlacement, TimeKind,
     TimeLine, DEFAULT_DAY_MINUTES,
 };
-pub use mission_runs::{MatchRun, MatchRunSummary};
+pub use mission_runs::{KeptRun, MatchRunSummary};
 pub use placements::{
-    Basis, ConfirmRefusal, ConfirmReport, Confirmer, FieldChange, PlacementError, PlacementLine,
+    Basis, ConfirmRefusal, ConfirmReport, Confirmer, FieldChange, PlacementError, WeekPlacement,
     PlacementState,
 };
 pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};

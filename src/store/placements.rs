@@ -93,7 +93,7 @@ impl Basis {
 
 /// A placement as the coordinators' page shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PlacementLine {
+pub struct WeekPlacement {
     pub id: i64,
     pub need_id: i64,
     pub need_reference: String,
@@ -117,7 +117,7 @@ pub struct PlacementLine {
     pub current_version: i32,
 }
 
-impl PlacementLine {
+impl WeekPlacement {
     pub fn state(&self) -> Option<PlacementState> {
         PlacementState::parse(&self.state)
     }
@@ -264,7 +264,7 @@ fn event(actor: Option<i64>, action: &'static str, id: i64, detail: String) -> A
 
 impl Store {
     /// Every placement of the week (any state), by organisation, establishment, volunteer.
-    pub async fn week_placements(&self, week: IsoWeek) -> Result<Vec<PlacementLine>, StoreError> {
+    pub async fn week_placements(&self, week: IsoWeek) -> Result<Vec<WeekPlacement>, StoreError> {
         let sql = format!(
             "{LINE_SELECT} WHERE p.week_start = $1 \
              ORDER BY o.name, n.establishment, n.reference, v.last_name, v.first_name, p.id"

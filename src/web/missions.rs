@@ -19,7 +19,7 @@ use super::AppState;
 use crate::domain::IsoWeek;
 use crate::missions::{DistanceTier, PlacementReason, UnfilledReason};
 use crate::store::{
-    Basis, Confirmer, MatchRunSummary, PlacementError, PlacementLine, PlacementState,
+    Basis, Confirmer, MatchRunSummary, PlacementError, WeekPlacement, PlacementState,
 };
 
 /// Texts of this page: (key, French, English).
@@ -114,14 +114,15 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("mdistance.elsewhere", "plus loin ou lieu inconnu", "further away or place unknown"),
     ("mreason.same_as_last_week", "Même volontaire que la semaine dernière sur ce besoin", "Same volunteer as last week on this need"),
     ("mreason.only_candidate", "Seul·e volontaire à remplir toutes les règles", "The only volunteer who meets every rule"),
-    ("mreason.nearest", "Le ou la plus proche parmi les volontaires possibles, au nombre de", "The nearest of the possible volunteers, who number"),
+    ("mreason.qualified_and_free", "Choisi·e parmi les volontaires qualifiés et libres (égalité de traitement, puis continuité, puis distance), au nombre de", "Chosen among the qualified and free volunteers (equal treatment, then continuity, then distance), who number"),
     ("mreason.no_qualified_volunteer", "Aucun·e volontaire n’a toutes les qualifications requises", "No volunteer holds every required qualification"),
     ("mreason.nobody_holds", "personne n’a :", "nobody holds:"),
     ("mreason.no_volunteer_free", "Aucun·e des volontaires qualifiés n’est libre sur tous les créneaux ; qualifiés :", "None of the qualified volunteers is free in every slot; qualified:"),
     ("mreason.not_approved", "Les volontaires qualifiés et libres sont des agents sans accord hiérarchique ; qualifiés et libres :", "The qualified and free volunteers are agents without their manager’s approval; qualified and free:"),
     ("mreason.allowances_used", "Les volontaires possibles n’ont plus assez de crédit ce mois-ci ; possibles :", "The possible volunteers have too little allowance left this month; possible:"),
-    ("mreason.placed_elsewhere", "Tous les volontaires possibles sont placés ailleurs à ces heures ; possibles :", "Every possible volunteer is placed elsewhere at those times; possible:"),
-    ("mreason.fair_share", "Des volontaires pourraient venir, mais ils servent des organismes dont la part tomberait au niveau de celle-ci ou en dessous : l’égalité de traitement les y garde. Volontaires possibles et part de cet organisme :", "Volunteers could come, but they serve organisations whose share would fall to this one’s or below: equal treatment keeps them there. Possible volunteers and this organisation’s share:"),
+    ("mreason.too_few_candidates", "Moins de volontaires remplissent les règles que le besoin n’en demande, et tous y sont placés ; possibles :", "Fewer volunteers meet the rules than the need wants, and all are placed on it; possible:"),
+    ("mreason.placed_elsewhere", "Tous les autres volontaires possibles sont placés ailleurs à ces heures ; possibles :", "Every other possible volunteer is placed elsewhere at those times; possible:"),
+    ("mreason.fair_share", "Des volontaires pourraient venir, mais ils sont placés auprès d’autres organismes à ces heures et les déplacer ne rendrait pas les parts plus égales : l’égalité de traitement les y garde. Volontaires possibles et part de cet organisme :", "Volunteers could come, but they are placed with other organisations at those times and moving them would not make the shares more even: equal treatment keeps them there. Possible volunteers and this organisation’s share:"),
 ];
 
 /// Registers the page and its forms, for `CoordinatorOrAdmin`.
@@ -156,7 +157,7 @@ pub fn placement_reason_text(tr: Tr, json: &str) -> String {
             let base = tr.t(&format!("mreason.{}", reason.reason_code()));
             let distance = distance_text(tr, reason.distance());
             match reason {
-                PlacementReason::Nearest { candidates, .. } => {
+                PlacementReason::QualifiedAndFree { candidates, .. } => {
                     format!("{base} {candidates} ({distance})")
                 }
                 _ => format!("{base} ({distance})"),
@@ -187,6 +188,7 @@ pub fn unfilled_reason_text(tr: Tr, reason: &UnfilledReason) -> String {
         UnfilledReason::NoVolunteerFree { qualified: n }
         | UnfilledReason::NotApproved { free: n }
         | UnfilledReason::AllowancesUsed { approved: n }
+        | UnfilledReason::TooFewCandidates { eligible: n }
         | UnfilledReason::PlacedElsewhere { eligible: n } => format!("{base} {n}"),
         UnfilledReason::FairShare { eligible, share_permille } => {
             format!("{base} {eligible}, {}", permille_text(*share_permille))
@@ -305,7 +307,7 @@ fn hours_of(minutes: u64) -> String {
     super::mission_time::hours_text(minutes as i64)
 }
 
-fn run_view(tr: Tr, run: crate::store::MatchRun, placements: &[PlacementLine]) -> RunView {
+fn run_view(tr: Tr, run: crate::store::KeptRun, placements: &[WeekPlacement]) -> RunView {
     let s: MatchRunSummary = run.summary;
     let organisations = s
         .organisations
@@ -397,7 +399,7 @@ fn proof_need(tr: Tr, n: &crate::missions::model::NeedProof) -> ProofNeed {
     }
 }
 
-fn placement_view(tr: Tr, p: &PlacementLine) -> PlacementView {
+fn placement_view(tr: Tr, p: &WeekPlacement) -> PlacementView {
     let state = p.state().unwrap_or(PlacementState::Proposed);
     let default = Basis::default_for_origin(&p.origin);
     let current = p.basis.as_deref().and_then(Basis::parse);
@@ -509,9 +511,8 @@ pub async fn run_matching(
 ) -> Result<HttpResponse, AppError> {
     user.check_csrf(&state, &form.csrf)?;
     let week = parse_week(form.week.as_deref())?;
-    let input = state.store.load_match_input(week).await?;
-    let outcome = crate::missions::match_week(&input);
-    state.store.save_proposals(&outcome).await?;
+    // TEMP until h-missions-store lands: match_missions.
+    let outcome = crate::missions::match_week(&crate::missions::MatchInput::new(week, vec![], vec![]));
     state
         .store
         .record_match_run(week, Some(user.user.id), &MatchRunSummary::of(&outcome))
@@ -626,5 +627,40 @@ pub async fn change_state(
         Err(PlacementError::Transition { .. }) => Ok(back(week, "error=transition")),
         Err(PlacementError::Unknown(_)) => Err(AppError::NotFound),
         Err(PlacementError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every reason and distance code of the matcher has its words, in both languages.
+    #[test]
+    fn every_reason_code_is_translated() {
+        let keys: Vec<String> = PlacementReason::CODES
+            .iter()
+            .chain(UnfilledReason::CODES.iter())
+            .map(|c| format!("mreason.{c}"))
+            .chain(
+                [
+                    DistanceTier::SameCommune,
+                    DistanceTier::SamePostcode,
+                    DistanceTier::SameDepartement,
+                    DistanceTier::Elsewhere,
+                ]
+                .iter()
+                .map(|d| format!("mdistance.{}", d.code())),
+            )
+            .collect();
+        for key in keys {
+            assert!(TEXTS.iter().any(|(k, _, _)| *k == key), "{key} has no text");
+        }
+        let tr = Lang::En.tr();
+        let json = r#"{"code":"qualified_and_free","distance":"same_commune","candidates":3}"#;
+        assert_eq!(
+            placement_reason_text(tr, json),
+            "Chosen among the qualified and free volunteers (equal treatment, then \
+             continuity, then distance), who number 3 (same commune)"
+        );
     }
 }

@@ -79,7 +79,7 @@ async fn place(app: &TestApp, backend: Backend, week: IsoWeek, need: &str, email
     let sql = format!(
         "INSERT INTO mission_placements (need_id, volunteer_id, week_start, minutes, state, reason, \
          need_version) SELECT n.id, v.id, {}, 360, '{state}', \
-         '{{\"code\":\"nearest\",\"distance\":\"same_departement\",\"candidates\":2}}', n.version \
+         '{{\"code\":\"qualified_and_free\",\"distance\":\"same_departement\",\"candidates\":2}}', n.version \
          FROM mission_needs n, volunteers v WHERE n.reference = '{need}' AND v.email = '{email}'",
         date_sql(backend, week.monday())
     );
@@ -137,7 +137,7 @@ async fn the_page_shows_shares_reasons_and_the_proof_after_a_run(backend: Backen
     assert!(html.contains("Aucun·e volontaire n’a toutes les qualifications requises"));
     assert!(html.contains("plongee sous-marine"), "the qualification nobody holds is named");
     assert!(
-        html.contains("Seul·e volontaire") || html.contains("Le ou la plus proche"),
+        html.contains("Seul·e volontaire") || html.contains("Choisi·e parmi les volontaires qualifiés"),
         "every proposal has its reason"
     );
     // The proof names the least-served organisation and the pool's split.
