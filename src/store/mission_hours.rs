@@ -115,7 +115,7 @@ impl MonthAllowance {
 struct PlacementFacts {
     volunteer_id: i64,
     week_start: NaiveDate,
-    state: String,
+    state: crate::domain::PlacementState,
     days_per_month_centi: Option<i32>,
 }
 
@@ -218,7 +218,7 @@ impl Store {
         .fetch_optional(&mut tx)
         .await?
         .ok_or(HoursError::UnknownPlacement(input.placement_id))?;
-        if facts.state == "proposed" {
+        if facts.state == crate::domain::PlacementState::Proposed {
             return Err(HoursError::NotConfirmed);
         }
         let week = IsoWeek::from_date(facts.week_start);

@@ -11,83 +11,18 @@ use serde::Serialize;
 use super::db::{query, query_as, Exec, Tx};
 use super::users::audit_in;
 use super::{AuditEvent, Store, StoreError};
-use crate::domain::IsoWeek;
+use crate::domain::{IsoWeek, PlacementBasis, PlacementState, VolunteerOrigin};
 use crate::messages::mission_intro::{render_intro, IntroFacts, IntroRecipient, Language};
 use crate::messages::MailLinks;
 
-/// Where a placement stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PlacementState {
-    Proposed,
-    Confirmed,
-    Signed,
-    Ended,
-}
-
-impl PlacementState {
-    pub const ALL: &'static [Self] = &[Self::Proposed, Self::Confirmed, Self::Signed, Self::Ended];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Proposed => "proposed",
-            Self::Confirmed => "confirmed",
-            Self::Signed => "signed",
-            Self::Ended => "ended",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|s| s.as_str() == code.trim())
-    }
-
-    /// The states a coordinator may move a placement to from this one (confirmation
-    /// has its own path, with the basis and the version check).
-    pub fn next(self) -> &'static [Self] {
-        match self {
-            Self::Proposed | Self::Ended => &[],
-            Self::Confirmed => &[Self::Signed, Self::Ended],
-            Self::Signed => &[Self::Ended],
-        }
-    }
-}
-
-/// The formal basis of an engagement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Basis {
-    /// Secondment agreement of a departmental agent (paid by the département).
-    Secondment,
-    /// Fixed-term contract of a student.
-    FixedTerm,
-    /// Private-law agreement between associations.
-    AssociationAgreement,
-}
-
-impl Basis {
-    pub const ALL: &'static [Self] = &[Self::Secondment, Self::FixedTerm, Self::AssociationAgreement];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Secondment => "secondment",
-            Self::FixedTerm => "fixed_term",
-            Self::AssociationAgreement => "association_agreement",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|b| b.as_str() == code.trim())
-    }
-
-    /// The usual basis for a volunteer's origin: an agent is seconded, a student gets a
-    /// fixed-term contract, an association's professional an agreement between
-    /// associations.
-    pub fn default_for_origin(origin: &str) -> Self {
-        match origin {
-            "agent" => Self::Secondment,
-            "school" => Self::FixedTerm,
-            _ => Self::AssociationAgreement,
-        }
+/// The states a coordinator may move a placement to from `state` (confirmation has its
+/// own path, with the basis and the version check): confirmed → signed or ended,
+/// signed → ended.
+pub fn next_states(state: PlacementState) -> &'static [PlacementState] {
+    match state {
+        PlacementState::Proposed | PlacementState::Ended => &[],
+        PlacementState::Confirmed => &[PlacementState::Signed, PlacementState::Ended],
+        PlacementState::Signed => &[PlacementState::Ended],
     }
 }
 
@@ -105,11 +40,11 @@ pub struct WeekPlacement {
     pub volunteer_id: i64,
     pub first_name: String,
     pub last_name: String,
-    pub origin: String,
+    pub origin: VolunteerOrigin,
     pub origin_structure: Option<String>,
     pub minutes: i32,
-    pub state: String,
-    pub basis: Option<String>,
+    pub state: PlacementState,
+    pub basis: Option<PlacementBasis>,
     /// The matcher's reason (JSON with its code).
     pub reason: String,
     pub need_version: i32,
@@ -118,10 +53,6 @@ pub struct WeekPlacement {
 }
 
 impl WeekPlacement {
-    pub fn state(&self) -> Option<PlacementState> {
-        PlacementState::parse(&self.state)
-    }
-
     pub fn need_changed(&self) -> bool {
         self.need_version != self.current_version
     }
@@ -208,7 +139,7 @@ pub enum ConfirmRefusal {
     /// No such placement.
     Unknown,
     /// Already confirmed, signed or ended.
-    NotProposed { state: String },
+    NotProposed { state: PlacementState },
     /// The need changed since the proposal: what changed (empty when the old version
     /// was not kept), from the version proposed on to the current one.
     NeedChanged {
@@ -233,7 +164,10 @@ pub enum PlacementError {
     #[error("no placement #{0}")]
     Unknown(i64),
     #[error("a placement cannot go from {from} to {to}")]
-    Transition { from: String, to: &'static str },
+    Transition {
+        from: PlacementState,
+        to: PlacementState,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -299,7 +233,7 @@ impl Store {
     /// what changed). A refusal does not stop the others.
     pub async fn confirm_placements(
         &self,
-        wanted: &[(i64, Basis)],
+        wanted: &[(i64, PlacementBasis)],
         by: Confirmer<'_>,
         links: &MailLinks,
     ) -> Result<ConfirmReport, StoreError> {
@@ -326,24 +260,23 @@ impl Store {
         actor: Option<i64>,
     ) -> Result<(), PlacementError> {
         let mut tx = self.begin().await?;
-        let (state,): (String,) =
+        let (from,): (PlacementState,) =
             query_as("SELECT state FROM mission_placements WHERE id = $1")
                 .bind(placement_id)
                 .fetch_optional(&mut tx)
                 .await?
                 .ok_or(PlacementError::Unknown(placement_id))?;
-        let from = PlacementState::parse(&state);
-        if !from.is_some_and(|f| f.next().contains(&to)) {
-            return Err(PlacementError::Transition { from: state, to: to.as_str() });
+        if !next_states(from).contains(&to) {
+            return Err(PlacementError::Transition { from, to });
         }
         let ended_at = (to == PlacementState::Ended).then(Utc::now);
         query("UPDATE mission_placements SET state = $1, ended_at = COALESCE($2, ended_at) WHERE id = $3")
-            .bind(to.as_str())
+            .bind(to)
             .bind(ended_at)
             .bind(placement_id)
             .execute(&mut tx)
             .await?;
-        let detail = format!("{state} -> {}", to.as_str());
+        let detail = format!("{} -> {}", from.as_str(), to.as_str());
         audit_in(&mut tx, &event(actor, "placement_state", placement_id, detail)).await?;
         tx.commit().await?;
         Ok(())
@@ -354,10 +287,10 @@ impl Store {
 async fn confirm_one(
     tx: &mut Tx,
     id: i64,
-    basis: Basis,
+    basis: PlacementBasis,
     actor: Option<i64>,
 ) -> Result<Result<(), ConfirmRefusal>, StoreError> {
-    let row: Option<(String, i32, i32)> = query_as(
+    let row: Option<(PlacementState, i32, i32)> = query_as(
         "SELECT p.state, p.need_version, n.version FROM mission_placements p \
          JOIN mission_needs n ON n.id = p.need_id WHERE p.id = $1",
     )
@@ -367,7 +300,7 @@ async fn confirm_one(
     let Some((state, proposed_on, current)) = row else {
         return Ok(Err(ConfirmRefusal::Unknown));
     };
-    if state != PlacementState::Proposed.as_str() {
+    if state != PlacementState::Proposed {
         return Ok(Err(ConfirmRefusal::NotProposed { state }));
     }
     if proposed_on != current {
@@ -378,7 +311,7 @@ async fn confirm_one(
         "UPDATE mission_placements SET state = 'confirmed', basis = $1, confirmed_by = $2, \
          confirmed_at = $3 WHERE id = $4 AND state = 'proposed'",
     )
-    .bind(basis.as_str())
+    .bind(basis)
     .bind(actor)
     .bind(Utc::now())
     .bind(id)
@@ -586,12 +519,9 @@ mod tests {
     }
 
     #[test]
-    fn the_basis_follows_the_origin_and_states_move_forward_only() {
-        assert_eq!(Basis::default_for_origin("agent"), Basis::Secondment);
-        assert_eq!(Basis::default_for_origin("school"), Basis::FixedTerm);
-        assert_eq!(Basis::default_for_origin("association"), Basis::AssociationAgreement);
-        assert!(PlacementState::Confirmed.next().contains(&PlacementState::Signed));
-        assert!(PlacementState::Ended.next().is_empty());
-        assert!(!PlacementState::Signed.next().contains(&PlacementState::Confirmed));
+    fn states_move_forward_only() {
+        assert!(next_states(PlacementState::Confirmed).contains(&PlacementState::Signed));
+        assert!(next_states(PlacementState::Ended).is_empty());
+        assert!(!next_states(PlacementState::Signed).contains(&PlacementState::Confirmed));
     }
 }

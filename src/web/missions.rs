@@ -16,10 +16,11 @@ use super::pages::{html_page, Nav};
 use super::planning::parse_week;
 use super::roles::CoordinatorOrAdmin;
 use super::AppState;
-use crate::domain::IsoWeek;
+use crate::domain::{IsoWeek, PlacementBasis, PlacementState};
 use crate::missions::{DistanceTier, PlacementReason, UnfilledReason};
 use crate::store::{
-    Basis, Confirmer, MatchRunSummary, PlacementError, WeekPlacement, PlacementState,
+    next_states, usual_basis, Confirmer, MatchRunSummary, MissionSettings, PlacementError,
+    WeekPlacement,
 };
 
 /// Texts of this page: (key, French, English).
@@ -315,7 +316,7 @@ fn run_view(tr: Tr, run: crate::store::KeptRun, placements: &[WeekPlacement]) ->
         .map(|o| {
             let confirmed: i64 = placements
                 .iter()
-                .filter(|p| p.organisation_id == o.organisation_id && p.state != "proposed")
+                .filter(|p| p.organisation_id == o.organisation_id && p.state != PlacementState::Proposed)
                 .map(|p| i64::from(p.minutes))
                 .sum();
             OrganisationRow {
@@ -400,9 +401,9 @@ fn proof_need(tr: Tr, n: &crate::missions::model::NeedProof) -> ProofNeed {
 }
 
 fn placement_view(tr: Tr, p: &WeekPlacement) -> PlacementView {
-    let state = p.state().unwrap_or(PlacementState::Proposed);
-    let default = Basis::default_for_origin(&p.origin);
-    let current = p.basis.as_deref().and_then(Basis::parse);
+    let state = p.state;
+    let default = usual_basis(p.origin);
+    let current = p.basis;
     PlacementView {
         id: p.id,
         volunteer_id: p.volunteer_id,
@@ -412,20 +413,19 @@ fn placement_view(tr: Tr, p: &WeekPlacement) -> PlacementView {
         mission_kind: p.mission_kind.clone(),
         slots: p.slots.clone(),
         volunteer: format!("{} {}", p.first_name, p.last_name).trim().to_string(),
-        origin: static_key(format!("morigin.{}", p.origin)),
+        origin: static_key(format!("morigin.{}", p.origin.as_str())),
         hours: super::mission_time::hours_text(i64::from(p.minutes)),
         reason: placement_reason_text(tr, &p.reason),
         state: static_key(format!("mstate.{}", state.as_str())),
         basis: current.map(|b| static_key(format!("mbasis.{}", b.as_str()))),
-        bases: Basis::ALL
+        bases: PlacementBasis::ALL
             .iter()
             .map(|b| {
                 let key = static_key(format!("mbasis.{}", b.as_str()));
                 (b.as_str(), key, *b == current.unwrap_or(default))
             })
             .collect(),
-        next: state
-            .next()
+        next: next_states(state)
             .iter()
             .map(|s| (s.as_str(), static_key(format!("mstate.{}", s.as_str()))))
             .collect(),
@@ -454,7 +454,7 @@ pub async fn page(
     let mut placed = Vec::new();
     for line in &lines {
         let mut view = placement_view(tr, line);
-        if line.state() == Some(PlacementState::Proposed) {
+        if line.state == PlacementState::Proposed {
             if view.changed {
                 view.changes = state
                     .store
@@ -511,11 +511,13 @@ pub async fn run_matching(
 ) -> Result<HttpResponse, AppError> {
     user.check_csrf(&state, &form.csrf)?;
     let week = parse_week(form.week.as_deref())?;
-    // TEMP until h-missions-store lands: match_missions.
-    let outcome = crate::missions::match_week(&crate::missions::MatchInput::new(week, vec![], vec![]));
+    let run = state
+        .store
+        .match_missions(week, &MissionSettings::default(), false)
+        .await?;
     state
         .store
-        .record_match_run(week, Some(user.user.id), &MatchRunSummary::of(&outcome))
+        .record_match_run(week, Some(user.user.id), &MatchRunSummary::of(&run.outcome))
         .await?;
     Ok(back(week, "done=matched"))
 }
@@ -527,7 +529,7 @@ struct ConfirmForm {
     csrf: String,
     week: Option<String>,
     placements: Vec<i64>,
-    bases: Vec<(i64, Basis)>,
+    bases: Vec<(i64, PlacementBasis)>,
 }
 
 impl ConfirmForm {
@@ -540,7 +542,7 @@ impl ConfirmForm {
                 "placement" => form.placements.extend(value.parse::<i64>().ok()),
                 k => {
                     if let Some(id) = k.strip_prefix("basis-").and_then(|i| i.parse().ok()) {
-                        form.bases.extend(Basis::parse(&value).map(|b| (id, b)));
+                        form.bases.extend(PlacementBasis::parse(&value).ok().map(|b| (id, b)));
                     }
                 }
             }
@@ -550,7 +552,7 @@ impl ConfirmForm {
 
     /// Each ticked placement with its basis (the origin's default when none was sent:
     /// `None` here, resolved by the caller).
-    fn wanted(&self) -> Vec<(i64, Option<Basis>)> {
+    fn wanted(&self) -> Vec<(i64, Option<PlacementBasis>)> {
         self.placements
             .iter()
             .map(|id| (*id, self.bases.iter().find(|(i, _)| i == id).map(|(_, b)| *b)))
@@ -571,12 +573,13 @@ pub async fn confirm(
         return Ok(back(week, "done=nothing"));
     }
     let lines = state.store.week_placements(week).await?;
-    let wanted: Vec<(i64, Basis)> = form
+    let wanted: Vec<(i64, PlacementBasis)> = form
         .wanted()
         .into_iter()
         .map(|(id, basis)| {
-            let origin = lines.iter().find(|l| l.id == id).map_or("", |l| l.origin.as_str());
-            (id, basis.unwrap_or_else(|| Basis::default_for_origin(origin)))
+            let usual = lines.iter().find(|l| l.id == id).map(|l| usual_basis(l.origin));
+            let basis = basis.or(usual).unwrap_or(PlacementBasis::AssociationAgreement);
+            (id, basis)
         })
         .collect();
     let by = Confirmer {
@@ -615,7 +618,7 @@ pub async fn change_state(
 ) -> Result<HttpResponse, AppError> {
     user.check_csrf(&state, &form.csrf)?;
     let week = parse_week(form.week.as_deref())?;
-    let Some(to) = PlacementState::parse(&form.state) else {
+    let Ok(to) = PlacementState::parse(&form.state) else {
         return Ok(back(week, "error=transition"));
     };
     match state

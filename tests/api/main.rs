@@ -23,6 +23,9 @@ mod invitations;
 mod json_api;
 mod lifecycle;
 mod mail;
+// Issue 17, volunteer missions: the store, imports and command line.
+mod missions_cli;
+mod missions_store;
 // Issue 13, caller self-service.
 mod me;
 // Issue 17, volunteer missions: the coordinators' page and the time given.
