@@ -210,7 +210,7 @@ pub(super) fn placement_reason(txt: Texts, reason: &PlacementReason) -> String {
             txt.f("missions.reason.same_as_last_week", &[&far])
         }
         PlacementReason::OnlyCandidate { .. } => txt.f("missions.reason.only_candidate", &[&far]),
-        PlacementReason::Nearest { candidates, .. } => {
+        PlacementReason::QualifiedAndFree { candidates, .. } => {
             txt.f("missions.reason.nearest", &[candidates, &far])
         }
     }
@@ -230,7 +230,7 @@ fn unfilled_reason(txt: Texts, reason: &UnfilledReason) -> String {
         UnfilledReason::AllowancesUsed { approved } => {
             txt.f("missions.unfilled.allowances_used", &[approved])
         }
-        UnfilledReason::PlacedElsewhere { eligible } => {
+        UnfilledReason::TooFewCandidates { eligible } | UnfilledReason::PlacedElsewhere { eligible } => {
             txt.f("missions.unfilled.placed_elsewhere", &[eligible])
         }
         UnfilledReason::FairShare {
