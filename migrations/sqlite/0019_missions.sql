@@ -1,4 +1,3 @@
--- no-transaction
 -- Issue 17: volunteer missions. Organisations post staffing needs; volunteers (agents,
 -- association professionals, students) give hours; a weekly matching proposes
 -- placements that a coordinator confirms; hours given are recorded against a monthly
@@ -6,12 +5,18 @@
 -- own volunteers) and 'volunteer'.
 --
 -- SQLite cannot change a CHECK constraint in place: the users table is rebuilt with the
--- documented procedure (foreign keys off, new table, copy, drop, rename, check), outside
--- sqlx's transaction (first line) and inside our own.
+-- documented procedure (foreign keys off, new table, copy, drop, rename). Foreign keys
+-- can only be switched off outside a transaction, and sqlx runs every SQLite migration
+-- inside one (it ignores `-- no-transaction` for SQLite): so this file ends sqlx's
+-- transaction, does its work in its own, and opens a transaction again for sqlx's
+-- bookkeeping, which sqlx then commits. Should the process die between the two commits,
+-- the migration is applied but not recorded: everything below can run a second time
+-- (IF NOT EXISTS, and the users rebuild copies the same rows again).
+COMMIT;
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
 
-CREATE TABLE organisations (
+CREATE TABLE IF NOT EXISTS organisations (
     id         INTEGER PRIMARY KEY,
     name       TEXT NOT NULL CHECK (length(name) >= 1),
     -- The folded name (lower case, no accents, single spaces): the import's key.
@@ -26,7 +31,7 @@ CREATE TABLE organisations (
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
-CREATE TABLE mission_needs (
+CREATE TABLE IF NOT EXISTS mission_needs (
     id                INTEGER PRIMARY KEY,
     -- `Réf.` of the département's table: the need's key, stable across imports.
     reference         TEXT NOT NULL UNIQUE CHECK (length(reference) >= 1),
@@ -55,9 +60,9 @@ CREATE TABLE mission_needs (
     updated_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     CHECK (starts_on IS NULL OR ends_on IS NULL OR starts_on <= ends_on)
 );
-CREATE INDEX mission_needs_organisation ON mission_needs (organisation_id);
+CREATE INDEX IF NOT EXISTS mission_needs_organisation ON mission_needs (organisation_id);
 
-CREATE TABLE volunteers (
+CREATE TABLE IF NOT EXISTS volunteers (
     id                    INTEGER PRIMARY KEY,
     email                 TEXT NOT NULL UNIQUE CHECK (email LIKE '%_@_%'),
     last_name             TEXT NOT NULL CHECK (length(last_name) >= 1),
@@ -84,9 +89,9 @@ CREATE TABLE volunteers (
     created_at            TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     updated_at            TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
-CREATE INDEX volunteers_relay ON volunteers (relay_organisation_id);
+CREATE INDEX IF NOT EXISTS volunteers_relay ON volunteers (relay_organisation_id);
 
-CREATE TABLE mission_placements (
+CREATE TABLE IF NOT EXISTS mission_placements (
     id           INTEGER PRIMARY KEY,
     need_id      INTEGER NOT NULL REFERENCES mission_needs (id) ON DELETE CASCADE,
     volunteer_id INTEGER NOT NULL REFERENCES volunteers (id) ON DELETE CASCADE,
@@ -105,11 +110,11 @@ CREATE TABLE mission_placements (
     ended_at     TEXT,
     UNIQUE (need_id, volunteer_id, week_start)
 );
-CREATE INDEX mission_placements_week ON mission_placements (week_start);
-CREATE INDEX mission_placements_volunteer ON mission_placements (volunteer_id, week_start);
+CREATE INDEX IF NOT EXISTS mission_placements_week ON mission_placements (week_start);
+CREATE INDEX IF NOT EXISTS mission_placements_volunteer ON mission_placements (volunteer_id, week_start);
 
 -- Hours given, recorded by the volunteer, the establishment (signed link) or a coordinator.
-CREATE TABLE mission_hours (
+CREATE TABLE IF NOT EXISTS mission_hours (
     id           INTEGER PRIMARY KEY,
     placement_id INTEGER NOT NULL REFERENCES mission_placements (id) ON DELETE CASCADE,
     volunteer_id INTEGER NOT NULL REFERENCES volunteers (id) ON DELETE CASCADE,
@@ -120,11 +125,11 @@ CREATE TABLE mission_hours (
     recorded_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     UNIQUE (placement_id, worked_on)
 );
-CREATE INDEX mission_hours_volunteer ON mission_hours (volunteer_id, worked_on);
+CREATE INDEX IF NOT EXISTS mission_hours_volunteer ON mission_hours (volunteer_id, worked_on);
 
 -- The signed link mailed to an organisation's contact every Monday and Thursday. Only the
 -- SHA-256 of the token is kept; a link expires when the next reminder goes.
-CREATE TABLE organisation_links (
+CREATE TABLE IF NOT EXISTS organisation_links (
     id              INTEGER PRIMARY KEY,
     organisation_id INTEGER NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
     recipient       TEXT NOT NULL,
@@ -134,8 +139,9 @@ CREATE TABLE organisation_links (
     revoked_at      TEXT,
     last_used_at    TEXT
 );
-CREATE INDEX organisation_links_organisation ON organisation_links (organisation_id);
+CREATE INDEX IF NOT EXISTS organisation_links_organisation ON organisation_links (organisation_id);
 
+DROP TABLE IF EXISTS users_new;
 CREATE TABLE users_new (
     id              INTEGER PRIMARY KEY,
     email           TEXT NOT NULL UNIQUE CHECK (email LIKE '%_@_%'),
@@ -149,6 +155,10 @@ CREATE TABLE users_new (
     active          INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
     created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     last_login_at   TEXT,
+    totp_pending_secret TEXT,
+    totp_confirmed_at   TEXT,
+    totp_last_step      INTEGER,
+    invited_at          TEXT,
     organisation_id INTEGER REFERENCES organisations (id) ON DELETE CASCADE,
     volunteer_id    INTEGER REFERENCES volunteers (id) ON DELETE CASCADE,
     CHECK (role <> 'caller' OR caller_id IS NOT NULL),
@@ -157,12 +167,15 @@ CREATE TABLE users_new (
     CHECK (role <> 'volunteer' OR volunteer_id IS NOT NULL)
 );
 INSERT INTO users_new (id, email, display_name, role, password_hash, totp_secret, caller_id,
-                       territory_id, language, active, created_at, last_login_at)
+                       territory_id, language, active, created_at, last_login_at,
+                       totp_pending_secret, totp_confirmed_at, totp_last_step, invited_at)
 SELECT id, email, display_name, role, password_hash, totp_secret, caller_id,
-       territory_id, language, active, created_at, last_login_at
+       territory_id, language, active, created_at, last_login_at,
+       totp_pending_secret, totp_confirmed_at, totp_last_step, invited_at
 FROM users;
 DROP TABLE users;
 ALTER TABLE users_new RENAME TO users;
 
 COMMIT;
 PRAGMA foreign_keys = ON;
+BEGIN;

@@ -9,6 +9,7 @@ pub mod access_letter;
 pub mod digest;
 pub mod escalation;
 pub mod links;
+pub mod list_ready;
 pub mod mission_intro;
 
 pub use crate::records::{EscalationFacts, RenderedMail};

@@ -648,20 +648,6 @@ impl Store {
     }
 }
 
-/// The weekly mail "your list is ready", in French then English (no name, no person).
-fn list_ready_mail(week: IsoWeek, people: i64) -> (String, String) {
-    let subject = format!(
-        "lien : votre liste de la semaine {week} est prête / your list for week {week} is ready"
-    );
-    let body = format!(
-        "Bonjour,\n\nVotre liste de la semaine {week} est prête : {people} personne(s) à appeler.\n\
-         Pour ne plus recevoir ce message : « Ma page » dans lien.\n\n\
-         Hello,\n\nYour list for week {week} is ready: {people} people to call.\n\
-         To stop this mail: \"My page\" in lien.\n"
-    );
-    (subject, body)
-}
-
 impl Store {
     /// The caller opts in or out of the weekly mail "your list is ready". Audited.
     pub async fn set_weekly_list_mail(
@@ -695,8 +681,9 @@ impl Store {
         campaign_id: i64,
         week: IsoWeek,
     ) -> Result<usize, StoreError> {
-        let rows: Vec<(i64, String, i64)> = query_as(
-            "SELECT c.id, c.email, COUNT(a.id) FROM callers c \
+        let rows: Vec<(i64, String, i64, String)> = query_as(
+            "SELECT c.id, c.email, COUNT(a.id), COALESCE((SELECT u.language FROM users u \
+             WHERE u.caller_id = c.id ORDER BY u.id LIMIT 1), 'fr') FROM callers c \
              JOIN assignments a ON a.caller_id = c.id AND a.campaign_id = $1 AND a.week = $2 \
              WHERE c.active = TRUE AND c.weekly_list_mail = TRUE GROUP BY c.id, c.email",
         )
@@ -706,7 +693,7 @@ impl Store {
         .await?;
         let now = Utc::now();
         let mut queued = 0;
-        for (caller_id, email, people) in rows {
+        for (caller_id, email, people, language) in rows {
             let prefix = format!("<list-ready-{caller_id}-{campaign_id}-{week}-");
             let sent: i64 = query_scalar("SELECT COUNT(*) FROM outbox WHERE message_id LIKE $1")
                 .bind(format!("{prefix}%"))
@@ -715,7 +702,8 @@ impl Store {
             if sent > 0 {
                 continue;
             }
-            let (subject, body) = list_ready_mail(week, people);
+            let (subject, body) =
+                crate::messages::list_ready::render_list_ready(week, people, language == "en");
             query(
                 "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, \
                  next_attempt_at, created_at) VALUES ('other', $1, $2, $3, $4, 'pending', $5, $5)",

@@ -173,6 +173,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("error.unavailable.title", "Service momentanément indisponible", "Service temporarily unavailable"),
     ("error.unavailable.text", "La base de données ne répond pas. Réessayez dans quelques minutes.", "The database does not answer. Try again in a few minutes."),
     ("error.home", "Retour à l’accueil", "Back to the home page"),
+    ("error.reference", "Réf.", "Ref."),
     ("error.forbidden.title", "Accès réservé", "Access restricted"),
     ("error.forbidden.text", "Cette page n’est pas accessible avec votre compte, ou le formulaire a expiré. Rechargez la page précédente et réessayez.", "Your account cannot open this page, or the form expired. Reload the previous page and try again."),
     ("error.bad_request.title", "Demande incorrecte", "Bad request"),

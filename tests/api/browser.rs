@@ -13,7 +13,7 @@ use crate::helpers::{spawn_app, Backend, TestApp, TEST_PASSWORD};
 
 /// A browser session; with `phone`, Chromium emulates a 390 × 844 phone screen (a
 /// headless window cannot be narrower than 500 px).
-async fn browser(width: u32, height: u32, phone: bool) -> Client {
+pub(crate) async fn browser(width: u32, height: u32, phone: bool) -> Client {
     let webdriver = std::env::var("LIEN_TEST_WEBDRIVER").expect("LIEN_TEST_WEBDRIVER");
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -42,7 +42,7 @@ async fn browser(width: u32, height: u32, phone: bool) -> Client {
 
 /// Saves a screenshot in target/browser/, and in LIEN_SCREENSHOTS_DIR too when it is set
 /// (`docs/screenshots/regenerate.sh` sets it to refresh the pictures of the docs).
-async fn screenshot(client: &Client, name: &str) {
+pub(crate) async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.unwrap();
     let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser")];
     if let Some(extra) = std::env::var_os("LIEN_SCREENSHOTS_DIR") {
@@ -55,7 +55,7 @@ async fn screenshot(client: &Client, name: &str) {
 }
 
 /// The page's width in CSS pixels (wider than the screen means sideways scrolling).
-async fn page_width(client: &Client) -> u64 {
+pub(crate) async fn page_width(client: &Client) -> u64 {
     client
         .execute("return document.documentElement.scrollWidth;", vec![])
         .await
@@ -65,7 +65,7 @@ async fn page_width(client: &Client) -> u64 {
 }
 
 /// Waits until the element `css` shows `text` (pages load and replace each other).
-async fn wait_for_text(client: &Client, css: &str, text: &str) {
+pub(crate) async fn wait_for_text(client: &Client, css: &str, text: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     let mut last = String::new();
     while std::time::Instant::now() < deadline {
@@ -82,7 +82,7 @@ async fn wait_for_text(client: &Client, css: &str, text: &str) {
     panic!("{css} says {last:?}, expected {text:?}");
 }
 
-async fn log_in(client: &Client, app: &TestApp, email: &str) {
+pub(crate) async fn log_in(client: &Client, app: &TestApp, email: &str) {
     log_in_at(client, &format!("{}/login", app.address), email).await;
 }
 

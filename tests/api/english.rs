@@ -98,9 +98,20 @@ fn visible_text(html: &str) -> String {
 }
 
 async fn check(app: &TestApp, path: &str, labels: &[&str], faults: &mut Vec<String>) {
+    check_status(app, path, 200, labels, faults).await;
+}
+
+/// [`check`] for a page answered with `status` (an error page).
+async fn check_status(
+    app: &TestApp,
+    path: &str,
+    status: u16,
+    labels: &[&str],
+    faults: &mut Vec<String>,
+) {
     let sep = if path.contains('?') { '&' } else { '?' };
     let response = app.get(&format!("{path}{sep}lang=en")).await;
-    assert_eq!(response.status(), 200, "{path}");
+    assert_eq!(response.status().as_u16(), status, "{path}");
     let text = visible_text(&response.text().await.unwrap());
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     for fr in labels {
@@ -152,6 +163,9 @@ async fn every_page_in_english_has_no_french_label(backend: Backend) {
     ] {
         check(&app, &path, &labels, &mut faults).await;
     }
+    // Error pages: a coordinator's page refused to a caller, an unknown address.
+    check_status(&app, "/coordination/week", 403, &labels, &mut faults).await;
+    check_status(&app, "/nulle-part", 404, &labels, &mut faults).await;
     app.logout().await;
 
     app.login_as(Role::Admin).await;

@@ -7,6 +7,7 @@ mod access;
 mod accounts;
 mod auth;
 mod browser;
+mod browser_campaign;
 mod call_refusals;
 mod callers;
 mod campaign_settings;

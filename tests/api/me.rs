@@ -301,9 +301,10 @@ async fn the_weekly_mail_goes_to_callers_who_opted_in(backend: Backend) {
     )
     .await;
     assert!(
-        body.contains(&format!("{week} is ready: {people} people")),
+        body.contains(&format!("{week} est prête : {people} personne")),
         "{body}"
     );
+    assert!(!body.contains("Hello"), "one language per mail: {body}");
 
     // Opted out: the next week's plan sends nothing.
     let off = post(&app, "/moi/courriel", &[("csrf", &csrf)]).await;
@@ -313,4 +314,33 @@ async fn the_weekly_mail_goes_to_callers_who_opted_in(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(scalar(&app.store, &mails).await, before + 1);
+
+    // A caller whose account is in English gets the mail in English.
+    post(
+        &app,
+        "/moi/courriel",
+        &[("csrf", &csrf), ("weekly_list_mail", "on")],
+    )
+    .await;
+    execute(
+        &app.store,
+        "UPDATE users SET language = 'en' WHERE caller_id = 1",
+    )
+    .await
+    .unwrap();
+    let third = week.next().next();
+    app.store
+        .plan_week(&campaign, third, PlanMode::Plan, false)
+        .await
+        .unwrap();
+    let body = text(
+        &app.store,
+        &format!(
+            "SELECT body_text FROM outbox WHERE recipients = '{email}' AND kind = 'other' \
+             AND subject LIKE '%{third}%'"
+        ),
+    )
+    .await;
+    assert!(body.contains(&format!("{third} is ready")), "{body}");
+    assert!(!body.contains("Bonjour"), "{body}");
 }

@@ -5,20 +5,19 @@
 //! Components do not interact, and the lexicographic max-min of the whole is
 //! the union of each component's. A component with few candidate pairs
 //! ([`EXACT_PAIRS`]) is solved exactly by branch and bound over its pairs
-//! (each in or out), starting from the engine's plan and keeping a better one
-//! only when it is strictly better: sorted shares (lexicographically larger),
-//! then more volunteers kept from last week, then a smaller sum of distance
-//! tiers. The search stops after [`NODE_BUDGET`] nodes with the best plan found.
-
-use std::cmp::Ordering;
+//! (each in or out, preferred candidates first), starting from the engine's
+//! plan and replacing it only by one whose sorted shares are lexicographically
+//! larger; a branch is cut when even filling every remaining pair could not
+//! do better than the best plan found. The search stops after
+//! [`NODE_BUDGET`] nodes with the best plan found.
 
 use crate::missions::matcher::prepare::{Prepared, Share};
 use crate::missions::matcher::state::State;
 
 /// Components with at most this many candidate pairs are searched exactly.
-pub(crate) const EXACT_PAIRS: usize = 48;
+pub(crate) const EXACT_PAIRS: usize = 40;
 /// Nodes of the search per component.
-pub(crate) const NODE_BUDGET: u64 = 1 << 21;
+pub(crate) const NODE_BUDGET: u64 = 200_000;
 
 pub(crate) struct Component {
     pub needs: Vec<u32>,
@@ -71,40 +70,12 @@ pub(crate) fn components(p: &Prepared) -> Vec<Component> {
     out
 }
 
-/// What makes one plan of a component better than another.
-#[derive(Clone, PartialEq, Eq)]
-struct Key {
-    shares: Vec<Share>,
-    continuity: u32,
-    distance: u32,
-}
-
-impl Key {
-    fn of(p: &Prepared, state: &State, c: &Component) -> Key {
-        let mut shares: Vec<Share> = c.orgs.iter().map(|&o| state.share(p, o)).collect();
-        shares.sort();
-        let mut continuity = 0;
-        let mut distance = 0;
-        for &n in &c.needs {
-            for &v in &state.placed[n as usize] {
-                continuity += u32::from(p.continuity(n, v));
-                distance += p.tier(n, v) as u32;
-            }
-        }
-        Key {
-            shares,
-            continuity,
-            distance,
-        }
-    }
-
-    fn better_than(&self, other: &Key) -> bool {
-        self.shares
-            .cmp(&other.shares)
-            .then(self.continuity.cmp(&other.continuity))
-            .then(other.distance.cmp(&self.distance))
-            == Ordering::Greater
-    }
+/// The component's shares, sorted ascending: a plan is better when this is
+/// lexicographically larger.
+fn sorted_shares(p: &Prepared, state: &State, c: &Component) -> Vec<Share> {
+    let mut shares: Vec<Share> = c.orgs.iter().map(|&o| state.share(p, o)).collect();
+    shares.sort();
+    shares
 }
 
 struct Search<'p, 'a> {
@@ -113,7 +84,7 @@ struct Search<'p, 'a> {
     pairs: Vec<(u32, u32)>,
     /// Pairs of each need from index i on: `left[i][k]` for `c.needs[k]`.
     left: Vec<Vec<u32>>,
-    best: Key,
+    best: Vec<Share>,
     best_pairs: Vec<(u32, u32)>,
     nodes: u64,
 }
@@ -141,7 +112,7 @@ pub(crate) fn solve(p: &Prepared, state: &mut State, c: &Component) {
         c,
         pairs,
         left,
-        best: Key::of(p, state, c),
+        best: sorted_shares(p, state, c),
         best_pairs: current.clone(),
         nodes: 0,
     };
@@ -161,9 +132,9 @@ impl Search<'_, '_> {
             return;
         }
         if i == self.pairs.len() {
-            let key = Key::of(self.p, state, self.c);
-            if key.better_than(&self.best) {
-                self.best = key;
+            let shares = sorted_shares(self.p, state, self.c);
+            if shares > self.best {
+                self.best = shares;
                 self.best_pairs = state_pairs(state, self.c);
             }
             return;
@@ -177,7 +148,7 @@ impl Search<'_, '_> {
         self.visit(state, i + 1);
     }
 
-    /// Whether even filling every remaining pair could not reach the best shares.
+    /// Whether even filling every remaining pair could not beat the best shares.
     fn bound_below(&self, state: &State, i: usize) -> bool {
         let p = self.p;
         let mut extra = vec![0u64; self.c.orgs.len()];
@@ -201,7 +172,7 @@ impl Search<'_, '_> {
             })
             .collect();
         optimistic.sort();
-        optimistic < self.best.shares
+        optimistic <= self.best
     }
 }
 

@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::missions::matcher::prepare::{intersects, subset, Prepared, Share};
+use crate::domain::IsoWeek;
+use crate::missions::matcher::prepare::{bits_of, intersects, Prepared, Share};
 use crate::missions::matcher::state::{fits, State};
 use crate::missions::model::{
     BlockingOrganisation, Exclusions, MatchOutcome, NeedProof, OrganisationProof,
     OrganisationShare, Placement, PlacementReason, Proof, Unfilled, UnfilledReason,
 };
 use crate::missions::qualifications::Qualification;
-use crate::domain::IsoWeek;
 
 pub(crate) fn outcome(p: &Prepared, state: &State, week: IsoWeek) -> MatchOutcome {
     let placements = state
@@ -38,7 +38,10 @@ pub(crate) fn outcome(p: &Prepared, state: &State, week: IsoWeek) -> MatchOutcom
             )
         })
         .collect();
-    organisations.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.organisation_id.cmp(&b.1.organisation_id)));
+    organisations.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(a.1.organisation_id.cmp(&b.1.organisation_id))
+    });
     let proof = proof(p, state, &unfilled);
     MatchOutcome {
         week,
@@ -78,27 +81,26 @@ fn placement(p: &Prepared, n: u32, v: u32) -> Placement {
 
 /// How the pool splits for need `n` by the first rule that excludes each volunteer.
 pub(crate) fn exclusions(p: &Prepared, state: &State, n: u32) -> Exclusions {
+    let (qualified, free) = p.qualified_and_free(n);
+    let count = |set: &[u64]| set.iter().map(|w| w.count_ones()).sum::<u32>();
+    let pool = p.vols.len() as u32;
     let mut e = Exclusions {
-        pool: p.vols.len() as u32,
+        pool,
+        without_qualification: pool - count(&qualified),
+        not_available: count(&qualified) - count(&free),
         ..Exclusions::default()
     };
-    let required = p.need_quals.row(n as usize);
     let time = p.need_time.row(n as usize);
     let minutes = p.minutes(n);
-    for v in 0..p.vols.len() as u32 {
-        let i = v as usize;
-        if !subset(required, p.vol_quals.row(i)) {
-            e.without_qualification += 1;
-        } else if !subset(time, p.vol_time.row(i)) {
-            e.not_available += 1;
-        } else if p.vol_unapproved[i] {
+    for v in bits_of(&free) {
+        if p.vol_unapproved[v] {
             e.not_approved += 1;
-        } else if p.vol_limit[i] < minutes {
+        } else if p.vol_limit[v] < minutes {
             e.allowance_exceeded += 1;
-        } else if state.vol_needs[i].contains(&n) {
+        } else if state.vol_needs[v].contains(&n) {
             e.placed_here += 1;
-        } else if intersects(state.busy_row(v), time)
-            || !fits(p.vol_limit[i], state.used[i], minutes)
+        } else if intersects(state.busy_row(v as u32), time)
+            || !fits(p.vol_limit[v], state.used[v], minutes)
         {
             e.placed_elsewhere += 1;
         } else {
@@ -211,10 +213,9 @@ fn need_proof(p: &Prepared, state: &State, n: u32, unfilled: &[Unfilled]) -> Nee
         if state.vol_needs[v as usize].contains(&n) || state.free_for(p, n, v) {
             continue;
         }
-        let blocking = state.blocker(p, n, v).map_or_else(
-            || state.vol_needs[v as usize].clone(),
-            |m| vec![m],
-        );
+        let blocking = state
+            .blocker(p, n, v)
+            .map_or_else(|| state.vol_needs[v as usize].clone(), |m| vec![m]);
         for m in blocking {
             let o = p.need_org[m as usize];
             let entry = by_org.entry(o).or_insert((0, u32::MAX));

@@ -91,6 +91,12 @@ pub(crate) fn progressive_fill(p: &Prepared, state: &mut State) {
                 if let Some(l) = loser {
                     queue.push(p, state, l);
                 }
+                // A volunteer who moved may now be free for a need of a frozen
+                // organisation: it gets another turn.
+                for f in search.thawed(p, state, &frozen) {
+                    frozen[f as usize] = false;
+                    queue.push(p, state, f);
+                }
             }
             None => frozen[o as usize] = true,
         }
@@ -135,6 +141,8 @@ struct Search {
     vol_seen: Vec<u32>,
     generation: u32,
     holes: Vec<Hole>,
+    /// The volunteers the last applied path moved.
+    moved: Vec<u32>,
 }
 
 impl Search {
@@ -144,6 +152,7 @@ impl Search {
             vol_seen: vec![0; p.vols.len()],
             generation: 0,
             holes: Vec::new(),
+            moved: Vec::new(),
         }
     }
 
@@ -217,6 +226,25 @@ impl Search {
         Some((loser != o).then_some(loser))
     }
 
+    /// Frozen organisations with a need that a volunteer moved by the last
+    /// path is now free for.
+    fn thawed(&self, p: &Prepared, state: &State, frozen: &[bool]) -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::new();
+        for v in self.moved.iter().copied() {
+            for &n in &p.needs_of[v as usize] {
+                let o = p.need_org[n as usize];
+                if frozen[o as usize]
+                    && !out.contains(&o)
+                    && state.missing(p, n) > 0
+                    && state.free_for(p, n, v)
+                {
+                    out.push(o);
+                }
+            }
+        }
+        out
+    }
+
     fn root_need(&self, mut j: usize) -> u32 {
         while self.holes[j].parent != NONE {
             j = self.holes[j].parent as usize;
@@ -226,13 +254,15 @@ impl Search {
 
     /// Moves every mover from hole `j` up to its root, then `free` (if any)
     /// takes the seat left at hole `j`.
-    fn apply(&self, p: &Prepared, state: &mut State, mut j: usize, free: Option<u32>) {
+    fn apply(&mut self, p: &Prepared, state: &mut State, mut j: usize, free: Option<u32>) {
         let end = self.holes[j].need;
+        self.moved.clear();
         while self.holes[j].parent != NONE {
             let hole = self.holes[j];
             let parent = self.holes[hole.parent as usize].need;
             state.remove(p, hole.need, hole.mover);
             state.place(p, parent, hole.mover);
+            self.moved.push(hole.mover);
             j = hole.parent as usize;
         }
         if let Some(v) = free {
@@ -281,13 +311,14 @@ fn loss_improves(
 /// so the caller fills once more).
 pub(crate) fn improve_continuity(p: &Prepared, state: &mut State) -> bool {
     let mut changed = false;
-    let mut pairs: Vec<(u32, u32)> = p.last_week.iter().copied().collect();
-    pairs.sort_unstable();
+    let pairs: Vec<(u32, u32)> = p
+        .last_week
+        .iter()
+        .enumerate()
+        .flat_map(|(n, vs)| vs.iter().map(move |&v| (n as u32, v)))
+        .collect();
     for (n, v) in pairs {
-        if state.placed[n as usize].contains(&v)
-            || !p.eligible(n, v)
-            || !state.free_for(p, n, v)
-        {
+        if state.placed[n as usize].contains(&v) || !p.eligible(n, v) || !state.free_for(p, n, v) {
             continue;
         }
         let replaced = state.placed[n as usize]
@@ -302,4 +333,20 @@ pub(crate) fn improve_continuity(p: &Prepared, state: &mut State) -> bool {
         }
     }
     changed
+}
+
+/// Adds, need by need, any candidate still free (a plan changed by the exact
+/// search is maximal when the search finished, not always when it stopped on
+/// its budget). Adding never lowers a share.
+pub(crate) fn complete(p: &Prepared, state: &mut State) {
+    for n in 0..p.needs.len() as u32 {
+        for &v in &p.candidates[n as usize] {
+            if state.missing(p, n) == 0 {
+                break;
+            }
+            if state.free_for(p, n, v) {
+                state.place(p, n, v);
+            }
+        }
+    }
 }

@@ -43,5 +43,6 @@ pub fn match_week(input: &MatchInput) -> MatchOutcome {
             exact::solve(&p, &mut state, &component);
         }
     }
+    fill::complete(&p, &mut state);
     explain::outcome(&p, &state, input.week)
 }

@@ -3,7 +3,7 @@
 //! masks, time as bit sets over the week's elementary intervals, and each
 //! need's candidates (the volunteers the fixed rules allow) in preference order.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::missions::distance::{DistanceTier, Place};
 use crate::missions::model::{MatchInput, NeedInput, VolunteerInput};
@@ -86,6 +86,11 @@ pub(crate) struct Prepared<'a> {
     pub vol_time: Bits,
     pub need_quals: Bits,
     pub vol_quals: Bits,
+    /// Per qualification (interned key), the volunteers who hold it: a bit set
+    /// over volunteers.
+    pub holders: Bits,
+    /// Per elementary interval of the week, the volunteers free during it.
+    pub free_at: Bits,
     /// Minutes each volunteer may still give this month (`u32::MAX`: no limit).
     pub vol_limit: Vec<u32>,
     /// Agents without their manager's approval.
@@ -97,7 +102,10 @@ pub(crate) struct Prepared<'a> {
     pub candidates: Vec<Vec<u32>>,
     /// Each volunteer's number of candidate needs.
     pub degree: Vec<u32>,
-    pub last_week: HashSet<(u32, u32)>,
+    /// The needs each volunteer is a candidate of, by need index.
+    pub needs_of: Vec<Vec<u32>>,
+    /// Last week's volunteers of each need, sorted.
+    pub last_week: Vec<Vec<u32>>,
 }
 
 const NONE: u32 = u32::MAX;
@@ -122,6 +130,8 @@ impl<'a> Prepared<'a> {
             .collect();
         let need_quals = qual_bits(&qual_keys, needs.iter().map(|n| &n.qualifications[..]));
         let vol_quals = qual_bits(&qual_keys, vols.iter().map(|v| &v.qualifications[..]));
+        let holders = transpose(&vol_quals, qual_keys.len(), vols.len());
+        let free_at = transpose(&vol_time, vol_time.width * 64, vols.len());
         let vol_limit = vols
             .iter()
             .map(|v| v.allowance.map_or(NONE, |a| a.remaining()))
@@ -132,15 +142,29 @@ impl<'a> Prepared<'a> {
             .collect();
         let (need_place, vol_place) = places(&needs, &vols);
 
-        let need_index: HashMap<i64, u32> =
-            needs.iter().enumerate().map(|(i, n)| (n.id, i as u32)).collect();
-        let vol_index: HashMap<i64, u32> =
-            vols.iter().enumerate().map(|(i, v)| (v.id, i as u32)).collect();
-        let last_week = input
-            .last_week
+        let need_index: HashMap<i64, u32> = needs
             .iter()
-            .filter_map(|p| Some((*need_index.get(&p.need_id)?, *vol_index.get(&p.volunteer_id)?)))
+            .enumerate()
+            .map(|(i, n)| (n.id, i as u32))
             .collect();
+        let vol_index: HashMap<i64, u32> = vols
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.id, i as u32))
+            .collect();
+        let mut last_week: Vec<Vec<u32>> = vec![Vec::new(); needs.len()];
+        for pair in &input.last_week {
+            if let (Some(&n), Some(&v)) = (
+                need_index.get(&pair.need_id),
+                vol_index.get(&pair.volunteer_id),
+            ) {
+                last_week[n as usize].push(v);
+            }
+        }
+        for list in &mut last_week {
+            list.sort_unstable();
+            list.dedup();
+        }
 
         let mut prepared = Prepared {
             need_org: Vec::new(),
@@ -151,21 +175,25 @@ impl<'a> Prepared<'a> {
             vol_time,
             need_quals,
             vol_quals,
+            holders,
+            free_at,
             vol_limit,
             vol_unapproved,
             need_place,
             vol_place,
             candidates: Vec::new(),
             degree: Vec::new(),
+            needs_of: Vec::new(),
             last_week,
         };
         prepared.candidates = prepared.find_candidates();
-        prepared.degree = vec![0; prepared.vols.len()];
-        for list in &prepared.candidates {
+        prepared.needs_of = vec![Vec::new(); prepared.vols.len()];
+        for (n, list) in prepared.candidates.iter().enumerate() {
             for &v in list {
-                prepared.degree[v as usize] += 1;
+                prepared.needs_of[v as usize].push(n as u32);
             }
         }
+        prepared.degree = prepared.needs_of.iter().map(|l| l.len() as u32).collect();
         prepared.sort_candidates();
         prepared.build_orgs();
         prepared
@@ -196,17 +224,23 @@ impl<'a> Prepared<'a> {
     }
 
     pub fn continuity(&self, n: u32, v: u32) -> bool {
-        self.last_week.contains(&(n, v))
+        self.last_week[n as usize].binary_search(&v).is_ok()
     }
 
     /// Whether the volunteer holds every qualification the need requires.
     pub fn qualified(&self, n: u32, v: u32) -> bool {
-        subset(self.need_quals.row(n as usize), self.vol_quals.row(v as usize))
+        subset(
+            self.need_quals.row(n as usize),
+            self.vol_quals.row(v as usize),
+        )
     }
 
     /// Whether the volunteer is free during all the need's slots.
     pub fn available(&self, n: u32, v: u32) -> bool {
-        subset(self.need_time.row(n as usize), self.vol_time.row(v as usize))
+        subset(
+            self.need_time.row(n as usize),
+            self.vol_time.row(v as usize),
+        )
     }
 
     /// The fixed rules: qualified, available, approved, allowance left for it.
@@ -217,49 +251,69 @@ impl<'a> Prepared<'a> {
             && self.vol_limit[v as usize] >= self.minutes(n)
     }
 
-    /// Candidates by qualification group first (most needs require few
-    /// qualifications, most groups are skipped whole), then time and allowance.
-    fn find_candidates(&self) -> Vec<Vec<u32>> {
-        let mut groups: BTreeMap<&[u64], Vec<u32>> = BTreeMap::new();
-        for v in 0..self.vols.len() {
-            if self.vol_unapproved[v] {
-                continue;
+    /// The volunteers who hold every qualification `n` requires, and those of
+    /// them free during all its slots: bit sets over volunteers, the AND of one
+    /// set per required qualification, then of one per interval of its slots.
+    pub fn qualified_and_free(&self, n: u32) -> (Vec<u64>, Vec<u64>) {
+        let words = self.holders.width;
+        let mut qualified = vec![u64::MAX; words];
+        if let Some(last) = qualified.last_mut() {
+            let tail = self.vols.len() % 64;
+            if tail != 0 {
+                *last = (1u64 << tail) - 1;
             }
-            groups.entry(self.vol_quals.row(v)).or_default().push(v as u32);
         }
+        if self.vols.is_empty() {
+            qualified.clear();
+        }
+        for k in bits_of(self.need_quals.row(n as usize)) {
+            and_with(&mut qualified, self.holders.row(k));
+        }
+        let mut free = qualified.clone();
+        for k in bits_of(self.need_time.row(n as usize)) {
+            and_with(&mut free, self.free_at.row(k));
+        }
+        (qualified, free)
+    }
+
+    /// Each need's candidates, by volunteer index.
+    fn find_candidates(&self) -> Vec<Vec<u32>> {
         (0..self.needs.len() as u32)
             .map(|n| {
-                let required = self.need_quals.row(n as usize);
-                let time = self.need_time.row(n as usize);
                 let minutes = self.minutes(n);
-                let mut list = Vec::new();
-                for (mask, members) in &groups {
-                    if !subset(required, mask) {
-                        continue;
-                    }
-                    list.extend(members.iter().copied().filter(|&v| {
-                        self.vol_limit[v as usize] >= minutes
-                            && subset(time, self.vol_time.row(v as usize))
-                    }));
-                }
-                list.sort_unstable();
-                list
+                let (_, free) = self.qualified_and_free(n);
+                bits_of(&free)
+                    .map(|v| v as u32)
+                    .filter(|&v| {
+                        !self.vol_unapproved[v as usize] && self.vol_limit[v as usize] >= minutes
+                    })
+                    .collect()
             })
             .collect()
     }
 
+    /// Preference order: last week's volunteer, nearest tier, fewest other
+    /// needs, id (one packed integer key per pair, sorted).
     fn sort_candidates(&mut self) {
+        let mut by_degree: Vec<u32> = (0..self.vols.len() as u32).collect();
+        by_degree.sort_unstable_by_key(|&v| (self.degree[v as usize], v));
+        let mut rank = vec![0u32; self.vols.len()];
+        for (r, &v) in by_degree.iter().enumerate() {
+            rank[v as usize] = r as u32;
+        }
         let mut candidates = std::mem::take(&mut self.candidates);
+        let mut keys: Vec<u64> = Vec::new();
         for (n, list) in candidates.iter_mut().enumerate() {
             let n = n as u32;
-            list.sort_by_cached_key(|&v| {
-                (
-                    !self.continuity(n, v),
-                    self.tier(n, v),
-                    self.degree[v as usize],
-                    v,
-                )
-            });
+            keys.clear();
+            keys.extend(list.iter().map(|&v| {
+                let first = u64::from(!self.continuity(n, v)) << 40;
+                let tier = (self.tier(n, v) as u64) << 32;
+                first | tier | u64::from(rank[v as usize])
+            }));
+            keys.sort_unstable();
+            list.clear();
+            list.extend(keys.iter().map(|k| by_degree[(k & 0xFFFF_FFFF) as usize]));
         }
         self.candidates = candidates;
     }
@@ -344,27 +398,72 @@ fn qual_bits<'q>(
 
 type PlaceIds = Vec<(u32, u32, u32)>;
 
-/// Communes, postcodes and départements interned to numbers (`NONE` when unknown).
+/// Communes, postcodes and départements interned to numbers (`NONE` when
+/// unknown); each distinct (postcode, commune) as typed is read once.
 fn places(needs: &[&NeedInput], vols: &[&VolunteerInput]) -> (PlaceIds, PlaceIds) {
+    let raw: Vec<(Option<&str>, Option<&str>)> = needs
+        .iter()
+        .map(|n| (n.postcode.as_deref(), n.commune.as_deref()))
+        .chain(
+            vols.iter()
+                .map(|v| (v.postcode.as_deref(), v.commune.as_deref())),
+        )
+        .collect();
     let mut interned: HashMap<String, u32> = HashMap::new();
-    let mut intern = |text: &Option<String>, kind: char| -> u32 {
-        match text {
-            None => NONE,
-            Some(t) => {
-                let next = interned.len() as u32;
-                *interned.entry(format!("{kind}{t}")).or_insert(next)
-            }
+    let mut intern = |text: Option<String>, kind: char| match text {
+        None => NONE,
+        Some(t) => {
+            let next = interned.len() as u32;
+            *interned.entry(format!("{kind}{t}")).or_insert(next)
         }
     };
-    let mut ids = |postcode: &Option<String>, commune: &Option<String>| {
-        let place = Place::new(postcode.as_deref(), commune.as_deref());
-        (
-            intern(&place.commune, 'c'),
-            intern(&place.postcode, 'p'),
-            intern(&place.departement, 'd'),
-        )
-    };
-    let need_ids = needs.iter().map(|n| ids(&n.postcode, &n.commune)).collect();
-    let vol_ids = vols.iter().map(|v| ids(&v.postcode, &v.commune)).collect();
-    (need_ids, vol_ids)
+    let mut seen: HashMap<(Option<&str>, Option<&str>), (u32, u32, u32)> = HashMap::new();
+    let mut ids: PlaceIds = Vec::with_capacity(raw.len());
+    for key in raw {
+        let found = *seen.entry(key).or_insert_with(|| {
+            let place = Place::new(key.0, key.1);
+            (
+                intern(place.commune, 'c'),
+                intern(place.postcode, 'p'),
+                intern(place.departement, 'd'),
+            )
+        });
+        ids.push(found);
+    }
+    let vol_ids = ids.split_off(needs.len());
+    (ids, vol_ids)
+}
+
+/// Indices of the set bits, in increasing order.
+pub(crate) fn bits_of(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    words.iter().enumerate().flat_map(|(i, &w)| {
+        let mut w = w;
+        std::iter::from_fn(move || {
+            if w == 0 {
+                return None;
+            }
+            let b = w.trailing_zeros() as usize;
+            w &= w - 1;
+            Some(i * 64 + b)
+        })
+    })
+}
+
+fn and_with(acc: &mut [u64], other: &[u64]) {
+    for (a, b) in acc.iter_mut().zip(other) {
+        *a &= b;
+    }
+}
+
+/// From one bit set per row (volunteer) over `columns` to one bit set per
+/// column over the rows.
+fn transpose(rows: &Bits, columns: usize, row_count: usize) -> Bits {
+    let width = row_count.div_ceil(64).max(1);
+    let mut words = vec![0u64; columns.max(1) * width];
+    for r in 0..row_count {
+        for c in bits_of(rows.row(r)) {
+            words[c * width + r / 64] |= 1 << (r % 64);
+        }
+    }
+    Bits { width, words }
 }
