@@ -112,7 +112,11 @@ fn print_match(
         ""
     };
     writeln!(out, "{}", txt.f("missions.match.header", &[&o.week, &dry]))?;
-    writeln!(out, "{}", txt.f("missions.placements", &[&o.placements.len()]))?;
+    writeln!(
+        out,
+        "{}",
+        txt.f("missions.placements", &[&o.placements.len()])
+    )?;
     for p in &o.placements {
         let h = hours(u64::from(p.minutes));
         let why = placement_reason(txt, &p.reason);
@@ -221,7 +225,10 @@ fn unfilled_reason(txt: Texts, reason: &UnfilledReason) -> String {
     match reason {
         UnfilledReason::NoQualifiedVolunteer { missing } => {
             let list: Vec<String> = missing.iter().map(|q| q.key().to_owned()).collect();
-            txt.f("missions.unfilled.no_qualified_volunteer", &[&list.join(", ")])
+            txt.f(
+                "missions.unfilled.no_qualified_volunteer",
+                &[&list.join(", ")],
+            )
         }
         UnfilledReason::NoVolunteerFree { qualified } => {
             txt.f("missions.unfilled.no_volunteer_free", &[qualified])
@@ -230,7 +237,8 @@ fn unfilled_reason(txt: Texts, reason: &UnfilledReason) -> String {
         UnfilledReason::AllowancesUsed { approved } => {
             txt.f("missions.unfilled.allowances_used", &[approved])
         }
-        UnfilledReason::TooFewCandidates { eligible } | UnfilledReason::PlacedElsewhere { eligible } => {
+        UnfilledReason::TooFewCandidates { eligible }
+        | UnfilledReason::PlacedElsewhere { eligible } => {
             txt.f("missions.unfilled.placed_elsewhere", &[eligible])
         }
         UnfilledReason::FairShare {

@@ -140,9 +140,15 @@ pub fn render_intro(
     let (subject, intro, other) = match to {
         IntroRecipient::Volunteer => (
             if fr {
-                format!("lien : votre mission à {} (semaine {})", facts.establishment, facts.week)
+                format!(
+                    "lien : votre mission à {} (semaine {})",
+                    facts.establishment, facts.week
+                )
             } else {
-                format!("lien: your mission at {} (week {})", facts.establishment, facts.week)
+                format!(
+                    "lien: your mission at {} (week {})",
+                    facts.establishment, facts.week
+                )
             },
             if fr {
                 format!("La coordination a confirmé votre mission auprès de {place}. Voici de quoi prendre contact avec l'établissement.")
@@ -151,14 +157,23 @@ pub fn render_intro(
             },
             (
                 l("Contact de l'établissement", "Establishment's contact"),
-                contact(facts.contact_email.as_deref(), facts.contact_phone.as_deref()),
+                contact(
+                    facts.contact_email.as_deref(),
+                    facts.contact_phone.as_deref(),
+                ),
             ),
         ),
         IntroRecipient::Establishment => (
             if fr {
-                format!("lien : {} vient en renfort (semaine {})", facts.volunteer_name, facts.week)
+                format!(
+                    "lien : {} vient en renfort (semaine {})",
+                    facts.volunteer_name, facts.week
+                )
             } else {
-                format!("lien: {} joins you as a volunteer (week {})", facts.volunteer_name, facts.week)
+                format!(
+                    "lien: {} joins you as a volunteer (week {})",
+                    facts.volunteer_name, facts.week
+                )
             },
             if fr {
                 format!("La coordination a confirmé la venue de {} auprès de {place}. Voici de quoi prendre contact.", facts.volunteer_name)
@@ -167,7 +182,10 @@ pub fn render_intro(
             },
             (
                 l("Contact du ou de la volontaire", "Volunteer's contact"),
-                contact(Some(&facts.volunteer_email), facts.volunteer_phone.as_deref()),
+                contact(
+                    Some(&facts.volunteer_email),
+                    facts.volunteer_phone.as_deref(),
+                ),
             ),
         ),
     };
@@ -180,10 +198,16 @@ pub fn render_intro(
             format!("{} ({} {})", facts.week, l("du", "from"), facts.week_start),
         ),
         (l("Créneaux", "Time slots"), slots_in(&facts.slots, lang)),
-        (l("Heures dans la semaine", "Hours in the week"), hours_minutes(facts.minutes)),
+        (
+            l("Heures dans la semaine", "Hours in the week"),
+            hours_minutes(facts.minutes),
+        ),
     ];
     if to == IntroRecipient::Establishment {
-        lines.insert(0, (l("Volontaire", "Volunteer"), facts.volunteer_name.clone()));
+        lines.insert(
+            0,
+            (l("Volontaire", "Volunteer"), facts.volunteer_name.clone()),
+        );
     }
     lines.push(other);
     let greeting = l("Bonjour,", "Hello,");
@@ -191,7 +215,13 @@ pub fn render_intro(
         "Ce message vous est envoyé par la coordination des missions de volontariat. Pour toute question, répondez à ce courriel.",
         "This message comes from the coordination of volunteer missions. For any question, reply to this mail.",
     );
-    let text = IntroText { greeting, intro: &intro, lines: &lines, closing }.render()?;
+    let text = IntroText {
+        greeting,
+        intro: &intro,
+        lines: &lines,
+        closing,
+    }
+    .render()?;
     let html = IntroHtml {
         lang: if fr { "fr" } else { "en" },
         subject: &subject,
@@ -201,7 +231,11 @@ pub fn render_intro(
         closing,
     }
     .render()?;
-    Ok(RenderedMail { subject, text, html })
+    Ok(RenderedMail {
+        subject,
+        text,
+        html,
+    })
 }
 
 #[cfg(test)]
@@ -234,7 +268,10 @@ mod tests {
         assert!(to_volunteer.subject.contains("Foyer des Tilleuls"));
         assert!(to_volunteer.text.contains("foyer@example.org"));
         assert!(to_volunteer.text.contains("6 h 30"));
-        assert!(!to_volunteer.text.contains("+33612345678"), "not their own phone");
+        assert!(
+            !to_volunteer.text.contains("+33612345678"),
+            "not their own phone"
+        );
         let to_home = render_intro(&f, IntroRecipient::Establishment, Language::En).unwrap();
         assert!(to_home.subject.starts_with("lien: Alice Martin"));
         assert!(to_home.text.contains("+33612345678"));

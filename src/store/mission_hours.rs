@@ -107,7 +107,8 @@ pub struct MonthAllowance {
 
 impl MonthAllowance {
     pub fn remaining_minutes(&self) -> Option<i64> {
-        self.allowance_minutes.map(|a| (a - self.used_minutes).max(0))
+        self.allowance_minutes
+            .map(|a| (a - self.used_minutes).max(0))
     }
 }
 
@@ -259,7 +260,11 @@ impl Store {
         .await?;
         let event = AuditEvent {
             actor_user_id: input.user_id,
-            actor_label: if input.user_id.is_some() { "user" } else { "cli" },
+            actor_label: if input.user_id.is_some() {
+                "user"
+            } else {
+                "cli"
+            },
             action: "mission_hours_recorded",
             subject_type: "mission_placement",
             subject_id: Some(input.placement_id),
@@ -418,23 +423,32 @@ impl Store {
         .fetch_all(self)
         .await?;
         for r in rows {
-            let name = format!("{} {}", r.first_name, r.last_name).trim().to_string();
-            let key = (month_bounds(r.worked_on).0, r.email, Some(r.organisation), TimeKind::Mission(r.mission_kind));
+            let name = format!("{} {}", r.first_name, r.last_name)
+                .trim()
+                .to_string();
+            let key = (
+                month_bounds(r.worked_on).0,
+                r.email,
+                Some(r.organisation),
+                TimeKind::Mission(r.mission_kind),
+            );
             let entry = sums.entry(key).or_insert((name, r.origin_structure, 0));
             entry.2 += i64::from(r.minutes);
         }
         self.add_call_time(first, end, &mut sums).await?;
         Ok(sums
             .into_iter()
-            .map(|((month, email, organisation, kind), (name, service, minutes))| TimeLine {
-                month,
-                name,
-                email,
-                service,
-                organisation,
-                kind,
-                minutes,
-            })
+            .map(
+                |((month, email, organisation, kind), (name, service, minutes))| TimeLine {
+                    month,
+                    name,
+                    email,
+                    service,
+                    organisation,
+                    kind,
+                    minutes,
+                },
+            )
             .collect())
     }
 
@@ -472,13 +486,19 @@ impl Store {
                 let Some(p) = people.iter().find(|p| p.id == caller_id) else {
                     continue;
                 };
-                let (name, email) = match (&p.volunteer_email, &p.volunteer_first_name, &p.volunteer_last_name) {
+                let (name, email) = match (
+                    &p.volunteer_email,
+                    &p.volunteer_first_name,
+                    &p.volunteer_last_name,
+                ) {
                     (Some(email), Some(f), Some(l)) => (format!("{f} {l}"), email.clone()),
                     _ => (format!("{} {}", p.first_name, p.last_name), p.email.clone()),
                 };
                 let minutes = (time.total_seconds() + 30) / 60;
                 let key = (month, email, None, TimeKind::Calls);
-                let entry = sums.entry(key).or_insert((name.trim().to_string(), p.service.clone(), 0));
+                let entry =
+                    sums.entry(key)
+                        .or_insert((name.trim().to_string(), p.service.clone(), 0));
                 entry.2 += minutes;
             }
             month = next;

@@ -50,8 +50,7 @@ impl Store {
         user_id: Option<i64>,
         summary: &MatchRunSummary,
     ) -> Result<(), StoreError> {
-        let json =
-            serde_json::to_string(summary).map_err(|e| StoreError::Render(e.to_string()))?;
+        let json = serde_json::to_string(summary).map_err(|e| StoreError::Render(e.to_string()))?;
         let mut tx = self.begin().await?;
         query(
             "INSERT INTO mission_match_runs (week_start, ran_at, ran_by, summary) \
@@ -92,7 +91,11 @@ impl Store {
         .await?;
         Ok(row.and_then(|(ran_at, ran_by, summary)| {
             let summary = serde_json::from_str(&summary).ok()?;
-            Some(KeptRun { ran_at, ran_by, summary })
+            Some(KeptRun {
+                ran_at,
+                ran_by,
+                summary,
+            })
         }))
     }
 }

@@ -277,7 +277,11 @@ impl Store {
             .execute(&mut tx)
             .await?;
         let detail = format!("{} -> {}", from.as_str(), to.as_str());
-        audit_in(&mut tx, &event(actor, "placement_state", placement_id, detail)).await?;
+        audit_in(
+            &mut tx,
+            &event(actor, "placement_state", placement_id, detail),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -305,7 +309,11 @@ async fn confirm_one(
     }
     if proposed_on != current {
         let changes = need_changes(tx, id).await?;
-        return Ok(Err(ConfirmRefusal::NeedChanged { proposed_on, current, changes }));
+        return Ok(Err(ConfirmRefusal::NeedChanged {
+            proposed_on,
+            current,
+            changes,
+        }));
     }
     query(
         "UPDATE mission_placements SET state = 'confirmed', basis = $1, confirmed_by = $2, \
@@ -317,7 +325,10 @@ async fn confirm_one(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    let detail = format!("confirmed, basis {}, need version {current}", basis.as_str());
+    let detail = format!(
+        "confirmed, basis {}, need version {current}",
+        basis.as_str()
+    );
     audit_in(&mut *tx, &event(actor, "placement_confirmed", id, detail)).await?;
     Ok(Ok(()))
 }
@@ -360,7 +371,10 @@ async fn need_fields<'c>(
              ON p.need_id = s.need_id AND p.need_version = s.version WHERE p.id = $1"
         )
     };
-    Ok(query_as(&sql).bind(placement_id).fetch_optional(exec).await?)
+    Ok(query_as(&sql)
+        .bind(placement_id)
+        .fetch_optional(exec)
+        .await?)
 }
 
 /// What the intro mails of a placement need, read in the confirmation's transaction.
@@ -414,15 +428,27 @@ async fn queue_intro_mails(
     let facts = intro_facts(id, &row, contact_email.clone());
     let mut queued = 0;
     for (to, address, lang) in [
-        (IntroRecipient::Volunteer, Some(row.volunteer_email.clone()), row.volunteer_language.as_deref()),
-        (IntroRecipient::Establishment, contact_email, Some(row.organisation_language.as_str())),
+        (
+            IntroRecipient::Volunteer,
+            Some(row.volunteer_email.clone()),
+            row.volunteer_language.as_deref(),
+        ),
+        (
+            IntroRecipient::Establishment,
+            contact_email,
+            Some(row.organisation_language.as_str()),
+        ),
     ] {
         let Some(address) = address.filter(|a| a.contains('@')) else {
             continue;
         };
         let mail = render_intro(&facts, to, Language::from_code(lang))
             .map_err(|e| StoreError::Render(e.to_string()))?;
-        let message_id = format!("<mission-intro-{id}-{}@{}>", to.code(), links.message_domain());
+        let message_id = format!(
+            "<mission-intro-{id}-{}@{}>",
+            to.code(),
+            links.message_domain()
+        );
         query(
             "INSERT INTO outbox (kind, recipients, reply_to, subject, body_text, body_html, \
              message_id, status, next_attempt_at, created_at) \
@@ -464,7 +490,9 @@ fn intro_facts(id: i64, row: &IntroRow, contact_email: Option<String>) -> IntroF
         mission_kind: row.mission_kind.clone(),
         slots: row.slots.clone(),
         minutes: row.minutes,
-        volunteer_name: format!("{} {}", row.first_name, row.last_name).trim().to_string(),
+        volunteer_name: format!("{} {}", row.first_name, row.last_name)
+            .trim()
+            .to_string(),
         volunteer_email: row.volunteer_email.clone(),
         volunteer_phone: row.volunteer_phone.clone(),
         contact_email,
@@ -507,13 +535,21 @@ mod tests {
         assert_eq!(
             new.changes_from(&old),
             [
-                FieldChange { field: "volunteers_wanted", old: "2".into(), new: "1".into() },
+                FieldChange {
+                    field: "volunteers_wanted",
+                    old: "2".into(),
+                    new: "1".into()
+                },
                 FieldChange {
                     field: "slots",
                     old: "lun 09:00-12:00".into(),
                     new: "lun 10:00-12:00".into()
                 },
-                FieldChange { field: "ends_on", old: String::new(), new: "2026-12-31".into() },
+                FieldChange {
+                    field: "ends_on",
+                    old: String::new(),
+                    new: "2026-12-31".into()
+                },
             ]
         );
     }

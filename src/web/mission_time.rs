@@ -76,7 +76,10 @@ const OWN_WEEKS: i64 = 8;
 /// Registers the report (coordinators) and the hours form (volunteers, coordinators).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/coordination/missions/temps", web::get().to(report_page))
-        .route("/coordination/missions/temps.csv", web::get().to(report_csv))
+        .route(
+            "/coordination/missions/temps.csv",
+            web::get().to(report_csv),
+        )
         .route("/missions/heures", web::get().to(hours_page))
         .route("/missions/heures", web::post().to(record_hours));
 }
@@ -89,7 +92,12 @@ pub fn hours_text(minutes: i64) -> String {
 /// A duration as people type it: `3`, `3,5`, `3.5`, `3h`, `3h30`, `3 h 30`, `3:30`,
 /// `45min`; in minutes.
 pub fn parse_duration(text: &str) -> Option<i32> {
-    let t: String = text.trim().to_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
+    let t: String = text
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     if let Some(m) = t.strip_suffix("min").or_else(|| t.strip_suffix("mn")) {
         return m.parse::<i32>().ok();
     }
@@ -166,8 +174,15 @@ impl Group {
 fn group_label(tr: Tr, line: &TimeLine, by: &str) -> String {
     let none = || tr.t("mtime.none").to_string();
     match by {
-        "service" => line.service.clone().filter(|s| !s.is_empty()).unwrap_or_else(none),
-        "organisation" => line.organisation.clone().unwrap_or_else(|| tr.t("mtime.calls").into()),
+        "service" => line
+            .service
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(none),
+        "organisation" => line
+            .organisation
+            .clone()
+            .unwrap_or_else(|| tr.t("mtime.calls").into()),
         "month" => line.month.format("%Y-%m").to_string(),
         "kind" => kind_label(tr, &line.kind),
         _ => format!("{} ({})", line.name, line.email),
@@ -189,7 +204,11 @@ pub fn groups(tr: Tr, lines: &[TimeLine], by: &str) -> Vec<Group> {
         let at = match out.iter().position(|g| g.label == label) {
             Some(i) => i,
             None => {
-                out.push(Group { label, missions: 0, calls: 0 });
+                out.push(Group {
+                    label,
+                    missions: 0,
+                    calls: 0,
+                });
                 out.len() - 1
             }
         };
@@ -330,9 +349,18 @@ pub async fn report_page(
 
 /// The report's lines as CSV (`;`), every cell through `csv_cell`, and a total line.
 pub fn time_csv(lines: &[TimeLine]) -> Result<String, csv::Error> {
-    let mut writer = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
     writer.write_record([
-        "month", "name", "email", "service", "organisation", "kind", "mission_kind", "minutes",
+        "month",
+        "name",
+        "email",
+        "service",
+        "organisation",
+        "kind",
+        "mission_kind",
+        "minutes",
         "hours",
     ])?;
     for l in lines {
@@ -357,8 +385,20 @@ pub fn time_csv(lines: &[TimeLine]) -> Result<String, csv::Error> {
     }
     let total: i64 = lines.iter().map(|l| l.minutes).sum();
     let total_hours = format!("{:.2}", total as f64 / 60.0);
-    writer.write_record(["total", "", "", "", "", "", "", &total.to_string(), &total_hours])?;
-    let bytes = writer.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    writer.write_record([
+        "total",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        &total.to_string(),
+        &total_hours,
+    ])?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
@@ -375,14 +415,26 @@ pub async fn report_csv(
         .store
         .record_audit(&crate::store::AuditEvent {
             detail: Some(format!("from={from} to={to} lines={}", lines.len())),
-            ..crate::store::AuditEvent::by_user(user.user.id, "mission_time_downloaded", "mission_time", None)
+            ..crate::store::AuditEvent::by_user(
+                user.user.id,
+                "mission_time_downloaded",
+                "mission_time",
+                None,
+            )
         })
         .await?;
     let body = time_csv(&lines).map_err(|e| AppError::Internal(e.into()))?;
-    let filename = format!("temps-donne-{}-{}.csv", from.format("%Y-%m"), to.format("%Y-%m"));
+    let filename = format!(
+        "temps-donne-{}-{}.csv",
+        from.format("%Y-%m"),
+        to.format("%Y-%m")
+    );
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))
 }
@@ -463,7 +515,10 @@ struct HoursPage {
 
 fn known_key(prefix: &str, code: Option<&str>) -> Option<&'static str> {
     let code = code?;
-    TEXTS.iter().map(|(k, _, _)| *k).find(|k| k.strip_prefix(prefix) == Some(code))
+    TEXTS
+        .iter()
+        .map(|(k, _, _)| *k)
+        .find(|k| k.strip_prefix(prefix) == Some(code))
 }
 
 /// `GET /missions/heures`: the volunteer's confirmed placements of the last weeks and
@@ -478,7 +533,11 @@ pub async fn hours_page(
     let volunteer = volunteer_for(&state, &user, query.volunteer).await?;
     let on_behalf = match user.role() {
         Role::Coordinator | Role::Admin => Some(
-            state.store.volunteer_name(volunteer).await?.ok_or(AppError::NotFound)?,
+            state
+                .store
+                .volunteer_name(volunteer)
+                .await?
+                .ok_or(AppError::NotFound)?,
         ),
         _ => None,
     };
@@ -486,7 +545,10 @@ pub async fn hours_page(
     let since = current.offset(1 - OWN_WEEKS).unwrap_or(current).monday();
     let placements = state.store.volunteer_placements(volunteer, since).await?;
     let today = crate::domain::time::today_in_paris();
-    let month = state.store.month_allowance(volunteer, today, DEFAULT_DAY_MINUTES).await?;
+    let month = state
+        .store
+        .month_allowance(volunteer, today, DEFAULT_DAY_MINUTES)
+        .await?;
     let page = HoursPage {
         tr: lang.tr(),
         nav: user.nav(),
@@ -522,7 +584,11 @@ pub async fn record_hours(
 ) -> Result<HttpResponse, AppError> {
     user.check_csrf(&state, &form.csrf)?;
     let coordinator = matches!(user.role(), Role::Coordinator | Role::Admin);
-    let placement: i64 = form.placement.trim().parse().map_err(|_| AppError::NotFound)?;
+    let placement: i64 = form
+        .placement
+        .trim()
+        .parse()
+        .map_err(|_| AppError::NotFound)?;
     let owner = state
         .store
         .placement_volunteer(placement)
@@ -535,7 +601,11 @@ pub async fn record_hours(
         }
     }
     let back = |query: String| {
-        let who = if coordinator { format!("volunteer={owner}&") } else { String::new() };
+        let who = if coordinator {
+            format!("volunteer={owner}&")
+        } else {
+            String::new()
+        };
         HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/missions/heures?{who}{query}")))
             .finish()
@@ -556,9 +626,11 @@ pub async fn record_hours(
     Ok(match state.store.record_mission_hours(&input).await {
         Ok(crate::store::HoursRecorded::Unchanged) => back("done=unchanged".into()),
         Ok(_) => back("done=recorded".into()),
-        Err(HoursError::OverAllowance { remaining_minutes, .. }) => {
-            back(format!("error=over_allowance&remaining={remaining_minutes}"))
-        }
+        Err(HoursError::OverAllowance {
+            remaining_minutes, ..
+        }) => back(format!(
+            "error=over_allowance&remaining={remaining_minutes}"
+        )),
         Err(HoursError::Store(e)) => return Err(e.into()),
         Err(HoursError::UnknownPlacement(_)) => return Err(AppError::NotFound),
         Err(e) => back(format!("error={}", e.code())),

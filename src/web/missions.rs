@@ -167,7 +167,10 @@ pub fn placement_reason_text(tr: Tr, json: &str) -> String {
         Err(_) => serde_json::from_str::<serde_json::Value>(json)
             .ok()
             .and_then(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_string))
-            .map_or_else(|| json.to_string(), |code| tr.t(&format!("mreason.{code}")).to_string()),
+            .map_or_else(
+                || json.to_string(),
+                |code| tr.t(&format!("mreason.{code}")).to_string(),
+            ),
     }
 }
 
@@ -183,7 +186,11 @@ pub fn unfilled_reason_text(tr: Tr, reason: &UnfilledReason) -> String {
                     Lang::En => q.label_en(),
                 })
                 .collect();
-            format!("{base} ; {} {}", tr.t("mreason.nobody_holds"), names.join(", "))
+            format!(
+                "{base} ; {} {}",
+                tr.t("mreason.nobody_holds"),
+                names.join(", ")
+            )
         }
         UnfilledReason::NoQualifiedVolunteer { .. } => base.to_string(),
         UnfilledReason::NoVolunteerFree { qualified: n }
@@ -191,7 +198,10 @@ pub fn unfilled_reason_text(tr: Tr, reason: &UnfilledReason) -> String {
         | UnfilledReason::AllowancesUsed { approved: n }
         | UnfilledReason::TooFewCandidates { eligible: n }
         | UnfilledReason::PlacedElsewhere { eligible: n } => format!("{base} {n}"),
-        UnfilledReason::FairShare { eligible, share_permille } => {
+        UnfilledReason::FairShare {
+            eligible,
+            share_permille,
+        } => {
             format!("{base} {eligible}, {}", permille_text(*share_permille))
         }
     }
@@ -294,7 +304,10 @@ struct MissionsPage {
 
 fn known_key(prefix: &str, code: Option<&str>) -> Option<&'static str> {
     let code = code?;
-    TEXTS.iter().map(|(k, _, _)| *k).find(|k| k.strip_prefix(prefix) == Some(code))
+    TEXTS
+        .iter()
+        .map(|(k, _, _)| *k)
+        .find(|k| k.strip_prefix(prefix) == Some(code))
 }
 
 fn static_key(key: String) -> &'static str {
@@ -316,7 +329,9 @@ fn run_view(tr: Tr, run: crate::store::KeptRun, placements: &[WeekPlacement]) ->
         .map(|o| {
             let confirmed: i64 = placements
                 .iter()
-                .filter(|p| p.organisation_id == o.organisation_id && p.state != PlacementState::Proposed)
+                .filter(|p| {
+                    p.organisation_id == o.organisation_id && p.state != PlacementState::Proposed
+                })
                 .map(|p| i64::from(p.minutes))
                 .sum();
             OrganisationRow {
@@ -412,7 +427,9 @@ fn placement_view(tr: Tr, p: &WeekPlacement) -> PlacementView {
         establishment: p.establishment.clone(),
         mission_kind: p.mission_kind.clone(),
         slots: p.slots.clone(),
-        volunteer: format!("{} {}", p.first_name, p.last_name).trim().to_string(),
+        volunteer: format!("{} {}", p.first_name, p.last_name)
+            .trim()
+            .to_string(),
         origin: static_key(format!("morigin.{}", p.origin.as_str())),
         hours: super::mission_time::hours_text(i64::from(p.minutes)),
         reason: placement_reason_text(tr, &p.reason),
@@ -542,7 +559,8 @@ impl ConfirmForm {
                 "placement" => form.placements.extend(value.parse::<i64>().ok()),
                 k => {
                     if let Some(id) = k.strip_prefix("basis-").and_then(|i| i.parse().ok()) {
-                        form.bases.extend(PlacementBasis::parse(&value).ok().map(|b| (id, b)));
+                        form.bases
+                            .extend(PlacementBasis::parse(&value).ok().map(|b| (id, b)));
                     }
                 }
             }
@@ -555,7 +573,12 @@ impl ConfirmForm {
     fn wanted(&self) -> Vec<(i64, Option<PlacementBasis>)> {
         self.placements
             .iter()
-            .map(|id| (*id, self.bases.iter().find(|(i, _)| i == id).map(|(_, b)| *b)))
+            .map(|id| {
+                (
+                    *id,
+                    self.bases.iter().find(|(i, _)| i == id).map(|(_, b)| *b),
+                )
+            })
             .collect()
     }
 }
@@ -577,8 +600,13 @@ pub async fn confirm(
         .wanted()
         .into_iter()
         .map(|(id, basis)| {
-            let usual = lines.iter().find(|l| l.id == id).map(|l| usual_basis(l.origin));
-            let basis = basis.or(usual).unwrap_or(PlacementBasis::AssociationAgreement);
+            let usual = lines
+                .iter()
+                .find(|l| l.id == id)
+                .map(|l| usual_basis(l.origin));
+            let basis = basis
+                .or(usual)
+                .unwrap_or(PlacementBasis::AssociationAgreement);
             (id, basis)
         })
         .collect();
