@@ -10,6 +10,7 @@ pub mod digest;
 pub mod escalation;
 pub mod links;
 pub mod list_ready;
+pub mod mission_intro;
 
 pub use crate::records::{EscalationFacts, RenderedMail};
 pub use digest::{digest_message_id, render_digest};

@@ -35,14 +35,18 @@ mod history;
 mod import_batches;
 mod imports;
 mod journal;
+// Issue 17, volunteer missions: placements confirmed and hours given.
+mod mission_hours;
 mod mission_match;
 mod mission_needs;
+mod mission_runs;
 mod organisations;
 mod outbox;
 mod people;
 mod person_edits;
 mod person_export;
 mod person_traces;
+mod placements;
 mod planning;
 mod progress;
 mod queue;
@@ -81,10 +85,15 @@ pub use history::AssignmentRef;
 pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIFETIME};
 pub use imports::ImportSource;
 pub use journal::{JournalFilter, JournalLine};
+pub use mission_hours::{
+    month_bounds, HoursError, HoursInput, HoursRecorded, MonthAllowance, OwnPlacement, TimeKind,
+    TimeLine, DEFAULT_DAY_MINUTES,
+};
 pub use mission_match::{
     month_mondays, save_proposals, usual_basis, MatchRun, MissionSettings, PlacementLine,
 };
 pub use mission_needs::{MissionNeed, NeedEdit, NeedUpdateError};
+pub use mission_runs::{KeptRun, MatchRunSummary};
 pub use organisations::{organisation_key, ContactRule, Organisation, Upserted};
 pub use outbox::{OutboxLine, OutboxMessage, OutboxSummary};
 pub use people::{
@@ -92,6 +101,10 @@ pub use people::{
     PersonHit, PhoneLine, SearchKey, SearchResults, WeekLine, SEARCH_PAGE,
 };
 pub use person_edits::{PersonChange, PersonEdit, PersonRefused};
+pub use placements::{
+    next_states, ConfirmRefusal, ConfirmReport, Confirmer, FieldChange, PlacementError,
+    WeekPlacement,
+};
 pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};
 pub use progress::{NoProgress, Progress};
 pub use queue::{QueueRow, WeekProgress};

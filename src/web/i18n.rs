@@ -140,6 +140,8 @@ pub fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str,
         .chain(super::me::TEXTS.iter())
         .chain(super::planning::TEXTS.iter())
         .chain(super::methods::TEXTS.iter())
+        .chain(super::missions::TEXTS.iter())
+        .chain(super::mission_time::TEXTS.iter())
 }
 
 /// (key, French, English).

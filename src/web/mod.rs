@@ -23,6 +23,9 @@ pub mod journal;
 pub mod me;
 // Issue 16: 405 with Allow for a known path asked with another method.
 pub mod methods;
+// Issue 17, volunteer missions: the coordinators' page and the time given.
+pub mod mission_time;
+pub mod missions;
 pub mod pages;
 // Issue 13, people: finding one person and acting on them.
 pub mod people;
@@ -95,6 +98,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(escalations::routes)
         .configure(journal::routes)
         .configure(me::routes)
+        .configure(missions::routes)
+        .configure(mission_time::routes)
         .configure(people::routes)
         .configure(person_rights::routes);
 }

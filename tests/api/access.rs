@@ -635,6 +635,77 @@ async fn every_route_with_every_role(backend: Backend) {
                     _ => 403,
                 },
             ),
+            // Issue 17, volunteer missions: coordinators and admins; the hours form for
+            // volunteers (the demo caller is none) and coordinators.
+            (
+                "GET",
+                format!("/coordination/missions?week={}", IsoWeek::current()),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/missions/temps".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/coordination/missions/temps.csv".into(),
+                match who {
+                    Anonymous => login,
+                    _ if coordinator => 200,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/missions/heures".into(),
+                match who {
+                    Anonymous => login,
+                    // A coordinator names the volunteer (`?volunteer=ID`).
+                    _ if coordinator => 404,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/missions/heures".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/missions/match".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/missions/confirm".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/coordination/missions/placements/1/state".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
             // Without a password-checked login waiting, the code step sends to the login;
             // the test form has no code field: refused as malformed.
             ("GET", "/login/code".into(), 303),

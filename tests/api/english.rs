@@ -174,6 +174,8 @@ async fn every_page_in_english_has_no_french_label(backend: Backend) {
         "/coordination/week".into(),
         "/coordination/trends".into(),
         "/coordination/time".into(),
+        "/coordination/missions".into(),
+        "/coordination/missions/temps".into(),
         "/coordination/planning".into(),
         "/coordination/imports".into(),
         "/coordination/campaigns".into(),

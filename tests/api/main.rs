@@ -33,6 +33,8 @@ mod missions_cli;
 mod missions_store;
 // Issue 13, caller self-service.
 mod me;
+// Issue 17, volunteer missions: the coordinators' page and the time given.
+mod missions_web;
 mod pages;
 // Issue 13, people: finding one person and acting on them.
 mod people;
