@@ -9,6 +9,7 @@ pub mod access_letter;
 pub mod digest;
 pub mod escalation;
 pub mod links;
+pub mod needs_reminder;
 
 pub use crate::records::{EscalationFacts, RenderedMail};
 pub use digest::{digest_message_id, render_digest};

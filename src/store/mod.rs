@@ -35,6 +35,8 @@ mod history;
 mod import_batches;
 mod imports;
 mod journal;
+// Issue 17: the organisations' signed links and the Monday/Thursday reminder.
+mod organisation_links;
 mod outbox;
 mod people;
 mod person_edits;
@@ -43,6 +45,8 @@ mod person_traces;
 mod planning;
 mod progress;
 mod queue;
+// Issue 17: relays (reserve, school) and their own volunteers.
+mod relays;
 mod report;
 mod retention;
 mod stats;
@@ -76,6 +80,10 @@ pub use history::AssignmentRef;
 pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIFETIME};
 pub use imports::ImportSource;
 pub use journal::{JournalFilter, JournalLine};
+pub use organisation_links::{
+    LinkedNeed, NeedEdit, NeedEditRefused, OrganisationAccess, ReminderReport,
+    RemindedOrganisation,
+};
 pub use outbox::{OutboxLine, OutboxMessage, OutboxSummary};
 pub use people::{
     CallLine, Editor, EscalationLine, HistoryLine, MembershipLine, PersonCard, PersonFile,
@@ -85,6 +93,7 @@ pub use person_edits::{PersonChange, PersonEdit, PersonRefused};
 pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimings};
 pub use progress::{NoProgress, Progress};
 pub use queue::{QueueRow, WeekProgress};
+pub use relays::{OwnPlacement, RelayError, RelayVolunteer, RelayVolunteerInput};
 pub use report::{week_month, CallerTime, NotReachedLine};
 pub use stats::CampaignStats;
 pub use users::{login_key, AuditEvent, LinkMail, NewUser, TotpState, User};

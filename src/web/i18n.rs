@@ -139,6 +139,8 @@ pub fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str,
         .chain(super::campaign_scripts::TEXTS.iter())
         .chain(super::me::TEXTS.iter())
         .chain(super::planning::TEXTS.iter())
+        .chain(super::organisation_link::TEXTS.iter())
+        .chain(super::relay::TEXTS.iter())
 }
 
 /// (key, French, English).

@@ -21,6 +21,8 @@ pub mod imports;
 pub mod journal;
 // Issue 13, caller self-service: the caller's own page (/moi).
 pub mod me;
+// Issue 17: the organisations' signed link (needs still right?).
+pub mod organisation_link;
 pub mod pages;
 // Issue 13, people: finding one person and acting on them.
 pub mod people;
@@ -28,6 +30,8 @@ pub mod person;
 pub mod person_rights;
 pub mod planning;
 pub mod queue;
+// Issue 17: relays' own volunteers, and the volunteer's own page.
+pub mod relay;
 pub mod roles;
 pub mod session;
 pub mod throttle;
@@ -91,7 +95,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(journal::routes)
         .configure(me::routes)
         .configure(people::routes)
-        .configure(person_rights::routes);
+        .configure(person_rights::routes)
+        .configure(organisation_link::routes)
+        .configure(relay::routes);
 }
 
 /// Anyone: the home page, health, login steps, the API's login and description, assets.

@@ -263,6 +263,8 @@ async fn a_caller_works_through_their_queue_on_a_phone() {
             password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
             caller_id: app.store.caller_id_by_email(&email).await.unwrap(),
             territory_id: None,
+            organisation_id: None,
+            volunteer_id: None,
         })
         .await
         .unwrap();

@@ -209,6 +209,8 @@ impl TestApp {
                 password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
                 caller_id,
                 territory_id,
+                organisation_id: None,
+                volunteer_id: None,
             })
             .await
             .unwrap()
@@ -402,6 +404,8 @@ pub async fn planned_demo_app_with(
             password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
             caller_id: Some(1),
             territory_id: None,
+            organisation_id: None,
+            volunteer_id: None,
         })
         .await
         .unwrap();
