@@ -23,6 +23,8 @@ mod invitations;
 mod json_api;
 mod lifecycle;
 mod mail;
+// Issue 17: the organisations' signed link, relays and volunteers.
+mod organisation_links;
 // Issue 13, caller self-service.
 mod me;
 mod pages;
@@ -32,6 +34,7 @@ mod person_rights;
 mod planning;
 mod privacy;
 mod queue;
+mod relay;
 mod report;
 mod smtp_sink;
 mod store;
