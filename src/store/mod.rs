@@ -81,7 +81,7 @@ pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIF
 pub use imports::ImportSource;
 pub use journal::{JournalFilter, JournalLine};
 pub use organisation_links::{
-    LinkedNeed, NeedEdit, NeedEditRefused, OrganisationAccess, ReminderReport,
+    HoursLine, LinkedNeed, NeedEdit, NeedEditRefused, OrganisationAccess, ReminderReport,
     RemindedOrganisation,
 };
 pub use outbox::{OutboxLine, OutboxMessage, OutboxSummary};

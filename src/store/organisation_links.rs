@@ -82,6 +82,18 @@ const NEED_COLUMNS: &str = "id, reference, establishment, commune, public, missi
      volunteers_wanted, weekly_minutes, slots, qualifications, starts_on, ends_on, active, \
      version";
 
+/// A placement with the organisation, as its page shows the hours done: the
+/// volunteer's first name and initial only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct HoursLine {
+    pub reference: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub week_start: NaiveDate,
+    pub planned_minutes: i32,
+    pub done_minutes: i64,
+}
+
 /// A need as the organisation's form sets it (slots and qualifications canonical).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NeedEdit {
@@ -378,6 +390,30 @@ impl Store {
         today: NaiveDate,
     ) -> Result<Vec<LinkedNeed>, StoreError> {
         active_needs(self, access.organisation_id, today).await
+    }
+
+    /// The placements with the organisation's needs from `since` on (confirmed,
+    /// signed or ended), with the hours recorded, newest week first.
+    pub async fn organisation_hours(
+        &self,
+        access: &OrganisationAccess,
+        since: NaiveDate,
+    ) -> Result<Vec<HoursLine>, StoreError> {
+        Ok(query_as(
+            "SELECT n.reference, v.first_name, v.last_name, p.week_start, \
+             p.minutes AS planned_minutes, COALESCE(SUM(h.minutes), 0) AS done_minutes \
+             FROM mission_placements p JOIN mission_needs n ON n.id = p.need_id \
+             JOIN volunteers v ON v.id = p.volunteer_id \
+             LEFT JOIN mission_hours h ON h.placement_id = p.id \
+             WHERE n.organisation_id = $1 AND p.week_start >= $2 \
+             AND p.state IN ('confirmed', 'signed', 'ended') \
+             GROUP BY p.id, n.reference, v.first_name, v.last_name, p.week_start, p.minutes \
+             ORDER BY p.week_start DESC, n.reference, v.first_name",
+        )
+        .bind(access.organisation_id)
+        .bind(since)
+        .fetch_all(self)
+        .await?)
     }
 
     /// "Still right": the organisation confirms its needs as they are (audited, the

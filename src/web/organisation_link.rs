@@ -33,7 +33,7 @@ mod shim {
     pub fn format_qualifications(s: &str) -> String { s.to_string() }
 }
 use shim::{format_qualifications, format_slots, parse_qualifications, parse_slots};
-use crate::store::{LinkUse, LinkedNeed, NeedEdit, NeedEditRefused, OrganisationAccess};
+use crate::store::{HoursLine, LinkUse, LinkedNeed, NeedEdit, NeedEditRefused, OrganisationAccess};
 
 /// Texts of this page: (key, French, English).
 pub static TEXTS: &[(&str, &str, &str)] = &[
@@ -71,6 +71,10 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("orglink.field.public", "public accueilli", "public housed"),
     ("orglink.field.mission_kind", "type de mission", "kind of mission"),
     ("orglink.field.active", "besoin ouvert ou clos", "need open or closed"),
+    ("orglink.hours_done", "Heures faites par les volontaires (quatre dernières semaines)", "Hours done by the volunteers (last four weeks)"),
+    ("orglink.hours_week", "semaine du", "week of"),
+    ("orglink.hours_planned", "prévues", "planned"),
+    ("orglink.hours_recorded", "faites", "done"),
     ("orglink.dead.title", "Ce lien ne fonctionne plus", "This link no longer works"),
     ("orglink.dead.text", "Chaque lien vaut jusqu’au rappel suivant : un nouveau courriel part chaque lundi et chaque jeudi avec un nouveau lien, et l’ancien est alors désactivé. Attendez le prochain courriel, ou, si un besoin est urgent, contactez directement la coordination.", "Each link lasts until the next reminder: a new mail goes every Monday and Thursday with a new link, and the old one is then switched off. Wait for the next mail or, if a need is urgent, contact the coordination directly."),
 ];
@@ -131,6 +135,14 @@ pub fn hours_value(minutes: i32) -> String {
         (minutes / 60).to_string()
     } else {
         format!("{}h{:02}", minutes / 60, minutes % 60)
+    }
+}
+
+/// Minutes as a page says them: `9 h`, `9 h 30`.
+fn spoken_hours(minutes: i64) -> String {
+    match minutes % 60 {
+        0 => format!("{} h", minutes / 60),
+        m => format!("{} h {m:02}", minutes / 60),
     }
 }
 
@@ -244,7 +256,30 @@ struct LinkPage {
     expires: String,
     base: String,
     needs: Vec<NeedCard>,
+    hours: Vec<HoursView>,
     done: Option<&'static str>,
+}
+
+/// One placement's hours, as the page shows them.
+pub struct HoursView {
+    pub reference: String,
+    pub volunteer: String,
+    pub week: String,
+    pub planned: String,
+    pub done: String,
+}
+
+impl HoursView {
+    fn new(line: HoursLine) -> Self {
+        let initial: String = line.last_name.chars().take(1).collect();
+        Self {
+            reference: line.reference,
+            volunteer: format!("{} {initial}.", line.first_name),
+            week: line.week_start.format("%d/%m").to_string(),
+            planned: spoken_hours(i64::from(line.planned_minutes)),
+            done: spoken_hours(line.done_minutes),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -305,6 +340,14 @@ async fn render(
             None => cards.push(shown),
         }
     }
+    let since = today_in_paris() - chrono::Duration::days(28);
+    let hours = state
+        .store
+        .organisation_hours(access, since)
+        .await?
+        .into_iter()
+        .map(HoursView::new)
+        .collect();
     let expires = access.expires_at.with_timezone(&PARIS);
     let page = LinkPage {
         tr: lang.tr(),
@@ -316,6 +359,7 @@ async fn render(
         },
         base: format!("/structures/lien/{token}"),
         needs: cards,
+        hours,
         done,
     };
     html_page(req, &page)
