@@ -213,9 +213,35 @@ async fn the_link_opens_the_organisations_own_needs_only(backend: Backend) {
     let mails = remind_and_send(&app, Utc::now()).await;
     let (recipient, path) = &mails[0];
     assert_eq!(recipient, "contact@tilleuls.example.org");
+    // A volunteer placed on ASE-1 this week, with two hours recorded.
+    let volunteer = crate::helpers::test_volunteer(&app.store, "placed@example.org", None).await;
+    let need_id = scalar(&app.store, "SELECT id FROM mission_needs WHERE reference = 'ASE-1'").await;
+    let monday = lien::domain::IsoWeek::current().monday();
+    let placement: i64 = lien::store::query_scalar(
+        "INSERT INTO mission_placements (need_id, volunteer_id, week_start, minutes, state, \
+         reason, need_version) VALUES ($1, $2, $3, 180, 'confirmed', 'test', 1) RETURNING id",
+    )
+    .bind(need_id)
+    .bind(volunteer)
+    .bind(monday)
+    .fetch_one(&app.store)
+    .await
+    .unwrap();
+    lien::store::query(
+        "INSERT INTO mission_hours (placement_id, volunteer_id, worked_on, minutes, recorded_by) \
+         VALUES ($1, $2, $3, 120, 'test')",
+    )
+    .bind(placement)
+    .bind(volunteer)
+    .bind(monday)
+    .execute(&app.store)
+    .await
+    .unwrap();
     let (status, page) = get(&app, path).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Foyer Les Tilleuls") && page.contains("ASE-1"), "{page}");
+    assert!(page.contains("Test V.") && page.contains("3 h prévues") && page.contains("2 h faites"), "{page}");
+    assert!(!page.contains("placed@example.org"), "no volunteer's contact on the page");
     assert!(!page.contains("ASE-3") && !page.contains("MECS Horizon"), "only its own needs");
     assert!(!page.contains("ASE-2"), "closed needs are not listed");
     assert!(page.contains("width=device-width"), "made for a phone");
