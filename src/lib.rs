@@ -11,6 +11,7 @@ pub mod fixtures;
 pub mod import;
 pub mod mail;
 pub mod messages;
+pub mod missions;
 pub mod planning;
 pub mod records;
 pub mod report;
