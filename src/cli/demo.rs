@@ -12,6 +12,7 @@ use super::{open_store, outbox::worker_from_settings, Cli, Texts};
 use crate::auth::Password;
 use crate::config::{redact_url, SecretKey, Settings};
 use crate::domain::{CampaignName, EmailAddress, IsoWeek, Role};
+use crate::fixtures::missions::MissionsDemo;
 use crate::fixtures::story::{load_story, Story};
 use crate::messages::MailLinks;
 use crate::startup::Application;
@@ -56,6 +57,7 @@ pub(super) async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
     let planned = store
         .plan_week(&campaign, week, PlanMode::Plan, false)
         .await?;
+    let missions = crate::fixtures::missions::load_missions(&store, week).await?;
 
     let worker = worker_from_settings(&settings, store.clone(), Default::default())?;
     let app = Application::build(&settings, store).await?;
@@ -64,6 +66,7 @@ pub(super) async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         host: display_host(settings.bind),
         port: app.port(),
         week,
+        missions: &missions,
     };
     print_welcome(
         txt,
@@ -124,6 +127,7 @@ struct Place<'a> {
     host: String,
     port: u16,
     week: IsoWeek,
+    missions: &'a MissionsDemo,
 }
 
 fn print_welcome(
@@ -166,12 +170,36 @@ fn print_welcome(
             &[&place.week, &summary.assigned, &summary.callers_used]
         )
     )?;
+    print_missions(txt, place.week, place.missions, &mut out)?;
     writeln!(out, "{}", txt.t("demo.accounts"))?;
     for (role, email, password) in logins {
         writeln!(out, "{}", txt.f("demo.login", &[role, email, password]))?;
     }
     writeln!(out, "{}", txt.t("demo.stop"))?;
     out.flush()?;
+    Ok(())
+}
+
+/// The demo's volunteer missions, after the welcome.
+fn print_missions(
+    txt: Texts,
+    week: IsoWeek,
+    m: &MissionsDemo,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let loaded = [
+        &m.organisations as &dyn std::fmt::Display,
+        &m.needs,
+        &m.volunteers,
+    ];
+    writeln!(out, "{}", txt.f("demo.missions", &loaded))?;
+    let matched = [
+        &week as &dyn std::fmt::Display,
+        &m.proposed,
+        &m.confirmed,
+        &m.signed_last_week,
+    ];
+    writeln!(out, "{}", txt.f("demo.missions_matched", &matched))?;
     Ok(())
 }
 

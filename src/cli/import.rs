@@ -18,6 +18,10 @@ pub enum ImportKindArg {
     Beneficiaries,
     /// A do-not-call list: the people in it are never called again.
     OptOut,
+    /// Organisations' staffing needs (volunteer missions).
+    Needs,
+    /// The volunteer pool (agents, association professionals, students).
+    Volunteers,
 }
 
 impl From<ImportKindArg> for ImportKind {
@@ -27,6 +31,8 @@ impl From<ImportKindArg> for ImportKind {
             ImportKindArg::Callers => ImportKind::Callers,
             ImportKindArg::Beneficiaries => ImportKind::Beneficiaries,
             ImportKindArg::OptOut => ImportKind::OptOut,
+            ImportKindArg::Needs => ImportKind::Needs,
+            ImportKindArg::Volunteers => ImportKind::Volunteers,
         }
     }
 }
@@ -151,6 +157,8 @@ fn print_import_report(txt: Texts, r: &ImportReport, out: &mut impl Write) -> an
         "territories" => "import.kind.territories",
         "callers" => "import.kind.callers",
         "beneficiaries" => "import.kind.beneficiaries",
+        "needs" => "import.kind.needs",
+        "volunteers" => "import.kind.volunteers",
         _ => "import.kind.opt_out",
     });
     let header = [

@@ -18,6 +18,7 @@ mod fixtures;
 pub mod i18n;
 mod import;
 mod migrate;
+mod missions;
 pub mod outbox;
 mod people;
 mod plan;
@@ -47,6 +48,7 @@ pub use demo::DemoArgs;
 pub use fixtures::FixturesArgs;
 pub use i18n::{Lang, Texts};
 pub use import::{ImportArgs, ImportKindArg};
+pub use missions::MissionsCommand;
 pub use outbox::OutboxCommand;
 pub use people::PeopleCommand;
 pub use plan::PlanArgs;
@@ -95,7 +97,7 @@ pub enum Command {
     #[command(subcommand)]
     Campaign(CampaignCommand),
     /// Import a list from a CSV file (Excel exports welcome): territories, callers,
-    /// beneficiaries, or a do-not-call list (opt-out).
+    /// beneficiaries, a do-not-call list (opt-out), organisations' needs or volunteers.
     Import(ImportArgs),
     /// Plan a week: give every eligible person one caller, within capacity, keeping
     /// last week's caller where possible. Planning twice changes nothing.
@@ -125,6 +127,9 @@ pub enum Command {
     /// Callers' day-two operations: list, absences, departures and returns.
     #[command(subcommand)]
     Callers(CallersCommand),
+    /// Volunteer missions: match a week's needs and volunteers, list the placements.
+    #[command(subcommand)]
+    Missions(MissionsCommand),
 }
 
 impl Cli {
@@ -164,6 +169,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Purge(args) => purge::purge(&cli, args).await,
         Command::Audit(args) => audit::audit(&cli, args).await,
         Command::Callers(command) => callers::callers(&cli, command).await,
+        Command::Missions(command) => missions::missions(&cli, command).await,
         Command::Plan(args) => plan::plan(&cli, args).await,
         Command::Assignments(args) => assignments::assignments(&cli, args).await,
         Command::Report(args) => report::report(&cli, args).await,

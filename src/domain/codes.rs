@@ -395,6 +395,10 @@ coded_enum! {
         Beneficiaries = "beneficiaries", fr: "Bénéficiaires", en: "Beneficiaries";
         /// A do-not-call list: the people in it are marked opted out.
         OptOut = "opt_out", fr: "Liste d’opposition", en: "Do-not-call list";
+        /// Organisations' staffing needs (volunteer missions, issue 17).
+        Needs = "needs", fr: "Besoins des structures", en: "Organisations' needs";
+        /// The volunteer pool: agents, association professionals, students.
+        Volunteers = "volunteers", fr: "Volontaires", en: "Volunteers";
     }
 }
 
@@ -406,6 +410,8 @@ impl ImportKind {
             Self::Callers => "une liste d'appelants",
             Self::Beneficiaries => "une liste de bénéficiaires",
             Self::OptOut => "une liste d'opposition (personnes à ne plus appeler)",
+            Self::Needs => "une liste de besoins des structures",
+            Self::Volunteers => "une liste de volontaires",
         }
     }
 }
@@ -417,6 +423,8 @@ coded_enum! {
         Callers = "callers", fr: "Appelants", en: "Callers";
         Beneficiaries = "beneficiaries", fr: "Bénéficiaires", en: "Beneficiaries";
         OptOut = "opt_out", fr: "Liste d’opposition", en: "Do-not-call list";
+        Needs = "needs", fr: "Besoins des structures", en: "Organisations' needs";
+        Volunteers = "volunteers", fr: "Volontaires", en: "Volunteers";
         Fixtures = "fixtures", fr: "Autre", en: "Other";
     }
 }
@@ -428,6 +436,8 @@ impl From<ImportKind> for ImportBatchKind {
             ImportKind::Callers => Self::Callers,
             ImportKind::Beneficiaries => Self::Beneficiaries,
             ImportKind::OptOut => Self::OptOut,
+            ImportKind::Needs => Self::Needs,
+            ImportKind::Volunteers => Self::Volunteers,
         }
     }
 }
@@ -457,6 +467,47 @@ coded_enum! {
     pub enum EscalationKind ("escalation_kind", "un type de signalement") {
         Need = "need", fr: "Besoin", en: "Need";
         Unreachable = "unreachable", fr: "Injoignable", en: "Unreachable";
+    }
+}
+
+coded_enum! {
+    /// What an organisation of the volunteer missions is.
+    pub enum OrganisationKind ("organisation_kind", "un type de structure") {
+        Association = "association", fr: "Association", en: "Association";
+        Establishment = "establishment", fr: "Établissement", en: "Establishment";
+        /// An associations' reserve, which manages its own volunteers.
+        Relay = "relay", fr: "Relais (réserve associative)", en: "Relay (associations' reserve)";
+        School = "school", fr: "École", en: "School";
+        Other = "other", fr: "Autre", en: "Other";
+    }
+}
+
+coded_enum! {
+    /// Where a volunteer comes from: only agents have a monthly allowance and need their
+    /// manager's approval.
+    pub enum VolunteerOrigin ("volunteer_origin", "une origine de volontaire") {
+        Agent = "agent", fr: "Agent départemental", en: "Departmental agent";
+        Association = "association", fr: "Professionnel d'association", en: "Association professional";
+        School = "school", fr: "École de travail social", en: "Social-work school";
+    }
+}
+
+coded_enum! {
+    /// Where a placement stands.
+    pub enum PlacementState ("placement_state", "un état de placement") {
+        Proposed = "proposed", fr: "Proposé", en: "Proposed";
+        Confirmed = "confirmed", fr: "Confirmé", en: "Confirmed";
+        Signed = "signed", fr: "Convention signée", en: "Agreement signed";
+        Ended = "ended", fr: "Terminé", en: "Ended";
+    }
+}
+
+coded_enum! {
+    /// The formal basis of a placement, chosen at confirmation.
+    pub enum PlacementBasis ("placement_basis", "une base d'engagement") {
+        Secondment = "secondment", fr: "Convention de mise à disposition", en: "Secondment agreement";
+        FixedTerm = "fixed_term", fr: "Contrat à durée déterminée", en: "Fixed-term contract";
+        AssociationAgreement = "association_agreement", fr: "Convention entre associations", en: "Agreement between associations";
     }
 }
 

@@ -26,7 +26,8 @@ pub use campaign_name::{CampaignName, CampaignNameError};
 pub use codes::{
     AssignmentStatus, BeneficiaryStatus, CodeError, CodeKind, Coded, EscalationKind,
     EscalationStatus, ImportBatchKind, ImportBatchStatus, ImportKind, NeedCategory, OutboxKind,
-    OutboxStatus, Outcome, RelayTarget, Role, Urgency,
+    OrganisationKind, OutboxStatus, Outcome, PlacementBasis, PlacementState, RelayTarget, Role,
+    Urgency, VolunteerOrigin,
 };
 pub use email::{EmailAddress, EmailError};
 pub use iso_week::{IsoWeek, IsoWeekError};

@@ -137,7 +137,8 @@ impl Import<'_> {
             .await?)
     }
 
-    /// Callers, territories and do-not-call lists: lists of thousands at most, parsed
+    /// Callers, territories, do-not-call lists, needs and volunteers: lists of
+    /// thousands at most, parsed
     /// whole, then applied.
     async fn small_list<S: Source + Send + 'static>(
         &self,
@@ -167,6 +168,14 @@ impl Import<'_> {
             ImportKind::Territories => {
                 let parsed = rows::parse_territories(&table, options)?;
                 store.import_territories(meta, &parsed, dry_run).await?
+            }
+            ImportKind::Needs => {
+                let parsed = rows::parse_needs(&table, options)?;
+                store.import_needs(meta, &parsed, dry_run).await?
+            }
+            ImportKind::Volunteers => {
+                let parsed = rows::parse_volunteers(&table, options)?;
+                store.import_volunteers(meta, &parsed, dry_run).await?
             }
             ImportKind::OptOut | ImportKind::Beneficiaries => {
                 let parsed = rows::parse_opt_outs(&table, options)?;

@@ -391,12 +391,189 @@ const OPT_OUT: &[Spec] = &[
     many(Field::Phone, PHONE),
 ];
 
+const NEED_REF: &[&str] = &[
+    "Réf.",
+    "Référence",
+    "Réf. besoin",
+    "Référence du besoin",
+    "N° besoin",
+    "Identifiant",
+    "Need ref",
+    "Reference",
+    "Need reference",
+];
+const ORGANISATION: &[&str] = &[
+    "Organisme",
+    "Organisme gestionnaire",
+    "Organisation",
+    "Association",
+    "Structure",
+    "Gestionnaire",
+    "Organization",
+];
+const ORGANISATION_KIND: &[&str] = &[
+    "Type de structure",
+    "Type d'organisme",
+    "Nature de l'organisme",
+    "Organisation kind",
+    "Organisation type",
+];
+const ESTABLISHMENT: &[&str] = &[
+    "Établissement",
+    "Etablissement",
+    "Structure d'accueil",
+    "Lieu d'accueil",
+    "Site",
+    "Establishment",
+];
+const PUBLIC: &[&str] = &[
+    "Public accueilli",
+    "Public",
+    "Publics accueillis",
+    "Population accueillie",
+    "Public housed",
+    "Audience",
+];
+const MISSION_KIND: &[&str] = &[
+    "Type de mission",
+    "Mission",
+    "Nature de la mission",
+    "Intitulé de la mission",
+    "Mission type",
+    "Kind of mission",
+];
+const VOLUNTEERS_WANTED: &[&str] = &[
+    "Nombre de volontaires",
+    "Volontaires",
+    "Nb volontaires",
+    "Nombre de bénévoles",
+    "Bénévoles",
+    "Besoin en volontaires",
+    "Volunteers wanted",
+    "Volunteers",
+];
+const WEEKLY_HOURS: &[&str] = &[
+    "Volume horaire hebdomadaire",
+    "Volume horaire",
+    "Heures par semaine",
+    "Heures hebdomadaires",
+    "Nombre d'heures par semaine",
+    "Weekly hours",
+    "Hours per week",
+];
+const SLOTS: &[&str] = &[
+    "Plages horaires",
+    "Créneaux",
+    "Créneaux horaires",
+    "Horaires",
+    "Time slots",
+    "Slots",
+];
+const QUALIFICATIONS: &[&str] = &[
+    "Qualifications",
+    "Qualifications requises",
+    "Qualification",
+    "Compétences",
+    "Diplômes",
+    "Skills",
+];
+const STARTS_ON: &[&str] = &[
+    "Du",
+    "Date de début",
+    "Début",
+    "À partir du",
+    "From",
+    "Start date",
+];
+const ENDS_ON: &[&str] = &["Au", "Date de fin", "Fin", "Jusqu'au", "To", "End date"];
+const ORIGIN: &[&str] = &[
+    "Origine",
+    "Type de volontaire",
+    "Statut du volontaire",
+    "Catégorie",
+    "Origin",
+];
+const ORIGIN_STRUCTURE: &[&str] = &[
+    "Structure d'origine",
+    "Service",
+    "Service d'origine",
+    "Direction",
+    "Association d'origine",
+    "École",
+    "Employeur",
+    "Home organisation",
+    "Home structure",
+];
+const AVAILABILITY: &[&str] = &[
+    "Disponibilités",
+    "Disponibilité",
+    "Créneaux",
+    "Créneaux disponibles",
+    "Plages horaires",
+    "Availability",
+    "Availabilities",
+];
+const DAYS_PER_MONTH: &[&str] = &[
+    "Jours par mois",
+    "Jours/mois",
+    "Nombre de jours par mois",
+    "Temps accordé",
+    "Jours mensuels",
+    "Days per month",
+    "Monthly allowance",
+];
+const MANAGER_APPROVAL: &[&str] = &[
+    "Accord hiérarchique",
+    "Accord du responsable",
+    "Accord N+1",
+    "Validation hiérarchique",
+    "Accord",
+    "Manager approval",
+    "Approved",
+];
+const NEEDS: &[Spec] = &[
+    one(Field::NeedRef, NEED_REF),
+    one(Field::Organisation, ORGANISATION),
+    one(Field::OrganisationKind, ORGANISATION_KIND),
+    one(Field::Establishment, ESTABLISHMENT),
+    many(Field::Address, ADDRESS),
+    one(Field::PostalCode, POSTAL_CODE),
+    one(Field::Commune, COMMUNE),
+    // Several phone columns: the first valid number is kept.
+    many(Field::Phone, PHONE),
+    one(Field::Email, EMAIL),
+    one(Field::Public, PUBLIC),
+    one(Field::MissionKind, MISSION_KIND),
+    one(Field::VolunteersWanted, VOLUNTEERS_WANTED),
+    one(Field::WeeklyHours, WEEKLY_HOURS),
+    many(Field::Slots, SLOTS),
+    many(Field::Qualifications, QUALIFICATIONS),
+    one(Field::StartsOn, STARTS_ON),
+    one(Field::EndsOn, ENDS_ON),
+];
+const VOLUNTEERS: &[Spec] = &[
+    one(Field::LastName, LAST_NAME),
+    one(Field::FirstName, FIRST_NAME),
+    one(Field::Email, EMAIL),
+    many(Field::Phone, PHONE),
+    one(Field::Origin, ORIGIN),
+    one(Field::OriginStructure, ORIGIN_STRUCTURE),
+    many(Field::Qualifications, QUALIFICATIONS),
+    many(Field::Availability, AVAILABILITY),
+    one(Field::PostalCode, POSTAL_CODE),
+    one(Field::Commune, COMMUNE),
+    one(Field::DaysPerMonth, DAYS_PER_MONTH),
+    one(Field::ManagerApproval, MANAGER_APPROVAL),
+];
+
 fn specs(kind: ImportKind) -> &'static [Spec] {
     match kind {
         ImportKind::Beneficiaries => BENEFICIARIES,
         ImportKind::Callers => CALLERS,
         ImportKind::Territories => TERRITORIES,
         ImportKind::OptOut => OPT_OUT,
+        ImportKind::Needs => NEEDS,
+        ImportKind::Volunteers => VOLUNTEERS,
     }
 }
 
@@ -439,6 +616,21 @@ fn requirements(kind: ImportKind) -> &'static [&'static [&'static [Field]]] {
             &[&[PostalCodes], &[InseeCodes]],
         ],
         ImportKind::OptOut => &[&[&[ExternalRef], &[Phone], &[LastName, FirstName, BirthDate]]],
+        ImportKind::Needs => &[
+            &[&[NeedRef]],
+            &[&[Organisation]],
+            &[&[MissionKind]],
+            &[&[VolunteersWanted]],
+            &[&[WeeklyHours]],
+            &[&[Slots]],
+        ],
+        ImportKind::Volunteers => &[
+            &[&[LastName]],
+            &[&[FirstName]],
+            &[&[Email]],
+            &[&[Origin]],
+            &[&[Availability]],
+        ],
     }
 }
 
@@ -660,6 +852,7 @@ fn word_rules(kind: ImportKind) -> &'static [WordRule] {
         ImportKind::Callers => CALLER_RULES,
         ImportKind::Territories => TERRITORY_RULES,
         ImportKind::OptOut => OPT_OUT_RULES,
+        ImportKind::Needs | ImportKind::Volunteers => CALLER_RULES,
     }
 }
 
@@ -893,7 +1086,7 @@ mod tests {
 
     #[test]
     fn alias_keys_are_unique_per_kind_and_recognised() {
-        for kind in [Beneficiaries, Callers, Territories, OptOut] {
+        for kind in [Beneficiaries, Callers, Territories, OptOut, Needs, Volunteers] {
             let mut seen: HashMap<String, Field> = HashMap::new();
             for spec in specs(kind) {
                 for alias in spec.aliases {
@@ -912,7 +1105,7 @@ mod tests {
     fn docs_list_every_accepted_header() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/IMPORT.md");
         let docs = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        for kind in [Beneficiaries, Callers, Territories, OptOut] {
+        for kind in [Beneficiaries, Callers, Territories, OptOut, Needs, Volunteers] {
             for spec in specs(kind) {
                 assert!(
                     docs.contains(&format!("(`{}`)", spec.field.as_str())),

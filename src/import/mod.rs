@@ -1,5 +1,6 @@
-//! Importing lists from spreadsheets: beneficiaries, callers, territories and
-//! do-not-call lists, from the CSV files Excel and social-benefits software write.
+//! Importing lists from spreadsheets: beneficiaries, callers, territories,
+//! do-not-call lists, organisations' needs and volunteers, from the CSV files Excel
+//! and social-benefits software write.
 //!
 //! Pure part (no database): `read` decodes and splits the file, `headers` maps its
 //! columns to fields, `rows` turns each record into a store row or a list of field
@@ -21,7 +22,10 @@ pub use crate::records::imports::{
 };
 pub use headers::{Field, UnknownField};
 pub use read::Table;
-pub use rows::{parse_beneficiaries, parse_callers, parse_opt_outs, parse_territories};
+pub use rows::{
+    parse_beneficiaries, parse_callers, parse_needs, parse_opt_outs, parse_territories,
+    parse_volunteers,
+};
 
 #[cfg(test)]
 mod tests;

@@ -52,13 +52,36 @@ pub enum Field {
     AbsentTo,
     /// Whether a caller is active (oui/non).
     Active,
+    /// A need's reference (`Réf.`), its key across imports.
+    NeedRef,
+    Organisation,
+    OrganisationKind,
+    Establishment,
+    Public,
+    MissionKind,
+    VolunteersWanted,
+    WeeklyHours,
+    /// A need's weekly time slots.
+    Slots,
+    Qualifications,
+    /// First and last day of a need.
+    StartsOn,
+    EndsOn,
+    /// Where a volunteer comes from (agent, association, school).
+    Origin,
+    OriginStructure,
+    /// A volunteer's weekly availability slots.
+    Availability,
+    /// An agent's monthly allowance in days.
+    DaysPerMonth,
+    ManagerApproval,
     /// Not a field: a column the coordinator wants left out (`--map 'Fax=ignore'`).
     Ignore,
 }
 
 impl Field {
     /// Every field, in declaration order.
-    pub const ALL: [Field; 30] = [
+    pub const ALL: [Field; 47] = [
         Field::ExternalRef,
         Field::LastName,
         Field::FirstName,
@@ -88,6 +111,23 @@ impl Field {
         Field::AbsentFrom,
         Field::AbsentTo,
         Field::Active,
+        Field::NeedRef,
+        Field::Organisation,
+        Field::OrganisationKind,
+        Field::Establishment,
+        Field::Public,
+        Field::MissionKind,
+        Field::VolunteersWanted,
+        Field::WeeklyHours,
+        Field::Slots,
+        Field::Qualifications,
+        Field::StartsOn,
+        Field::EndsOn,
+        Field::Origin,
+        Field::OriginStructure,
+        Field::Availability,
+        Field::DaysPerMonth,
+        Field::ManagerApproval,
         Field::Ignore,
     ];
 
@@ -123,6 +163,23 @@ impl Field {
             Field::AbsentFrom => "absent_from",
             Field::AbsentTo => "absent_to",
             Field::Active => "active",
+            Field::NeedRef => "need_ref",
+            Field::Organisation => "organisation",
+            Field::OrganisationKind => "organisation_kind",
+            Field::Establishment => "establishment",
+            Field::Public => "public",
+            Field::MissionKind => "mission_kind",
+            Field::VolunteersWanted => "volunteers_wanted",
+            Field::WeeklyHours => "weekly_hours",
+            Field::Slots => "slots",
+            Field::Qualifications => "qualifications",
+            Field::StartsOn => "starts_on",
+            Field::EndsOn => "ends_on",
+            Field::Origin => "origin",
+            Field::OriginStructure => "origin_structure",
+            Field::Availability => "availability",
+            Field::DaysPerMonth => "days_per_month",
+            Field::ManagerApproval => "manager_approval",
             Field::Ignore => "ignore",
         }
     }
@@ -159,6 +216,23 @@ impl Field {
             Field::AbsentFrom => "Absent du",
             Field::AbsentTo => "Absent au",
             Field::Active => "Actif",
+            Field::NeedRef => "Réf.",
+            Field::Organisation => "Organisme",
+            Field::OrganisationKind => "Type de structure",
+            Field::Establishment => "Établissement",
+            Field::Public => "Public accueilli",
+            Field::MissionKind => "Type de mission",
+            Field::VolunteersWanted => "Nombre de volontaires",
+            Field::WeeklyHours => "Volume horaire hebdomadaire",
+            Field::Slots => "Plages horaires",
+            Field::Qualifications => "Qualifications",
+            Field::StartsOn => "Du",
+            Field::EndsOn => "Au",
+            Field::Origin => "Origine",
+            Field::OriginStructure => "Structure d'origine",
+            Field::Availability => "Disponibilités",
+            Field::DaysPerMonth => "Jours par mois",
+            Field::ManagerApproval => "Accord hiérarchique",
             Field::Ignore => "(colonne ignorée)",
         }
     }

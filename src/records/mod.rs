@@ -9,6 +9,7 @@ pub mod escalations;
 pub mod import_rules;
 pub mod imports;
 pub mod mail;
+pub mod missions;
 pub mod person;
 pub mod retention;
 pub mod suppression;

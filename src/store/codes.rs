@@ -8,8 +8,8 @@ use sqlx::{Database, Decode, Encode, Postgres, Sqlite, Type};
 
 use crate::domain::{
     AssignmentStatus, BeneficiaryStatus, EscalationKind, EscalationStatus, ImportBatchKind,
-    ImportBatchStatus, ImportKind, NeedCategory, OutboxKind, OutboxStatus, Outcome, RelayTarget,
-    Role, Urgency,
+    ImportBatchStatus, ImportKind, NeedCategory, OrganisationKind, OutboxKind, OutboxStatus, Outcome,
+    PlacementBasis, PlacementState, RelayTarget, Role, Urgency, VolunteerOrigin,
 };
 
 /// Implements `Type`, `Encode` and `Decode` for one backend and each coded enum.
@@ -65,4 +65,8 @@ stored_codes!(
     RelayTarget,
     Role,
     Urgency,
+    OrganisationKind,
+    VolunteerOrigin,
+    PlacementState,
+    PlacementBasis,
 );

@@ -62,6 +62,11 @@ impl<'a> Batch<'a> {
         }
     }
 
+    /// When the import started.
+    pub(super) fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
     /// The report before anything is written.
     pub(super) fn report<T>(&self, parsed: &Parsed<T>, dry_run: bool) -> ImportReport {
         let mut report = ImportReport::from_parsed(self.kind, &self.source.filename, parsed);

@@ -35,6 +35,9 @@ mod history;
 mod import_batches;
 mod imports;
 mod journal;
+mod mission_match;
+mod mission_needs;
+mod organisations;
 // Issue 17: the organisations' signed links and the Monday/Thursday reminder.
 mod organisation_links;
 mod outbox;
@@ -52,6 +55,7 @@ mod retention;
 mod stats;
 mod suppressions;
 mod users;
+mod volunteers;
 
 pub use accounts::{
     AccountActor, AccountError, AccountFilter, AccountInvite, AccountLine, RoleScope,
@@ -80,8 +84,13 @@ pub use history::AssignmentRef;
 pub use import_batches::{ImportBatch, PendingUpload, StoredRejection, UPLOAD_LIFETIME};
 pub use imports::ImportSource;
 pub use journal::{JournalFilter, JournalLine};
+pub use mission_match::{
+    month_mondays, save_proposals, usual_basis, MatchRun, MissionSettings, PlacementLine,
+};
+pub use mission_needs::{MissionNeed, NeedEdit, NeedUpdateError};
+pub use organisations::{organisation_key, ContactRule, Organisation, Upserted};
 pub use organisation_links::{
-    HoursLine, LinkedNeed, NeedEdit, NeedEditRefused, OrganisationAccess, ReminderReport,
+    HoursLine, LinkNeedEdit, LinkedNeed, NeedEditRefused, OrganisationAccess, ReminderReport,
     RemindedOrganisation,
 };
 pub use outbox::{OutboxLine, OutboxMessage, OutboxSummary};
@@ -97,6 +106,7 @@ pub use relays::{OwnPlacement, RelayError, RelayVolunteer, RelayVolunteerInput};
 pub use report::{week_month, CallerTime, NotReachedLine};
 pub use stats::CampaignStats;
 pub use users::{login_key, AuditEvent, LinkMail, NewUser, TotpState, User};
+pub use volunteers::{Volunteer, VolunteerFilter};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -188,6 +198,52 @@ pub struct MigrationReport {
     pub total: usize,
 }
 
+/// Applies SQLite's pending migrations. sqlx (0.8) runs every SQLite migration inside
+/// its own transaction, even one marked `-- no-transaction`; a migration that rebuilds a
+/// table (foreign keys off, which SQLite ignores inside a transaction) must run outside
+/// it. Such a migration is run here on one connection as written (it opens its own
+/// transaction), then recorded in `_sqlx_migrations` as sqlx would; the others before
+/// it, and after the last one, by sqlx.
+async fn migrate_sqlite(
+    pool: &SqlitePool,
+    migrator: &sqlx::migrate::Migrator,
+    applied: &[i64],
+) -> Result<(), StoreError> {
+    let pending_no_tx = migrator
+        .iter()
+        .filter(|m| m.no_tx && !applied.contains(&m.version));
+    for migration in pending_no_tx {
+        let before = sqlx::migrate::Migrator {
+            migrations: migrator
+                .iter()
+                .filter(|m| m.version < migration.version)
+                .cloned()
+                .collect(),
+            ignore_missing: true,
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        before.run(pool).await?;
+        let mut conn = pool.acquire().await.map_err(StoreError::Database)?;
+        let start = std::time::Instant::now();
+        sqlx::raw_sql(&migration.sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| sqlx::migrate::MigrateError::ExecuteMigration(e, migration.version))?;
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+             execution_time) VALUES (?1, ?2, TRUE, ?3, ?4)",
+        )
+        .bind(migration.version)
+        .bind(&*migration.description)
+        .bind(&*migration.checksum)
+        .bind(start.elapsed().as_nanos() as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
+    migrator.run(pool).await?;
+    Ok(())
+}
+
 /// The database: a pool of either backend. Cheap to clone.
 #[derive(Clone, Debug)]
 pub enum Store {
@@ -267,7 +323,7 @@ impl Store {
         };
         let before = self.applied_migrations().await;
         match self {
-            Self::Sqlite(pool) => migrator.run(pool).await?,
+            Self::Sqlite(pool) => migrate_sqlite(pool, migrator, &before).await?,
             Self::Postgres(pool) => migrator.run(pool).await?,
         }
         let after = self.applied_migrations().await;

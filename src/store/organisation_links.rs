@@ -96,7 +96,7 @@ pub struct HoursLine {
 
 /// A need as the organisation's form sets it (slots and qualifications canonical).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NeedEdit {
+pub struct LinkNeedEdit {
     pub volunteers_wanted: i32,
     pub weekly_minutes: i32,
     pub slots: String,
@@ -212,7 +212,7 @@ fn reminder_need(n: &LinkedNeed) -> ReminderNeed {
 }
 
 /// The fields where the stored need differs from the form.
-fn differences(current: &LinkedNeed, edit: &NeedEdit) -> Vec<&'static str> {
+fn differences(current: &LinkedNeed, edit: &LinkNeedEdit) -> Vec<&'static str> {
     let pairs: [(&'static str, bool); 9] = [
         ("volunteers_wanted", current.volunteers_wanted != edit.volunteers_wanted),
         ("weekly_minutes", current.weekly_minutes != edit.weekly_minutes),
@@ -233,7 +233,7 @@ fn differences(current: &LinkedNeed, edit: &NeedEdit) -> Vec<&'static str> {
 
 /// The audit detail of a change: each changed field with its old and new value (a
 /// need holds no personal data).
-fn change_detail(before: &LinkedNeed, edit: &NeedEdit) -> String {
+fn change_detail(before: &LinkedNeed, edit: &LinkNeedEdit) -> String {
     let show = |d: Option<NaiveDate>| d.map_or("-".to_string(), |d| d.to_string());
     differences(before, edit)
         .into_iter()
@@ -444,7 +444,7 @@ impl Store {
         access: &OrganisationAccess,
         need_id: i64,
         expected_version: i32,
-        edit: &NeedEdit,
+        edit: &LinkNeedEdit,
         client: &str,
     ) -> Result<Result<LinkedNeed, NeedEditRefused>, StoreError> {
         let mut tx = self.begin().await?;
@@ -495,7 +495,7 @@ async fn write_need(
     tx: &mut Tx,
     access: &OrganisationAccess,
     need_id: i64,
-    edit: &NeedEdit,
+    edit: &LinkNeedEdit,
 ) -> Result<LinkedNeed, StoreError> {
     let sql = format!(
         "UPDATE mission_needs SET volunteers_wanted = $3, weekly_minutes = $4, slots = $5, \

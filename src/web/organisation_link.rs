@@ -19,21 +19,9 @@ use super::i18n::{Lang, Tr};
 use super::pages::{html_page, Nav};
 use super::AppState;
 use crate::domain::time::{today_in_paris, PARIS};
-// TEMP until h-matcher is merged.
-mod shim {
-    pub struct E;
-    impl E {
-        pub fn message_fr(&self) -> String { String::new() }
-        pub fn message_en(&self) -> String { String::new() }
-    }
-    pub fn parse_slots(s: &str) -> Result<String, E> { Ok(s.trim().to_string()) }
-    pub fn format_slots(s: &str) -> String { s.to_string() }
-    pub struct P { pub qualifications: String }
-    pub fn parse_qualifications(s: &str) -> P { P { qualifications: s.trim().to_string() } }
-    pub fn format_qualifications(s: &str) -> String { s.to_string() }
-}
-use shim::{format_qualifications, format_slots, parse_qualifications, parse_slots};
-use crate::store::{HoursLine, LinkUse, LinkedNeed, NeedEdit, NeedEditRefused, OrganisationAccess};
+use crate::missions::qualifications::{format_qualifications, parse_qualifications};
+use crate::missions::slots::{format_slots, parse_slots};
+use crate::store::{HoursLine, LinkUse, LinkedNeed, LinkNeedEdit, NeedEditRefused, OrganisationAccess};
 
 /// Texts of this page: (key, French, English).
 pub static TEXTS: &[(&str, &str, &str)] = &[
@@ -173,7 +161,7 @@ fn date_field(typed: &str) -> Result<Option<NaiveDate>, ()> {
 }
 
 /// The form checked into a change; `Err` is the sentence to show.
-fn checked(lang: Lang, form: &NeedForm) -> Result<NeedEdit, String> {
+fn checked(lang: Lang, form: &NeedForm) -> Result<LinkNeedEdit, String> {
     let tr = lang.tr();
     let refuse = |key: &str| tr.t(key).to_string();
     let volunteers_wanted: i32 = form
@@ -196,7 +184,7 @@ fn checked(lang: Lang, form: &NeedForm) -> Result<NeedEdit, String> {
     if mission_kind.is_empty() {
         return Err(refuse("orglink.error.kind"));
     }
-    Ok(NeedEdit {
+    Ok(LinkNeedEdit {
         volunteers_wanted,
         weekly_minutes,
         slots,

@@ -23,6 +23,9 @@ mod invitations;
 mod json_api;
 mod lifecycle;
 mod mail;
+// Issue 17, volunteer missions: the store, imports and command line.
+mod missions_cli;
+mod missions_store;
 // Issue 17: the organisations' signed link, relays and volunteers.
 mod organisation_links;
 // Issue 13, caller self-service.

@@ -5,17 +5,22 @@
 
 pub(crate) mod beneficiaries;
 pub(crate) mod callers;
+mod mission_values;
+pub(crate) mod needs;
 pub(crate) mod opt_out;
 pub(crate) mod territories;
 mod values;
+pub(crate) mod volunteers;
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 pub use beneficiaries::parse_beneficiaries;
 pub use callers::parse_callers;
+pub use needs::parse_needs;
 pub use opt_out::parse_opt_outs;
 pub use territories::parse_territories;
+pub use volunteers::parse_volunteers;
 
 use super::headers::{self, map_headers};
 use super::stream::RecordStats;
