@@ -216,8 +216,8 @@ pub(super) fn placement_reason(txt: Texts, reason: &PlacementReason) -> String {
             txt.f("missions.reason.same_as_last_week", &[&far])
         }
         PlacementReason::OnlyCandidate { .. } => txt.f("missions.reason.only_candidate", &[&far]),
-        PlacementReason::Nearest { candidates, .. } => {
-            txt.f("missions.reason.nearest", &[candidates, &far])
+        PlacementReason::QualifiedAndFree { candidates, .. } => {
+            txt.f("missions.reason.qualified_and_free", &[candidates, &far])
         }
     }
 }
@@ -235,6 +235,9 @@ fn unfilled_reason(txt: Texts, reason: &UnfilledReason) -> String {
         UnfilledReason::NotApproved { free } => txt.f("missions.unfilled.not_approved", &[free]),
         UnfilledReason::AllowancesUsed { approved } => {
             txt.f("missions.unfilled.allowances_used", &[approved])
+        }
+        UnfilledReason::TooFewCandidates { eligible } => {
+            txt.f("missions.unfilled.too_few_candidates", &[eligible])
         }
         UnfilledReason::PlacedElsewhere { eligible } => {
             txt.f("missions.unfilled.placed_elsewhere", &[eligible])
