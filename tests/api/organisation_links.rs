@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use lien::messages::MailLinks;
 use lien::store::Store;
 
-use crate::helpers::{execute, query_all, scalar, spawn_app, text, Backend, TestApp};
+use crate::helpers::{query_all, scalar, spawn_app, text, Backend, TestApp};
 use crate::mail::{drain, parts, worker_to};
 use crate::on_both_backends;
 use crate::smtp_sink::SmtpSink;
@@ -357,7 +357,11 @@ async fn a_link_is_dead_once_the_next_reminder_went(backend: Backend) {
     );
     assert_eq!(get(&app, &new).await.0, 200);
     // Past its expiry (the next round's time), a link opens nothing either.
-    execute(&app.store, "UPDATE organisation_links SET expires_at = created_at").await.unwrap();
+    lien::store::query("UPDATE organisation_links SET expires_at = $1")
+        .bind(Utc::now() - Duration::minutes(1))
+        .execute(&app.store)
+        .await
+        .unwrap();
     assert_eq!(get(&app, &new).await.0, 410);
     assert_eq!(get(&app, "/structures/lien/not-a-token").await.0, 410, "never a 500");
 }
