@@ -107,7 +107,9 @@ fn instance(needs: usize, volunteers: usize, seed: u64) -> MatchInput {
         .map(|i| {
             let org = pick_org(&mut rng);
             let slots = lien::missions::slots::normalise(
-                (0..rng.random_range(1..=3)).map(|_| random_slot(&mut rng)).collect(),
+                (0..rng.random_range(1..=3))
+                    .map(|_| random_slot(&mut rng))
+                    .collect(),
             );
             let minutes = lien::missions::slots::total_minutes(&slots);
             let q = [0, 0, 1, 1, 1, 2][rng.random_range(0..6)];
@@ -134,7 +136,9 @@ fn instance(needs: usize, volunteers: usize, seed: u64) -> MatchInput {
     let mut volunteers: Vec<VolunteerInput> = (0..volunteers)
         .map(|i| {
             let availability = lien::missions::slots::normalise(
-                (0..rng.random_range(2..=8)).map(|_| random_slot(&mut rng)).collect(),
+                (0..rng.random_range(2..=8))
+                    .map(|_| random_slot(&mut rng))
+                    .collect(),
             );
             let q = [0, 1, 1, 2, 2, 3][rng.random_range(0..6)];
             let mut qualifications: Vec<Qualification> =
@@ -201,7 +205,11 @@ fn main() {
         ids.dedup();
         ids.len()
     };
-    let wanted: u64 = input.needs.iter().map(|n| u64::from(n.volunteers_wanted)).sum();
+    let wanted: u64 = input
+        .needs
+        .iter()
+        .map(|n| u64::from(n.volunteers_wanted))
+        .sum();
 
     let mut match_times = Vec::new();
     let mut sort_times = Vec::new();
@@ -257,6 +265,10 @@ fn main() {
     let target = Duration::from_secs(2);
     println!(
         "target (5,000 x 20,000 in <= 2 s): {}",
-        if match_median <= target { "met" } else { "NOT met" }
+        if match_median <= target {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
 }

@@ -118,7 +118,11 @@ fn print_match(
         ""
     };
     writeln!(out, "{}", txt.f("missions.match.header", &[&o.week, &dry]))?;
-    writeln!(out, "{}", txt.f("missions.placements", &[&o.placements.len()]))?;
+    writeln!(
+        out,
+        "{}",
+        txt.f("missions.placements", &[&o.placements.len()])
+    )?;
     for p in &o.placements {
         let h = hours(u64::from(p.minutes));
         let why = placement_reason(txt, &p.reason);
@@ -227,7 +231,10 @@ fn unfilled_reason(txt: Texts, reason: &UnfilledReason) -> String {
     match reason {
         UnfilledReason::NoQualifiedVolunteer { missing } => {
             let list: Vec<String> = missing.iter().map(|q| q.key().to_owned()).collect();
-            txt.f("missions.unfilled.no_qualified_volunteer", &[&list.join(", ")])
+            txt.f(
+                "missions.unfilled.no_qualified_volunteer",
+                &[&list.join(", ")],
+            )
         }
         UnfilledReason::NoVolunteerFree { qualified } => {
             txt.f("missions.unfilled.no_volunteer_free", &[qualified])

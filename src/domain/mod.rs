@@ -25,9 +25,9 @@ pub mod weekdays;
 pub use campaign_name::{CampaignName, CampaignNameError};
 pub use codes::{
     AssignmentStatus, BeneficiaryStatus, CodeError, CodeKind, Coded, EscalationKind,
-    EscalationStatus, ImportBatchKind, ImportBatchStatus, ImportKind, NeedCategory, OutboxKind,
-    OrganisationKind, OutboxStatus, Outcome, PlacementBasis, PlacementState, RelayTarget, Role,
-    Urgency, VolunteerOrigin,
+    EscalationStatus, ImportBatchKind, ImportBatchStatus, ImportKind, NeedCategory,
+    OrganisationKind, OutboxKind, OutboxStatus, Outcome, PlacementBasis, PlacementState,
+    RelayTarget, Role, Urgency, VolunteerOrigin,
 };
 pub use email::{EmailAddress, EmailError};
 pub use iso_week::{IsoWeek, IsoWeekError};

@@ -1086,7 +1086,14 @@ mod tests {
 
     #[test]
     fn alias_keys_are_unique_per_kind_and_recognised() {
-        for kind in [Beneficiaries, Callers, Territories, OptOut, Needs, Volunteers] {
+        for kind in [
+            Beneficiaries,
+            Callers,
+            Territories,
+            OptOut,
+            Needs,
+            Volunteers,
+        ] {
             let mut seen: HashMap<String, Field> = HashMap::new();
             for spec in specs(kind) {
                 for alias in spec.aliases {
@@ -1105,7 +1112,14 @@ mod tests {
     fn docs_list_every_accepted_header() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/IMPORT.md");
         let docs = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        for kind in [Beneficiaries, Callers, Territories, OptOut, Needs, Volunteers] {
+        for kind in [
+            Beneficiaries,
+            Callers,
+            Territories,
+            OptOut,
+            Needs,
+            Volunteers,
+        ] {
             for spec in specs(kind) {
                 assert!(
                     docs.contains(&format!("(`{}`)", spec.field.as_str())),

@@ -30,9 +30,7 @@ pub fn next_reminder_after(now: DateTime<Utc>) -> DateTime<Utc> {
     while !is_reminder_day(day) {
         day += Duration::days(1);
     }
-    let at = day
-        .and_hms_opt(REMINDER_HOUR, 0, 0)
-        .expect("a valid hour");
+    let at = day.and_hms_opt(REMINDER_HOUR, 0, 0).expect("a valid hour");
     PARIS
         .from_local_datetime(&at)
         .earliest()
@@ -228,8 +226,12 @@ mod tests {
             next_reminder_after(at("2026-06-29T12:00:00Z")),
             at("2026-07-02T06:00:00Z")
         );
-        assert!(is_reminder_day(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()));
-        assert!(!is_reminder_day(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()));
+        assert!(is_reminder_day(
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+        ));
+        assert!(!is_reminder_day(
+            NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+        ));
     }
 
     #[test]
@@ -252,7 +254,10 @@ mod tests {
         let link = format!("https://lien.example.org/structures/lien/{SECRET_PLACEHOLDER}");
         assert!(fr.text.contains(&link), "{}", fr.text);
         assert!(fr.html.contains(&link));
-        assert!(fr.html.contains("Foyer &lt;Les Tilleuls&gt;"), "HTML escaped");
+        assert!(
+            fr.html.contains("Foyer &lt;Les Tilleuls&gt;"),
+            "HTML escaped"
+        );
         let en = render_needs_reminder("Foyer", "en", &needs, expires, &links).unwrap();
         assert!(en.subject.contains("still right"));
         assert!(en.text.contains("2 volunteer(s)"));

@@ -23,8 +23,8 @@ pub use distance::DistanceTier;
 pub use matcher::match_week;
 pub use model::{
     Allowance, ContinuityPair, Exclusions, MatchInput, MatchJson, MatchOutcome, NeedInput,
-    OrganisationShare, Placement, PlacementReason, Proof, Unfilled, UnfilledReason,
-    VolunteerInput, DEFAULT_MINUTES_PER_DAY,
+    OrganisationShare, Placement, PlacementReason, Proof, Unfilled, UnfilledReason, VolunteerInput,
+    DEFAULT_MINUTES_PER_DAY,
 };
 pub use qualifications::{format_qualifications, parse_qualifications, Qualification};
 pub use slots::{format_slots, parse_slots, Slot, SlotError};

@@ -178,7 +178,8 @@ pub enum PlacementReason {
 
 impl PlacementReason {
     /// Every code.
-    pub const CODES: [&'static str; 3] = ["same_as_last_week", "only_candidate", "qualified_and_free"];
+    pub const CODES: [&'static str; 3] =
+        ["same_as_last_week", "only_candidate", "qualified_and_free"];
 
     /// Stable snake_case code (the `code` of the JSON).
     pub fn reason_code(&self) -> &'static str {

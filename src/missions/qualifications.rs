@@ -33,24 +33,155 @@ pub struct KnownQualification {
 
 /// The known qualifications (social work, care, childhood, youth work, driving).
 pub const KNOWN: &[KnownQualification] = &[
-    known("educateur_specialise", "éducateur spécialisé", "specialised educator", &["educatrice specialisee", "educ spe", "educateur specialisee", "dees"]),
-    known("moniteur_educateur", "moniteur éducateur", "assistant educator", &["monitrice educatrice", "moniteur educatrice", "monitrice educateur"]),
-    known("educateur_jeunes_enfants", "éducateur de jeunes enfants", "early childhood educator", &["educatrice de jeunes enfants", "eje"]),
-    known("auxiliaire_puericulture", "auxiliaire de puériculture", "nursery nurse", &["auxiliaire puericulture", "auxiliaire de puericultrice", "ap"]),
-    known("puericultrice", "puéricultrice", "paediatric nurse", &["puericulteur", "infirmiere puericultrice", "infirmier puericulteur"]),
-    known("infirmier", "infirmier", "nurse", &["infirmiere", "ide", "infirmier diplome d etat", "infirmiere diplomee d etat"]),
-    known("aide_soignant", "aide-soignant", "care assistant", &["aide soignante", "aide soignant e"]),
-    known("assistant_social", "assistant social", "social worker", &["assistante sociale", "assistant de service social", "assistante de service social", "ass"]),
-    known("cesf", "conseiller en économie sociale et familiale", "social and family economy adviser", &["conseillere en economie sociale et familiale", "conseiller esf", "conseillere esf"]),
-    known("aes", "accompagnant éducatif et social", "social care support worker", &["accompagnante educative et sociale", "accompagnant educatif et social", "amp", "aide medico psychologique"]),
-    known("tisf", "technicien de l'intervention sociale et familiale", "family support technician", &["technicienne de l intervention sociale et familiale"]),
+    known(
+        "educateur_specialise",
+        "éducateur spécialisé",
+        "specialised educator",
+        &[
+            "educatrice specialisee",
+            "educ spe",
+            "educateur specialisee",
+            "dees",
+        ],
+    ),
+    known(
+        "moniteur_educateur",
+        "moniteur éducateur",
+        "assistant educator",
+        &[
+            "monitrice educatrice",
+            "moniteur educatrice",
+            "monitrice educateur",
+        ],
+    ),
+    known(
+        "educateur_jeunes_enfants",
+        "éducateur de jeunes enfants",
+        "early childhood educator",
+        &["educatrice de jeunes enfants", "eje"],
+    ),
+    known(
+        "auxiliaire_puericulture",
+        "auxiliaire de puériculture",
+        "nursery nurse",
+        &[
+            "auxiliaire puericulture",
+            "auxiliaire de puericultrice",
+            "ap",
+        ],
+    ),
+    known(
+        "puericultrice",
+        "puéricultrice",
+        "paediatric nurse",
+        &[
+            "puericulteur",
+            "infirmiere puericultrice",
+            "infirmier puericulteur",
+        ],
+    ),
+    known(
+        "infirmier",
+        "infirmier",
+        "nurse",
+        &[
+            "infirmiere",
+            "ide",
+            "infirmier diplome d etat",
+            "infirmiere diplomee d etat",
+        ],
+    ),
+    known(
+        "aide_soignant",
+        "aide-soignant",
+        "care assistant",
+        &["aide soignante", "aide soignant e"],
+    ),
+    known(
+        "assistant_social",
+        "assistant social",
+        "social worker",
+        &[
+            "assistante sociale",
+            "assistant de service social",
+            "assistante de service social",
+            "ass",
+        ],
+    ),
+    known(
+        "cesf",
+        "conseiller en économie sociale et familiale",
+        "social and family economy adviser",
+        &[
+            "conseillere en economie sociale et familiale",
+            "conseiller esf",
+            "conseillere esf",
+        ],
+    ),
+    known(
+        "aes",
+        "accompagnant éducatif et social",
+        "social care support worker",
+        &[
+            "accompagnante educative et sociale",
+            "accompagnant educatif et social",
+            "amp",
+            "aide medico psychologique",
+        ],
+    ),
+    known(
+        "tisf",
+        "technicien de l'intervention sociale et familiale",
+        "family support technician",
+        &["technicienne de l intervention sociale et familiale"],
+    ),
     known("psychologue", "psychologue", "psychologist", &["psy"]),
-    known("medecin", "médecin", "doctor", &["docteur", "medecin generaliste"]),
-    known("cap_aepe", "CAP accompagnant éducatif petite enfance", "early childhood care certificate", &["cap petite enfance", "cap aepe", "cap accompagnant educatif petite enfance"]),
-    known("bafa", "BAFA", "youth leader certificate (BAFA)", &["animateur bafa", "animatrice bafa"]),
-    known("bafd", "BAFD", "youth centre director certificate (BAFD)", &[]),
-    known("psc1", "PSC1 (premiers secours)", "first aid (PSC1)", &["psc 1", "premiers secours", "first aid"]),
-    known("permis_b", "permis B", "driving licence", &["permis", "permis de conduire", "driving licence", "driving license", "permis voiture"]),
+    known(
+        "medecin",
+        "médecin",
+        "doctor",
+        &["docteur", "medecin generaliste"],
+    ),
+    known(
+        "cap_aepe",
+        "CAP accompagnant éducatif petite enfance",
+        "early childhood care certificate",
+        &[
+            "cap petite enfance",
+            "cap aepe",
+            "cap accompagnant educatif petite enfance",
+        ],
+    ),
+    known(
+        "bafa",
+        "BAFA",
+        "youth leader certificate (BAFA)",
+        &["animateur bafa", "animatrice bafa"],
+    ),
+    known(
+        "bafd",
+        "BAFD",
+        "youth centre director certificate (BAFD)",
+        &[],
+    ),
+    known(
+        "psc1",
+        "PSC1 (premiers secours)",
+        "first aid (PSC1)",
+        &["psc 1", "premiers secours", "first aid"],
+    ),
+    known(
+        "permis_b",
+        "permis B",
+        "driving licence",
+        &[
+            "permis",
+            "permis de conduire",
+            "driving licence",
+            "driving license",
+            "permis voiture",
+        ],
+    ),
 ];
 
 const fn known(
@@ -76,7 +207,9 @@ fn spellings() -> &'static HashMap<String, &'static str> {
     SPELLINGS.get_or_init(|| {
         let mut map = HashMap::new();
         for k in KNOWN {
-            let all = [k.key, k.label_fr, k.label_en].into_iter().chain(k.aliases.iter().copied());
+            let all = [k.key, k.label_fr, k.label_en]
+                .into_iter()
+                .chain(k.aliases.iter().copied());
             for spelling in all {
                 map.entry(fold(spelling)).or_insert(k.key);
             }

@@ -322,9 +322,7 @@ pub fn any_overlap(a: &[Slot], b: &[Slot]) -> bool {
 /// (slots of `available` that touch count as one stretch of time).
 pub fn covers(available: &[Slot], needed: &[Slot]) -> bool {
     let merged = normalise(available.to_vec());
-    needed
-        .iter()
-        .all(|n| merged.iter().any(|a| a.contains(n)))
+    needed.iter().all(|n| merged.iter().any(|a| a.contains(n)))
 }
 
 /// The total minutes of a list (overlaps counted once).
@@ -420,7 +418,10 @@ fn is_filler(word: &str) -> bool {
 }
 
 fn is_range_word(word: &str) -> bool {
-    matches!(word, "a" | "au" | "jusqu" | "to" | "until" | "till" | "through" | "thru")
+    matches!(
+        word,
+        "a" | "au" | "jusqu" | "to" | "until" | "till" | "through" | "thru"
+    )
 }
 
 fn is_whole_day(folded: &str) -> bool {
@@ -431,7 +432,9 @@ fn is_whole_day(folded: &str) -> bool {
     words
         .iter()
         .any(|w| matches!(*w, "journee" | "journees" | "allday" | "24h24"))
-        || words.windows(2).any(|w| w == ["all", "day"] || w == ["full", "day"])
+        || words
+            .windows(2)
+            .any(|w| w == ["all", "day"] || w == ["full", "day"])
 }
 
 /// A time token (`9`, `9h`, `9h30`, `09:00`, `9.30`, `24h`) or the word `midi`.
@@ -492,7 +495,15 @@ fn parse_piece(piece: &str) -> Result<Piece, SlotError> {
             });
         };
         if word == "tlj" {
-            for d in [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun] {
+            for d in [
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+                Weekday::Sat,
+                Weekday::Sun,
+            ] {
                 if !days.contains(&d) {
                     days.push(d);
                 }

@@ -108,7 +108,11 @@ fn slot_spellings_accepted() {
 fn slot_spellings_refused_name_the_piece() {
     let table: Vec<(&str, &str, &str)> = vec![
         ("toute la journée", "slots_whole_day", "toute la journée"),
-        ("lundi toute la journée", "slots_whole_day", "lundi toute la journée"),
+        (
+            "lundi toute la journée",
+            "slots_whole_day",
+            "lundi toute la journée",
+        ),
         ("lundi journée", "slots_whole_day", "lundi journée"),
         ("monday all day", "slots_whole_day", "monday all day"),
         ("lun 9h-12h, jeudi", "slots_no_time", "jeudi"),
@@ -129,11 +133,18 @@ fn slot_spellings_refused_name_the_piece() {
         assert_eq!(err.code(), code, "{text:?}: {err}");
         assert_eq!(err.piece(), piece, "{text:?}");
         assert!(err.message_fr().contains(piece), "{}", err.message_fr());
-        assert!(err.message_fr().contains("lundi matin"), "{}", err.message_fr());
+        assert!(
+            err.message_fr().contains("lundi matin"),
+            "{}",
+            err.message_fr()
+        );
         assert!(err.message_en().contains(piece), "{}", err.message_en());
     }
     let long = "lun 9h-12h, ".repeat(400);
-    assert_eq!(parse_slots(&long).map_err(|e| e.code()), Err("slots_too_long"));
+    assert_eq!(
+        parse_slots(&long).map_err(|e| e.code()),
+        Err("slots_too_long")
+    );
 }
 
 #[test]
@@ -208,11 +219,18 @@ fn qualifications_fold_into_keys() {
     let keys: Vec<&str> = parsed.qualifications.iter().map(|q| q.key()).collect();
     assert_eq!(
         keys,
-        ["auxiliaire_puericulture", "educateur_specialise", "permis_b"]
+        [
+            "auxiliaire_puericulture",
+            "educateur_specialise",
+            "permis_b"
+        ]
     );
     assert!(parsed.unknown.is_empty());
     let text = format_qualifications(&parsed.qualifications);
-    assert_eq!(text, "auxiliaire_puericulture, educateur_specialise, permis_b");
+    assert_eq!(
+        text,
+        "auxiliaire_puericulture, educateur_specialise, permis_b"
+    );
     assert_eq!(parse_qualifications(&text), parsed);
     let q = &parsed.qualifications[1];
     assert_eq!(q.label_fr(), "éducateur spécialisé");
@@ -226,12 +244,18 @@ fn unknown_qualifications_are_kept_and_reported() {
     assert_eq!(keys, ["bafa", "cap cuisine", "infirmier"]);
     assert_eq!(parsed.unknown, ["CAP Cuisine", "cap cuisine"]);
     let text = format_qualifications(&parsed.qualifications);
-    assert_eq!(parse_qualifications(&text).qualifications, parsed.qualifications);
+    assert_eq!(
+        parse_qualifications(&text).qualifications,
+        parsed.qualifications
+    );
     assert!(parse_qualifications("").qualifications.is_empty());
     for known in qualifications::KNOWN {
         let q = Qualification::parse(known.label_fr).expect("label");
         assert_eq!(q.key(), known.key, "{}", known.label_fr);
-        assert_eq!(Qualification::parse(known.key).expect("key").key(), known.key);
+        assert_eq!(
+            Qualification::parse(known.key).expect("key").key(),
+            known.key
+        );
     }
 }
 
@@ -309,16 +333,25 @@ fn equal_treatment_moves_a_volunteer_to_the_least_served() {
             need(2, 2, 1, 180, "mar matin", "infirmier"),
         ],
         vec![
-            volunteer(1, "lun matin, mar matin", "infirmier", Some(Allowance {
-                minutes_per_month: 180,
-                approved: true,
-                used_minutes_this_month: 0,
-            })),
+            volunteer(
+                1,
+                "lun matin, mar matin",
+                "infirmier",
+                Some(Allowance {
+                    minutes_per_month: 180,
+                    approved: true,
+                    used_minutes_this_month: 0,
+                }),
+            ),
             volunteer(2, "lun matin", "", None),
         ],
     );
     let out = match_week(&input);
-    let pairs: Vec<(i64, i64)> = out.placements.iter().map(|p| (p.need_id, p.volunteer_id)).collect();
+    let pairs: Vec<(i64, i64)> = out
+        .placements
+        .iter()
+        .map(|p| (p.need_id, p.volunteer_id))
+        .collect();
     assert_eq!(pairs, [(1, 2), (2, 1)]);
     assert_eq!(out.unfilled.len(), 1);
     assert_eq!(out.unfilled[0].need_id, 1);
@@ -384,7 +417,10 @@ fn reasons_for_unfilled_needs() {
     assert_eq!(out.unfilled[4].missing, 2);
     assert_eq!(out.placements.len(), 1);
     assert_eq!(out.placements[0].reason.reason_code(), "only_candidate");
-    assert_eq!(out.placements[0].reason.distance(), DistanceTier::SameDepartement);
+    assert_eq!(
+        out.placements[0].reason.distance(),
+        DistanceTier::SameDepartement
+    );
 }
 
 #[test]
@@ -392,7 +428,10 @@ fn continuity_wins_among_equals_and_json_has_the_fields() {
     let mut input = MatchInput::new(
         week(),
         vec![need(1, 1, 1, 150, "lun matin", "")],
-        vec![volunteer(1, "lun matin", "", None), volunteer(2, "lun matin", "", None)],
+        vec![
+            volunteer(1, "lun matin", "", None),
+            volunteer(2, "lun matin", "", None),
+        ],
     );
     input.volunteers[0].commune = Some("Bobigny".into());
     input.volunteers[0].postcode = Some("93000".into());
@@ -411,7 +450,10 @@ fn continuity_wins_among_equals_and_json_has_the_fields() {
     assert_eq!(json["placements"][0]["volunteer"], "v2@example.org");
     assert_eq!(json["placements"][0]["hours"], 2.5);
     assert_eq!(json["placements"][0]["reason"], "same_as_last_week");
-    assert_eq!(json["placements"][0]["reason_details"]["distance"], "same_departement");
+    assert_eq!(
+        json["placements"][0]["reason_details"]["distance"],
+        "same_departement"
+    );
     assert_eq!(json["organisations"][0]["wanted_hours"], 2.5);
     assert_eq!(json["organisations"][0]["filled_hours"], 2.5);
     assert_eq!(json["organisations"][0]["share"], 1.0);
@@ -420,7 +462,10 @@ fn continuity_wins_among_equals_and_json_has_the_fields() {
     input.last_week.clear();
     let out = match_week(&input);
     assert_eq!(out.placements[0].volunteer_id, 1);
-    assert_eq!(out.placements[0].reason.distance(), DistanceTier::SameCommune);
+    assert_eq!(
+        out.placements[0].reason.distance(),
+        DistanceTier::SameCommune
+    );
 }
 
 #[test]
@@ -455,10 +500,18 @@ fn random_instance(seed: u64, orgs: u32, max_needs: u32, max_vols: u32) -> Match
         parse_slots(&chosen.join(", ")).expect("menu")
     };
     let pick_quals = |rng: &mut StdRng, p: f64| {
-        let chosen: Vec<&str> = KEYS.iter().copied().filter(|_| rng.random_bool(p)).collect();
+        let chosen: Vec<&str> = KEYS
+            .iter()
+            .copied()
+            .filter(|_| rng.random_bool(p))
+            .collect();
         quals(&chosen.join(","))
     };
-    let communes = [("93000", "Bobigny"), ("93200", "Saint-Denis"), ("75011", "Paris")];
+    let communes = [
+        ("93000", "Bobigny"),
+        ("93200", "Saint-Denis"),
+        ("75011", "Paris"),
+    ];
     let needs = (0..rng.random_range(1..=max_needs))
         .map(|i| {
             let org = rng.random_range(1..=orgs) as i64;
@@ -521,28 +574,52 @@ fn random_instance(seed: u64, orgs: u32, max_needs: u32, max_vols: u32) -> Match
 
 /// The fixed rules, written again from the public types.
 fn eligible(n: &NeedInput, v: &VolunteerInput) -> bool {
-    n.qualifications.iter().all(|q| v.qualifications.contains(q))
+    n.qualifications
+        .iter()
+        .all(|q| v.qualifications.contains(q))
         && covers(&v.availability, &n.slots)
-        && v.allowance.is_none_or(|a| a.approved && a.remaining() >= n.weekly_minutes)
+        && v.allowance
+            .is_none_or(|a| a.approved && a.remaining() >= n.weekly_minutes)
 }
 
 /// Every hard rule, checked from the outcome alone; also that the plan is
 /// maximal and the figures add up.
 fn check_hard_rules(input: &MatchInput, out: &MatchOutcome) {
-    let need = |id: i64| input.needs.iter().find(|n| n.id == id).expect("need exists");
-    let vol = |id: i64| input.volunteers.iter().find(|v| v.id == id).expect("volunteer");
+    let need = |id: i64| {
+        input
+            .needs
+            .iter()
+            .find(|n| n.id == id)
+            .expect("need exists")
+    };
+    let vol = |id: i64| {
+        input
+            .volunteers
+            .iter()
+            .find(|v| v.id == id)
+            .expect("volunteer")
+    };
     let mut pairs = std::collections::BTreeSet::new();
     for p in &out.placements {
         let (n, v) = (need(p.need_id), vol(p.volunteer_id));
         assert!(pairs.insert((p.need_id, p.volunteer_id)), "placed twice");
-        assert!(eligible(n, v), "need {} volunteer {} not eligible", n.id, v.id);
+        assert!(
+            eligible(n, v),
+            "need {} volunteer {} not eligible",
+            n.id,
+            v.id
+        );
         assert_eq!(p.minutes, n.weekly_minutes);
         assert_eq!(p.organisation_id, n.organisation_id);
     }
     for n in &input.needs {
         let count = out.placements.iter().filter(|p| p.need_id == n.id).count() as u32;
         assert!(count <= n.volunteers_wanted, "need {} over-filled", n.id);
-        let missing = out.unfilled.iter().find(|u| u.need_id == n.id).map_or(0, |u| u.missing);
+        let missing = out
+            .unfilled
+            .iter()
+            .find(|u| u.need_id == n.id)
+            .map_or(0, |u| u.missing);
         assert_eq!(count + missing, n.volunteers_wanted);
     }
     for v in &input.volunteers {
@@ -554,7 +631,11 @@ fn check_hard_rules(input: &MatchInput, out: &MatchOutcome) {
             .collect();
         for (i, a) in mine.iter().enumerate() {
             for b in &mine[i + 1..] {
-                assert!(!any_overlap(&a.slots, &b.slots), "volunteer {} twice at once", v.id);
+                assert!(
+                    !any_overlap(&a.slots, &b.slots),
+                    "volunteer {} twice at once",
+                    v.id
+                );
             }
         }
         let minutes: u32 = mine.iter().map(|n| n.weekly_minutes).sum();
@@ -566,7 +647,11 @@ fn check_hard_rules(input: &MatchInput, out: &MatchOutcome) {
     // Maximal: no unfilled need has a volunteer who could still be added.
     for u in &out.unfilled {
         let n = need(u.need_id);
-        assert_eq!(u.exclusions.still_free, 0, "need {} has a free volunteer", n.id);
+        assert_eq!(
+            u.exclusions.still_free, 0,
+            "need {} has a free volunteer",
+            n.id
+        );
         for v in &input.volunteers {
             let mine: Vec<&NeedInput> = out
                 .placements
@@ -576,8 +661,11 @@ fn check_hard_rules(input: &MatchInput, out: &MatchOutcome) {
                 .collect();
             let used: u32 = mine.iter().map(|m| m.weekly_minutes).sum();
             let addable = eligible(n, v)
-                && !mine.iter().any(|m| m.id == n.id || any_overlap(&m.slots, &n.slots))
-                && v.allowance.is_none_or(|a| a.remaining() >= used + n.weekly_minutes);
+                && !mine
+                    .iter()
+                    .any(|m| m.id == n.id || any_overlap(&m.slots, &n.slots))
+                && v.allowance
+                    .is_none_or(|a| a.remaining() >= used + n.weekly_minutes);
             assert!(!addable, "need {} could take volunteer {}", n.id, v.id);
         }
     }
@@ -646,7 +734,13 @@ fn exhaustive_best(input: &MatchInput) -> Vec<(u64, u64)> {
     impl Walk<'_> {
         fn go(&mut self, i: usize) {
             let current = |filled: &[u64]| {
-                sorted_shares(filled.iter().copied().zip(self.wanted.iter().copied()).collect())
+                sorted_shares(
+                    filled
+                        .iter()
+                        .copied()
+                        .zip(self.wanted.iter().copied())
+                        .collect(),
+                )
             };
             // Prune: even every remaining pair could not beat the best.
             let mut optimistic = self.filled.clone();
@@ -669,7 +763,10 @@ fn exhaustive_best(input: &MatchInput) -> Vec<(u64, u64)> {
             let (n, v) = self.pairs[i];
             let need = &self.input.needs[n];
             let vol = &self.input.volunteers[v];
-            let used: u32 = self.mine[v].iter().map(|&m| self.input.needs[m].weekly_minutes).sum();
+            let used: u32 = self.mine[v]
+                .iter()
+                .map(|&m| self.input.needs[m].weekly_minutes)
+                .sum();
             let ok = self.count[n] < need.volunteers_wanted
                 && !self.mine[v]
                     .iter()
@@ -706,7 +803,12 @@ fn exhaustive_best(input: &MatchInput) -> Vec<(u64, u64)> {
 }
 
 fn outcome_shares(out: &MatchOutcome) -> Vec<(u64, u64)> {
-    sorted_shares(out.organisations.iter().map(|o| (o.filled_minutes, o.wanted_minutes)).collect())
+    sorted_shares(
+        out.organisations
+            .iter()
+            .map(|o| (o.filled_minutes, o.wanted_minutes))
+            .collect(),
+    )
 }
 
 fn shuffled(input: &MatchInput, seed: u64) -> MatchInput {

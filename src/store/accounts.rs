@@ -299,7 +299,9 @@ impl Store {
             scope.role,
             scope.territory_id.map_or("-".into(), |id| id.to_string()),
             scope.caller_id.map_or("-".into(), |id| id.to_string()),
-            scope.organisation_id.map_or("-".into(), |id| id.to_string()),
+            scope
+                .organisation_id
+                .map_or("-".into(), |id| id.to_string()),
             scope.volunteer_id.map_or("-".into(), |id| id.to_string()),
         );
         audit_in(

@@ -8,8 +8,8 @@ use sqlx::{Database, Decode, Encode, Postgres, Sqlite, Type};
 
 use crate::domain::{
     AssignmentStatus, BeneficiaryStatus, EscalationKind, EscalationStatus, ImportBatchKind,
-    ImportBatchStatus, ImportKind, NeedCategory, OrganisationKind, OutboxKind, OutboxStatus, Outcome,
-    PlacementBasis, PlacementState, RelayTarget, Role, Urgency, VolunteerOrigin,
+    ImportBatchStatus, ImportKind, NeedCategory, OrganisationKind, OutboxKind, OutboxStatus,
+    Outcome, PlacementBasis, PlacementState, RelayTarget, Role, Urgency, VolunteerOrigin,
 };
 
 /// Implements `Type`, `Encode` and `Decode` for one backend and each coded enum.

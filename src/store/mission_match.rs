@@ -457,16 +457,14 @@ fn count_held(outcome: &mut MatchOutcome, held: &[Held]) {
 
 /// Replaces the week's `proposed` rows by the outcome's placements; held rows are
 /// never touched. Gives (rows replaced, rows written).
-pub async fn save_proposals(
-    tx: &mut Tx,
-    outcome: &MatchOutcome,
-) -> Result<(u64, u64), StoreError> {
+pub async fn save_proposals(tx: &mut Tx, outcome: &MatchOutcome) -> Result<(u64, u64), StoreError> {
     let monday = outcome.week.monday();
-    let replaced = query("DELETE FROM mission_placements WHERE week_start = $1 AND state = 'proposed'")
-        .bind(monday)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let replaced =
+        query("DELETE FROM mission_placements WHERE week_start = $1 AND state = 'proposed'")
+            .bind(monday)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     let now = Utc::now();
     let mut saved = 0;
     for p in &outcome.placements {

@@ -191,10 +191,7 @@ impl Store {
             "SELECT {COLUMNS} FROM {FROM} WHERE n.organisation_id = $1 \
              ORDER BY n.active DESC, n.reference"
         );
-        Ok(query_as(&sql)
-            .bind(organisation_id)
-            .fetch_all(self)
-            .await?)
+        Ok(query_as(&sql).bind(organisation_id).fetch_all(self).await?)
     }
 
     pub async fn need(&self, id: i64) -> Result<Option<MissionNeed>, StoreError> {

@@ -88,11 +88,11 @@ pub use mission_match::{
     month_mondays, save_proposals, usual_basis, MatchRun, MissionSettings, PlacementLine,
 };
 pub use mission_needs::{MissionNeed, NeedEdit, NeedUpdateError};
-pub use organisations::{organisation_key, ContactRule, Organisation, Upserted};
 pub use organisation_links::{
-    HoursLine, LinkNeedEdit, LinkedNeed, NeedEditRefused, OrganisationAccess, ReminderReport,
-    RemindedOrganisation,
+    HoursLine, LinkNeedEdit, LinkedNeed, NeedEditRefused, OrganisationAccess, RemindedOrganisation,
+    ReminderReport,
 };
+pub use organisations::{organisation_key, ContactRule, Organisation, Upserted};
 pub use outbox::{OutboxLine, OutboxMessage, OutboxSummary};
 pub use people::{
     CallLine, Editor, EscalationLine, HistoryLine, MembershipLine, PersonCard, PersonFile,

@@ -17,8 +17,7 @@ use serde::Serialize;
 use super::{query, query_as, query_scalar, AuditEvent, LinkRefused, LinkUse, Store, StoreError};
 use super::{users::audit_in, Tx};
 use crate::messages::needs_reminder::{
-    next_reminder_after, paris_day_start, reminder_message_id, render_needs_reminder,
-    ReminderNeed,
+    next_reminder_after, paris_day_start, reminder_message_id, render_needs_reminder, ReminderNeed,
 };
 use crate::messages::MailLinks;
 
@@ -214,10 +213,19 @@ fn reminder_need(n: &LinkedNeed) -> ReminderNeed {
 /// The fields where the stored need differs from the form.
 fn differences(current: &LinkedNeed, edit: &LinkNeedEdit) -> Vec<&'static str> {
     let pairs: [(&'static str, bool); 9] = [
-        ("volunteers_wanted", current.volunteers_wanted != edit.volunteers_wanted),
-        ("weekly_minutes", current.weekly_minutes != edit.weekly_minutes),
+        (
+            "volunteers_wanted",
+            current.volunteers_wanted != edit.volunteers_wanted,
+        ),
+        (
+            "weekly_minutes",
+            current.weekly_minutes != edit.weekly_minutes,
+        ),
         ("slots", current.slots != edit.slots),
-        ("qualifications", current.qualifications != edit.qualifications),
+        (
+            "qualifications",
+            current.qualifications != edit.qualifications,
+        ),
         ("starts_on", current.starts_on != edit.starts_on),
         ("ends_on", current.ends_on != edit.ends_on),
         ("public", current.public != edit.public),

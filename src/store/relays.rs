@@ -209,12 +209,12 @@ impl Store {
         let id = match inserted {
             Ok(id) => id,
             Err(e) => {
-                return Err(match StoreError::on_unique(e, || {
-                    StoreError::EmailTaken(String::new())
-                }) {
-                    StoreError::EmailTaken(_) => RelayError::EmailTaken,
-                    other => RelayError::Store(other),
-                })
+                return Err(
+                    match StoreError::on_unique(e, || StoreError::EmailTaken(String::new())) {
+                        StoreError::EmailTaken(_) => RelayError::EmailTaken,
+                        other => RelayError::Store(other),
+                    },
+                )
             }
         };
         let event = AuditEvent {
@@ -276,7 +276,12 @@ impl Store {
         }
         let event = AuditEvent {
             detail: Some(format!("relay {organisation_id}: {}", changed.join(","))),
-            ..AuditEvent::by_user(user_id, "volunteer_updated", "volunteer", Some(volunteer_id))
+            ..AuditEvent::by_user(
+                user_id,
+                "volunteer_updated",
+                "volunteer",
+                Some(volunteer_id),
+            )
         };
         super::users::audit_in(&mut tx, &event).await?;
         tx.commit().await?;
@@ -284,10 +289,7 @@ impl Store {
     }
 
     /// The volunteer's placements, newest week first (the volunteer's own page).
-    pub async fn own_placements(
-        &self,
-        volunteer_id: i64,
-    ) -> Result<Vec<OwnPlacement>, StoreError> {
+    pub async fn own_placements(&self, volunteer_id: i64) -> Result<Vec<OwnPlacement>, StoreError> {
         Ok(query_as(
             "SELECT p.id, p.week_start, p.minutes, p.state, n.establishment, \
              o.name AS organisation, n.mission_kind, n.commune, n.slots \
@@ -309,7 +311,10 @@ fn changed_fields(before: &RelayVolunteer, after: &RelayVolunteerInput) -> Vec<&
         ("last_name", before.last_name != after.last_name.trim()),
         ("first_name", before.first_name != after.first_name.trim()),
         ("phone", before.phone != after.phone),
-        ("qualifications", before.qualifications != after.qualifications),
+        (
+            "qualifications",
+            before.qualifications != after.qualifications,
+        ),
         ("availability", before.availability != after.availability),
         ("postcode", before.postcode != after.postcode),
         ("commune", before.commune != after.commune),

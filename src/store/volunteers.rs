@@ -117,10 +117,7 @@ impl Fields {
             availability: new.availability.clone(),
             postcode: new.postcode.as_ref().map(|p| p.as_str().to_owned()),
             commune: new.commune.clone(),
-            days_per_month_centi: new
-                .days_per_month_centi
-                .filter(|_| agent)
-                .map(i32::from),
+            days_per_month_centi: new.days_per_month_centi.filter(|_| agent).map(i32::from),
             manager_approved,
             approved_by,
             approved_at,

@@ -365,8 +365,7 @@ async fn invite_from(
         organisation: &form.organisation,
         volunteer: &form.volunteer,
     };
-    let scope = match asked_scope(state, asked, Some(email.as_str())).await?
-    {
+    let scope = match asked_scope(state, asked, Some(email.as_str())).await? {
         Ok(scope) => scope,
         Err(key) => return Ok(Err(key)),
     };

@@ -21,7 +21,9 @@ use super::AppState;
 use crate::domain::time::{today_in_paris, PARIS};
 use crate::missions::qualifications::{format_qualifications, parse_qualifications};
 use crate::missions::slots::{format_slots, parse_slots};
-use crate::store::{HoursLine, LinkUse, LinkedNeed, LinkNeedEdit, NeedEditRefused, OrganisationAccess};
+use crate::store::{
+    HoursLine, LinkNeedEdit, LinkUse, LinkedNeed, NeedEditRefused, OrganisationAccess,
+};
 
 /// Texts of this page: (key, French, English).
 pub static TEXTS: &[(&str, &str, &str)] = &[
@@ -171,7 +173,8 @@ fn checked(lang: Lang, form: &NeedForm) -> Result<LinkNeedEdit, String> {
         .ok()
         .filter(|n| (1..=1000).contains(n))
         .ok_or_else(|| refuse("orglink.error.volunteers"))?;
-    let weekly_minutes = weekly_minutes(&form.hours).ok_or_else(|| refuse("orglink.error.hours"))?;
+    let weekly_minutes =
+        weekly_minutes(&form.hours).ok_or_else(|| refuse("orglink.error.hours"))?;
     let slots = slots_field(lang, &form.slots)?;
     let starts_on = date_field(&form.starts_on).map_err(|()| refuse("orglink.error.date"))?;
     let ends_on = date_field(&form.ends_on).map_err(|()| refuse("orglink.error.date"))?;

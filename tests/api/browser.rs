@@ -594,13 +594,16 @@ async fn an_attackers_walk_goes_nowhere() {
 async fn an_organisation_updates_a_need_from_its_link_on_a_phone() {
     use crate::organisation_links::{need, organisation};
     let app = spawn_app(Backend::Sqlite).await;
-    let org = organisation(&app.store, "Foyer Les Tilleuls", Some("contact@tilleuls.example.org")).await;
+    let org = organisation(
+        &app.store,
+        "Foyer Les Tilleuls",
+        Some("contact@tilleuls.example.org"),
+    )
+    .await;
     let id = need(&app.store, org, "ASE-1", true).await;
     need(&app.store, org, "ASE-2", true).await;
-    let links = lien::messages::MailLinks::new(
-        format!("{}/", app.address).parse().unwrap(),
-        vec![7; 32],
-    );
+    let links =
+        lien::messages::MailLinks::new(format!("{}/", app.address).parse().unwrap(), vec![7; 32]);
     app.store
         .queue_needs_reminders(&links, chrono::Utc::now(), false)
         .await
@@ -612,7 +615,10 @@ async fn an_organisation_updates_a_need_from_its_link_on_a_phone() {
         .await
         .unwrap();
     wait_for_text(&client, "h1", "Vos besoins en volontaires").await;
-    assert!(page_width(&client).await <= 390, "no sideways scrolling on a phone");
+    assert!(
+        page_width(&client).await <= 390,
+        "no sideways scrolling on a phone"
+    );
     screenshot(&client, "organisation-link-phone").await;
     let volunteers = client
         .find(Locator::Css(&format!("#volunteers-{id}")))

@@ -62,21 +62,37 @@ async fn needs_and_volunteers_import_from_the_command_line(backend: Backend) {
     let needs = needs.to_str().unwrap();
     let dry = ctx.json(&["import", "needs", needs, "--dry-run", "--json"]);
     assert_eq!(dry["kind"], "needs");
-    assert_eq!((dry["inserted"].as_u64(), dry["dry_run"].as_bool()), (Some(6), Some(true)));
+    assert_eq!(
+        (dry["inserted"].as_u64(), dry["dry_run"].as_bool()),
+        (Some(6), Some(true))
+    );
     let done = ctx.json(&["import", "needs", needs, "--json"]);
     assert_eq!(done["inserted"], 6);
     let human = text(&ctx.out(&["import", "needs", needs]));
-    assert!(human.contains("Import besoins des structures — needs.csv"), "{human}");
+    assert!(
+        human.contains("Import besoins des structures — needs.csv"),
+        "{human}"
+    );
     assert!(human.contains("inchangé"), "{human}");
     let volunteers = sample("volunteers.csv");
     let volunteers = volunteers.to_str().unwrap();
     let english = text(&ctx.out(&["--lang", "en", "import", "volunteers", volunteers]));
-    assert!(english.contains("Import of volunteers — volunteers.csv"), "{english}");
-    assert!(english.contains("row 4: "), "the agent without approval: {english}");
+    assert!(
+        english.contains("Import of volunteers — volunteers.csv"),
+        "{english}"
+    );
+    assert!(
+        english.contains("row 4: "),
+        "the agent without approval: {english}"
+    );
     let again = ctx.json(&["import", "volunteers", volunteers, "--json"]);
-    assert_eq!((again["inserted"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(7)));
+    assert_eq!(
+        (again["inserted"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(7))
+    );
     // A hostile file: refused lines, exit 0, the report says where and why.
-    let hostile = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hostile/besoins-hostile.csv");
+    let hostile =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hostile/besoins-hostile.csv");
     let report = ctx.json(&["import", "needs", hostile.to_str().unwrap(), "--json"]);
     assert_eq!(report["rejected"], 7);
     let errors = report["errors"].as_array().unwrap();
@@ -99,7 +115,14 @@ async fn missions_match_prints_what_the_issue_promises(backend: Backend) {
         ctx.json(&["import", kind, path.to_str().unwrap(), "--json"]);
     }
     // 2026-W17: 20 to 26 April, inside every sample need's dates.
-    let dry = ctx.json(&["missions", "match", "--week", "2026-W17", "--dry-run", "--json"]);
+    let dry = ctx.json(&[
+        "missions",
+        "match",
+        "--week",
+        "2026-W17",
+        "--dry-run",
+        "--json",
+    ]);
     assert_eq!(dry["week"], "2026-W17");
     let placements = dry["placements"].as_array().unwrap();
     assert!(!placements.is_empty(), "{dry:#}");
@@ -110,7 +133,10 @@ async fn missions_match_prints_what_the_issue_promises(backend: Backend) {
         assert!(p["volunteer"].as_str().unwrap().contains('@'));
     }
     let unfilled = dry["unfilled"].as_array().unwrap();
-    assert!(!unfilled.is_empty(), "the samples cannot fill everything: {dry:#}");
+    assert!(
+        !unfilled.is_empty(),
+        "the samples cannot fill everything: {dry:#}"
+    );
     for u in unfilled {
         for key in ["need", "missing", "reason"] {
             assert!(!u[key].is_null(), "unfilled without {key}: {u}");
@@ -125,7 +151,11 @@ async fn missions_match_prints_what_the_issue_promises(backend: Backend) {
     }
     assert_eq!(dry["saved"], 0);
     let listed = ctx.json(&["missions", "list", "--week", "2026-W17", "--json"]);
-    assert_eq!(listed["placements"].as_array().unwrap().len(), 0, "a dry run writes nothing");
+    assert_eq!(
+        listed["placements"].as_array().unwrap().len(),
+        0,
+        "a dry run writes nothing"
+    );
     // For real, twice: the same proposals, replaced.
     let saved = ctx.json(&["missions", "match", "--week", "2026-W17", "--json"]);
     assert_eq!(saved["placements"], dry["placements"]);
@@ -138,7 +168,10 @@ async fn missions_match_prints_what_the_issue_promises(backend: Backend) {
     assert!(lines.iter().all(|l| l["state"] == "proposed"));
     // In French by default, in English on demand.
     let french = text(&ctx.out(&["missions", "match", "--week", "2026-W17", "--dry-run"]));
-    assert!(french.contains("Missions — semaine 2026-W17 (simulation"), "{french}");
+    assert!(
+        french.contains("Missions — semaine 2026-W17 (simulation"),
+        "{french}"
+    );
     assert!(french.contains("besoins non pourvus"), "{french}");
     let english = text(&ctx.out(&["--lang", "en", "missions", "list", "--week", "2026-W17"]));
     assert!(english.contains("Placements — week 2026-W17"), "{english}");

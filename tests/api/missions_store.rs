@@ -12,9 +12,7 @@ use lien::import::apply::import_file;
 use lien::import::ImportOptions;
 use lien::records::imports::ImportReport;
 use lien::records::missions::{Approval, NewNeed, NewOrganisation, NewVolunteer};
-use lien::store::{
-    MissionSettings, NeedEdit, NeedUpdateError, Store, Upserted, VolunteerFilter,
-};
+use lien::store::{MissionSettings, NeedEdit, NeedUpdateError, Store, Upserted, VolunteerFilter};
 
 use crate::helpers::{execute, fresh_store, scalar, text, Backend};
 use crate::on_both_backends;
@@ -92,9 +90,15 @@ fn volunteer(email: &str, origin: VolunteerOrigin, availability: &str) -> NewVol
 async fn organisations_are_one_per_folded_name(backend: Backend) {
     let t = fresh_store(backend).await;
     let s = &t.store;
-    let first = s.upsert_organisation(&organisation("Foyer Les Tilleuls")).await.unwrap();
+    let first = s
+        .upsert_organisation(&organisation("Foyer Les Tilleuls"))
+        .await
+        .unwrap();
     assert!(matches!(first, Upserted::Inserted(_)));
-    let again = s.upsert_organisation(&organisation("  FOYER les tilleuls ")).await.unwrap();
+    let again = s
+        .upsert_organisation(&organisation("  FOYER les tilleuls "))
+        .await
+        .unwrap();
     assert_eq!(again, Upserted::Unchanged(first.id()));
     let with_contact = NewOrganisation {
         kind: Some(OrganisationKind::Establishment),
@@ -108,9 +112,15 @@ async fn organisations_are_one_per_folded_name(backend: Backend) {
     let list = s.list_organisations().await.unwrap();
     assert_eq!(list.len(), 1);
     let stored = s.organisation(first.id()).await.unwrap().unwrap();
-    assert_eq!(stored.name, "Foyer Les Tilleuls", "the first spelling stays");
+    assert_eq!(
+        stored.name, "Foyer Les Tilleuls",
+        "the first spelling stays"
+    );
     assert_eq!(stored.kind, OrganisationKind::Establishment);
-    assert_eq!(stored.email.as_deref(), Some("direction@tilleuls.example.org"));
+    assert_eq!(
+        stored.email.as_deref(),
+        Some("direction@tilleuls.example.org")
+    );
     let by_name = s.organisation_by_name("foyer-les-tilleuls").await.unwrap();
     assert_eq!(by_name.map(|o| o.id), Some(first.id()));
 }
@@ -121,19 +131,29 @@ async fn a_need_version_moves_only_when_a_field_changes(backend: Backend) {
     let n = need("R-1", "Foyer", 2, 360, "lun 17:00-20:00, jeu 17:00-20:00");
     let id = s.upsert_need(&n, "user:1").await.unwrap();
     assert!(matches!(id, Upserted::Inserted(_)));
-    assert_eq!(s.upsert_need(&n, "user:1").await.unwrap(), Upserted::Unchanged(id.id()));
+    assert_eq!(
+        s.upsert_need(&n, "user:1").await.unwrap(),
+        Upserted::Unchanged(id.id())
+    );
     assert_eq!(s.need(id.id()).await.unwrap().unwrap().version, 1);
     let more = NewNeed {
         weekly_minutes: 420,
         ..n.clone()
     };
-    assert_eq!(s.upsert_need(&more, "user:2").await.unwrap(), Upserted::Updated(id.id()));
+    assert_eq!(
+        s.upsert_need(&more, "user:2").await.unwrap(),
+        Upserted::Updated(id.id())
+    );
     let stored = s.need_by_reference("R-1").await.unwrap().unwrap();
     assert_eq!((stored.version, stored.weekly_minutes), (2, 420));
     assert_eq!(stored.updated_by.as_deref(), Some("user:2"));
     assert_eq!(stored.organisation_name, "Foyer");
     // The organisation's contact came from the need; a later need does not replace it.
-    let org = s.organisation(stored.organisation_id).await.unwrap().unwrap();
+    let org = s
+        .organisation(stored.organisation_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(org.email.as_deref(), Some("contact@foyer.example.org"));
     let other = NewNeed {
         email: Some(EmailAddress::parse("autre@foyer.example.org").unwrap()),
@@ -144,7 +164,11 @@ async fn a_need_version_moves_only_when_a_field_changes(backend: Backend) {
         ..need("R-2", "Foyer", 1, 180, "mar 09:00-12:00")
     };
     s.upsert_need(&other, "user:1").await.unwrap();
-    let org = s.organisation(stored.organisation_id).await.unwrap().unwrap();
+    let org = s
+        .organisation(stored.organisation_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(org.email.as_deref(), Some("contact@foyer.example.org"));
     assert_eq!(s.needs_of_organisation(org.id).await.unwrap().len(), 2);
 }
@@ -153,17 +177,26 @@ async fn a_form_edit_is_refused_on_a_stale_version(backend: Backend) {
     let t = fresh_store(backend).await;
     let s = &t.store;
     let id = s
-        .upsert_need(&need("R-1", "Foyer", 2, 360, "lun 17:00-20:00"), "import:f.csv")
+        .upsert_need(
+            &need("R-1", "Foyer", 2, 360, "lun 17:00-20:00"),
+            "import:f.csv",
+        )
         .await
         .unwrap()
         .id();
     let read = s.need(id).await.unwrap().unwrap();
     // Nothing changed: no new version.
-    let same = s.update_need(id, 1, &NeedEdit::from(&read), "organisation-link:1").await.unwrap();
+    let same = s
+        .update_need(id, 1, &NeedEdit::from(&read), "organisation-link:1")
+        .await
+        .unwrap();
     assert_eq!(same.version, 1);
     let mut edit = NeedEdit::from(&read);
     edit.volunteers_wanted = 3;
-    let saved = s.update_need(id, 1, &edit, "organisation-link:1").await.unwrap();
+    let saved = s
+        .update_need(id, 1, &edit, "organisation-link:1")
+        .await
+        .unwrap();
     assert_eq!((saved.version, saved.volunteers_wanted), (2, 3));
     assert_eq!(saved.updated_by.as_deref(), Some("organisation-link:1"));
     // A second form read at version 1 is refused with the need as it is now.
@@ -196,12 +229,26 @@ async fn needs_of_a_week_follow_their_dates(backend: Backend) {
         ends_on: to,
         ..need(r, "Foyer", 1, 180, "lun 09:00-12:00")
     };
-    s.upsert_need(&dated("OPEN", None, None), "t").await.unwrap();
-    s.upsert_need(&dated("ENDS-SUNDAY", d(11, 1), d(12, 13)), "t").await.unwrap();
-    s.upsert_need(&dated("STARTS-SUNDAY", d(12, 13), None), "t").await.unwrap();
-    s.upsert_need(&dated("OVER", d(11, 1), d(12, 6)), "t").await.unwrap();
-    s.upsert_need(&dated("LATER", d(12, 14), None), "t").await.unwrap();
-    let closed = s.upsert_need(&dated("CLOSED", None, None), "t").await.unwrap().id();
+    s.upsert_need(&dated("OPEN", None, None), "t")
+        .await
+        .unwrap();
+    s.upsert_need(&dated("ENDS-SUNDAY", d(11, 1), d(12, 13)), "t")
+        .await
+        .unwrap();
+    s.upsert_need(&dated("STARTS-SUNDAY", d(12, 13), None), "t")
+        .await
+        .unwrap();
+    s.upsert_need(&dated("OVER", d(11, 1), d(12, 6)), "t")
+        .await
+        .unwrap();
+    s.upsert_need(&dated("LATER", d(12, 14), None), "t")
+        .await
+        .unwrap();
+    let closed = s
+        .upsert_need(&dated("CLOSED", None, None), "t")
+        .await
+        .unwrap()
+        .id();
     let read = s.need(closed).await.unwrap().unwrap();
     let mut edit = NeedEdit::from(&read);
     edit.active = false;
@@ -227,13 +274,23 @@ async fn needs_of_a_week_follow_their_dates(backend: Backend) {
 async fn volunteers_keep_who_approved_and_when(backend: Backend) {
     let t = fresh_store(backend).await;
     let s = &t.store;
-    let agent = volunteer("claire.martin@agents.example.org", VolunteerOrigin::Agent, "lun 09:00-12:00");
+    let agent = volunteer(
+        "claire.martin@agents.example.org",
+        VolunteerOrigin::Agent,
+        "lun 09:00-12:00",
+    );
     let id = s.upsert_volunteer(&agent).await.unwrap();
     assert!(matches!(id, Upserted::Inserted(_)));
     let stored = s.volunteer(id.id()).await.unwrap().unwrap();
     assert!(stored.manager_approved);
-    assert_eq!(stored.approved_by.as_deref(), Some("manager@cd80.example.org"));
-    assert_eq!(stored.approved_at, Some(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()));
+    assert_eq!(
+        stored.approved_by.as_deref(),
+        Some("manager@cd80.example.org")
+    );
+    assert_eq!(
+        stored.approved_at,
+        Some(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap())
+    );
     assert_eq!(stored.days_per_month_centi, Some(50));
     // The same approval again, from someone else later: the first record stays.
     let later = NewVolunteer {
@@ -243,27 +300,50 @@ async fn volunteers_keep_who_approved_and_when(backend: Backend) {
         }),
         ..agent.clone()
     };
-    assert_eq!(s.upsert_volunteer(&later).await.unwrap(), Upserted::Unchanged(id.id()));
+    assert_eq!(
+        s.upsert_volunteer(&later).await.unwrap(),
+        Upserted::Unchanged(id.id())
+    );
     // Withdrawn: who and when are forgotten.
     let withdrawn = NewVolunteer {
         manager_approved: Some(false),
         ..agent.clone()
     };
-    assert_eq!(s.upsert_volunteer(&withdrawn).await.unwrap(), Upserted::Updated(id.id()));
-    let stored = s.volunteer_by_email("Claire.Martin@agents.example.org").await.unwrap().unwrap();
+    assert_eq!(
+        s.upsert_volunteer(&withdrawn).await.unwrap(),
+        Upserted::Updated(id.id())
+    );
+    let stored = s
+        .volunteer_by_email("Claire.Martin@agents.example.org")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!stored.manager_approved);
     assert_eq!(stored.approved_by, None);
     let at = Utc.with_ymd_and_hms(2026, 11, 20, 14, 30, 0).unwrap();
-    assert!(s.set_volunteer_approval(id.id(), true, "user:7", at).await.unwrap());
+    assert!(s
+        .set_volunteer_approval(id.id(), true, "user:7", at)
+        .await
+        .unwrap());
     let stored = s.volunteer(id.id()).await.unwrap().unwrap();
-    assert_eq!((stored.approved_by.as_deref(), stored.approved_at), (Some("user:7"), Some(at)));
+    assert_eq!(
+        (stored.approved_by.as_deref(), stored.approved_at),
+        (Some("user:7"), Some(at))
+    );
     // A student carries no allowance, whatever the row says.
     let student = NewVolunteer {
         days_per_month_centi: Some(100),
         ..volunteer("lea@etudiants.example.org", VolunteerOrigin::School, "")
     };
     let sid = s.upsert_volunteer(&student).await.unwrap().id();
-    assert_eq!(s.volunteer(sid).await.unwrap().unwrap().days_per_month_centi, None);
+    assert_eq!(
+        s.volunteer(sid)
+            .await
+            .unwrap()
+            .unwrap()
+            .days_per_month_centi,
+        None
+    );
     let all = s.list_volunteers(VolunteerFilter::default()).await.unwrap();
     assert_eq!(all.len(), 2);
 }
@@ -289,7 +369,11 @@ async fn imports_report_line_exact_and_change_nothing_twice(backend: Backend) {
     let t = fresh_store(backend).await;
     let s = &t.store;
     let dry = import(s, ImportKind::Needs, "samples/needs.csv", true).await;
-    assert_eq!((dry.rows, dry.inserted, dry.rejected), (6, 6, 0), "{dry:#?}");
+    assert_eq!(
+        (dry.rows, dry.inserted, dry.rejected),
+        (6, 6, 0),
+        "{dry:#?}"
+    );
     assert_eq!(scalar(s, "SELECT COUNT(*) FROM mission_needs").await, 0);
     let needs = import(s, ImportKind::Needs, "samples/needs.csv", false).await;
     assert_eq!((needs.inserted, needs.rejected), (6, 0), "{needs:#?}");
@@ -302,18 +386,33 @@ async fn imports_report_line_exact_and_change_nothing_twice(backend: Backend) {
         "lun 17:00-18:30, mar 17:00-18:30, mer 17:00-18:30, jeu 17:00-18:30, ven 17:00-18:30"
     );
     let b3 = s.need_by_reference("B-03").await.unwrap().unwrap();
-    assert_eq!((b3.weekly_minutes, b3.qualifications.as_str()), (450, "bafa, permis_b"));
+    assert_eq!(
+        (b3.weekly_minutes, b3.qualifications.as_str()),
+        (450, "bafa, permis_b")
+    );
     let b1 = s.need_by_reference("B-01").await.unwrap().unwrap();
     assert_eq!(b1.qualifications, "educateur_specialise");
     assert_eq!(b1.ends_on, NaiveDate::from_ymd_opt(2026, 6, 26));
     let volunteers = import(s, ImportKind::Volunteers, "samples/volunteers.csv", false).await;
-    assert_eq!((volunteers.inserted, volunteers.rejected), (7, 0), "{volunteers:#?}");
-    let karim = s.volunteer_by_email("karim.dubois@agents.example.org").await.unwrap().unwrap();
+    assert_eq!(
+        (volunteers.inserted, volunteers.rejected),
+        (7, 0),
+        "{volunteers:#?}"
+    );
+    let karim = s
+        .volunteer_by_email("karim.dubois@agents.example.org")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(karim.days_per_month_centi, Some(150));
     assert!(karim.manager_approved);
     assert_eq!(karim.approved_by.as_deref(), Some("volunteers.csv"));
     assert!(karim.approved_at.is_some());
-    let yannick = s.volunteer_by_email("yannick.petit@agents.example.org").await.unwrap().unwrap();
+    let yannick = s
+        .volunteer_by_email("yannick.petit@agents.example.org")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!yannick.manager_approved);
     assert!(volunteers
         .warnings
@@ -343,7 +442,11 @@ fn line_errors(r: &ImportReport, line: u64) -> Vec<(Option<String>, Option<Strin
         .collect()
 }
 
-fn owned(column: &str, value: Option<&str>, code: &str) -> (Option<String>, Option<String>, String) {
+fn owned(
+    column: &str,
+    value: Option<&str>,
+    code: &str,
+) -> (Option<String>, Option<String>, String) {
     (Some(column.into()), value.map(Into::into), code.into())
 }
 
@@ -360,7 +463,11 @@ async fn hostile_needs_and_volunteers_are_refused_line_by_line(backend: Backend)
     assert_eq!(slots_day[0].2, "slots_whole_day");
     assert_eq!(
         line_errors(&r, 4),
-        [owned("Nombre de volontaires", Some("0"), "no_volunteer_wanted")]
+        [owned(
+            "Nombre de volontaires",
+            Some("0"),
+            "no_volunteer_wanted"
+        )]
     );
     assert_eq!(
         line_errors(&r, 5),
@@ -368,7 +475,11 @@ async fn hostile_needs_and_volunteers_are_refused_line_by_line(backend: Backend)
     );
     assert_eq!(
         line_errors(&r, 6),
-        [owned("Volume horaire hebdomadaire", Some("trois heures"), "hours_invalid")]
+        [owned(
+            "Volume horaire hebdomadaire",
+            Some("trois heures"),
+            "hours_invalid"
+        )]
     );
     assert_eq!(line_errors(&r, 8)[0].2, "duplicate_in_file");
     assert_eq!(line_errors(&r, 9)[0].2, "missing_value");
@@ -379,23 +490,39 @@ async fn hostile_needs_and_volunteers_are_refused_line_by_line(backend: Backend)
         .iter()
         .find(|w| w.code == "qualification_unknown")
         .expect("a warning");
-    assert_eq!((warning.line, warning.value.as_deref()), (Some(7), Some("jongleur")));
+    assert_eq!(
+        (warning.line, warning.value.as_deref()),
+        (Some(7), Some("jongleur"))
+    );
     let h06 = s.need_by_reference("H-06").await.unwrap().unwrap();
     assert_eq!(h06.qualifications, "jongleur, permis_b");
     // Every error says what to do, in French.
     assert!(r.errors.iter().all(|e| e.message.len() > 30), "{r:#?}");
 
-    let r = import(s, ImportKind::Volunteers, "hostile/volontaires-hostile.csv", false).await;
+    let r = import(
+        s,
+        ImportKind::Volunteers,
+        "hostile/volontaires-hostile.csv",
+        false,
+    )
+    .await;
     assert_eq!(r.rows, 10);
     assert_eq!(
         line_errors(&r, 3),
-        [(Some("Jours par mois".into()), None, "agent_without_days".into())]
+        [(
+            Some("Jours par mois".into()),
+            None,
+            "agent_without_days".into()
+        )]
     );
     assert_eq!(
         line_errors(&r, 4),
         [owned("Jours par mois", Some("3"), "days_out_of_range")]
     );
-    assert!(line_errors(&r, 5).is_empty(), "a non-agent's days are ignored");
+    assert!(
+        line_errors(&r, 5).is_empty(),
+        "a non-agent's days are ignored"
+    );
     assert!(r
         .warnings
         .iter()
@@ -411,7 +538,11 @@ async fn hostile_needs_and_volunteers_are_refused_line_by_line(backend: Backend)
         .any(|w| w.line == Some(8) && w.code == "no_availability"));
     assert_eq!(
         line_errors(&r, 9),
-        [owned("Accord hiérarchique", Some("peut-être"), "approval_unknown")]
+        [owned(
+            "Accord hiérarchique",
+            Some("peut-être"),
+            "approval_unknown"
+        )]
     );
     assert!(r
         .warnings
@@ -419,12 +550,26 @@ async fn hostile_needs_and_volunteers_are_refused_line_by_line(backend: Backend)
         .any(|w| w.line == Some(10) && w.code == "qualification_unknown"));
     assert_eq!(line_errors(&r, 11)[0].2, "duplicate_in_file");
     assert_eq!((r.inserted, r.rejected), (4, 6), "{r:#?}");
-    let sophie = s.volunteer_by_email("sophie.andre@benevoles.example.org").await.unwrap().unwrap();
-    assert_eq!((sophie.days_per_month_centi, sophie.manager_approved), (None, false));
+    let sophie = s
+        .volunteer_by_email("sophie.andre@benevoles.example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (sophie.days_per_month_centi, sophie.manager_approved),
+        (None, false)
+    );
 }
 
 /// A placement held (state given) of `minutes` in the week of `monday`.
-async fn held(store: &Store, need: i64, volunteer: i64, monday: &str, minutes: i32, state: &str) -> i64 {
+async fn held(
+    store: &Store,
+    need: i64,
+    volunteer: i64,
+    monday: &str,
+    minutes: i32,
+    state: &str,
+) -> i64 {
     let sql = format!(
         "INSERT INTO mission_placements (need_id, volunteer_id, week_start, minutes, state, \
          reason, need_version) VALUES ({need}, {volunteer}, '{monday}', {minutes}, '{state}', \
@@ -442,7 +587,11 @@ async fn the_month_counts_what_was_held_in_its_weeks(backend: Backend) {
         .await
         .unwrap()
         .id();
-    let mut agent = volunteer("agent@agents.example.org", VolunteerOrigin::Agent, "lun 09:00-12:00");
+    let mut agent = volunteer(
+        "agent@agents.example.org",
+        VolunteerOrigin::Agent,
+        "lun 09:00-12:00",
+    );
     agent.days_per_month_centi = Some(200);
     let a = s.upsert_volunteer(&agent).await.unwrap().id();
     // 2026-W49 (Monday 30 November, Thursday 3 December) counts in December; W48 in
@@ -480,13 +629,27 @@ async fn the_month_counts_what_was_held_in_its_weeks(backend: Backend) {
     )
     .await
     .unwrap();
-    let settings = MissionSettings { minutes_per_day: 480 };
-    let input = s.load_match_input(week("2026-W50"), &settings).await.unwrap();
+    let settings = MissionSettings {
+        minutes_per_day: 480,
+    };
+    let input = s
+        .load_match_input(week("2026-W50"), &settings)
+        .await
+        .unwrap();
     let allowance = input.volunteers[0].allowance.unwrap();
-    assert_eq!((allowance.used_minutes_this_month, allowance.minutes_per_month), (410, 960));
+    assert_eq!(
+        (
+            allowance.used_minutes_this_month,
+            allowance.minutes_per_month
+        ),
+        (410, 960)
+    );
     // Last week's held placement is the continuity pair of W50.
     assert_eq!(input.last_week.len(), 1);
-    assert_eq!((input.last_week[0].need_id, input.last_week[0].volunteer_id), (n, a));
+    assert_eq!(
+        (input.last_week[0].need_id, input.last_week[0].volunteer_id),
+        (n, a)
+    );
 }
 
 async fn proposals_replace_proposals_and_never_held_placements(backend: Backend) {
@@ -507,7 +670,10 @@ async fn proposals_replace_proposals_and_never_held_placements(backend: Backend)
     let mut ids = Vec::new();
     for (email, availability) in [
         ("a@benevoles.example.org", "lun 09:00-12:00"),
-        ("b@benevoles.example.org", "lun 09:00-12:00, mar 14:00-17:00"),
+        (
+            "b@benevoles.example.org",
+            "lun 09:00-12:00, mar 14:00-17:00",
+        ),
         ("c@benevoles.example.org", "mar 14:00-17:00"),
     ] {
         let v = volunteer(email, VolunteerOrigin::Association, availability);
@@ -516,13 +682,21 @@ async fn proposals_replace_proposals_and_never_held_placements(backend: Backend)
     let dry = s.match_missions(w, &settings, true).await.unwrap();
     assert_eq!(dry.outcome.placements.len(), 3, "{:#?}", dry.outcome);
     assert_eq!(dry.saved, 0);
-    assert_eq!(scalar(s, "SELECT COUNT(*) FROM mission_placements").await, 0);
+    assert_eq!(
+        scalar(s, "SELECT COUNT(*) FROM mission_placements").await,
+        0
+    );
     let run = s.match_missions(w, &settings, false).await.unwrap();
     assert_eq!(run.saved, 3);
     let lines = s.placements_of_week(w).await.unwrap();
     assert_eq!(lines.len(), 3);
-    assert!(lines.iter().all(|l| l.state == PlacementState::Proposed && l.need_version == 1));
-    assert!(lines.iter().all(|l| !l.reason_code().is_empty()), "{lines:#?}");
+    assert!(lines
+        .iter()
+        .all(|l| l.state == PlacementState::Proposed && l.need_version == 1));
+    assert!(
+        lines.iter().all(|l| !l.reason_code().is_empty()),
+        "{lines:#?}"
+    );
     let json: serde_json::Value = serde_json::from_str(&lines[0].reason).unwrap();
     assert!(json.get("distance").is_some(), "{json}");
     // A held placement stays; the rest is proposed again, the same way.
@@ -538,7 +712,10 @@ async fn proposals_replace_proposals_and_never_held_placements(backend: Backend)
     .await;
     let again = s.match_missions(w, &settings, false).await.unwrap();
     assert_eq!((again.held, again.replaced, again.saved), (1, 2, 2));
-    assert_eq!(scalar(s, "SELECT COUNT(*) FROM mission_placements").await, 3);
+    assert_eq!(
+        scalar(s, "SELECT COUNT(*) FROM mission_placements").await,
+        3
+    );
     let held_after: Vec<(i64, i64, String)> = crate::helpers::query_all(
         s,
         "SELECT need_id, volunteer_id, basis FROM mission_placements WHERE state = 'confirmed'",
@@ -547,7 +724,12 @@ async fn proposals_replace_proposals_and_never_held_placements(backend: Backend)
     assert_eq!(held_before, held_after);
     assert_eq!(held_after[0].2, "association_agreement");
     // The held one counts as filled in its organisation's figures.
-    let filled: u64 = again.outcome.organisations.iter().map(|o| o.filled_minutes).sum();
+    let filled: u64 = again
+        .outcome
+        .organisations
+        .iter()
+        .map(|o| o.filled_minutes)
+        .sum();
     assert_eq!(filled, 3 * 180);
     // A need changed since: the proposal shows it.
     let read = s.need(n2).await.unwrap().unwrap();
@@ -556,6 +738,8 @@ async fn proposals_replace_proposals_and_never_held_placements(backend: Backend)
     s.update_need(n2, 1, &edit, "t").await.unwrap();
     let changed = s.placements_of_week(w).await.unwrap();
     let on_n2: Vec<_> = changed.iter().filter(|l| l.need_id == n2).collect();
-    assert!(on_n2.iter().all(|l| l.current_version == 2 && l.need_version == 1));
+    assert!(on_n2
+        .iter()
+        .all(|l| l.current_version == 2 && l.need_version == 1));
     let _ = (n1, ids);
 }

@@ -4,9 +4,7 @@
 
 use lien::domain::Role;
 
-use crate::helpers::{
-    form_value, query_all, scalar, spawn_app, test_volunteer, Backend, TestApp,
-};
+use crate::helpers::{form_value, query_all, scalar, spawn_app, test_volunteer, Backend, TestApp};
 use crate::on_both_backends;
 use crate::organisation_links::{need, organisation};
 
@@ -33,7 +31,11 @@ async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, St
 }
 
 /// A volunteer form, as a relay fills it.
-fn volunteer_form<'a>(csrf: &'a str, email: &'a str, availability: &'a str) -> Vec<(&'a str, &'a str)> {
+fn volunteer_form<'a>(
+    csrf: &'a str,
+    email: &'a str,
+    availability: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("csrf", csrf),
         ("email", email),
@@ -51,19 +53,43 @@ fn volunteer_form<'a>(csrf: &'a str, email: &'a str, availability: &'a str) -> V
 async fn a_relay_manages_only_its_own_volunteers(backend: Backend) {
     let app = spawn_app(backend).await;
     let relay = app.login_as(Role::Relay).await;
-    let own_org = relay.organisation_id.expect("a relay account has its organisation");
-    let (other_org, _) = app.store.relay_organisation("École de travail social").await.unwrap();
+    let own_org = relay
+        .organisation_id
+        .expect("a relay account has its organisation");
+    let (other_org, _) = app
+        .store
+        .relay_organisation("École de travail social")
+        .await
+        .unwrap();
     let own = test_volunteer(&app.store, "mine@reserve.example.org", Some(own_org)).await;
     let theirs = test_volunteer(&app.store, "theirs@ecole.example.org", Some(other_org)).await;
     let nobody = test_volunteer(&app.store, "agent@departement.example.org", None).await;
 
     let list = app.get("/relais/volontaires").await.text().await.unwrap();
-    assert!(list.contains(&format!("/relais/volontaires/{own}")), "{list}");
-    assert!(!list.contains(&format!("/relais/volontaires/{theirs}")), "not another relay's");
-    assert!(!list.contains(&format!("/relais/volontaires/{nobody}")), "not the département's");
-    assert_eq!(status_of(&app, &format!("/relais/volontaires/{own}")).await, 200);
-    assert_eq!(status_of(&app, &format!("/relais/volontaires/{theirs}")).await, 404);
-    assert_eq!(status_of(&app, &format!("/relais/volontaires/{nobody}")).await, 404);
+    assert!(
+        list.contains(&format!("/relais/volontaires/{own}")),
+        "{list}"
+    );
+    assert!(
+        !list.contains(&format!("/relais/volontaires/{theirs}")),
+        "not another relay's"
+    );
+    assert!(
+        !list.contains(&format!("/relais/volontaires/{nobody}")),
+        "not the département's"
+    );
+    assert_eq!(
+        status_of(&app, &format!("/relais/volontaires/{own}")).await,
+        200
+    );
+    assert_eq!(
+        status_of(&app, &format!("/relais/volontaires/{theirs}")).await,
+        404
+    );
+    assert_eq!(
+        status_of(&app, &format!("/relais/volontaires/{nobody}")).await,
+        404
+    );
     assert_eq!(
         scalar(&app.store, &format!("SELECT COUNT(*) FROM audit_events WHERE action = 'volunteer_read' AND subject_id = {own}")).await,
         1,
@@ -75,11 +101,19 @@ async fn a_relay_manages_only_its_own_volunteers(backend: Backend) {
     let form = volunteer_form(&csrf, "theirs@ecole.example.org", "lundi 9h-12h");
     let (status, _) = post_form(&app, &format!("/relais/volontaires/{theirs}"), &form).await;
     assert_eq!(status, 404);
-    let name: Vec<(String,)> = query_all(&app.store, &format!("SELECT last_name FROM volunteers WHERE id = {theirs}")).await;
+    let name: Vec<(String,)> = query_all(
+        &app.store,
+        &format!("SELECT last_name FROM volunteers WHERE id = {theirs}"),
+    )
+    .await;
     assert_eq!(name[0].0, "Volontaire", "unchanged");
 
     // Adding one: it is the relay's, with canonical slots.
-    let form = volunteer_form(&csrf, "lea.durand@reserve.example.org", "lundi 9h-12h, jeudi 14h30-18h");
+    let form = volunteer_form(
+        &csrf,
+        "lea.durand@reserve.example.org",
+        "lundi 9h-12h, jeudi 14h30-18h",
+    );
     let (status, page) = post_form(&app, "/relais/volontaires", &form).await;
     assert_eq!(status, 303, "{page}");
     let (relay_of, availability, phone): (Option<i64>, String, Option<String>) = query_all(
@@ -131,7 +165,10 @@ async fn a_relay_sees_no_beneficiary_and_no_coordination_page(backend: Backend) 
         assert_eq!(status_of(&app, path).await, 403, "{path}");
     }
     let person = scalar(&app.store, "SELECT MIN(id) FROM beneficiaries").await;
-    assert_eq!(status_of(&app, &format!("/coordination/personnes/{person}")).await, 403);
+    assert_eq!(
+        status_of(&app, &format!("/coordination/personnes/{person}")).await,
+        403
+    );
     assert_eq!(status_of(&app, "/api/me/queue").await, 403);
     let list = app.get("/relais/volontaires").await.text().await.unwrap();
     assert!(
@@ -143,7 +180,9 @@ async fn a_relay_sees_no_beneficiary_and_no_coordination_page(backend: Backend) 
 async fn a_volunteer_sees_their_own_placements(backend: Backend) {
     let app = spawn_app(backend).await;
     let user = app.login_as(Role::Volunteer).await;
-    let me = user.volunteer_id.expect("a volunteer account has its volunteer");
+    let me = user
+        .volunteer_id
+        .expect("a volunteer account has its volunteer");
     let other = test_volunteer(&app.store, "other@example.org", None).await;
     let org = organisation(&app.store, "Foyer Les Tilleuls", None).await;
     let mine = need(&app.store, org, "ASE-10", true).await;
@@ -163,8 +202,14 @@ async fn a_volunteer_sees_their_own_placements(backend: Backend) {
     let page = app.get("/benevole").await;
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
-    assert!(page.contains("Foyer ASE-10") && page.contains("30/11/2026"), "{page}");
-    assert!(page.contains("confirmée") && page.contains("3 heures"), "{page}");
+    assert!(
+        page.contains("Foyer ASE-10") && page.contains("30/11/2026"),
+        "{page}"
+    );
+    assert!(
+        page.contains("confirmée") && page.contains("3 heures"),
+        "{page}"
+    );
     assert!(!page.contains("Foyer ASE-11"), "only their own placements");
     assert_eq!(status_of(&app, "/relais/volontaires").await, 403);
     assert_eq!(status_of(&app, "/coordination/week").await, 403);

@@ -181,14 +181,33 @@ pub(crate) fn origin(raw: &str) -> Result<VolunteerOrigin, MissionProblem> {
     let folded = fold(trim_cell(raw));
     let has = |words: &[&str]| words.iter().any(|w| folded.contains(w));
     if has(&[
-        "ecole", "etudiant", "eleve", "stagiaire", "school", "student", "irts", "formation",
+        "ecole",
+        "etudiant",
+        "eleve",
+        "stagiaire",
+        "school",
+        "student",
+        "irts",
+        "formation",
     ]) {
         Ok(VolunteerOrigin::School)
-    } else if has(&["agent", "departement", "conseil", "cd ", "collectivite", "fonction"])
-        || folded == "cd"
+    } else if has(&[
+        "agent",
+        "departement",
+        "conseil",
+        "cd ",
+        "collectivite",
+        "fonction",
+    ]) || folded == "cd"
     {
         Ok(VolunteerOrigin::Agent)
-    } else if has(&["asso", "reserve", "benevole", "professionnel", "professional"]) {
+    } else if has(&[
+        "asso",
+        "reserve",
+        "benevole",
+        "professionnel",
+        "professional",
+    ]) {
         Ok(VolunteerOrigin::Association)
     } else {
         Err(MissionProblem::OriginUnknown)
@@ -246,7 +265,11 @@ mod tests {
             assert_eq!(weekly_minutes(raw), Ok(minutes), "{raw}");
         }
         for raw in ["douze", "7h75", "7,5h30", "-3", "", "12-14"] {
-            assert_eq!(weekly_minutes(raw), Err(MissionProblem::HoursInvalid), "{raw}");
+            assert_eq!(
+                weekly_minutes(raw),
+                Err(MissionProblem::HoursInvalid),
+                "{raw}"
+            );
         }
         for raw in ["0", "0h", "61h", "100"] {
             assert_eq!(
@@ -279,7 +302,11 @@ mod tests {
             );
         }
         for raw in ["beaucoup", "1-2"] {
-            assert_eq!(days_per_month(raw), Err(MissionProblem::DaysInvalid), "{raw}");
+            assert_eq!(
+                days_per_month(raw),
+                Err(MissionProblem::DaysInvalid),
+                "{raw}"
+            );
         }
     }
 
@@ -311,7 +338,10 @@ mod tests {
 
     #[test]
     fn no_volunteer_is_not_a_need() {
-        assert_eq!(volunteers_wanted("0"), Err(MissionProblem::NoVolunteerWanted));
+        assert_eq!(
+            volunteers_wanted("0"),
+            Err(MissionProblem::NoVolunteerWanted)
+        );
         assert_eq!(volunteers_wanted("3 volontaires"), Ok(3));
     }
 }

@@ -64,10 +64,7 @@ fn build(row: &mut Row<'_>, today: NaiveDate) -> Option<NewNeed> {
     let weekly_minutes = row.required(Field::WeeklyHours, mv::weekly_minutes);
     let slots = slots(row, Field::Slots);
     if row.cell(Field::Slots).is_none() {
-        row.reject_field(
-            Field::Slots,
-            &super::Problem::MissingValue(Field::Slots),
-        );
+        row.reject_field(Field::Slots, &super::Problem::MissingValue(Field::Slots));
     }
     let qualifications = qualifications(row);
     let (starts_on, ends_on) = dates(row, today);
@@ -97,7 +94,9 @@ fn build(row: &mut Row<'_>, today: NaiveDate) -> Option<NewNeed> {
 fn organisation(row: &mut Row<'_>) -> Option<NewOrganisation> {
     let name = row.required(Field::Organisation, |s| values::text(s, MAX_TEXT));
     let kind = row.parse(Field::OrganisationKind, mv::organisation_kind);
-    let email = row.cell(Field::Email).and_then(|c| EmailAddress::parse(c.value).ok());
+    let email = row
+        .cell(Field::Email)
+        .and_then(|c| EmailAddress::parse(c.value).ok());
     let (phones, _) = row.phones(Field::Phone, None);
     Some(NewOrganisation {
         name: name?,
@@ -117,7 +116,9 @@ fn address(row: &mut Row<'_>) -> Option<String> {
     if lines.is_empty() {
         return None;
     }
-    row.parse(Field::Address, |_| values::text(&lines.join(", "), MAX_ADDRESS))
+    row.parse(Field::Address, |_| {
+        values::text(&lines.join(", "), MAX_ADDRESS)
+    })
 }
 
 /// Every cell of a slots field, parsed, merged, in the canonical text; None (the row

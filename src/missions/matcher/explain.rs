@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::IsoWeek;
 use crate::missions::matcher::prepare::{bits_of, intersects, Prepared, Share};
 use crate::missions::matcher::state::{fits, State};
 use crate::missions::model::{
@@ -10,7 +11,6 @@ use crate::missions::model::{
     OrganisationShare, Placement, PlacementReason, Proof, Unfilled, UnfilledReason,
 };
 use crate::missions::qualifications::Qualification;
-use crate::domain::IsoWeek;
 
 pub(crate) fn outcome(p: &Prepared, state: &State, week: IsoWeek) -> MatchOutcome {
     let placements = state
@@ -38,7 +38,10 @@ pub(crate) fn outcome(p: &Prepared, state: &State, week: IsoWeek) -> MatchOutcom
             )
         })
         .collect();
-    organisations.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.organisation_id.cmp(&b.1.organisation_id)));
+    organisations.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(a.1.organisation_id.cmp(&b.1.organisation_id))
+    });
     let proof = proof(p, state, &unfilled);
     MatchOutcome {
         week,
@@ -210,10 +213,9 @@ fn need_proof(p: &Prepared, state: &State, n: u32, unfilled: &[Unfilled]) -> Nee
         if state.vol_needs[v as usize].contains(&n) || state.free_for(p, n, v) {
             continue;
         }
-        let blocking = state.blocker(p, n, v).map_or_else(
-            || state.vol_needs[v as usize].clone(),
-            |m| vec![m],
-        );
+        let blocking = state
+            .blocker(p, n, v)
+            .map_or_else(|| state.vol_needs[v as usize].clone(), |m| vec![m]);
         for m in blocking {
             let o = p.need_org[m as usize];
             let entry = by_org.entry(o).or_insert((0, u32::MAX));

@@ -318,10 +318,7 @@ pub(crate) fn improve_continuity(p: &Prepared, state: &mut State) -> bool {
         .flat_map(|(n, vs)| vs.iter().map(move |&v| (n as u32, v)))
         .collect();
     for (n, v) in pairs {
-        if state.placed[n as usize].contains(&v)
-            || !p.eligible(n, v)
-            || !state.free_for(p, n, v)
-        {
+        if state.placed[n as usize].contains(&v) || !p.eligible(n, v) || !state.free_for(p, n, v) {
             continue;
         }
         let replaced = state.placed[n as usize]

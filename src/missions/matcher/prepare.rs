@@ -142,10 +142,16 @@ impl<'a> Prepared<'a> {
             .collect();
         let (need_place, vol_place) = places(&needs, &vols);
 
-        let need_index: HashMap<i64, u32> =
-            needs.iter().enumerate().map(|(i, n)| (n.id, i as u32)).collect();
-        let vol_index: HashMap<i64, u32> =
-            vols.iter().enumerate().map(|(i, v)| (v.id, i as u32)).collect();
+        let need_index: HashMap<i64, u32> = needs
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id, i as u32))
+            .collect();
+        let vol_index: HashMap<i64, u32> = vols
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.id, i as u32))
+            .collect();
         let mut last_week: Vec<Vec<u32>> = vec![Vec::new(); needs.len()];
         for pair in &input.last_week {
             if let (Some(&n), Some(&v)) = (
@@ -223,12 +229,18 @@ impl<'a> Prepared<'a> {
 
     /// Whether the volunteer holds every qualification the need requires.
     pub fn qualified(&self, n: u32, v: u32) -> bool {
-        subset(self.need_quals.row(n as usize), self.vol_quals.row(v as usize))
+        subset(
+            self.need_quals.row(n as usize),
+            self.vol_quals.row(v as usize),
+        )
     }
 
     /// Whether the volunteer is free during all the need's slots.
     pub fn available(&self, n: u32, v: u32) -> bool {
-        subset(self.need_time.row(n as usize), self.vol_time.row(v as usize))
+        subset(
+            self.need_time.row(n as usize),
+            self.vol_time.row(v as usize),
+        )
     }
 
     /// The fixed rules: qualified, available, approved, allowance left for it.
@@ -392,7 +404,10 @@ fn places(needs: &[&NeedInput], vols: &[&VolunteerInput]) -> (PlaceIds, PlaceIds
     let raw: Vec<(Option<&str>, Option<&str>)> = needs
         .iter()
         .map(|n| (n.postcode.as_deref(), n.commune.as_deref()))
-        .chain(vols.iter().map(|v| (v.postcode.as_deref(), v.commune.as_deref())))
+        .chain(
+            vols.iter()
+                .map(|v| (v.postcode.as_deref(), v.commune.as_deref())),
+        )
         .collect();
     let mut interned: HashMap<String, u32> = HashMap::new();
     let mut intern = |text: Option<String>, kind: char| match text {
