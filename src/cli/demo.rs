@@ -244,6 +244,8 @@ async fn create_demo_accounts(
                 password_hash: Some(password.hash()),
                 caller_id: a.caller_id,
                 territory_id: a.territory_id,
+                organisation_id: None,
+                volunteer_id: None,
             })
             .await?;
         logins.push((a.role.as_str(), a.email, a.password));

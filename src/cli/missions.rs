@@ -19,6 +19,10 @@ pub enum MissionsCommand {
     Match(MatchArgs),
     /// The week's placements with their states (proposed, confirmed, signed, ended).
     List(ListArgs),
+    /// Mail each organisation "are these needs still right?" with a fresh signed link
+    /// (older links revoked). `lien serve` does it on Mondays and Thursdays; at most
+    /// once a day per organisation.
+    Remind(super::reminders::RemindArgs),
 }
 
 #[derive(Debug, Args)]
@@ -50,11 +54,13 @@ pub(super) async fn missions(cli: &Cli, command: &MissionsCommand) -> anyhow::Re
     let week = match command {
         MissionsCommand::Match(args) => parse_week(txt, args.week.as_deref())?,
         MissionsCommand::List(args) => parse_week(txt, args.week.as_deref())?,
+        MissionsCommand::Remind(args) => return super::reminders::remind(cli, args).await,
     };
     let store = open_store(txt, &settings.database_url).await?;
     let result = match command {
         MissionsCommand::Match(args) => run_match(txt, &store, week, args).await,
         MissionsCommand::List(args) => list(txt, &store, week, args.json).await,
+        MissionsCommand::Remind(_) => Ok(()),
     };
     store.close().await;
     result

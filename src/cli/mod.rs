@@ -24,6 +24,8 @@ mod people;
 mod plan;
 pub mod progress;
 mod purge;
+// Issue 17: the organisations' Monday and Thursday reminder.
+mod reminders;
 mod report;
 mod serve;
 mod users;
@@ -51,6 +53,7 @@ pub use outbox::OutboxCommand;
 pub use people::PeopleCommand;
 pub use plan::PlanArgs;
 pub use purge::PurgeArgs;
+pub use reminders::RemindArgs;
 pub use report::ReportArgs;
 pub use users::UsersCommand;
 

@@ -17,13 +17,19 @@ pub(super) async fn serve(cli: &Cli, bind: Option<SocketAddr>) -> anyhow::Result
     let store = open_store(txt, &settings.database_url).await?;
     let worker = worker_from_settings(&settings, store.clone(), Default::default())?;
     let store_for_purge = store.clone();
+    let store_for_reminders = store.clone();
     let app = Application::build(&settings, store).await?;
     eprintln!(
         "{}",
         txt.f("serve.listening", &[&settings.bind.ip(), &app.port()])
     );
     let daily_purge = super::purge::spawn_daily(store_for_purge, settings.retention);
+    let reminders = super::reminders::spawn_twice_weekly(
+        store_for_reminders,
+        super::reminders::reminder_links(&settings),
+    );
     let served = app.run_with_worker(worker).await;
     daily_purge.abort();
+    reminders.abort();
     served
 }

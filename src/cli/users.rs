@@ -39,7 +39,7 @@ pub enum UsersCommand {
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    /// coordinator, caller, territory or admin.
+    /// coordinator, caller, territory, admin, relay or volunteer.
     #[arg(long)]
     pub role: String,
     #[arg(long)]
@@ -53,6 +53,12 @@ pub struct AddArgs {
     /// For a territory account: the territory's code.
     #[arg(long, value_name = "CODE")]
     pub territory: Option<String>,
+    /// For a relay account: the organisation's name (an associations' reserve, a school).
+    #[arg(long, value_name = "NAME")]
+    pub organisation: Option<String>,
+    /// For a volunteer account: the volunteer's email in the pool (default: --email).
+    #[arg(long, value_name = "EMAIL")]
+    pub volunteer: Option<String>,
     /// Read the password from standard input (at least 12 characters).
     #[arg(long)]
     pub password_stdin: bool,
@@ -95,7 +101,7 @@ async fn add(txt: Texts, store: &Store, base_url: &url::Url, args: &AddArgs) -> 
     } else {
         (Password::generate(), true)
     };
-    let (caller_id, territory_id) = account_links(txt, store, role, &email, args).await?;
+    let links = account_links(txt, store, role, &email, args).await?;
     let user = store
         .create_user(&NewUser {
             display_name: args
@@ -105,8 +111,10 @@ async fn add(txt: Texts, store: &Store, base_url: &url::Url, args: &AddArgs) -> 
             email,
             role,
             password_hash: Some(password.hash()),
-            caller_id,
-            territory_id,
+            caller_id: links.caller_id,
+            territory_id: links.territory_id,
+            organisation_id: links.organisation_id,
+            volunteer_id: links.volunteer_id,
         })
         .await?;
     store
@@ -125,7 +133,7 @@ async fn add(txt: Texts, store: &Store, base_url: &url::Url, args: &AddArgs) -> 
         Role::Coordinator | Role::Admin | Role::Territory => {
             Some(enrolment_link(store, base_url, &user).await?)
         }
-        Role::Caller => None,
+        Role::Caller | Role::Relay | Role::Volunteer => None,
     };
     if args.json {
         let mut value = serde_json::to_value(&user)?;
@@ -147,23 +155,61 @@ async fn add(txt: Texts, store: &Store, base_url: &url::Url, args: &AddArgs) -> 
     Ok(())
 }
 
-/// The caller a caller account speaks for, or the territory a territory account
-/// answers for.
+/// What an account speaks for, by role.
+#[derive(Default)]
+struct AccountLinks {
+    caller_id: Option<i64>,
+    territory_id: Option<i64>,
+    organisation_id: Option<i64>,
+    volunteer_id: Option<i64>,
+}
+
+/// The caller a caller account speaks for, the territory a territory account answers
+/// for, the organisation a relay account manages the volunteers of, the volunteer a
+/// volunteer account is.
 async fn account_links(
     txt: Texts,
     store: &Store,
     role: Role,
     email: &EmailAddress,
     args: &AddArgs,
-) -> anyhow::Result<(Option<i64>, Option<i64>)> {
+) -> anyhow::Result<AccountLinks> {
     match role {
+        Role::Relay => {
+            let name = args
+                .organisation
+                .as_deref()
+                .with_context(|| txt.t("users.relay_needs_organisation"))?;
+            let (id, created) = store.relay_organisation(name).await?;
+            if created {
+                eprintln!("{}", txt.f("users.organisation_created", &[&name]));
+            }
+            Ok(AccountLinks {
+                organisation_id: Some(id),
+                ..AccountLinks::default()
+            })
+        }
+        Role::Volunteer => {
+            let key = args.volunteer.as_deref().unwrap_or(email.as_str());
+            let id = store
+                .volunteer_id_by_email(key)
+                .await?
+                .with_context(|| txt.f("users.no_volunteer", &[&key]))?;
+            Ok(AccountLinks {
+                volunteer_id: Some(id),
+                ..AccountLinks::default()
+            })
+        }
         Role::Caller => {
             let key = args.caller.as_deref().unwrap_or(email.as_str());
             let id = store
                 .caller_id_by_email(key)
                 .await?
                 .with_context(|| txt.f("users.no_caller", &[&key]))?;
-            Ok((Some(id), None))
+            Ok(AccountLinks {
+                caller_id: Some(id),
+                ..AccountLinks::default()
+            })
         }
         Role::Territory => {
             let code = args
@@ -174,9 +220,12 @@ async fn account_links(
                 .territory_id_by_code(code)
                 .await?
                 .with_context(|| txt.f("users.no_territory", &[&code]))?;
-            Ok((None, Some(id)))
+            Ok(AccountLinks {
+                territory_id: Some(id),
+                ..AccountLinks::default()
+            })
         }
-        _ => Ok((None, None)),
+        Role::Coordinator | Role::Admin => Ok(AccountLinks::default()),
     }
 }
 

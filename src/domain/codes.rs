@@ -314,6 +314,8 @@ coded_enum! {
         Caller = "caller", fr: "Appelant·e", en: "Caller";
         Territory = "territory", fr: "Territoire", en: "Territory";
         Admin = "admin", fr: "Administrateur·rice", en: "Administrator";
+        Relay = "relay", fr: "Relais (réserve, école)", en: "Relay (reserve, school)";
+        Volunteer = "volunteer", fr: "Volontaire", en: "Volunteer";
     }
 }
 
@@ -589,7 +591,14 @@ mod tests {
             "other",
         ]);
         check_kind::<Urgency>(&["today", "this_week", "no_rush"]);
-        check_kind::<Role>(&["coordinator", "caller", "territory", "admin"]);
+        check_kind::<Role>(&[
+            "coordinator",
+            "caller",
+            "territory",
+            "admin",
+            "relay",
+            "volunteer",
+        ]);
         check_kind::<BeneficiaryStatus>(&["active", "opted_out", "deceased", "moved"]);
         check_kind::<EscalationStatus>(&["open", "in_progress", "handled", "relayed"]);
         check_kind::<OutboxStatus>(&["pending", "sending", "sent", "failed"]);

@@ -53,6 +53,12 @@ impl MailLinks {
         self.join(&format!("signalements/lien/{SECRET_PLACEHOLDER}"))
     }
 
+    /// The signed link of an organisation's needs page (the Monday and Thursday
+    /// reminder), with [`SECRET_PLACEHOLDER`] where the token goes.
+    pub fn organisation_link(&self) -> String {
+        self.join(&format!("structures/lien/{SECRET_PLACEHOLDER}"))
+    }
+
     /// The escalation's page for a signed-in territory account (the daily digest).
     pub fn escalation_page(&self, escalation_id: i64) -> String {
         self.join(&format!("signalements/{escalation_id}"))

@@ -11,6 +11,7 @@ pub mod escalation;
 pub mod links;
 pub mod list_ready;
 pub mod mission_intro;
+pub mod needs_reminder;
 
 pub use crate::records::{EscalationFacts, RenderedMail};
 pub use digest::{digest_message_id, render_digest};

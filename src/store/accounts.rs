@@ -52,6 +52,10 @@ pub enum AccountError {
     CallerMissing,
     #[error("this caller already has an account")]
     CallerTaken,
+    #[error("a relay account needs its organisation")]
+    OrganisationMissing,
+    #[error("a volunteer account needs a volunteer of the pool")]
+    VolunteerMissing,
     #[error("an account with this email already exists")]
     EmailTaken,
     #[error(transparent)]
@@ -74,6 +78,8 @@ impl AccountError {
             AccountError::TerritoryMissing => "accounts.refused.territory_missing",
             AccountError::CallerMissing => "accounts.refused.caller_missing",
             AccountError::CallerTaken => "accounts.refused.caller_taken",
+            AccountError::OrganisationMissing => "accounts.refused.organisation_missing",
+            AccountError::VolunteerMissing => "accounts.refused.volunteer_missing",
             AccountError::EmailTaken => "accounts.refused.email_taken",
             AccountError::Store(_) => "accounts.refused.store",
         }
@@ -86,6 +92,10 @@ pub struct RoleScope {
     pub role: Role,
     pub territory_id: Option<i64>,
     pub caller_id: Option<i64>,
+    /// A relay account's organisation.
+    pub organisation_id: Option<i64>,
+    /// A volunteer account's volunteer.
+    pub volunteer_id: Option<i64>,
 }
 
 /// One line of the admins' list (no secrets).
@@ -101,6 +111,10 @@ pub struct AccountLine {
     pub caller_id: Option<i64>,
     /// The linked caller's email in the callers list.
     pub caller_email: Option<String>,
+    /// A relay account's organisation (its name).
+    pub organisation: Option<String>,
+    /// A volunteer account's email in the pool.
+    pub volunteer_email: Option<String>,
     pub active: bool,
     pub second_factor: bool,
     pub last_login_at: Option<DateTime<Utc>>,
@@ -130,10 +144,13 @@ impl AccountFilter {
 
 const ACCOUNT_SQL: &str = "SELECT u.id, u.email, u.display_name, u.role, u.territory_id, \
      CASE WHEN t.id IS NULL THEN NULL ELSE t.code || ' – ' || t.name END AS territory, \
-     u.caller_id, c.email AS caller_email, u.active, \
+     u.caller_id, c.email AS caller_email, o.name AS organisation, \
+     v.email AS volunteer_email, u.active, \
      (u.totp_secret IS NOT NULL) AS second_factor, u.last_login_at, u.invited_at \
      FROM users u LEFT JOIN territories t ON t.id = u.territory_id \
-     LEFT JOIN callers c ON c.id = u.caller_id";
+     LEFT JOIN callers c ON c.id = u.caller_id \
+     LEFT JOIN organisations o ON o.id = u.organisation_id \
+     LEFT JOIN volunteers v ON v.id = u.volunteer_id";
 
 /// An invitation as asked by an admin: the account is created without a password and
 /// mailed a one-time login link.
@@ -179,6 +196,17 @@ impl Store {
         )
     }
 
+    /// The names of the organisations a relay account may manage (relays and schools
+    /// first, then the others), by name.
+    pub async fn organisation_names(&self) -> Result<Vec<String>, StoreError> {
+        Ok(query_scalar(
+            "SELECT name FROM organisations WHERE active = TRUE \
+             ORDER BY CASE WHEN kind IN ('relay', 'school') THEN 0 ELSE 1 END, name",
+        )
+        .fetch_all(self)
+        .await?)
+    }
+
     /// The emails of the active callers no account speaks for yet (for the caller link).
     pub async fn callers_without_account(&self) -> Result<Vec<String>, StoreError> {
         Ok(query_scalar(
@@ -210,7 +238,8 @@ impl Store {
         }
         let sql = format!(
             "INSERT INTO users (email, display_name, role, caller_id, territory_id, \
-             created_at, invited_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {}",
+             created_at, invited_at, organisation_id, volunteer_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING {}",
             super::users::USER_COLUMNS
         );
         let user: User = query_as(&sql)
@@ -220,6 +249,8 @@ impl Store {
             .bind(scope.caller_id)
             .bind(scope.territory_id)
             .bind(now)
+            .bind(scope.organisation_id)
+            .bind(scope.volunteer_id)
             .fetch_one(&mut tx)
             .await
             // Two invitations of one email at once: the unique key refuses the second.
@@ -250,19 +281,28 @@ impl Store {
         if current.0 == Role::Admin && current.1 && scope.role != Role::Admin {
             refuse_last_admin(&mut tx, user_id).await?;
         }
-        query("UPDATE users SET role = $2, caller_id = $3, territory_id = $4 WHERE id = $1")
-            .bind(user_id)
-            .bind(scope.role)
-            .bind(scope.caller_id)
-            .bind(scope.territory_id)
-            .execute(&mut tx)
-            .await?;
+        query(
+            "UPDATE users SET role = $2, caller_id = $3, territory_id = $4, \
+             organisation_id = $5, volunteer_id = $6 WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(scope.role)
+        .bind(scope.caller_id)
+        .bind(scope.territory_id)
+        .bind(scope.organisation_id)
+        .bind(scope.volunteer_id)
+        .execute(&mut tx)
+        .await?;
         let detail = format!(
-            "{}>{} territory={} caller={}",
+            "{}>{} territory={} caller={} organisation={} volunteer={}",
             current.0,
             scope.role,
             scope.territory_id.map_or("-".into(), |id| id.to_string()),
             scope.caller_id.map_or("-".into(), |id| id.to_string()),
+            scope
+                .organisation_id
+                .map_or("-".into(), |id| id.to_string()),
+            scope.volunteer_id.map_or("-".into(), |id| id.to_string()),
         );
         audit_in(
             &mut tx,
@@ -357,6 +397,8 @@ async fn checked_scope(
         role: asked.role,
         territory_id: None,
         caller_id: None,
+        organisation_id: None,
+        volunteer_id: None,
     };
     match asked.role {
         Role::Territory => {
@@ -390,9 +432,32 @@ async fn checked_scope(
             }
             scope.caller_id = Some(id);
         }
+        Role::Relay => {
+            let id = asked
+                .organisation_id
+                .ok_or(AccountError::OrganisationMissing)?;
+            if !exists(tx, "organisations", id).await? {
+                return Err(AccountError::OrganisationMissing);
+            }
+            scope.organisation_id = Some(id);
+        }
+        Role::Volunteer => {
+            let id = asked.volunteer_id.ok_or(AccountError::VolunteerMissing)?;
+            if !exists(tx, "volunteers", id).await? {
+                return Err(AccountError::VolunteerMissing);
+            }
+            scope.volunteer_id = Some(id);
+        }
         Role::Coordinator | Role::Admin => {}
     }
     Ok(scope)
+}
+
+/// Whether `table` (a fixed name, never user input) has a row of this id.
+async fn exists(tx: &mut Tx, table: &'static str, id: i64) -> Result<bool, AccountError> {
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE id = $1");
+    let found: i64 = query_scalar(&sql).bind(id).fetch_one(&mut *tx).await?;
+    Ok(found > 0)
 }
 
 /// The one-time login link of an invitation and its mail, in the invitation's
@@ -442,9 +507,11 @@ fn invitation_body(role: Role, link: &url::Url, login: &url::Url) -> String {
         Role::Coordinator => "coordination des appels de solidarité",
         Role::Territory => "territoire : les besoins signalés pour votre territoire",
         Role::Admin => "administration des comptes de lien",
+        Role::Relay => "relais : les volontaires de votre structure",
+        Role::Volunteer => "volontaire : vos missions",
     };
     let second_factor = match role {
-        Role::Caller => "",
+        Role::Caller | Role::Relay | Role::Volunteer => "",
         _ => {
             "\nVotre compte est protégé par un code à usage unique : à la première connexion, \
              un second message vous donne un lien pour le configurer.\n"

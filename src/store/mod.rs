@@ -41,6 +41,8 @@ mod mission_match;
 mod mission_needs;
 mod mission_runs;
 mod organisations;
+// Issue 17: the organisations' signed links and the Monday/Thursday reminder.
+mod organisation_links;
 mod outbox;
 mod people;
 mod person_edits;
@@ -51,6 +53,8 @@ mod planning;
 mod progress;
 mod queue;
 mod read_journal;
+// Issue 17: relays (reserve, school) and their own volunteers.
+mod relays;
 mod report;
 mod retention;
 mod stats;
@@ -94,6 +98,10 @@ pub use mission_match::{
 };
 pub use mission_needs::{MissionNeed, NeedEdit, NeedUpdateError};
 pub use mission_runs::{KeptRun, MatchRunSummary};
+pub use organisation_links::{
+    HoursLine, LinkNeedEdit, LinkedNeed, NeedEditRefused, OrganisationAccess, RemindedOrganisation,
+    ReminderReport,
+};
 pub use organisations::{organisation_key, ContactRule, Organisation, Upserted};
 pub use outbox::{OutboxLine, OutboxMessage, OutboxSummary};
 pub use people::{
@@ -109,6 +117,7 @@ pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimi
 pub use progress::{NoProgress, Progress};
 pub use queue::{QueueRow, WeekProgress};
 pub use read_journal::{ContactRead, ReadJournal};
+pub use relays::{OwnPlacement, RelayError, RelayVolunteer, RelayVolunteerInput};
 pub use report::{week_month, CallerTime, NotReachedLine};
 pub use stats::CampaignStats;
 pub use users::{login_key, AuditEvent, LinkMail, NewUser, TotpState, User};

@@ -19,6 +19,11 @@ pub struct NewUser {
     pub password_hash: Option<String>,
     pub caller_id: Option<i64>,
     pub territory_id: Option<i64>,
+    /// A relay account: the organisation (associations' reserve, school) it manages
+    /// the volunteers of.
+    pub organisation_id: Option<i64>,
+    /// A volunteer account: the volunteer of the pool it speaks for.
+    pub volunteer_id: Option<i64>,
 }
 
 /// An account as the rest of lien sees it (no secrets).
@@ -30,12 +35,14 @@ pub struct User {
     pub role: Role,
     pub caller_id: Option<i64>,
     pub territory_id: Option<i64>,
+    pub organisation_id: Option<i64>,
+    pub volunteer_id: Option<i64>,
     pub language: String,
     pub active: bool,
 }
 
-pub(super) const USER_COLUMNS: &str =
-    "id, email, display_name, role, caller_id, territory_id, language, active";
+pub(super) const USER_COLUMNS: &str = "id, email, display_name, role, caller_id, territory_id, \
+     organisation_id, volunteer_id, language, active";
 
 /// Someone did something to a record. Ids and codes only: never personal data.
 #[derive(Debug, Clone)]
@@ -72,8 +79,8 @@ impl Store {
     pub async fn create_user(&self, new: &NewUser) -> Result<User, StoreError> {
         let sql = format!(
             "INSERT INTO users (email, display_name, role, password_hash, caller_id, \
-             territory_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
+             territory_id, created_at, organisation_id, volunteer_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {USER_COLUMNS}"
         );
         let result: Result<User, sqlx::Error> = query_as(&sql)
             .bind(new.email.as_str())
@@ -83,6 +90,8 @@ impl Store {
             .bind(new.caller_id)
             .bind(new.territory_id)
             .bind(Utc::now())
+            .bind(new.organisation_id)
+            .bind(new.volunteer_id)
             .fetch_one(self)
             .await;
         result.map_err(|e| {

@@ -30,6 +30,8 @@ pub struct AccountView {
     pub territory_value: String,
     pub territory: Option<String>,
     pub caller: Option<String>,
+    pub organisation: Option<String>,
+    pub volunteer: Option<String>,
     pub active: bool,
     pub second_factor: bool,
     pub last_login: Option<String>,
@@ -50,6 +52,8 @@ impl AccountView {
                 .unwrap_or_default(),
             territory: line.territory,
             caller: line.caller_email,
+            organisation: line.organisation,
+            volunteer: line.volunteer_email,
             active: line.active,
             second_factor: line.second_factor,
             last_login: line
@@ -79,6 +83,8 @@ fn role_choices(lang: Lang) -> Vec<Choice> {
         Role::Caller,
         Role::Territory,
         Role::Admin,
+        Role::Relay,
+        Role::Volunteer,
     ]
     .into_iter()
     .map(|r| Choice {
@@ -93,6 +99,8 @@ struct ScopeChoices {
     roles: Vec<Choice>,
     territories: Vec<Choice>,
     callers: Vec<String>,
+    /// Organisation names (a relay account's organisation).
+    organisations: Vec<String>,
 }
 
 async fn scope_choices(state: &AppState, lang: Lang) -> Result<ScopeChoices, AppError> {
@@ -111,6 +119,7 @@ async fn scope_choices(state: &AppState, lang: Lang) -> Result<ScopeChoices, App
         roles: role_choices(lang),
         territories,
         callers: state.store.callers_without_account().await?,
+        organisations: state.store.organisation_names().await?,
     })
 }
 
@@ -252,31 +261,58 @@ pub struct InviteForm {
     pub role: String,
     pub territory: String,
     pub caller: String,
+    /// A relay account's organisation, by name.
+    pub organisation: String,
+    /// A volunteer account's email in the pool (the invited email when left empty).
+    pub volunteer: String,
+}
+
+/// The scope fields of a form, as typed.
+pub struct AskedScope<'a> {
+    pub role: &'a str,
+    pub territory: &'a str,
+    pub caller: &'a str,
+    pub organisation: &'a str,
+    pub volunteer: &'a str,
 }
 
 /// The role and its scope from a form: the territory by id, the caller by the email
-/// of the callers list (for an invitation, the invited email when left empty).
+/// of the callers list, the volunteer by the email of the pool (for an invitation,
+/// the invited email when left empty), the organisation by name.
 async fn asked_scope(
     state: &AppState,
-    role: &str,
-    territory: &str,
-    caller: &str,
-    default_caller: Option<&str>,
+    asked: AskedScope<'_>,
+    default_email: Option<&str>,
 ) -> Result<Result<RoleScope, &'static str>, AppError> {
-    let Ok(role) = role.parse::<Role>() else {
+    let Ok(role) = asked.role.parse::<Role>() else {
         return Ok(Err("accounts.refused.bad_role"));
     };
-    let caller = Some(caller.trim())
+    let caller = Some(asked.caller.trim())
         .filter(|c| !c.is_empty())
-        .or(default_caller);
+        .or(default_email);
+    let volunteer = Some(asked.volunteer.trim())
+        .filter(|c| !c.is_empty())
+        .or(default_email);
     let caller_id = match (role, caller) {
         (Role::Caller, Some(email)) => state.store.caller_id_by_email(email).await?,
         _ => None,
     };
+    let volunteer_id = match (role, volunteer) {
+        (Role::Volunteer, Some(email)) => state.store.volunteer_id_by_email(email).await?,
+        _ => None,
+    };
+    let organisation_id = match (role, asked.organisation.trim()) {
+        (Role::Relay, name) if !name.is_empty() => {
+            state.store.organisation_id_by_name(name).await?
+        }
+        _ => None,
+    };
     Ok(Ok(RoleScope {
         role,
-        territory_id: territory.trim().parse().ok(),
+        territory_id: asked.territory.trim().parse().ok(),
         caller_id,
+        organisation_id,
+        volunteer_id,
     }))
 }
 
@@ -322,15 +358,14 @@ async fn invite_from(
         name if name.chars().count() > 200 => return Ok(Err("accounts.refused.name")),
         name => name.to_string(),
     };
-    let scope = match asked_scope(
-        state,
-        &form.role,
-        &form.territory,
-        &form.caller,
-        Some(email.as_str()),
-    )
-    .await?
-    {
+    let asked = AskedScope {
+        role: &form.role,
+        territory: &form.territory,
+        caller: &form.caller,
+        organisation: &form.organisation,
+        volunteer: &form.volunteer,
+    };
+    let scope = match asked_scope(state, asked, Some(email.as_str())).await? {
         Ok(scope) => scope,
         Err(key) => return Ok(Err(key)),
     };
@@ -400,6 +435,8 @@ pub struct ChangeForm {
     pub role: String,
     pub territory: String,
     pub caller: String,
+    pub organisation: String,
+    pub volunteer: String,
     /// The confirmation box of a deactivation or a second-factor reset.
     pub confirm: String,
 }
@@ -469,7 +506,14 @@ async fn change_role(
     by: AccountActor,
     form: &ChangeForm,
 ) -> Result<Outcome, AppError> {
-    match asked_scope(state, &form.role, &form.territory, &form.caller, None).await? {
+    let asked = AskedScope {
+        role: &form.role,
+        territory: &form.territory,
+        caller: &form.caller,
+        organisation: &form.organisation,
+        volunteer: &form.volunteer,
+    };
+    match asked_scope(state, asked, None).await? {
         Ok(scope) => refusal(state.store.change_account_role(id, scope, by).await, "role"),
         Err(key) => Ok(Err(key)),
     }
@@ -547,6 +591,12 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("accounts.invited", "invité(e)", "invited"),
     ("accounts.scope.territory", "Territoire", "Territory"),
     ("accounts.scope.caller", "Appelant(e)", "Caller"),
+    ("accounts.scope.organisation", "Organisme", "Organisation"),
+    ("accounts.scope.volunteer", "Volontaire", "Volunteer"),
+    ("accounts.organisation", "Organisme (compte relais : la réserve associative, l’école)", "Organisation (relay account: the associations' reserve, the school)"),
+    ("accounts.volunteer", "Adresse du volontaire dans le vivier (compte volontaire)", "The volunteer's email in the pool (volunteer account)"),
+    ("accounts.refused.organisation_missing", "Un compte relais gère les volontaires d’un organisme : donnez le nom d’un organisme existant. Rien n’a été changé.", "A relay account manages the volunteers of an organisation: give the name of an existing organisation. Nothing was changed."),
+    ("accounts.refused.volunteer_missing", "Un compte volontaire correspond à un volontaire du vivier : donnez son adresse telle qu’importée. Rien n’a été changé.", "A volunteer account is a volunteer of the pool: give their email as imported. Nothing was changed."),
     ("accounts.none", "Aucun compte ne correspond.", "No account matches."),
     ("accounts.open", "Gérer", "Manage"),
     ("accounts.back", "Tous les comptes", "All accounts"),

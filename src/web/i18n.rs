@@ -142,6 +142,8 @@ pub fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str,
         .chain(super::methods::TEXTS.iter())
         .chain(super::missions::TEXTS.iter())
         .chain(super::mission_time::TEXTS.iter())
+        .chain(super::organisation_link::TEXTS.iter())
+        .chain(super::relay::TEXTS.iter())
 }
 
 /// (key, French, English).

@@ -26,6 +26,8 @@ pub mod methods;
 // Issue 17, volunteer missions: the coordinators' page and the time given.
 pub mod mission_time;
 pub mod missions;
+// Issue 17: the organisations' signed link (needs still right?).
+pub mod organisation_link;
 pub mod pages;
 // Issue 13, people: finding one person and acting on them.
 pub mod people;
@@ -33,6 +35,8 @@ pub mod person;
 pub mod person_rights;
 pub mod planning;
 pub mod queue;
+// Issue 17: relays' own volunteers, and the volunteer's own page.
+pub mod relay;
 pub mod roles;
 pub mod session;
 pub mod throttle;
@@ -101,7 +105,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(missions::routes)
         .configure(mission_time::routes)
         .configure(people::routes)
-        .configure(person_rights::routes);
+        .configure(person_rights::routes)
+        .configure(organisation_link::routes)
+        .configure(relay::routes);
 }
 
 /// Anyone: the home page, health, login steps, the API's login and description, assets.

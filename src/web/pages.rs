@@ -21,6 +21,10 @@ pub struct Nav {
     pub is_territory: bool,
     /// Admins see the accounts page.
     pub is_admin: bool,
+    /// A relay sees its volunteers' pages.
+    pub is_relay: bool,
+    /// A volunteer sees their placements.
+    pub is_volunteer: bool,
 }
 
 /// A campaign in a select box.

@@ -1,7 +1,8 @@
 //! Who may call a handler, said by its signature: each extractor here loads the
 //! session's user and refuses any other role (the login page, or 401 JSON under `/api`,
 //! without a session; 403 for a wrong role), then gives the handler the user and what
-//! its role brings (a caller's id, a territory's id).
+//! its role brings (a caller's id, a territory's id, a relay's organisation, a
+//! volunteer's id).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -129,6 +130,50 @@ impl FromRequest for TerritoryOrStaff {
                 _ => None,
             };
             Ok(TerritoryOrStaff { user, territory_id })
+        })
+    }
+}
+
+/// A relay account (an associations' reserve, a school), with the organisation whose
+/// volunteers it manages (and only those).
+pub struct Relay {
+    pub user: CurrentUser,
+    pub organisation_id: i64,
+}
+
+impl FromRequest for Relay {
+    type Error = AppError;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let user = user_with_role(req, &[Role::Relay]);
+        Box::pin(async move {
+            let user = user.await?;
+            let organisation_id = user.user.organisation_id.ok_or(AppError::Forbidden)?;
+            Ok(Relay {
+                user,
+                organisation_id,
+            })
+        })
+    }
+}
+
+/// A volunteer account, with the volunteer of the pool it is.
+pub struct VolunteerAccount {
+    pub user: CurrentUser,
+    pub volunteer_id: i64,
+}
+
+impl FromRequest for VolunteerAccount {
+    type Error = AppError;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let user = user_with_role(req, &[Role::Volunteer]);
+        Box::pin(async move {
+            let user = user.await?;
+            let volunteer_id = user.user.volunteer_id.ok_or(AppError::Forbidden)?;
+            Ok(VolunteerAccount { user, volunteer_id })
         })
     }
 }

@@ -51,6 +51,8 @@ impl CurrentUser {
             is_caller: self.role() == Role::Caller,
             is_territory: self.role() == Role::Territory,
             is_admin: self.role() == Role::Admin,
+            is_relay: self.role() == Role::Relay,
+            is_volunteer: self.role() == Role::Volunteer,
         }
     }
 }
@@ -386,6 +388,8 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Coordinator | Role::Admin => "/coordination/imports",
         Role::Caller => "/appels",
         Role::Territory => "/signalements",
+        Role::Relay => "/relais/volontaires",
+        Role::Volunteer => "/benevole",
     }
 }
 

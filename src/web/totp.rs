@@ -25,8 +25,9 @@ use crate::store::{AuditEvent, User};
 pub async fn second_factor_needed(state: &AppState, user: &User) -> Result<bool, AppError> {
     let privileged = match user.role {
         Role::Coordinator | Role::Admin => true,
-        Role::Territory => state.territory_totp,
-        Role::Caller => false,
+        // A relay reads its volunteers' contacts: as careful as a territory.
+        Role::Territory | Role::Relay => state.territory_totp,
+        Role::Caller | Role::Volunteer => false,
     };
     if privileged && state.require_totp {
         return Ok(true);

@@ -706,6 +706,51 @@ async fn every_route_with_every_role(backend: Backend) {
                     _ => 403,
                 },
             ),
+            // Issue 17: relays' own volunteers, the volunteer's page, the organisations'
+            // signed link (a dead token is a 410 page for everyone).
+            (
+                "GET",
+                "/relais/volontaires".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/relais/volontaires".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/relais/volontaires/1".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "POST",
+                "/relais/volontaires/1".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            (
+                "GET",
+                "/benevole".into(),
+                match who {
+                    Anonymous => login,
+                    _ => 403,
+                },
+            ),
+            ("GET", "/structures/lien/not-a-token".into(), 410),
+            ("POST", "/structures/lien/not-a-token/confirmer".into(), 410),
+            ("POST", "/structures/lien/not-a-token/besoins/1".into(), 410),
             // Without a password-checked login waiting, the code step sends to the login;
             // the test form has no code field: refused as malformed.
             ("GET", "/login/code".into(), 303),

@@ -263,6 +263,8 @@ async fn a_caller_works_through_their_queue_on_a_phone() {
             password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
             caller_id: app.store.caller_id_by_email(&email).await.unwrap(),
             territory_id: None,
+            organisation_id: None,
+            volunteer_id: None,
         })
         .await
         .unwrap();
@@ -581,5 +583,75 @@ async fn an_attackers_walk_goes_nowhere() {
         );
         assert!(!read.iter().any(|cell| cell == name), "{name} bare");
     }
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(lien_browser_tests),
+    ignore = "browser suite skipped: run chromedriver and set LIEN_TEST_WEBDRIVER to run it"
+)]
+async fn an_organisation_updates_a_need_from_its_link_on_a_phone() {
+    use crate::organisation_links::{need, organisation};
+    let app = spawn_app(Backend::Sqlite).await;
+    let org = organisation(
+        &app.store,
+        "Foyer Les Tilleuls",
+        Some("contact@tilleuls.example.org"),
+    )
+    .await;
+    let id = need(&app.store, org, "ASE-1", true).await;
+    need(&app.store, org, "ASE-2", true).await;
+    let links =
+        lien::messages::MailLinks::new(format!("{}/", app.address).parse().unwrap(), vec![7; 32]);
+    app.store
+        .queue_needs_reminders(&links, chrono::Utc::now(), false)
+        .await
+        .unwrap();
+    let token = crate::helpers::text(&app.store, "SELECT secret_token FROM outbox").await;
+    let client = browser(390, 844, true).await;
+    client
+        .goto(&format!("{}/structures/lien/{token}", app.address))
+        .await
+        .unwrap();
+    wait_for_text(&client, "h1", "Vos besoins en volontaires").await;
+    assert!(
+        page_width(&client).await <= 390,
+        "no sideways scrolling on a phone"
+    );
+    screenshot(&client, "organisation-link-phone").await;
+    let volunteers = client
+        .find(Locator::Css(&format!("#volunteers-{id}")))
+        .await
+        .unwrap();
+    volunteers.clear().await.unwrap();
+    volunteers.send_keys("3").await.unwrap();
+    let slots = client
+        .find(Locator::Css(&format!("#slots-{id}")))
+        .await
+        .unwrap();
+    slots.clear().await.unwrap();
+    slots
+        .send_keys("lundi 9h-12h, jeudi 14h30-18h")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css(&format!("#besoin-{id} button[type=submit]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, ".ok", "Besoin enregistré").await;
+    assert!(page_width(&client).await <= 390);
+    screenshot(&client, "organisation-link-saved-phone").await;
+    let (version, wanted, slots): (i32, i32, String) = crate::helpers::query_all(
+        &app.store,
+        &format!("SELECT version, volunteers_wanted, slots FROM mission_needs WHERE id = {id}"),
+    )
+    .await
+    .remove(0);
+    assert_eq!((version, wanted), (2, 3));
+    assert!(slots.contains("jeu 14:30-18:00"), "{slots}");
     client.close().await.unwrap();
 }

@@ -201,6 +201,22 @@ impl TestApp {
             }
             _ => (None, None),
         };
+        // Issue 17: a relay account manages an organisation's volunteers (one made for
+        // it, named after the account), a volunteer account is a volunteer of the pool.
+        let organisation_id = match role {
+            Role::Relay => Some(
+                self.store
+                    .relay_organisation(&format!("Relais {email}"))
+                    .await
+                    .unwrap()
+                    .0,
+            ),
+            _ => None,
+        };
+        let volunteer_id = match role {
+            Role::Volunteer => Some(test_volunteer(&self.store, email, None).await),
+            _ => None,
+        };
         self.store
             .create_user(&lien::store::NewUser {
                 email: lien::domain::EmailAddress::parse(email).unwrap(),
@@ -209,6 +225,8 @@ impl TestApp {
                 password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
                 caller_id,
                 territory_id,
+                organisation_id,
+                volunteer_id,
             })
             .await
             .unwrap()
@@ -287,6 +305,21 @@ impl TestApp {
             .await
             .expect("request")
     }
+}
+
+/// A volunteer of the pool (issue 17), managed by the relay `relay` if given; gives its id.
+pub async fn test_volunteer(store: &Store, email: &str, relay: Option<i64>) -> i64 {
+    lien::store::query_scalar(
+        "INSERT INTO volunteers (email, last_name, first_name, origin, qualifications, \
+         availability, commune, relay_organisation_id) \
+         VALUES ($1, 'Volontaire', 'Test', 'association', '', 'lun 09:00-12:00', 'Bobigny', $2) \
+         RETURNING id",
+    )
+    .bind(email.to_string())
+    .bind(relay)
+    .fetch_one(store)
+    .await
+    .unwrap()
 }
 
 /// The app on a random port, with its own fresh database.
@@ -402,6 +435,8 @@ pub async fn planned_demo_app_with(
             password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
             caller_id: Some(1),
             territory_id: None,
+            organisation_id: None,
+            volunteer_id: None,
         })
         .await
         .unwrap();

@@ -715,6 +715,8 @@ async fn a_territory_sees_only_its_escalations_and_records_what_it_did(backend: 
             password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
             caller_id: None,
             territory_id: Some(picks[0].1),
+            organisation_id: None,
+            volunteer_id: None,
         })
         .await
         .unwrap();
@@ -992,6 +994,8 @@ async fn a_territory_that_chose_the_daily_digest_gets_one_a_day(backend: Backend
             password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
             caller_id: None,
             territory_id: Some(territory_id),
+            organisation_id: None,
+            volunteer_id: None,
         })
         .await
         .unwrap();

@@ -31,6 +31,8 @@ mod mail;
 // Issue 17, volunteer missions: the store, imports and command line.
 mod missions_cli;
 mod missions_store;
+// Issue 17: the organisations' signed link, relays and volunteers.
+mod organisation_links;
 // Issue 13, caller self-service.
 mod me;
 // Issue 17, volunteer missions: the coordinators' page and the time given.
@@ -42,6 +44,7 @@ mod person_rights;
 mod planning;
 mod privacy;
 mod queue;
+mod relay;
 mod report;
 mod smtp_sink;
 mod store;
