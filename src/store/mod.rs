@@ -117,7 +117,7 @@ pub use planning::{calling_days, AssignmentLine, PlanMode, PlanOutcome, PlanTimi
 pub use progress::{NoProgress, Progress};
 pub use queue::{QueueRow, WeekProgress};
 pub use read_journal::{ContactRead, ReadJournal};
-pub use relays::{OwnPlacement, RelayError, RelayVolunteer, RelayVolunteerInput};
+pub use relays::{RelayError, RelayPlacement, RelayVolunteer, RelayVolunteerInput};
 pub use report::{week_month, CallerTime, NotReachedLine};
 pub use stats::CampaignStats;
 pub use users::{login_key, AuditEvent, LinkMail, NewUser, TotpState, User};

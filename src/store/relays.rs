@@ -66,7 +66,7 @@ impl From<sqlx::Error> for RelayError {
 
 /// One placement as the volunteer's own page lists it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct OwnPlacement {
+pub struct RelayPlacement {
     pub id: i64,
     pub week_start: NaiveDate,
     pub minutes: i32,
@@ -289,7 +289,10 @@ impl Store {
     }
 
     /// The volunteer's placements, newest week first (the volunteer's own page).
-    pub async fn own_placements(&self, volunteer_id: i64) -> Result<Vec<OwnPlacement>, StoreError> {
+    pub async fn own_placements(
+        &self,
+        volunteer_id: i64,
+    ) -> Result<Vec<RelayPlacement>, StoreError> {
         Ok(query_as(
             "SELECT p.id, p.week_start, p.minutes, p.state, n.establishment, \
              o.name AS organisation, n.mission_kind, n.commune, n.slots \

@@ -16,7 +16,7 @@ use super::pages::{html_page, Nav};
 use super::roles::{Relay, VolunteerAccount};
 use super::AppState;
 use crate::domain::{EmailAddress, Phone, PostalCode};
-use crate::store::{OwnPlacement, RelayError, RelayVolunteer, RelayVolunteerInput};
+use crate::store::{RelayError, RelayPlacement, RelayVolunteer, RelayVolunteerInput};
 
 /// Texts of these pages: (key, French, English).
 pub static TEXTS: &[(&str, &str, &str)] = &[
@@ -349,7 +349,7 @@ pub struct PlacementView {
 }
 
 impl PlacementView {
-    fn new(p: OwnPlacement) -> Self {
+    fn new(p: RelayPlacement) -> Self {
         let state = match p.state.as_str() {
             "confirmed" => "volunteer.state.confirmed",
             "signed" => "volunteer.state.signed",

@@ -121,6 +121,8 @@ async fn add_user(
             password_hash: Some(lien::auth::Password::parse(TEST_PASSWORD).unwrap().hash()),
             caller_id,
             territory_id: None,
+            organisation_id: None,
+            volunteer_id: None,
         })
         .await
         .unwrap()

@@ -424,7 +424,10 @@ async fn imports_report_line_exact_and_change_nothing_twice(backend: Backend) {
     assert_eq!(again.same_file_as_batch, needs.batch_id);
     let again = import(s, ImportKind::Volunteers, "samples/volunteers.csv", false).await;
     assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 7));
-    assert_eq!(scalar(s, "SELECT CAST(MAX(version) AS BIGINT) FROM mission_needs").await, 1);
+    assert_eq!(
+        scalar(s, "SELECT CAST(MAX(version) AS BIGINT) FROM mission_needs").await,
+        1
+    );
     let approved_by = text(
         s,
         "SELECT approved_by FROM volunteers WHERE email = 'karim.dubois@agents.example.org'",
