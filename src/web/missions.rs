@@ -111,7 +111,7 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("mfield.active", "Actif", "Active"),
     ("mdistance.same_commune", "même commune", "same commune"),
     ("mdistance.same_postcode", "même code postal", "same postcode"),
-    ("mdistance.same_departement", "même département", "same département"),
+    ("mdistance.same_departement", "même département", "same department"),
     ("mdistance.elsewhere", "plus loin ou lieu inconnu", "further away or place unknown"),
     ("mreason.same_as_last_week", "Même volontaire que la semaine dernière sur ce besoin", "Same volunteer as last week on this need"),
     ("mreason.only_candidate", "Seul·e volontaire à remplir toutes les règles", "The only volunteer who meets every rule"),

@@ -266,7 +266,10 @@ async fn an_admin_changes_role_and_scope(backend: Backend) {
     assert_eq!(details.len(), 2);
     assert_eq!(
         details[0].1.as_deref(),
-        Some(format!("coordinator>territory territory={tid} caller=-").as_str())
+        Some(
+            format!("coordinator>territory territory={tid} caller=- organisation=- volunteer=-")
+                .as_str()
+        )
     );
     assert!(details[0].0.is_some(), "the admin is the actor");
 }
