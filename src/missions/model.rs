@@ -354,11 +354,9 @@ pub fn hours(minutes: u64) -> f64 {
 
 /// A share in thousandths, rounded down (never shows 100 % for 99.95 %).
 pub fn permille(filled: u64, wanted: u64) -> u32 {
-    if wanted == 0 {
-        1000
-    } else {
-        (filled.min(wanted) * 1000 / wanted) as u32
-    }
+    (filled.min(wanted) * 1000)
+        .checked_div(wanted)
+        .map_or(1000, |share| share as u32)
 }
 
 /// The JSON of `lien missions match --json` and of the API.

@@ -417,7 +417,8 @@ fn places(needs: &[&NeedInput], vols: &[&VolunteerInput]) -> (PlaceIds, PlaceIds
             *interned.entry(format!("{kind}{t}")).or_insert(next)
         }
     };
-    let mut seen: HashMap<(Option<&str>, Option<&str>), (u32, u32, u32)> = HashMap::new();
+    type PlaceKey<'k> = (Option<&'k str>, Option<&'k str>);
+    let mut seen: HashMap<PlaceKey, (u32, u32, u32)> = HashMap::new();
     let mut ids: PlaceIds = Vec::with_capacity(raw.len());
     for key in raw {
         let found = *seen.entry(key).or_insert_with(|| {
