@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use super::{open_store, print_json, Cli, Texts};
 use crate::auth::Password;
 use crate::domain::{EmailAddress, Role};
+use crate::messages::Language;
 use crate::store::{AccountActor, AccountError, AuditEvent, NewUser, Store};
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +60,9 @@ pub struct AddArgs {
     /// For a volunteer account: the volunteer's email in the pool (default: --email).
     #[arg(long, value_name = "EMAIL")]
     pub volunteer: Option<String>,
+    /// The language of the account's pages and mails: fr (default) or en.
+    #[arg(long, value_name = "fr|en")]
+    pub language: Option<String>,
     /// Read the password from standard input (at least 12 characters).
     #[arg(long)]
     pub password_stdin: bool,
@@ -92,6 +96,11 @@ async fn add(txt: Texts, store: &Store, base_url: &url::Url, args: &AddArgs) -> 
         anyhow::anyhow!(txt.f("users.bad_role", &[&format!("{:?}", args.role), &e]))
     })?;
     let email = EmailAddress::parse(&args.email)?;
+    let language = match args.language.as_deref().map(str::trim) {
+        None | Some("fr") => Language::Fr,
+        Some("en") => Language::En,
+        Some(other) => anyhow::bail!(txt.f("users.bad_language", &[&format!("{other:?}")])),
+    };
     let (password, generated) = if args.password_stdin {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;
@@ -102,7 +111,7 @@ async fn add(txt: Texts, store: &Store, base_url: &url::Url, args: &AddArgs) -> 
         (Password::generate(), true)
     };
     let links = account_links(txt, store, role, &email, args).await?;
-    let user = store
+    let mut user = store
         .create_user(&NewUser {
             display_name: args
                 .name
@@ -117,6 +126,10 @@ async fn add(txt: Texts, store: &Store, base_url: &url::Url, args: &AddArgs) -> 
             volunteer_id: links.volunteer_id,
         })
         .await?;
+    if language != Language::Fr {
+        store.set_user_language(user.id, language).await?;
+        user.language = language.code().to_string();
+    }
     store
         .record_audit(&AuditEvent {
             actor_user_id: None,

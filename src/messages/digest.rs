@@ -6,6 +6,7 @@
 use askama::Template;
 use chrono::NaiveDate;
 
+use super::language::Language;
 use super::links::MailLinks;
 use crate::domain::time::PARIS;
 use crate::domain::EscalationKind;
@@ -40,22 +41,49 @@ struct DigestHtml<'a> {
     items: &'a [DigestLine],
 }
 
-/// The Message-ID of a territory's digest of a day: one digest per territory and day,
-/// however many workers run.
-pub fn digest_message_id(links: &MailLinks, territory_id: i64, day: NaiveDate) -> String {
+#[derive(Template)]
+#[template(path = "mail/en/digest.txt")]
+struct DigestTextEn<'a> {
+    territory: &'a str,
+    date: &'a str,
+    items: &'a [DigestLine],
+}
+
+#[derive(Template)]
+#[template(path = "mail/en/digest.html")]
+struct DigestHtmlEn<'a> {
+    subject: &'a str,
+    territory: &'a str,
+    date: &'a str,
+    items: &'a [DigestLine],
+}
+
+/// The Message-ID of a territory's digest of a day in one language: one digest per
+/// territory, day and language, however many workers run.
+pub fn digest_message_id(
+    links: &MailLinks,
+    territory_id: i64,
+    day: NaiveDate,
+    lang: Language,
+) -> String {
+    let suffix = match lang {
+        Language::Fr => "",
+        Language::En => "-en",
+    };
     format!(
-        "<digest-{territory_id}-{}@{}>",
+        "<digest-{territory_id}-{}{suffix}@{}>",
         day.format("%Y%m%d"),
         links.message_domain()
     )
 }
 
-/// Renders the digest of `territory` for `day`.
+/// Renders the digest of `territory` for `day`, in `lang`.
 pub fn render_digest(
     territory: &str,
     day: NaiveDate,
     escalations: &[EscalationView],
     links: &MailLinks,
+    lang: Language,
 ) -> Result<RenderedMail, askama::Error> {
     let full = links.details == EscalationDetails::Full;
     let items: Vec<DigestLine> = escalations
@@ -68,9 +96,10 @@ pub fn render_digest(
                 .format("%d/%m/%Y")
                 .to_string(),
             what: if e.kind == EscalationKind::Unreachable {
-                "Personne injoignable".to_string()
+                lang.pick("Personne injoignable", "Unreachable person")
+                    .to_string()
             } else {
-                e.category.label_fr().to_string()
+                lang.label(e.category).to_string()
             },
             name: if full {
                 format!("{} {}", e.first_name, e.last_name)
@@ -78,26 +107,51 @@ pub fn render_digest(
                 String::new()
             },
             commune: e.commune.clone().unwrap_or_default(),
-            urgency: e.urgency.label_fr().to_string(),
-            status: e.status.label_fr().to_string(),
+            urgency: lang.label(e.urgency).to_string(),
+            status: lang.label(e.status).to_string(),
             link: links.escalation_page(e.id),
         })
         .collect();
     let date = day.format("%d/%m/%Y").to_string();
-    let subject = format!("[lien] Récapitulatif des signalements en cours – {territory} – {date}");
-    let text = DigestText {
-        territory,
-        date: &date,
-        items: &items,
-    }
-    .render()?;
-    let html = DigestHtml {
-        subject: &subject,
-        territory,
-        date: &date,
-        items: &items,
-    }
-    .render()?;
+    let subject = match lang {
+        Language::Fr => {
+            format!("[lien] Récapitulatif des signalements en cours – {territory} – {date}")
+        }
+        Language::En => format!("[lien] Summary of open escalations – {territory} – {date}"),
+    };
+    let (date, items) = (date.as_str(), items.as_slice());
+    let (text, html) = match lang {
+        Language::Fr => (
+            DigestText {
+                territory,
+                date,
+                items,
+            }
+            .render()?,
+            DigestHtml {
+                subject: &subject,
+                territory,
+                date,
+                items,
+            }
+            .render()?,
+        ),
+        Language::En => (
+            DigestTextEn {
+                territory,
+                date,
+                items,
+            }
+            .render()?,
+            DigestHtmlEn {
+                subject: &subject,
+                territory,
+                date,
+                items,
+            }
+            .render()?,
+        ),
+    };
     Ok(RenderedMail {
         subject,
         text,

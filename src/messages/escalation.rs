@@ -9,6 +9,7 @@
 use askama::Template;
 use chrono::{DateTime, Utc};
 
+use super::language::Language;
 use super::links::MailLinks;
 use crate::domain::time::PARIS;
 use crate::domain::{EscalationKind, Phone, Urgency};
@@ -23,6 +24,19 @@ struct EscalationText<'a> {
 #[derive(Template)]
 #[template(path = "mail/escalation.html")]
 struct EscalationHtml<'a> {
+    m: &'a EscalationBody,
+    subject: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/en/escalation.txt")]
+struct EscalationTextEn<'a> {
+    m: &'a EscalationBody,
+}
+
+#[derive(Template)]
+#[template(path = "mail/en/escalation.html")]
+struct EscalationHtmlEn<'a> {
     m: &'a EscalationBody,
     subject: &'a str,
 }
@@ -62,12 +76,11 @@ pub fn display_phone(e164: &str) -> String {
 }
 
 /// How the subject says the urgency.
-fn urgency_phrase(urgency: Option<Urgency>) -> &'static str {
+fn urgency_phrase(urgency: Urgency, lang: Language) -> &'static str {
     match urgency {
-        Some(Urgency::Today) => "urgent aujourd'hui",
-        Some(Urgency::ThisWeek) => "cette semaine",
-        Some(Urgency::NoRush) => "sans urgence",
-        None => "urgence non précisée",
+        Urgency::Today => lang.pick("urgent aujourd'hui", "urgent today"),
+        Urgency::ThisWeek => lang.pick("cette semaine", "this week"),
+        Urgency::NoRush => lang.pick("sans urgence", "no rush"),
     }
 }
 
@@ -76,30 +89,60 @@ fn paris(at: DateTime<Utc>, format: &str) -> String {
 }
 
 /// Renders the mail of an escalation (a need, or a person who cannot be reached), with
-/// the placeholder of the recipient's token in its link.
+/// the placeholder of the recipient's token in its link, in the recipient's language.
 pub fn render_escalation(
     facts: &EscalationFacts,
     links: &MailLinks,
+    lang: Language,
 ) -> Result<RenderedMail, askama::Error> {
-    let full = links.details == EscalationDetails::Full;
-    let unreachable = facts.kind == EscalationKind::Unreachable;
-    let urgency = Some(facts.urgency);
+    let m = body(facts, links, lang);
+    let subject = subject(&m, urgency_phrase(facts.urgency, lang), lang);
+    let (text, html) = match lang {
+        Language::Fr => (
+            EscalationText { m: &m }.render()?,
+            EscalationHtml {
+                m: &m,
+                subject: &subject,
+            }
+            .render()?,
+        ),
+        Language::En => (
+            EscalationTextEn { m: &m }.render()?,
+            EscalationHtmlEn {
+                m: &m,
+                subject: &subject,
+            }
+            .render()?,
+        ),
+    };
+    Ok(RenderedMail {
+        subject,
+        text,
+        html,
+    })
+}
+
+/// The facts as the templates show them, in `lang`.
+fn body(facts: &EscalationFacts, links: &MailLinks, lang: Language) -> EscalationBody {
     let commune = facts
         .commune
         .clone()
         .filter(|c| !c.trim().is_empty())
-        .unwrap_or_else(|| "commune inconnue".into());
-    let m = EscalationBody {
-        full,
+        .unwrap_or_else(|| lang.pick("commune inconnue", "unknown commune").into());
+    EscalationBody {
+        full: links.details == EscalationDetails::Full,
         escalation_id: facts.escalation_id,
-        unreachable,
+        unreachable: facts.kind == EscalationKind::Unreachable,
         unanswered: facts.unanswered,
         last_reached: facts.last_reached.map(|t| paris(t, "%d/%m/%Y")),
-        created_at: paris(facts.created_at, "%d/%m/%Y à %H:%M"),
+        created_at: paris(
+            facts.created_at,
+            lang.pick("%d/%m/%Y à %H:%M", "%d/%m/%Y at %H:%M"),
+        ),
         campaign: facts.campaign_title.clone(),
-        category: facts.category.label_fr().to_string(),
-        urgency: facts.urgency.label_fr().to_string(),
-        urgent: urgency == Some(Urgency::Today),
+        category: lang.label(facts.category).to_string(),
+        urgency: lang.label(facts.urgency).to_string(),
+        urgent: facts.urgency == Urgency::Today,
         description: facts.description.clone(),
         name: format!("{} {}", facts.first_name, facts.last_name),
         phones: facts.phones.iter().map(|p| display_phone(p)).collect(),
@@ -122,49 +165,41 @@ pub fn render_escalation(
         },
         caller_name: match (&facts.caller_first_name, &facts.caller_last_name) {
             (Some(f), Some(l)) => format!("{f} {l}"),
-            _ => "appelant·e inconnu·e".into(),
+            _ => lang.pick("appelant·e inconnu·e", "unknown caller").into(),
         },
         caller_phone: facts.caller_phone.as_deref().map(display_phone),
         caller_email: facts.caller_email.clone(),
         link: links.escalation_link(),
         link_days: links.link_days_after_close,
         territory: facts.territory_name.clone().unwrap_or_default(),
-    };
-    let subject = subject(&m, urgency_phrase(urgency));
-    let text = EscalationText { m: &m }.render()?;
-    let html = EscalationHtml {
-        m: &m,
-        subject: &subject,
     }
-    .render()?;
-    Ok(RenderedMail {
-        subject,
-        text,
-        html,
-    })
 }
 
 /// The subject: with `full`, what and where; otherwise only the number and the urgency
 /// (a subject shows in notifications and mail server logs).
-fn subject(m: &EscalationBody, urgency: &str) -> String {
-    let commune = &m.commune;
-    if !m.full {
-        return if m.unreachable {
-            format!(
-                "[lien] Signalement n° {} – personne injoignable à vérifier",
-                m.escalation_id
-            )
-        } else {
-            format!("[lien] Signalement n° {} – {urgency}", m.escalation_id)
-        };
-    }
-    if m.unreachable {
-        format!("[lien] Personne injoignable – {commune} – vérifier qu'elle va bien")
-    } else {
-        format!(
-            "[lien] Besoin signalé – {} – {commune} – {urgency}",
-            m.category
-        )
+fn subject(m: &EscalationBody, urgency: &str, lang: Language) -> String {
+    let (commune, id, category) = (&m.commune, m.escalation_id, &m.category);
+    match (lang, m.full, m.unreachable) {
+        (Language::Fr, false, true) => {
+            format!("[lien] Signalement n° {id} – personne injoignable à vérifier")
+        }
+        (Language::Fr, false, false) => format!("[lien] Signalement n° {id} – {urgency}"),
+        (Language::Fr, true, true) => {
+            format!("[lien] Personne injoignable – {commune} – vérifier qu'elle va bien")
+        }
+        (Language::Fr, true, false) => {
+            format!("[lien] Besoin signalé – {category} – {commune} – {urgency}")
+        }
+        (Language::En, false, true) => {
+            format!("[lien] Escalation no. {id} – unreachable person to check on")
+        }
+        (Language::En, false, false) => format!("[lien] Escalation no. {id} – {urgency}"),
+        (Language::En, true, true) => {
+            format!("[lien] Unreachable person – {commune} – check that they are well")
+        }
+        (Language::En, true, false) => {
+            format!("[lien] Need reported – {category} – {commune} – {urgency}")
+        }
     }
 }
 
@@ -223,7 +258,8 @@ mod tests {
 
     #[test]
     fn the_minimal_need_mail_says_what_where_and_how_urgent_and_nothing_personal() {
-        let mail = render_escalation(&facts(), &links(EscalationDetails::Minimal)).unwrap();
+        let mail =
+            render_escalation(&facts(), &links(EscalationDetails::Minimal), Language::Fr).unwrap();
         assert_eq!(mail.subject, "[lien] Signalement n° 7 – urgent aujourd'hui");
         let html = mail.html.replace("&#39;", "'");
         for part in [&mail.text, &html] {
@@ -245,7 +281,8 @@ mod tests {
 
     #[test]
     fn the_full_need_mail_says_what_who_where_and_links_to_the_page() {
-        let mail = render_escalation(&facts(), &links(EscalationDetails::Full)).unwrap();
+        let mail =
+            render_escalation(&facts(), &links(EscalationDetails::Full), Language::Fr).unwrap();
         assert_eq!(
             mail.subject,
             "[lien] Besoin signalé – Alimentation – Amiens – urgent aujourd'hui"
@@ -287,7 +324,7 @@ mod tests {
         f.kind = EscalationKind::Unreachable;
         f.unanswered = 6;
         f.last_reached = Some("2026-11-02T10:00:00Z".parse().unwrap());
-        let mail = render_escalation(&f, &links(EscalationDetails::Full)).unwrap();
+        let mail = render_escalation(&f, &links(EscalationDetails::Full), Language::Fr).unwrap();
         assert_eq!(
             mail.subject,
             "[lien] Personne injoignable – Amiens – vérifier qu'elle va bien"
@@ -299,7 +336,8 @@ mod tests {
         );
         assert!(mail.text.contains("02/11/2026"));
         assert!(!mail.text.contains("Catégorie"));
-        let minimal = render_escalation(&f, &links(EscalationDetails::Minimal)).unwrap();
+        let minimal =
+            render_escalation(&f, &links(EscalationDetails::Minimal), Language::Fr).unwrap();
         assert_eq!(
             minimal.subject,
             "[lien] Signalement n° 7 – personne injoignable à vérifier"
@@ -316,11 +354,87 @@ mod tests {
         f.commune = None;
         f.phones.clear();
         f.urgency = Urgency::NoRush;
-        let mail = render_escalation(&f, &links(EscalationDetails::Full)).unwrap();
+        let mail = render_escalation(&f, &links(EscalationDetails::Full), Language::Fr).unwrap();
         assert!(mail.subject.ends_with("– commune inconnue – sans urgence"));
         assert!(mail.text.contains("aucun numéro valide"));
-        let minimal = render_escalation(&f, &links(EscalationDetails::Minimal)).unwrap();
+        let minimal =
+            render_escalation(&f, &links(EscalationDetails::Minimal), Language::Fr).unwrap();
         assert!(minimal.subject.ends_with("– sans urgence"));
         assert!(minimal.text.contains("Commune : commune inconnue"));
+    }
+
+    /// French words that must not show in an English mail (the fixture's own data
+    /// aside).
+    const FRENCH: [&str; 14] = [
+        "Bonjour",
+        "Signalement",
+        "Catégorie",
+        "Urgence",
+        "Personne",
+        "Appelant",
+        "Alimentation",
+        "Aujourd",
+        "Commune :",
+        " à ",
+        "aucun",
+        "lien personnel",
+        "injoignable",
+        "courriel",
+    ];
+
+    fn english_facts() -> EscalationFacts {
+        EscalationFacts {
+            campaign_title: "Weekly calls".into(),
+            territory_name: Some("North".into()),
+            ..facts()
+        }
+    }
+
+    #[test]
+    fn an_english_recipient_gets_every_kind_of_mail_in_english() {
+        let mut unreachable = english_facts();
+        unreachable.kind = EscalationKind::Unreachable;
+        unreachable.unanswered = 6;
+        let mut bare = english_facts();
+        bare.commune = None;
+        bare.phones.clear();
+        for f in [english_facts(), unreachable, bare] {
+            for details in [EscalationDetails::Minimal, EscalationDetails::Full] {
+                let mail = render_escalation(&f, &links(details), Language::En).unwrap();
+                assert!(mail.subject.starts_with("[lien] "), "{}", mail.subject);
+                assert!(mail.html.contains("<html lang=\"en\">"));
+                for part in [&mail.subject, &mail.text, &mail.html] {
+                    for french in FRENCH {
+                        assert!(!part.contains(french), "{french} in {part}");
+                    }
+                }
+                assert!(mail.text.contains("Hello,"), "{}", mail.text);
+                assert!(mail.text.contains("Escalation no. 7 – North"));
+                if details == EscalationDetails::Minimal {
+                    for personal in PERSONAL {
+                        assert!(!mail.text.contains(personal), "{personal}");
+                    }
+                }
+            }
+        }
+        let need = render_escalation(
+            &english_facts(),
+            &links(EscalationDetails::Full),
+            Language::En,
+        )
+        .unwrap();
+        assert_eq!(
+            need.subject,
+            "[lien] Need reported – Food – Amiens – urgent today"
+        );
+        assert!(need.text.contains("24/11/2026 at 10:30"), "{}", need.text);
+        assert!(need.text.contains("Category: Food"));
+        let minimal = render_escalation(
+            &english_facts(),
+            &links(EscalationDetails::Minimal),
+            Language::En,
+        )
+        .unwrap();
+        assert_eq!(minimal.subject, "[lien] Escalation no. 7 – urgent today");
     }
 }

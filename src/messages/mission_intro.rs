@@ -34,24 +34,7 @@ pub struct IntroFacts {
     pub contact_phone: Option<String>,
 }
 
-/// The language of a mail: the recipient's (`users.language`, `organisations.language`),
-/// French when unknown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Language {
-    #[default]
-    Fr,
-    En,
-}
-
-impl Language {
-    /// `en` is English, anything else French.
-    pub fn from_code(code: Option<&str>) -> Self {
-        match code.map(|c| c.trim().to_ascii_lowercase()) {
-            Some(c) if c == "en" => Self::En,
-            _ => Self::Fr,
-        }
-    }
-}
+pub use super::language::Language;
 
 /// Which side a mail goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,8 +6,10 @@
 //! which sit above the store).
 
 pub mod access_letter;
+pub mod account_mails;
 pub mod digest;
 pub mod escalation;
+pub mod language;
 pub mod links;
 pub mod list_ready;
 pub mod mission_intro;
@@ -16,4 +18,5 @@ pub mod needs_reminder;
 pub use crate::records::{EscalationFacts, RenderedMail};
 pub use digest::{digest_message_id, render_digest};
 pub use escalation::{display_phone, render_escalation};
+pub use language::Language;
 pub use links::MailLinks;

@@ -9,6 +9,8 @@ use serde::Serialize;
 use super::users::{audit_in, queue_token_mail, AuditEvent, LinkMail, User};
 use super::{query, query_as, query_scalar, Store, StoreError, Tx};
 use crate::domain::{EmailAddress, Role};
+use crate::messages::account_mails::account_invitation;
+use crate::messages::Language;
 
 /// How long the link of an account invitation works (as a callers' import invitation).
 pub use super::imports::INVITATION_LIFETIME as ACCOUNT_INVITATION_LIFETIME;
@@ -159,6 +161,8 @@ pub struct AccountInvite {
     pub email: EmailAddress,
     pub display_name: String,
     pub scope: RoleScope,
+    /// The language of the account's pages and mails, the invitation first.
+    pub language: Language,
 }
 
 impl Store {
@@ -238,8 +242,8 @@ impl Store {
         }
         let sql = format!(
             "INSERT INTO users (email, display_name, role, caller_id, territory_id, \
-             created_at, invited_at, organisation_id, volunteer_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING {}",
+             created_at, invited_at, organisation_id, volunteer_id, language) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) RETURNING {}",
             super::users::USER_COLUMNS
         );
         let user: User = query_as(&sql)
@@ -251,6 +255,7 @@ impl Store {
             .bind(now)
             .bind(scope.organisation_id)
             .bind(scope.volunteer_id)
+            .bind(invite.language.code())
             .fetch_one(&mut tx)
             .await
             // Two invitations of one email at once: the unique key refuses the second.
@@ -485,46 +490,19 @@ async fn queue_invitation(
     let login = base_url
         .join("login")
         .map_err(|e| StoreError::Render(e.to_string()))?;
-    let body = invitation_body(user.role, &link, &login);
+    let lang = Language::from_code(Some(&user.language));
+    let days = ACCOUNT_INVITATION_LIFETIME.num_days();
+    let written = account_invitation(user.role, lang, &link, &login, days);
     let message_id = format!(
         "<invitation-{}-{}@lien>",
         user.id,
         uuid::Uuid::new_v4().simple()
     );
     let mail = LinkMail {
-        subject: "[lien] Votre compte lien",
-        body: &body,
+        subject: &written.subject,
+        body: &written.body,
         message_id: &message_id,
     };
     queue_token_mail(tx, "invitation", &user.email, &token, now, &mail).await?;
     Ok(())
-}
-
-/// The invitation's text (mails are French), by role.
-fn invitation_body(role: Role, link: &url::Url, login: &url::Url) -> String {
-    let what = match role {
-        Role::Caller => "appelant(e) : chaque semaine, les personnes à appeler et le guide d'appel",
-        Role::Coordinator => "coordination des appels de solidarité",
-        Role::Territory => "territoire : les besoins signalés pour votre territoire",
-        Role::Admin => "administration des comptes de lien",
-        Role::Relay => "relais : les volontaires de votre structure",
-        Role::Volunteer => "volontaire : vos missions",
-    };
-    let second_factor = match role {
-        Role::Caller | Role::Relay | Role::Volunteer => "",
-        _ => {
-            "\nVotre compte est protégé par un code à usage unique : à la première connexion, \
-             un second message vous donne un lien pour le configurer.\n"
-        }
-    };
-    format!(
-        "Bonjour,\n\n\
-         Un compte a été ouvert pour vous dans lien ({what}).\n\n\
-         Pour vous connecter la première fois, ouvrez ce lien (il fonctionne une seule fois, \
-         pendant {days} jours) :\n\n{link}\n{second_factor}\n\
-         Ensuite, allez sur {login} et demandez « Recevoir un lien de connexion » avec cette \
-         adresse.\n\n\
-         Si vous n'êtes pas concerné(e), ignorez ce message.\n",
-        days = ACCOUNT_INVITATION_LIFETIME.num_days()
-    )
 }

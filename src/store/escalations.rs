@@ -7,7 +7,7 @@ use super::calls::NeedInput;
 use super::escalation_links::create_link;
 use super::{query, query_as, query_scalar, Store, StoreError, Tx};
 use crate::domain::{EscalationStatus, RelayTarget};
-use crate::messages::{digest_message_id, render_digest, render_escalation, MailLinks};
+use crate::messages::{digest_message_id, render_digest, render_escalation, Language, MailLinks};
 pub use crate::records::EscalationView;
 use crate::records::{EscalationFacts, RenderedMail};
 
@@ -154,13 +154,34 @@ pub(super) async fn queue_escalation_mail(
     .await?;
     facts.unanswered = unanswered;
     facts.last_reached = last_reached;
-    let mail = render_escalation(&facts, links).map_err(|e| StoreError::Render(e.to_string()))?;
-    let recipients = facts.referent_emails.as_deref().unwrap_or_default();
-    for recipient in split_recipients(recipients) {
-        queue_personal_mail(tx, &facts, &mail, recipient, links, now).await?;
+    let recipients = facts.referent_emails.clone().unwrap_or_default();
+    // Rendered once per language: most territories have several referents, one language.
+    let mut rendered: Vec<(Language, RenderedMail)> = Vec::new();
+    for recipient in split_recipients(&recipients) {
+        let lang = recipient_language(tx, recipient).await?;
+        if !rendered.iter().any(|(l, _)| *l == lang) {
+            let mail = render_escalation(&facts, links, lang)
+                .map_err(|e| StoreError::Render(e.to_string()))?;
+            rendered.push((lang, mail));
+        }
+        let (_, mail) = rendered.iter().find(|(l, _)| *l == lang).expect("rendered");
+        queue_personal_mail(tx, &facts, mail, recipient, links, now).await?;
     }
     Ok(true)
 }
+
+/// The language of a mail to `address`: that of the account with this address (chosen
+/// with the language switch of any page), French when there is none.
+pub(super) async fn recipient_language(tx: &mut Tx, address: &str) -> Result<Language, StoreError> {
+    let code: Option<String> = query_scalar(RECIPIENT_LANGUAGE)
+        .bind(address.trim())
+        .fetch_optional(&mut *tx)
+        .await?;
+    Ok(Language::from_code(code.as_deref()))
+}
+
+const RECIPIENT_LANGUAGE: &str =
+    "SELECT language FROM users WHERE LOWER(email) = LOWER($1) ORDER BY active DESC, id LIMIT 1";
 
 /// The addresses of a territory's referents (`,` or `;` separated), each once.
 fn split_recipients(list: &str) -> Vec<&str> {
@@ -530,29 +551,53 @@ impl Store {
         .await?;
         let mut queued = 0;
         for (territory_id, name, recipients) in territories {
-            let message_id = digest_message_id(links, territory_id, day);
-            let exists: Option<i64> = query_scalar("SELECT id FROM outbox WHERE message_id = $1")
-                .bind(&message_id)
-                .fetch_optional(self)
-                .await?;
-            if exists.is_some() {
-                continue;
+            let mut open = None;
+            for (lang, addresses) in self.by_language(&recipients).await? {
+                let message_id = digest_message_id(links, territory_id, day, lang);
+                let exists: Option<i64> =
+                    query_scalar("SELECT id FROM outbox WHERE message_id = $1")
+                        .bind(&message_id)
+                        .fetch_optional(self)
+                        .await?;
+                if exists.is_some() {
+                    continue;
+                }
+                if open.is_none() {
+                    let filter = EscalationFilter {
+                        territory_id: Some(territory_id),
+                        open_only: true,
+                    };
+                    open = Some(self.list_escalations(filter, 200).await?);
+                }
+                let Some(open) = open.as_deref().filter(|o| !o.is_empty()) else {
+                    break;
+                };
+                let mail = render_digest(&name, day, open, links, lang)
+                    .map_err(|e| StoreError::Render(e.to_string()))?;
+                queued += self
+                    .queue_digest(&addresses.join(", "), &mail, &message_id, now)
+                    .await?;
             }
-            let filter = EscalationFilter {
-                territory_id: Some(territory_id),
-                open_only: true,
-            };
-            let open = self.list_escalations(filter, 200).await?;
-            if open.is_empty() {
-                continue;
-            }
-            let mail = render_digest(&name, day, &open, links)
-                .map_err(|e| StoreError::Render(e.to_string()))?;
-            queued += self
-                .queue_digest(&recipients, &mail, &message_id, now)
-                .await?;
         }
         Ok(queued)
+    }
+
+    /// A territory's referents grouped by the language of their mails (French first).
+    async fn by_language(&self, list: &str) -> Result<Vec<(Language, Vec<String>)>, StoreError> {
+        let mut groups: Vec<(Language, Vec<String>)> = Vec::new();
+        for address in split_recipients(list) {
+            let code: Option<String> = query_scalar(RECIPIENT_LANGUAGE)
+                .bind(address)
+                .fetch_optional(self)
+                .await?;
+            let lang = Language::from_code(code.as_deref());
+            match groups.iter_mut().find(|(l, _)| *l == lang) {
+                Some((_, addresses)) => addresses.push(address.to_string()),
+                None => groups.push((lang, vec![address.to_string()])),
+            }
+        }
+        groups.sort_by_key(|(l, _)| *l == Language::En);
+        Ok(groups)
     }
 
     /// The outbox row of one digest; 0 when another worker queued it first.

@@ -1,8 +1,9 @@
 //! The demo's past (`lien demo`): calls recorded at their own times through the same
-//! steps as a caller's form, the mail of those old escalations settled, an absence and a
-//! caller who left. What to record is drawn by `fixtures::history`.
+//! steps as a caller's form, and the mail of those old escalations settled. What to
+//! record is drawn by `fixtures::history`; the absence and the departure go through the
+//! coordinator's own steps (`store::callers`).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use super::calls::{record_call_in, CallError, CallInput, CallRecorded};
 use super::{query, query_as, Store, StoreError};
@@ -66,36 +67,5 @@ impl Store {
         .execute(self)
         .await?
         .rows_affected())
-    }
-
-    /// Records that a caller is away from `from` to `to` (inclusive).
-    pub async fn add_caller_absence(
-        &self,
-        caller_id: i64,
-        from: NaiveDate,
-        to: NaiveDate,
-        reason: Option<&str>,
-    ) -> Result<(), StoreError> {
-        query(
-            "INSERT INTO caller_absences (caller_id, starts_on, ends_on, reason) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(caller_id)
-        .bind(from)
-        .bind(to)
-        .bind(reason)
-        .execute(self)
-        .await?;
-        Ok(())
-    }
-
-    /// A caller who left the campaign: out of the plans from now on, history kept.
-    pub async fn mark_caller_left(&self, caller_id: i64) -> Result<(), StoreError> {
-        query("UPDATE callers SET active = FALSE, updated_at = $2 WHERE id = $1")
-            .bind(caller_id)
-            .bind(Utc::now())
-            .execute(self)
-            .await?;
-        Ok(())
     }
 }

@@ -16,6 +16,8 @@ use super::db::Row;
 use super::suppressions;
 use super::{query, query_as, query_scalar, Store, StoreError, Tx};
 use crate::domain::BeneficiaryStatus;
+use crate::messages::account_mails::caller_invitation;
+use crate::messages::Language;
 use crate::records::import_rules::{self as rules, Lookup, TerritoryIndex, Write};
 use crate::records::imports::{
     ImportKind, ImportReport, NewCaller, NewTerritory, OptOutEntry, Parsed, ParsedRow, RejectedRow,
@@ -386,8 +388,8 @@ async fn invite_caller(
     caller_id: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let (email, first_name, last_name): (String, String, String) = query_as(
-        "SELECT email, first_name, last_name FROM callers WHERE id = $1 AND active = TRUE",
+    let (email, first_name, last_name, spoken): (String, String, String, String) = query_as(
+        "SELECT email, first_name, last_name, languages FROM callers WHERE id = $1 AND active = TRUE",
     )
     .bind(caller_id)
     .fetch_one(&mut *tx)
@@ -402,17 +404,19 @@ async fn invite_caller(
         return Ok(false);
     }
     let display_name = format!("{first_name} {last_name}").trim().to_string();
+    let lang = caller_account_language(&spoken);
     let user_id: i64 = query_scalar(
-        "INSERT INTO users (email, display_name, role, caller_id, created_at, invited_at) \
-         VALUES ($1, $2, 'caller', $3, $4, $4) RETURNING id",
+        "INSERT INTO users (email, display_name, role, caller_id, created_at, invited_at, language) \
+         VALUES ($1, $2, 'caller', $3, $4, $4, $5) RETURNING id",
     )
     .bind(&email)
     .bind(&display_name)
     .bind(caller_id)
     .bind(now)
+    .bind(lang.code())
     .fetch_one(&mut *tx)
     .await?;
-    let mail = Invitation::new(base_url, &first_name, now);
+    let mail = Invitation::new(base_url, &first_name, lang, now);
     query(
         "INSERT INTO login_links (token_hash, user_id, created_at, expires_at) \
          VALUES ($1, $2, $3, $4)",
@@ -764,7 +768,7 @@ struct Invitation {
 }
 
 impl Invitation {
-    fn new(base_url: &url::Url, first_name: &str, now: DateTime<Utc>) -> Self {
+    fn new(base_url: &url::Url, first_name: &str, lang: Language, now: DateTime<Utc>) -> Self {
         let (token, token_hash) = crate::auth::new_session_token();
         let link = base_url
             .join(&format!("login/link/{token}"))
@@ -774,29 +778,43 @@ impl Invitation {
             .join("login")
             .map(|u| u.to_string())
             .unwrap_or_else(|_| base_url.to_string());
-        let hello = if first_name.trim().is_empty() {
-            "Bonjour,".to_string()
-        } else {
-            format!("Bonjour {},", first_name.trim())
-        };
-        let body = format!(
-            "{hello}\n\n\
-             Merci de participer aux appels de solidarité. Votre compte d'appelant(e) est prêt \
-             dans lien, l'outil qui vous présente chaque semaine les personnes à appeler, le \
-             guide d'appel et le formulaire pour noter chaque appel.\n\n\
-             Pour vous connecter la première fois, ouvrez ce lien (il fonctionne une seule fois, \
-             pendant {days} jours) :\n\n{link}\n\n\
-             Ensuite, allez sur {login} et demandez « Recevoir un lien de connexion » avec cette \
-             adresse : un nouveau lien vous est envoyé à chaque fois, sans mot de passe à retenir.\n\n\
-             Si vous n'êtes pas concerné(e), ignorez ce message.\n",
-            days = INVITATION_LIFETIME.num_days()
-        );
+        let days = INVITATION_LIFETIME.num_days();
+        let mail = caller_invitation(first_name, lang, &link, &login, days);
         Self {
             token,
             token_hash,
             expires_at: now + INVITATION_LIFETIME,
-            subject: "[lien] Votre compte d'appelant(e) bénévole".to_string(),
-            body,
+            subject: mail.subject,
+            body: mail.body,
+        }
+    }
+}
+
+/// The language of a caller's account and mails, from the languages they speak: French
+/// unless they speak English and not French.
+fn caller_account_language(spoken: &str) -> Language {
+    let codes: Vec<String> = spoken
+        .split([',', ';', ' '])
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if codes.iter().any(|c| c == "en") && !codes.iter().any(|c| c == "fr") {
+        Language::En
+    } else {
+        Language::Fr
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_caller_who_speaks_english_and_not_french_is_invited_in_english() {
+        assert_eq!(caller_account_language("en"), Language::En);
+        assert_eq!(caller_account_language("ar, EN"), Language::En);
+        for spoken in ["fr", "fr,en", "en; fr", "", "ar"] {
+            assert_eq!(caller_account_language(spoken), Language::Fr, "{spoken}");
         }
     }
 }

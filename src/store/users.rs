@@ -323,6 +323,21 @@ impl Store {
         Ok(())
     }
 
+    /// The language of an account's pages and mails: set when its owner picks one with
+    /// the language switch of a page, or by an administrator.
+    pub async fn set_user_language(
+        &self,
+        user_id: i64,
+        language: crate::messages::Language,
+    ) -> Result<(), StoreError> {
+        query("UPDATE users SET language = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(language.code())
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+
     /// Uses a login link: the first use before expiry gives its (active) user; any later
     /// use, or an expired link, gives `None`.
     pub async fn use_login_link(

@@ -15,6 +15,7 @@ use super::pages::{html_page, Nav};
 use super::roles::Admin;
 use super::AppState;
 use crate::domain::{EmailAddress, Role};
+use crate::messages::Language;
 use crate::store::{
     AccountActor, AccountError, AccountFilter, AccountInvite, AccountLine, AuditEvent, RoleScope,
 };
@@ -265,6 +266,9 @@ pub struct InviteForm {
     pub organisation: String,
     /// A volunteer account's email in the pool (the invited email when left empty).
     pub volunteer: String,
+    /// `fr` or `en`: the account's pages and mails, its invitation first (French when
+    /// left empty).
+    pub language: String,
 }
 
 /// The scope fields of a form, as typed.
@@ -369,10 +373,18 @@ async fn invite_from(
         Ok(scope) => scope,
         Err(key) => return Ok(Err(key)),
     };
+    let language = match form.language.trim() {
+        "" => Language::Fr,
+        code => match Lang::parse(code) {
+            Some(lang) => Language::from(lang),
+            None => return Ok(Err("accounts.refused.language")),
+        },
+    };
     let invite = AccountInvite {
         email,
         display_name: name,
         scope,
+        language,
     };
     let actor = AccountActor::User(admin_id);
     match state
@@ -603,6 +615,8 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("accounts.invite.title", "Inviter un compte", "Invite an account"),
     ("accounts.invite.help", "Le compte est créé sans mot de passe : un courriel lui envoie un lien de connexion à usage unique, valable 7 jours. Un compte de territoire a besoin de son territoire ; un compte d’appelant(e) est relié à une personne de la liste des appelants (par son adresse, par défaut celle du compte).", "The account is created without a password: a mail sends it a one-time login link, valid 7 days. A territory account needs its territory; a caller account is linked to someone in the callers list (by their email, the account's by default)."),
     ("accounts.email", "Adresse électronique", "Email address"),
+    ("accounts.language", "Langue des pages et des courriels", "Language of the pages and mails"),
+    ("accounts.refused.language", "La langue d’un compte est le français (fr) ou l’anglais (en). Rien n’a été changé.", "An account's language is French (fr) or English (en). Nothing was changed."),
     ("accounts.name", "Nom affiché", "Display name"),
     ("accounts.role", "Rôle", "Role"),
     ("accounts.territory", "Territoire (compte de territoire)", "Territory (territory account)"),

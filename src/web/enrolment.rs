@@ -14,6 +14,7 @@ use super::pages::{html_page, Nav};
 use super::totp::{code_from_client, finish_session, CodeOutcome, CodePage};
 use super::AppState;
 use crate::auth::{self, totp};
+use crate::messages::{account_mails, Language};
 use crate::store::{LinkMail, User, ENROLMENT_LINK_LIFETIME};
 
 /// A new link is mailed at most this often, however many password logins.
@@ -86,18 +87,12 @@ pub async fn send_link(
         .base_url
         .join(&format!("enrol/{token}"))
         .map_err(|e| AppError::Internal(e.into()))?;
-    let body = format!(
-        "Bonjour,\n\nVotre compte lien doit être protégé par un code à usage unique. \
-         Ce lien permet de le configurer avec une application d'authentification ; il \
-         fonctionne une seule fois, pendant {} heures :\n\n{link}\n\nSi vous ne venez pas \
-         de vous connecter, votre mot de passe est peut-être connu d'un tiers : prévenez \
-         un administrateur et n'utilisez pas ce lien.\n",
-        ENROLMENT_LINK_LIFETIME.num_hours()
-    );
+    let lang = Language::from_code(Some(&user.language));
+    let written = account_mails::enrolment_link(lang, &link, ENROLMENT_LINK_LIFETIME.num_hours());
     let message_id = format!("<enrol-{}@lien>", uuid::Uuid::new_v4().simple());
     let mail = LinkMail {
-        subject: "[lien] Configurez votre code à usage unique",
-        body: &body,
+        subject: &written.subject,
+        body: &written.body,
         message_id: &message_id,
     };
     state

@@ -83,6 +83,16 @@ impl Lang {
     }
 }
 
+/// A mail to the person of this page: in the page's language.
+impl From<Lang> for crate::messages::Language {
+    fn from(lang: Lang) -> Self {
+        match lang {
+            Lang::Fr => Self::Fr,
+            Lang::En => Self::En,
+        }
+    }
+}
+
 impl FromRequest for Lang {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;

@@ -17,6 +17,7 @@ use super::pages::{html_page, Nav};
 use super::AppState;
 use crate::auth::{self, ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, SESSION_COOKIE};
 use crate::domain::Role;
+use crate::messages::{account_mails, Language};
 use crate::store::{AuditEvent, User};
 
 const LOGIN_CSRF_COOKIE: &str = "lien_login_csrf";
@@ -67,15 +68,35 @@ async fn session_of(req: &HttpRequest) -> Result<Option<CurrentUser>, AppError> 
     };
     let hash = auth::token_hash(cookie.value());
     let now = Utc::now();
-    let user = state
+    let mut user = state
         .store
         .session_user(&hash, now, now - IDLE_TIMEOUT)
         .await?;
+    if let (Some(user), Some(chosen)) = (user.as_mut(), Lang::chosen_in_query(req)) {
+        remember_language(&state, user, chosen).await?;
+    }
     Ok(user.map(|user| CurrentUser {
         csrf: auth::csrf_token(&state.secret, &hash),
         session_hash: hash,
         user,
     }))
+}
+
+/// A language picked with a page's switch (`?lang=`) becomes the account's: its mails
+/// (login links, escalations, the weekly list) follow it.
+async fn remember_language(
+    state: &AppState,
+    user: &mut User,
+    chosen: Lang,
+) -> Result<(), AppError> {
+    if user.language != chosen.code() {
+        state
+            .store
+            .set_user_language(user.id, chosen.into())
+            .await?;
+        user.language = chosen.code().to_string();
+    }
+    Ok(())
 }
 
 impl FromRequest for CurrentUser {
@@ -525,12 +546,8 @@ pub async fn send_login_link(state: &AppState, user: &User) -> Result<(), AppErr
         .base_url
         .join(&format!("login/link/{token}"))
         .map_err(|e| AppError::Internal(e.into()))?;
-    let body = format!(
-        "Bonjour,\n\nVoici votre lien pour vous connecter à lien. Il fonctionne une seule fois, \
-         pendant {} minutes :\n\n{link}\n\nSi vous n'avez rien demandé, ignorez ce message : \
-         personne ne peut se connecter sans ce lien.\n",
-        LOGIN_LINK_LIFETIME.num_minutes()
-    );
+    let lang = Language::from_code(Some(&user.language));
+    let mail = account_mails::login_link(lang, &link, LOGIN_LINK_LIFETIME.num_minutes());
     state
         .store
         .create_login_link(
@@ -538,8 +555,8 @@ pub async fn send_login_link(state: &AppState, user: &User) -> Result<(), AppErr
             &token,
             now,
             now + LOGIN_LINK_LIFETIME,
-            "[lien] Votre lien de connexion",
-            &body,
+            &mail.subject,
+            &mail.body,
             &format!("<login-{}@lien>", uuid::Uuid::new_v4().simple()),
         )
         .await?;

@@ -28,6 +28,8 @@ mod invitations;
 mod json_api;
 mod lifecycle;
 mod mail;
+// Issue 13: every mail in its recipient's language.
+mod mail_language;
 // Issue 17, volunteer missions: the store, imports and command line.
 mod missions_cli;
 mod missions_store;
