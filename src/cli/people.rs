@@ -8,7 +8,8 @@ use clap::{Args, Subcommand};
 use super::i18n::Lang;
 use super::{open_store, print_json, Cli, Texts};
 use crate::domain::time::today_in_paris;
-use crate::messages::access_letter::{render_access_letter, LetterLanguage};
+use crate::messages::access_letter::render_access_letter;
+use crate::messages::Language;
 use crate::store::{
     Editor, ErasureReport, ErasureRequest, PersonChange, PersonEdit, PersonRefused, SearchKey,
     Store,
@@ -179,8 +180,8 @@ async fn export(txt: Texts, store: &Store, args: &ExportArgs) -> anyhow::Result<
     let export = store.export_person(&args.reference, &actor).await?;
     if let Some(file) = &args.html {
         let language = match txt.lang {
-            Lang::Fr => LetterLanguage::French,
-            Lang::En => LetterLanguage::English,
+            Lang::Fr => Language::Fr,
+            Lang::En => Language::En,
         };
         let page = render_access_letter(&export, language)?;
         std::fs::write(file, page)

@@ -4,15 +4,10 @@
 
 use askama::Template;
 
+use super::language::Language;
+use crate::domain::EscalationKind;
+use crate::records::escalations::shown_description;
 use crate::records::person::PersonExport;
-
-/// The language of the letter: French unless the person is answered in English.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LetterLanguage {
-    #[default]
-    French,
-    English,
-}
 
 #[derive(Template)]
 #[template(path = "person_export.html")]
@@ -166,11 +161,21 @@ const ENGLISH: LetterTexts = LetterTexts {
 /// The HTML page of a person's export, in `language`.
 pub fn render_access_letter(
     export: &PersonExport,
-    language: LetterLanguage,
+    language: Language,
 ) -> Result<String, askama::Error> {
     let t = match language {
-        LetterLanguage::French => &FRENCH,
-        LetterLanguage::English => &ENGLISH,
+        Language::Fr => &FRENCH,
+        Language::En => &ENGLISH,
     };
-    AccessLetter { p: export, t }.render()
+    if language == Language::Fr {
+        return AccessLetter { p: export, t }.render();
+    }
+    // lien's own sentences (an unreachable person's escalation) said again in English;
+    // what people typed stays as typed.
+    let mut english = export.clone();
+    for e in &mut english.escalations {
+        let kind = EscalationKind::parse(&e.kind).unwrap_or(EscalationKind::Need);
+        e.description = shown_description(kind, &e.description, true);
+    }
+    AccessLetter { p: &english, t }.render()
 }

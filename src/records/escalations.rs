@@ -77,3 +77,48 @@ pub struct EscalationView {
     #[sqlx(skip)]
     pub phones: Vec<String>,
 }
+
+/// lien's own description of the escalation of a person who did not answer `unanswered`
+/// calls in a row. Stored in French, as every description is stored as written.
+pub fn unreachable_description(unanswered: i64) -> String {
+    format!("Injoignable : {unanswered} appels sans réponse d'affilée")
+}
+
+/// An escalation's description as a page shows it: a need's is the caller's own words,
+/// shown as typed; an unreachable person's is lien's sentence, said again in English on
+/// an English page.
+pub fn shown_description(kind: EscalationKind, description: &str, english: bool) -> String {
+    if !english || kind != EscalationKind::Unreachable {
+        return description.to_string();
+    }
+    let count = description
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|part| !part.is_empty());
+    match count {
+        Some(n) => format!("Unreachable: {n} unanswered calls in a row"),
+        None => "Unreachable: several unanswered calls in a row".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_description_is_said_in_english_and_a_need_as_typed() {
+        let stored = unreachable_description(6);
+        assert_eq!(
+            shown_description(EscalationKind::Unreachable, &stored, true),
+            "Unreachable: 6 unanswered calls in a row"
+        );
+        assert_eq!(
+            shown_description(EscalationKind::Unreachable, &stored, false),
+            stored
+        );
+        assert_eq!(
+            shown_description(EscalationKind::Need, "Plus de 3 repas", true),
+            "Plus de 3 repas"
+        );
+        assert!(shown_description(EscalationKind::Unreachable, "?", true).contains("several"));
+    }
+}

@@ -257,9 +257,8 @@ pub(super) async fn unreachable_escalation(
     .bind(source.campaign_id)
     .bind(source.beneficiary_id)
     .bind(source.territory_id)
-    .bind(format!(
-        "Injoignable : {} appels sans réponse d'affilée",
-        reach.unanswered
+    .bind(crate::records::escalations::unreachable_description(
+        reach.unanswered,
     ))
     .bind(now)
     .fetch_one(&mut *tx)

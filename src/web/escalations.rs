@@ -17,6 +17,7 @@ use crate::domain::time::PARIS;
 use crate::domain::Role;
 use crate::domain::{EscalationStatus, RelayTarget, Urgency};
 use crate::mail::message::display_phone;
+use crate::records::escalations::shown_description;
 use crate::store::{
     Actor, EscalationAction, EscalationFilter, EscalationLink, EscalationView, LinkAccess, LinkUse,
 };
@@ -152,7 +153,7 @@ pub fn item(e: &EscalationView, lang: Lang) -> EscalationItem {
         category: category
             .map(|c| label(c.label_fr(), c.label_en()).to_string())
             .unwrap_or_else(|| e.category.to_string()),
-        description: e.description.clone(),
+        description: shown_description(e.kind, &e.description, lang == Lang::En),
         urgency: urgency
             .map(|u| label(u.label_fr(), u.label_en()).to_string())
             .unwrap_or_else(|| e.urgency.to_string()),

@@ -17,6 +17,7 @@ use super::session::CurrentUser;
 use super::AppState;
 use crate::domain::time::{today_in_paris, PARIS};
 use crate::domain::{IsoWeek, Phone};
+use crate::records::escalations::shown_description;
 use crate::store::{PersonChange, PersonEdit, PersonFile, PersonRefused};
 
 #[derive(Template)]
@@ -158,7 +159,9 @@ fn fill_lists(tr: Tr, f: &PersonFile, page: &mut PersonPage) {
         .escalations
         .iter()
         .map(|e| {
-            let need = format!("{} — {}", label(tr, e.category), e.description);
+            let english = tr.lang == Lang::En;
+            let description = shown_description(e.kind, &e.description, english);
+            let need = format!("{} — {}", label(tr, e.category), description);
             [
                 moment(e.created_at),
                 need,

@@ -13,7 +13,8 @@ use super::people::{editor, field, form_fields};
 use super::person::render;
 use super::roles::{Admin, CoordinatorOrAdmin};
 use super::AppState;
-use crate::messages::access_letter::{render_access_letter, LetterLanguage};
+use crate::messages::access_letter::render_access_letter;
+use crate::messages::Language;
 use crate::store::LifecycleError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -56,8 +57,8 @@ pub async fn export(
     let id = *id;
     let format = query.format.as_deref().unwrap_or("fr");
     let language = match format {
-        "fr" => Some(LetterLanguage::French),
-        "en" => Some(LetterLanguage::English),
+        "fr" => Some(Language::Fr),
+        "en" => Some(Language::En),
         "json" => None,
         other => return Err(AppError::BadRequest(format!("format {other:?}"))),
     };

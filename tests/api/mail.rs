@@ -880,6 +880,23 @@ async fn unanswered_calls_show_the_relative_then_raise_an_unreachable_escalation
     let (_, plain, _) = parts(&sink.received()[0].data);
     assert!(plain.contains("aucun des 3 derniers appels"), "{plain}");
     assert!(plain.contains("Marc (fils)"));
+    // A coordinator reading it in English reads lien's sentence in English.
+    let escalation_id = scalar(&app.store, "SELECT id FROM escalations").await;
+    let coordinator = TestApp::new_browser(&app);
+    let email = "coord-en@cd80.example.org";
+    app.create_user(Role::Coordinator, email).await;
+    coordinator.login(email, TEST_PASSWORD).await;
+    let english = coordinator
+        .get(&format!("/signalements/{escalation_id}?lang=en"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        english.contains("Unreachable: 3 unanswered calls in a row"),
+        "{english}"
+    );
+    assert!(!english.contains("Injoignable"), "{english}");
     // Once the person answers, the streak is over.
     post_outcome(&app, id, &[("outcome", "reached_ok")]).await;
     let page = app
