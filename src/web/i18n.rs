@@ -198,6 +198,8 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("call.refused.opted_out", "Cette personne a demandé à ne plus être appelée : l’appel n’a pas été enregistré et aucun message n’est parti. Ne la rappelez pas et revenez à votre liste d’appels.", "This person asked not to be called any more: the call was not recorded and no message was sent. Do not call them again; go back to your list of calls."),
     ("call.refused.deceased", "Cette personne est décédée : l’appel n’a pas été enregistré et aucun message n’est parti. Revenez à votre liste d’appels ; pour toute question, adressez-vous à votre coordinateur.", "This person has died: the call was not recorded and no message was sent. Go back to your list of calls; ask your coordinator if you have any question."),
     ("nav.login", "Se connecter", "Log in"),
+    ("quote.open", "« ", "“"),
+    ("quote.close", " »", "”"),
     ("imports.title", "Importer des listes", "Import lists"),
     ("imports.intro", "Importez les listes au format CSV (Excel : « Enregistrer sous… CSV (séparateur : point-virgule) »). Commencez par les territoires, puis les appelants, puis les bénéficiaires. Rien n’est enregistré avant votre confirmation.", "Import lists as CSV (Excel: “Save as… CSV (semicolon-separated)”). Start with territories, then callers, then beneficiaries. Nothing is saved until you confirm."),
     ("imports.kind", "Contenu du fichier", "What the file holds"),
