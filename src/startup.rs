@@ -52,6 +52,8 @@ impl Application {
         });
         let server = HttpServer::new(move || {
             App::new()
+                // Innermost: the request log and the trace still say HEAD.
+                .wrap(from_fn(crate::web::methods::head_as_get))
                 .wrap(ErrorHandlers::new().default_handler(render_error_page))
                 .wrap(from_fn(no_store))
                 .wrap(

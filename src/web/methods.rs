@@ -12,7 +12,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpResponse};
 
@@ -40,6 +40,19 @@ async fn unknown_path_is_not_found(
         return Ok(ServiceResponse::new(req, HttpResponse::NotFound().finish()));
     }
     Ok(res.map_into_boxed_body())
+}
+
+/// `HEAD` is `GET` without the body (RFC 9110, 9.3.2): a load balancer's health check or
+/// a link checker asks it. The request goes to the `GET` route as a `GET`; the HTTP/1
+/// codec, which read a `HEAD`, sends the status and headers only.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
 }
 
 /// The error page's texts for `405`.

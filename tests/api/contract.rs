@@ -98,6 +98,24 @@ async fn a_known_path_asked_with_another_method_is_405_with_allow(backend: Backe
     // And the routes still answer their own methods.
     assert_eq!(send(&app, Method::GET, "/login").await.status(), 200);
     assert_eq!(send(&app, Method::GET, "/health").await.status(), 200);
+    // HEAD is GET without the body (a load balancer's health check).
+    for path in ["/health", "/login", "/static/lien.css"] {
+        let get = send(&app, Method::GET, path).await;
+        let head = send(&app, Method::HEAD, path).await;
+        assert_eq!(head.status(), 200, "HEAD {path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "HEAD {path}"
+        );
+        assert!(
+            head.bytes().await.unwrap().is_empty(),
+            "HEAD {path} has no body"
+        );
+    }
+    let head = send(&app, Method::HEAD, "/api/session").await;
+    assert_eq!(head.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(allow(&head), methods(&["POST"]));
 }
 
 /// For every path of the document, a method it does not list is refused with the
