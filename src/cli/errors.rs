@@ -32,11 +32,15 @@ fn describe(texts: Texts, cause: &(dyn Error + 'static)) -> Option<String> {
     if let Some(e) = cause.downcast_ref::<StoreError>() {
         return store_error(texts, e);
     }
-    if let Some(ImportFailure::File(e)) = cause.downcast_ref::<ImportFailure>() {
-        return Some(french_or(texts, e.message_fr(), e));
-    }
-    if let Some(e) = cause.downcast_ref::<ImportError>() {
-        return Some(french_or(texts, e.message_fr(), e));
+    let file = match cause.downcast_ref::<ImportFailure>() {
+        Some(ImportFailure::File(e)) => Some(e),
+        _ => cause.downcast_ref::<ImportError>(),
+    };
+    if let Some(e) = file {
+        return Some(match texts.lang {
+            Lang::Fr => e.message_fr(),
+            Lang::En => e.message_en(),
+        });
     }
     if let Some(e) = cause.downcast_ref::<LifecycleError>() {
         return lifecycle_error(texts, e);

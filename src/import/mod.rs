@@ -144,4 +144,46 @@ impl ImportError {
             Self::Csv(detail) => format!("Le fichier CSV est illisible : {detail}."),
         }
     }
+
+    /// The same sentence in English (the pages in English, `lien --lang en`).
+    pub fn message_en(&self) -> String {
+        const SAVE_AS: &str = "Open it in Excel, choose \"File > Save as…\" and the type \"CSV (semicolon delimited) (*.csv)\", then import that new file.";
+        match self {
+            Self::Empty => format!("The file is empty: check that you chose the right file. {SAVE_AS}"),
+            Self::NoData => "The file holds only the header row, no data row: check that you chose the right file, or the right sheet of the workbook before saving it as CSV.".to_owned(),
+            Self::NotText(what) => format!("This file is not a CSV table: {what}. {SAVE_AS}"),
+            Self::MissingColumn {
+                column,
+                aliases,
+                fields,
+                found,
+            } => {
+                let one_column = match found.as_slice() {
+                    [only] if only.contains([',', ';', '\t', '|']) => " The file seems to have a single column: its column separator was not recognised; save it from Excel as \"CSV (semicolon delimited)\".".to_owned(),
+                    _ => String::new(),
+                };
+                let example = fields.first().map_or("field", String::as_str);
+                format!(
+                    "Required column not found: \"{column}\". Accepted headers: {}. The file's columns: {}. Rename the column's header in Excel, or give its mapping with the option --map 'Your file's header={example}'.{one_column}",
+                    aliases.join(", "),
+                    if found.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        found.iter().map(|h| format!("\"{h}\"")).collect::<Vec<_>>().join(", ")
+                    }
+                )
+            }
+            Self::AmbiguousColumns {
+                field,
+                first,
+                second,
+            } => format!(
+                "The columns \"{first}\" and \"{second}\" both mean \"{field}\": keep only one (delete or rename the other in Excel), or say which to leave aside with the option --map '{second}=ignore'."
+            ),
+            Self::BadOverride(spec, reason) => {
+                format!("Option --map '{spec}': {reason}. Write it --map 'File header=field'.")
+            }
+            Self::Csv(detail) => format!("The CSV file cannot be read: {detail}."),
+        }
+    }
 }

@@ -565,3 +565,40 @@ proptest! {
         prop_assert_eq!(phone.french_national(), Some(national));
     }
 }
+
+#[test]
+fn every_file_refusal_says_what_to_do_in_both_languages() {
+    use super::ImportError;
+    let refusals = [
+        ImportError::Empty,
+        ImportError::NoData,
+        ImportError::NotText("binary".into()),
+        ImportError::MissingColumn {
+            column: "Nom".into(),
+            aliases: vec!["Nom".into(), "Last name".into()],
+            fields: vec!["last_name".into()],
+            found: vec!["a;b;c".into()],
+        },
+        ImportError::AmbiguousColumns {
+            field: "Nom".into(),
+            first: "Nom".into(),
+            second: "NOM".into(),
+        },
+        ImportError::BadOverride("x".into(), "no =".into()),
+        ImportError::Csv("line 3".into()),
+    ];
+    for e in refusals {
+        let (fr, en) = (e.message_fr(), e.message_en());
+        assert!(!fr.is_empty() && !en.is_empty(), "{e:?}");
+        for french in [
+            "Le fichier",
+            "Colonne",
+            "Ouvrez",
+            " : ",
+            "Renommez",
+            "illisible",
+        ] {
+            assert!(!en.contains(french), "{french} in {en}");
+        }
+    }
+}

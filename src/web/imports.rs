@@ -26,8 +26,21 @@ use crate::store::{ImportBatch, StoredRejection};
 /// The largest file the upload page takes; bigger lists go through `lien import`.
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 
-pub fn kind_label(kind: impl Into<ImportBatchKind>) -> &'static str {
-    kind.into().label_fr()
+/// What a file holds, in the page's language.
+pub fn kind_label(kind: impl Into<ImportBatchKind>, lang: Lang) -> &'static str {
+    let kind = kind.into();
+    match lang {
+        Lang::Fr => kind.label_fr(),
+        Lang::En => kind.label_en(),
+    }
+}
+
+/// A file the import refused, said in the page's language.
+fn file_refusal(e: &crate::import::ImportError, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => e.message_fr(),
+        Lang::En => e.message_en(),
+    }
 }
 
 #[derive(Template)]
@@ -44,7 +57,7 @@ struct ImportsPage {
 
 impl ImportsPage {
     fn kind_label(&self, kind: &ImportBatchKind) -> &'static str {
-        kind_label(*kind)
+        kind_label(*kind, self.tr.lang)
     }
 }
 
@@ -186,7 +199,7 @@ pub async fn preview(
         CampaignName::parse(&upload.campaign).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let campaign = state.store.campaign_by_name(&campaign_name).await?;
     if upload.content.is_empty() {
-        let message = "Choisissez un fichier CSV à importer.".to_string();
+        let message = lang.tr().t("imports.choose_file").to_string();
         return imports_page(&req, lang, &user, &state, Some(message), None).await;
     }
     let invite = upload.invite && kind == ImportKind::Callers;
@@ -204,7 +217,15 @@ pub async fn preview(
     {
         Ok(report) => report,
         Err(ImportFailure::File(e)) => {
-            return imports_page(&req, lang, &user, &state, Some(e.message_fr()), None).await;
+            return imports_page(
+                &req,
+                lang,
+                &user,
+                &state,
+                Some(file_refusal(&e, lang)),
+                None,
+            )
+            .await;
         }
         Err(ImportFailure::Store(e)) => return Err(e.into()),
     };
@@ -231,7 +252,7 @@ pub async fn preview(
     let page = PreviewPage {
         tr: lang.tr(),
         nav: user.nav(),
-        kind: kind_label(kind),
+        kind: kind_label(kind, lang),
         campaign: campaign.title,
         token,
         report,
@@ -349,7 +370,7 @@ pub async fn batch(
     let page = BatchPage {
         tr: lang.tr(),
         nav: user.nav(),
-        kind: kind_label(batch.kind),
+        kind: kind_label(batch.kind, lang),
         batch,
         rejections,
         warnings,

@@ -15,6 +15,7 @@ on_both_backends!(
     a_file_missing_a_column_is_explained_on_the_page,
     an_oversized_upload_gets_a_clear_page,
     the_preview_counts_people_on_the_do_not_call_list,
+    needs_and_volunteers_go_through_the_upload_page_in_english,
 );
 
 pub(crate) async fn upload(
@@ -274,4 +275,46 @@ async fn the_preview_counts_people_on_the_do_not_call_list(backend: Backend) {
         !html.contains("id=\"listed\""),
         "nothing kept on a beneficiary list"
     );
+}
+
+/// Issue 17's lists from the browser, and the page in English (issue 13).
+async fn needs_and_volunteers_go_through_the_upload_page_in_english(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login_as(Role::Coordinator).await;
+    let page = app
+        .get("/coordination/imports?lang=en")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("value=\"needs\"") && page.contains("Volunteers (missions)"),
+        "{page}"
+    );
+    for (kind, file, table) in [
+        ("needs", "needs.csv", "mission_needs"),
+        ("volunteers", "volunteers.csv", "volunteers"),
+    ] {
+        let preview = upload(&app, kind, file, demo(file)).await;
+        assert_eq!(preview.status(), 200, "{kind}");
+        let html = preview.text().await.unwrap();
+        assert_eq!(count(&app, table).await, 0, "the preview writes nothing");
+        let done = decide(&app, &html, "confirm").await;
+        assert_eq!(done.status(), 303, "{kind}");
+        let batch = done.headers()["location"].to_str().unwrap().to_string();
+        assert!(count(&app, table).await > 0, "{kind} imported");
+        let batch = app.get(&batch).await.text().await.unwrap();
+        let label = if kind == "needs" {
+            "Organisations&#39; needs"
+        } else {
+            "Volunteers"
+        };
+        assert!(batch.contains(label), "{batch}");
+        assert!(!batch.contains("Besoins des structures") && !batch.contains("Volontaires"));
+    }
+    let refused = upload(&app, "needs", "x.csv", b"Foo;Bar\n1;2\n".to_vec()).await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("Required column not found"), "{html}");
+    assert!(!html.contains("Colonne obligatoire"), "{html}");
 }
