@@ -245,19 +245,27 @@ impl SettingsForm {
         form
     }
 
-    /// The settings, or every problem in French.
-    pub fn parse(&self) -> Result<CampaignSettings, Vec<String>> {
+    /// The settings, or every problem in the page's language.
+    pub fn parse(&self, lang: Lang) -> Result<CampaignSettings, Vec<String>> {
         let mut errors = Vec::new();
         let title = self.title.trim().to_string();
         if title.is_empty() || title.chars().count() > 200 {
-            errors.push("Le titre de la campagne doit compter de 1 à 200 caractères.".into());
+            errors.push(say(
+                lang,
+                "Le titre de la campagne doit compter de 1 à 200 caractères.".into(),
+                "The campaign's title must have 1 to 200 characters.".into(),
+            ));
         }
         let coordinator_email = match self.coordinator_email.trim() {
             "" => None,
             raw => match EmailAddress::parse(raw) {
                 Ok(e) => Some(e),
                 Err(e) => {
-                    errors.push(format!("Adresse de coordination : {}", e.message_fr()));
+                    errors.push(say(
+                        lang,
+                        format!("Adresse de coordination : {}", e.message_fr()),
+                        format!("Coordination address: {e}"),
+                    ));
                     None
                 }
             },
@@ -268,7 +276,7 @@ impl SettingsForm {
             .filter_map(|d| Weekday::try_from(*d).ok())
             .collect();
         let hours = CallingHours::parse(days, &self.windows)
-            .map_err(|e| errors.push(e.message_fr()))
+            .map_err(|e| errors.push(say(lang, e.message_fr(), e.to_string())))
             .ok();
         let max_attempts = self
             .max_attempts
@@ -277,10 +285,13 @@ impl SettingsForm {
             .ok()
             .filter(|n| MAX_ATTEMPTS_RANGE.contains(n));
         if max_attempts.is_none() {
-            errors.push(format!(
-                "Le nombre de tentatives par semaine est un nombre entier de {} à {}.",
-                MAX_ATTEMPTS_RANGE.start(),
-                MAX_ATTEMPTS_RANGE.end()
+            let (low, high) = (MAX_ATTEMPTS_RANGE.start(), MAX_ATTEMPTS_RANGE.end());
+            errors.push(say(
+                lang,
+                format!(
+                    "Le nombre de tentatives par semaine est un nombre entier de {low} à {high}."
+                ),
+                format!("The attempts per week are a whole number from {low} to {high}."),
             ));
         }
         let retry_gap = self
@@ -290,10 +301,11 @@ impl SettingsForm {
             .ok()
             .filter(|n| RETRY_GAP_RANGE.contains(n));
         if retry_gap.is_none() {
-            errors.push(format!(
-                "L'écart entre deux tentatives est un nombre de minutes de {} à {} (une semaine).",
-                RETRY_GAP_RANGE.start(),
-                RETRY_GAP_RANGE.end()
+            let (low, high) = (RETRY_GAP_RANGE.start(), RETRY_GAP_RANGE.end());
+            errors.push(say(
+                lang,
+                format!("L'écart entre deux tentatives est un nombre de minutes de {low} à {high} (une semaine)."),
+                format!("The gap between two attempts is a number of minutes from {low} to {high} (a week)."),
             ));
         }
         match (hours, max_attempts, retry_gap) {
@@ -453,7 +465,7 @@ pub async fn save(
     let form = SettingsForm::from_body(&body);
     user.check_csrf(&state, &form.csrf)?;
     let campaign = campaign_named(&state, &name).await?;
-    let parsed = form.parse();
+    let parsed = form.parse(lang);
     let schedule = form.schedule.parse(Some(&campaign), lang);
     match (parsed, schedule) {
         (Ok(settings), Ok(schedule)) => {
@@ -780,7 +792,7 @@ mod tests {
     #[test]
     fn a_good_form_parses() {
         let s = form(&[0, 1, 2, 3, 4], "9h-12h, 14h-17h", "4", "90")
-            .parse()
+            .parse(Lang::Fr)
             .unwrap();
         assert_eq!(s.hours.weekdays(), Weekdays::monday_to_friday());
         assert_eq!(s.hours.windows_text(), "09:00-12:00,14:00-17:00");
@@ -794,14 +806,23 @@ mod tests {
 
     #[test]
     fn every_problem_is_named() {
-        let errors = form(&[], "matin", "0", "-5").parse().unwrap_err();
+        let errors = form(&[], "matin", "0", "-5").parse(Lang::Fr).unwrap_err();
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(errors[0].contains("jour"));
         assert!(errors[1].contains("tentatives"));
         assert!(errors[2].contains("minutes"));
         let mut bad_mail = form(&[5], "10:00-11:00", "3", "120");
         bad_mail.coordinator_email = "pas une adresse".into();
-        assert_eq!(bad_mail.parse().unwrap_err().len(), 1);
+        assert_eq!(bad_mail.parse(Lang::Fr).unwrap_err().len(), 1);
+        let english = form(&[], "matin", "0", "-5").parse(Lang::En).unwrap_err();
+        assert_eq!(english.len(), 3, "{english:?}");
+        assert!(english[1].contains("attempts") && english[2].contains("minutes"));
+        for said in english {
+            assert!(
+                !said.contains("tentatives") && !said.contains(" : "),
+                "{said}"
+            );
+        }
     }
 
     #[test]
@@ -811,6 +832,6 @@ mod tests {
         );
         assert_eq!(f.days, vec![0, 2]);
         assert_eq!(f.windows, "09:00-12:00");
-        assert!(f.parse().is_ok());
+        assert!(f.parse(Lang::Fr).is_ok());
     }
 }
