@@ -14,6 +14,9 @@ enum Who {
     Territory,
     Coordinator,
     Admin,
+    // Issue 17: an organisation's relay and a volunteer of the pool.
+    Relay,
+    Volunteer,
 }
 
 async fn app_as(backend: Backend, who: Who) -> (TestApp, i64, i64) {
@@ -45,13 +48,27 @@ async fn app_as(backend: Backend, who: Who) -> (TestApp, i64, i64) {
         Who::Admin => {
             app.login_as(Role::Admin).await;
         }
+        Who::Relay => {
+            app.login_as(Role::Relay).await;
+        }
+        Who::Volunteer => {
+            app.login_as(Role::Volunteer).await;
+        }
     }
     (app, own, other)
 }
 
 async fn every_route_with_every_role(backend: Backend) {
     use Who::*;
-    for who in [Anonymous, Caller, Territory, Coordinator, Admin] {
+    for who in [
+        Anonymous,
+        Caller,
+        Territory,
+        Coordinator,
+        Admin,
+        Relay,
+        Volunteer,
+    ] {
         let (app, own, other) = app_as(backend, who).await;
         let coordinator = matches!(who, Coordinator | Admin);
         let login = 303;
@@ -249,7 +266,7 @@ async fn every_route_with_every_role(backend: Backend) {
                 "/signalements".into(),
                 match who {
                     Anonymous => login,
-                    Caller => 403,
+                    Caller | Relay | Volunteer => 403,
                     _ => 200,
                 },
             ),
@@ -258,7 +275,7 @@ async fn every_route_with_every_role(backend: Backend) {
                 "/signalements?tous=1".into(),
                 match who {
                     Anonymous => login,
-                    Caller => 403,
+                    Caller | Relay | Volunteer => 403,
                     _ => 200,
                 },
             ),
@@ -267,7 +284,7 @@ async fn every_route_with_every_role(backend: Backend) {
                 "/signalements/999999".into(),
                 match who {
                     Anonymous => login,
-                    Caller => 403,
+                    Caller | Relay | Volunteer => 403,
                     _ => 404,
                 },
             ),
@@ -671,6 +688,7 @@ async fn every_route_with_every_role(backend: Backend) {
                     Anonymous => login,
                     // A coordinator names the volunteer (`?volunteer=ID`).
                     _ if coordinator => 404,
+                    Volunteer => 200,
                     _ => 403,
                 },
             ),
@@ -713,6 +731,7 @@ async fn every_route_with_every_role(backend: Backend) {
                 "/relais/volontaires".into(),
                 match who {
                     Anonymous => login,
+                    Relay => 200,
                     _ => 403,
                 },
             ),
@@ -729,6 +748,8 @@ async fn every_route_with_every_role(backend: Backend) {
                 "/relais/volontaires/1".into(),
                 match who {
                     Anonymous => login,
+                    // Not one of this relay's volunteers.
+                    Relay => 404,
                     _ => 403,
                 },
             ),
@@ -745,6 +766,7 @@ async fn every_route_with_every_role(backend: Backend) {
                 "/benevole".into(),
                 match who {
                     Anonymous => login,
+                    Volunteer => 200,
                     _ => 403,
                 },
             ),
@@ -759,6 +781,7 @@ async fn every_route_with_every_role(backend: Backend) {
             ("POST", "/login/link".into(), 400),
             ("GET", "/login/link/not-a-link".into(), 410),
         ];
+        let mut wrong = Vec::new();
         for (method, path, expected) in routes {
             let url = format!("{}{}", app.address, path);
             let request = match method {
@@ -773,8 +796,13 @@ async fn every_route_with_every_role(backend: Backend) {
                 ]),
             };
             let status = request.send().await.unwrap().status().as_u16();
-            assert_eq!(status, expected, "{who:?} {method} {path}");
+            if status != expected {
+                wrong.push(format!(
+                    "{who:?} {method} {path}: {status}, expected {expected}"
+                ));
+            }
         }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
         let calls: Vec<(i64,)> = query_all(&app.store, "SELECT COUNT(*) FROM calls").await;
         assert_eq!(calls[0].0, 0, "{who:?}: nothing was recorded");
     }
