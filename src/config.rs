@@ -43,6 +43,7 @@ struct RawSettings {
     retention_people_gone_months: u32,
     trusted_proxies: ProxyList,
     territory_totp: bool,
+    mission_day_minutes: u32,
 }
 
 /// `trusted_proxies` as written: a TOML list, or one text with commas (environment).
@@ -90,6 +91,7 @@ impl Default for RawSettings {
             retention_people_gone_months: Retention::default().people_gone_months,
             trusted_proxies: ProxyList::List(Vec::new()),
             territory_totp: true,
+            mission_day_minutes: crate::missions::model::DEFAULT_MINUTES_PER_DAY,
         }
     }
 }
@@ -130,6 +132,9 @@ pub struct Settings {
     /// Territory accounts (who read escalated needs) need a one-time code too, when
     /// `require_totp` is on. Setting `territory_totp`, on by default.
     pub territory_totp: bool,
+    /// What a day of an agent's mission allowance is worth, in minutes (`mission_day_minutes`,
+    /// 420 = 7 hours by default): the matching's budget and the hours' monthly cap.
+    pub mission_day_minutes: u32,
 }
 
 /// The key that signs session cookies and the links sent to territories.
@@ -380,8 +385,18 @@ impl RawSettings {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let mission_day_minutes = self.mission_day_minutes;
+        if !(60..=720).contains(&mission_day_minutes) {
+            return Err(invalid(
+                "LIEN_MISSION_DAY_MINUTES",
+                &mission_day_minutes.to_string(),
+                "it must be between 60 and 720 minutes".into(),
+                "Give the minutes of a working day, e.g. LIEN_MISSION_DAY_MINUTES=420 (7 hours).",
+            ));
+        }
         Ok(Settings {
             territory_totp: self.territory_totp,
+            mission_day_minutes,
             trusted_proxies,
             database_url: self.database_url.trim().to_string(),
             bind,
@@ -587,6 +602,23 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.starts_with("LIEN_TRUSTED_PROXIES"), "{err}");
+    }
+
+    #[test]
+    fn a_mission_day_is_one_to_twelve_hours() {
+        assert_eq!(raw().check().unwrap().mission_day_minutes, 420);
+        let day = |minutes| {
+            RawSettings {
+                mission_day_minutes: minutes,
+                ..raw()
+            }
+            .check()
+        };
+        assert_eq!(day(444).unwrap().mission_day_minutes, 444);
+        for minutes in [0, 59, 721] {
+            let err = day(minutes).unwrap_err().to_string();
+            assert!(err.starts_with("LIEN_MISSION_DAY_MINUTES"), "{err}");
+        }
     }
 
     #[test]

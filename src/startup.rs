@@ -48,6 +48,7 @@ impl Application {
             escalation_details: settings.escalation_details,
             escalation_link_days_after_close: settings.escalation_link_days_after_close,
             territory_totp: settings.territory_totp,
+            mission_day_minutes: settings.mission_day_minutes,
             trusted_proxies: settings.trusted_proxies.clone(),
         });
         let server = HttpServer::new(move || {

@@ -58,7 +58,12 @@ pub(super) async fn missions(cli: &Cli, command: &MissionsCommand) -> anyhow::Re
     };
     let store = open_store(txt, &settings.database_url).await?;
     let result = match command {
-        MissionsCommand::Match(args) => run_match(txt, &store, week, args).await,
+        MissionsCommand::Match(args) => {
+            let mission = MissionSettings {
+                minutes_per_day: settings.mission_day_minutes,
+            };
+            run_match(txt, &store, week, &mission, args).await
+        }
         MissionsCommand::List(args) => list(txt, &store, week, args.json).await,
         MissionsCommand::Remind(_) => Ok(()),
     };
@@ -70,11 +75,10 @@ async fn run_match(
     txt: Texts,
     store: &Store,
     week: crate::domain::IsoWeek,
+    mission: &MissionSettings,
     args: &MatchArgs,
 ) -> anyhow::Result<()> {
-    let run = store
-        .match_missions(week, &MissionSettings::default(), args.dry_run)
-        .await?;
+    let run = store.match_missions(week, mission, args.dry_run).await?;
     audit(store, "missions.matched", &week.to_string()).await?;
     if args.json {
         let mut value = run.outcome.to_json();

@@ -18,7 +18,7 @@ use crate::report::{TimeGiven, TimeGivenRow};
 
 /// How long a day of allowance is, in minutes, unless the settings say otherwise
 /// (the issue: "a day counts 7 hours").
-pub const DEFAULT_DAY_MINUTES: i64 = 7 * 60;
+pub const DEFAULT_DAY_MINUTES: i64 = crate::missions::model::DEFAULT_MINUTES_PER_DAY as i64;
 
 /// Hours done on a day of a placement.
 #[derive(Debug, Clone)]

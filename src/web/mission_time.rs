@@ -19,9 +19,7 @@ use super::session::CurrentUser;
 use super::AppState;
 use crate::domain::{IsoWeek, Role};
 use crate::report::write_safe_record;
-use crate::store::{
-    month_bounds, HoursError, HoursInput, OwnPlacement, TimeKind, TimeLine, DEFAULT_DAY_MINUTES,
-};
+use crate::store::{month_bounds, HoursError, HoursInput, OwnPlacement, TimeKind, TimeLine};
 
 /// Texts of these pages: (key, French, English).
 pub static TEXTS: &[(&str, &str, &str)] = &[
@@ -547,7 +545,7 @@ pub async fn hours_page(
     let today = crate::domain::time::today_in_paris();
     let month = state
         .store
-        .month_allowance(volunteer, today, DEFAULT_DAY_MINUTES)
+        .month_allowance(volunteer, today, i64::from(state.mission_day_minutes))
         .await?;
     let page = HoursPage {
         tr: lang.tr(),
@@ -621,7 +619,7 @@ pub async fn record_hours(
         worked_on: day,
         minutes,
         user_id: Some(user.user.id),
-        day_minutes: DEFAULT_DAY_MINUTES,
+        day_minutes: i64::from(state.mission_day_minutes),
     };
     Ok(match state.store.record_mission_hours(&input).await {
         Ok(crate::store::HoursRecorded::Unchanged) => back("done=unchanged".into()),

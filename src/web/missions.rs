@@ -19,8 +19,7 @@ use super::AppState;
 use crate::domain::{IsoWeek, PlacementBasis, PlacementState};
 use crate::missions::{DistanceTier, PlacementReason, UnfilledReason};
 use crate::store::{
-    next_states, usual_basis, Confirmer, MatchRunSummary, MissionSettings, PlacementError,
-    WeekPlacement,
+    next_states, usual_basis, Confirmer, MatchRunSummary, PlacementError, WeekPlacement,
 };
 
 /// Texts of this page: (key, French, English).
@@ -530,7 +529,7 @@ pub async fn run_matching(
     let week = parse_week(form.week.as_deref())?;
     let run = state
         .store
-        .match_missions(week, &MissionSettings::default(), false)
+        .match_missions(week, &state.mission_settings(), false)
         .await?;
     state
         .store

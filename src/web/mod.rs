@@ -64,9 +64,18 @@ pub struct AppState {
     pub escalation_link_days_after_close: i64,
     /// Territory accounts too (with `require_totp`).
     pub territory_totp: bool,
+    /// `mission_day_minutes`: a day of allowance, for the matching and the hours.
+    pub mission_day_minutes: u32,
 }
 
 impl AppState {
+    /// The settings of a missions matching.
+    pub fn mission_settings(&self) -> crate::store::MissionSettings {
+        crate::store::MissionSettings {
+            minutes_per_day: self.mission_day_minutes,
+        }
+    }
+
     /// A cookie's name as sent: with the `__Host-` prefix when the site is https, so
     /// that browsers accept it only Secure, for this host and path `/` (no subdomain or
     /// plain-http page can set or shadow it); unprefixed on http, as before.

@@ -21,6 +21,7 @@ on_both_backends!(
     confirming_some_proposals_mails_both_sides_only_what_they_need,
     a_proposal_on_a_changed_need_is_refused_with_the_difference,
     hours_past_the_allowance_are_refused_with_the_time_remaining,
+    the_mission_day_setting_sets_the_allowance,
     the_time_report_joins_calls_and_missions_and_its_csv_adds_up,
 );
 
@@ -574,4 +575,38 @@ async fn the_time_report_joins_calls_and_missions_and_its_csv_adds_up(backend: B
         .await,
         1
     );
+}
+
+/// `mission_day_minutes`: a département whose day counts 5 hours caps a one-day
+/// allowance at 5 hours.
+async fn the_mission_day_setting_sets_the_allowance(backend: Backend) {
+    let app = crate::helpers::spawn_app_with(backend, |s| s.mission_day_minutes = 300).await;
+    seed(&app).await;
+    let week = week_in_one_month();
+    let alice = place(&app, backend, week, "N1", ALICE, "confirmed").await;
+    let caller_email = "alice.appelante@example.org";
+    app.create_user(Role::Caller, caller_email).await;
+    execute(
+        &app.store,
+        &format!(
+            "UPDATE volunteers SET caller_id = (SELECT id FROM callers WHERE email = '{caller_email}') \
+             WHERE email = '{ALICE}'"
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.login(caller_email, TEST_PASSWORD).await.status(), 303);
+    let html = page(&app, "/missions/heures").await;
+    assert!(
+        html.contains("5 h 00"),
+        "the allowance is one 5-hour day: {html}"
+    );
+    let csrf = form_value(&html, "csrf");
+    let fields = vec![
+        ("placement", alice.to_string()),
+        ("day", week.monday().to_string()),
+        ("duration", "5h30".to_string()),
+    ];
+    let to = post(&app, "/missions/heures", &csrf, &fields).await;
+    assert!(to.contains("error=over_allowance&remaining=300"), "{to}");
 }
