@@ -300,6 +300,30 @@ pub fn values_placeholders(backend: Backend, rows: usize, columns: usize) -> Str
     out
 }
 
+/// What the three kinds of statement share: values bound in order. For a helper that
+/// binds the same fields to an `INSERT … RETURNING id` and an `UPDATE`.
+pub trait Binds<'q>: Sized {
+    fn bind_value<T: Param<'q>>(self, value: T) -> Self;
+}
+
+impl<'q> Binds<'q> for Query<'q> {
+    fn bind_value<T: Param<'q>>(self, value: T) -> Self {
+        self.bind(value)
+    }
+}
+
+impl<'q, O: Row> Binds<'q> for QueryAs<'q, O> {
+    fn bind_value<T: Param<'q>>(self, value: T) -> Self {
+        self.bind(value)
+    }
+}
+
+impl<'q, O: Scalar> Binds<'q> for QueryScalar<'q, O> {
+    fn bind_value<T: Param<'q>>(self, value: T) -> Self {
+        self.bind(value)
+    }
+}
+
 impl<'q> Query<'q> {
     pub fn bind<T: Param<'q>>(mut self, value: T) -> Self {
         self.args.push(value);

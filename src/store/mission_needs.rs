@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::db::Binds;
 use super::imports::{finish_import, Batch};
 use super::organisations::{upsert_organisation, ContactRule, Upserted};
 use super::{query, query_as, query_scalar, ImportSource, Store, StoreError, Tx};
@@ -349,35 +350,17 @@ async fn insert_need(
     e: &NeedEdit,
     by: &str,
 ) -> Result<i64, StoreError> {
-    let id = query_scalar(
+    let insert = query_scalar(
         "INSERT INTO mission_needs (reference, organisation_id, establishment, address, \
          postcode, commune, phone, email, public, mission_kind, volunteers_wanted, \
          weekly_minutes, slots, qualifications, starts_on, ends_on, active, updated_by, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         updated_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
          $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id",
     )
-    .bind(reference)
-    .bind(organisation)
-    .bind(&e.establishment)
-    .bind(&e.address)
-    .bind(&e.postcode)
-    .bind(&e.commune)
-    .bind(&e.phone)
-    .bind(&e.email)
-    .bind(&e.public)
-    .bind(&e.mission_kind)
-    .bind(e.volunteers_wanted)
-    .bind(e.weekly_minutes)
-    .bind(&e.slots)
-    .bind(&e.qualifications)
-    .bind(e.starts_on)
-    .bind(e.ends_on)
-    .bind(e.active)
-    .bind(by)
-    .bind(Utc::now())
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(id)
+    .bind(reference);
+    Ok(need_values(insert, organisation, e, by)
+        .fetch_one(&mut *tx)
+        .await?)
 }
 
 /// Writes every field and bumps the version.
@@ -388,33 +371,39 @@ async fn write_need(
     e: &NeedEdit,
     by: &str,
 ) -> Result<(), StoreError> {
-    query(
+    let update = query(
         "UPDATE mission_needs SET organisation_id = $2, establishment = $3, address = $4, \
          postcode = $5, commune = $6, phone = $7, email = $8, public = $9, mission_kind = $10, \
          volunteers_wanted = $11, weekly_minutes = $12, slots = $13, qualifications = $14, \
          starts_on = $15, ends_on = $16, active = $17, updated_by = $18, updated_at = $19, \
          version = version + 1 WHERE id = $1",
     )
-    .bind(id)
-    .bind(organisation)
-    .bind(&e.establishment)
-    .bind(&e.address)
-    .bind(&e.postcode)
-    .bind(&e.commune)
-    .bind(&e.phone)
-    .bind(&e.email)
-    .bind(&e.public)
-    .bind(&e.mission_kind)
-    .bind(e.volunteers_wanted)
-    .bind(e.weekly_minutes)
-    .bind(&e.slots)
-    .bind(&e.qualifications)
-    .bind(e.starts_on)
-    .bind(e.ends_on)
-    .bind(e.active)
-    .bind(by)
-    .bind(Utc::now())
-    .execute(&mut *tx)
-    .await?;
+    .bind(id);
+    need_values(update, organisation, e, by)
+        .execute(&mut *tx)
+        .await?;
     Ok(())
+}
+
+/// The need's fields as `$2` to `$19` of [`insert_need`] and [`write_need`]: the
+/// organisation, every field of the edit, who and when.
+fn need_values<'q, Q: Binds<'q>>(q: Q, organisation: i64, e: &'q NeedEdit, by: &'q str) -> Q {
+    q.bind_value(organisation)
+        .bind_value(&e.establishment)
+        .bind_value(&e.address)
+        .bind_value(&e.postcode)
+        .bind_value(&e.commune)
+        .bind_value(&e.phone)
+        .bind_value(&e.email)
+        .bind_value(&e.public)
+        .bind_value(&e.mission_kind)
+        .bind_value(e.volunteers_wanted)
+        .bind_value(e.weekly_minutes)
+        .bind_value(&e.slots)
+        .bind_value(&e.qualifications)
+        .bind_value(e.starts_on)
+        .bind_value(e.ends_on)
+        .bind_value(e.active)
+        .bind_value(by)
+        .bind_value(Utc::now())
 }
