@@ -538,7 +538,7 @@ pub async fn record(
         .field("outcome")
         .and_then(|o| o.parse::<Outcome>().ok())
     else {
-        return again("Choisissez le résultat de l’appel.").await;
+        return again(lang.tr().t("call.error.no_outcome")).await;
     };
     let input = form.call_input(*id, caller_id, outcome);
     match state
@@ -550,11 +550,9 @@ pub async fn record(
             .insert_header((actix_web::http::header::LOCATION, "/appels"))
             .finish()),
         Err(CallError::NotFound) => Err(AppError::NotFound),
-        Err(CallError::CallbackWithoutTime) => {
-            again("Indiquez le jour et l’heure du rappel demandé.").await
-        }
+        Err(CallError::CallbackWithoutTime) => again(lang.tr().t("call.error.callback_time")).await,
         Err(CallError::NeedWithoutDescription) => {
-            again("Décrivez chaque besoin coché en quelques mots.").await
+            again(lang.tr().t("call.error.need_description")).await
         }
         Err(CallError::Refused(refused)) => {
             let mut page = again(lang.tr().t(refused.message_key())).await?;

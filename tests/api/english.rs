@@ -8,7 +8,10 @@ use lien::domain::{IsoWeek, Role};
 use crate::helpers::{planned_demo_app, query_all, Backend, TestApp, TEST_PASSWORD};
 use crate::on_both_backends;
 
-on_both_backends!(every_page_in_english_has_no_french_label);
+on_both_backends!(
+    every_page_in_english_has_no_french_label,
+    a_refused_call_form_says_what_to_do_in_english,
+);
 
 /// French texts of the catalogue long enough to be a label, and not also English nor
 /// the title of a campaign (data, which a coordinator writes in one language).
@@ -198,4 +201,54 @@ async fn every_page_in_english_has_no_french_label(backend: Backend) {
         faults.len(),
         faults.join("\n")
     );
+}
+
+/// The call form sent back with what to fix, in the caller's language.
+async fn a_refused_call_form_says_what_to_do_in_english(backend: Backend) {
+    let (app, caller_email) = planned_demo_app(backend).await;
+    assert_eq!(app.login(&caller_email, TEST_PASSWORD).await.status(), 303);
+    let week = IsoWeek::current().to_string();
+    let (assignment,): (i64,) = query_all(
+        &app.store,
+        &format!("SELECT MIN(id) FROM assignments WHERE caller_id = 1 AND week = '{week}'"),
+    )
+    .await
+    .remove(0);
+    let path = format!("/appels/{assignment}");
+    for (fields, expected) in [
+        (vec![], "Choose the outcome of the call."),
+        (
+            vec![
+                ("outcome", "reached_need"),
+                ("need_food", "1"),
+                ("need_food_urgency", "today"),
+            ],
+            "Describe each ticked need in a few words.",
+        ),
+    ] {
+        let page = app
+            .get(&format!("{path}?lang=en"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let csrf = crate::helpers::form_value(&page, "csrf");
+        let key = crate::helpers::form_value(&page, "idempotency_key");
+        let mut form = vec![("csrf", csrf.as_str()), ("idempotency_key", key.as_str())];
+        form.extend(fields);
+        let refused = app
+            .client
+            .post(format!("{}{path}", app.address))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(refused.contains(expected), "{expected}: {refused}");
+        assert!(!refused.contains("Choisissez") && !refused.contains("Décrivez"));
+    }
+    let calls: Vec<(i64,)> = query_all(&app.store, "SELECT COUNT(*) FROM calls").await;
+    assert_eq!(calls[0].0, 0, "nothing was recorded");
 }
