@@ -1,6 +1,10 @@
 //! The outbox worker: claims due messages, sends them (several at once over pooled SMTP
 //! connections), and records each result: sent; failed for now (tried again after an
 //! exponential backoff with jitter); refused for good (failed, shown to coordinators).
+//! Sent messages are marked in groups: while one `UPDATE` marks some sent, the ones sent
+//! meanwhile wait for the next, which takes them all (one commit for many on a fast
+//! server, one each on a slow one); a sending slot takes its next message only once its
+//! last one is marked, and a batch is over only once all its marks are.
 //!
 //! It runs inside `lien serve` and alone as `lien outbox run`. On shutdown it finishes
 //! the messages being sent and gives back the ones it claimed but did not start. If it
@@ -16,7 +20,7 @@ use chrono::Utc;
 use futures_util::StreamExt;
 use lettre::message::Mailbox;
 use rand::Rng;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::transport::{SendError, Transport};
 use crate::store::{OutboxMessage, Store, StoreError};
@@ -119,6 +123,9 @@ pub struct Worker {
 /// The digests are queued from this hour on (Europe/Paris).
 pub const DIGEST_HOUR: u32 = 8;
 
+/// A message that went out, handed to the marker: its id, and how to say it is marked.
+type Sent = (i64, oneshot::Sender<()>);
+
 /// What became of one claimed message.
 enum Delivery {
     Sent,
@@ -191,11 +198,22 @@ impl Worker {
         if batch.is_empty() {
             return Ok(report);
         }
-        let results: Vec<Result<Delivery, StoreError>> = futures_util::stream::iter(batch)
-            .map(|message| async move { self.deliver(&message, stop).await })
-            .buffer_unordered(self.options.concurrency.max(1))
-            .collect()
-            .await;
+        // The sends run `concurrency` at a time; each one that went out hands its id to
+        // the marker and waits until it is marked: the marker marks sent, in one
+        // statement, every id waiting for it (group commit: one at a time when mail is
+        // slow, many when it is fast). As before, a sending slot is free again only
+        // once its message is marked, so a crash can make at most `concurrency`
+        // messages go twice; and the batch ends with its last mark.
+        let (sent_tx, sent_rx) = mpsc::unbounded_channel::<Sent>();
+        let sends = async move {
+            let sent_tx = &sent_tx;
+            futures_util::stream::iter(batch)
+                .map(|message| async move { self.deliver(&message, stop, sent_tx).await })
+                .buffer_unordered(self.options.concurrency.max(1))
+                .collect::<Vec<Result<Delivery, StoreError>>>()
+                .await
+        };
+        let (results, marked) = tokio::join!(sends, self.mark_sent(sent_rx));
         for result in results {
             match result? {
                 Delivery::Sent => report.sent += 1,
@@ -204,13 +222,54 @@ impl Worker {
                 Delivery::Released => report.released += 1,
             }
         }
+        marked?;
         Ok(report)
+    }
+
+    /// Marks sent the ids the sends hand over, as they come, and answers each send once
+    /// its mark is done: each statement takes every id waiting, so a mark follows its
+    /// send by at most two statements' time. Runs until the sends are over; on a
+    /// database error it still tries the next ids (each one left unmarked is sent again
+    /// once its claim lapses) and gives the first error.
+    async fn mark_sent(&self, mut sent: mpsc::UnboundedReceiver<Sent>) -> Result<(), StoreError> {
+        let mut first_error = None;
+        let mut ids = Vec::new();
+        let mut waiting = Vec::new();
+        while let Some(first) = sent.recv().await {
+            ids.clear();
+            let mut next = Some(first);
+            while let Some((id, done)) = next {
+                ids.push(id);
+                waiting.push(done);
+                next = sent.try_recv().ok();
+            }
+            let marked = self
+                .store
+                .outbox_sent_many(&ids, &self.id, Utc::now())
+                .await;
+            for done in waiting.drain(..) {
+                let _ = done.send(());
+            }
+            match marked {
+                Ok(marked) => {
+                    for id in ids.iter().filter(|id| marked.binary_search(id).is_err()) {
+                        tracing::warn!(outbox_id = id, "message sent after its claim lapsed");
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(error = %error, unmarked = ids.len(), "sent mail not marked sent");
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     async fn deliver(
         &self,
         message: &OutboxMessage,
         stop: &AtomicBool,
+        sent: &mpsc::UnboundedSender<Sent>,
     ) -> Result<Delivery, StoreError> {
         if stop.load(Ordering::SeqCst) {
             self.store.outbox_release(&[message.id], &self.id).await?;
@@ -221,12 +280,10 @@ impl Worker {
         // Logs carry ids and kinds only: never an address, a name or a subject.
         match outcome {
             Ok(()) => {
-                if !self.store.outbox_sent(message.id, &self.id, now).await? {
-                    tracing::warn!(
-                        outbox_id = message.id,
-                        "message sent after its claim lapsed"
-                    );
-                }
+                // The marker outlives every send of the batch: it cannot be gone.
+                let (done, marked) = oneshot::channel();
+                let _ = sent.send((message.id, done));
+                let _ = marked.await;
                 tracing::info!(outbox_id = message.id, kind = %message.kind, "mail sent");
                 Ok(Delivery::Sent)
             }

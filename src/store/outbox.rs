@@ -71,6 +71,9 @@ const MESSAGE_COLUMNS: &str = "id, kind, escalation_id, recipients, reply_to, su
 const LINE_COLUMNS: &str = "id, kind, escalation_id, recipients, subject, status, attempts, \
      next_attempt_at, last_error, created_at, sent_at";
 
+/// Ids per statement of [`Store::outbox_sent_many`].
+const SENT_IN_LIST: usize = 500;
+
 /// The claim of [`Store::claim_outbox`]: `$1` now, `$2` the worker, `$3` the end of the
 /// stale claims, `$4` the limit; `lock` ends the inner `SELECT` (PostgreSQL's row locks).
 fn claim_sql(lock: &str) -> String {
@@ -126,8 +129,40 @@ impl Store {
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.outbox_finish(id, worker, OutboxStatus::Sent, None, Some(now), now)
-            .await
+        Ok(self.outbox_sent_many(&[id], worker, now).await? == [id])
+    }
+
+    /// These messages went out: marks them sent in one statement per
+    /// [`SENT_IN_LIST`] ids (one commit), as [`Store::outbox_sent`] does one — attempt
+    /// counted, error and claim cleared, secret token emptied — but only those `worker`
+    /// still holds. Gives the ids it marked, in ascending order; the others' claim lapsed
+    /// and another worker took them.
+    pub async fn outbox_sent_many(
+        &self,
+        ids: &[i64],
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut marked = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(SENT_IN_LIST) {
+            // `$1` the worker, `$2` the time, `$3…` the ids (few: numbered placeholders
+            // are fine on SQLite at this size).
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "UPDATE outbox SET status = 'sent', attempts = attempts + 1, \
+                 last_error = NULL, sent_at = $2, next_attempt_at = $2, claimed_at = NULL, \
+                 claimed_by = NULL, secret_token = NULL \
+                 WHERE claimed_by = $1 AND status = 'sending' AND id IN ({}) RETURNING id",
+                list.join(", ")
+            );
+            let mut update = query_scalar::<i64>(&sql).bind(worker).bind(now);
+            for id in chunk {
+                update = update.bind(*id);
+            }
+            marked.extend(update.fetch_all(self).await?);
+        }
+        marked.sort_unstable();
+        Ok(marked)
     }
 
     /// The message failed for now: it is tried again at `next_attempt_at`.

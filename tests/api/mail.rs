@@ -11,8 +11,8 @@ use lien::mail::{RetryPolicy, Transport, Worker, WorkerOptions};
 use lien::store::Store;
 
 use crate::helpers::{
-    execute, form_value, planned_demo_app, planned_demo_app_with, query_all, scalar, text, Backend,
-    TestApp, TEST_PASSWORD,
+    execute, form_value, fresh_store, planned_demo_app, planned_demo_app_with, query_all, scalar,
+    text, Backend, TestApp, TEST_PASSWORD,
 };
 use crate::on_both_backends;
 use crate::smtp_sink::{closed_port, Mode, SmtpSink};
@@ -30,6 +30,8 @@ on_both_backends!(
     a_forged_or_expired_link_opens_nothing,
     outbox_status_and_retry_on_the_command_line,
     a_territory_that_chose_the_daily_digest_gets_one_a_day,
+    a_batch_is_delivered_once_and_marked_sent_in_one_drain,
+    marking_sent_at_once_takes_only_the_workers_own_claims,
 );
 
 const FROM: &str = "lien <lien@test.example.org>";
@@ -1063,5 +1065,146 @@ async fn a_territory_that_chose_the_daily_digest_gets_one_a_day(backend: Backend
     assert!(
         plain.contains("/signalements/") && !plain.contains("/signalements/lien/"),
         "the digest links to the pages of the territory's account, with no token: {plain}"
+    );
+}
+
+/// Gives every queued message a secret token (`jeton-<id>`) that its body's placeholder
+/// stands for, as login and escalation mails have; returns them by Message-ID.
+async fn with_secret_tokens(store: &Store) -> HashMap<String, String> {
+    execute(
+        store,
+        &format!(
+            "UPDATE outbox SET secret_token = 'jeton-' || CAST(id AS TEXT), \
+             body_text = body_text || ' {}'",
+            lien::records::SECRET_PLACEHOLDER
+        ),
+    )
+    .await
+    .unwrap();
+    query_all::<(String, String)>(store, "SELECT message_id, secret_token FROM outbox")
+        .await
+        .into_iter()
+        .collect()
+}
+
+async fn a_batch_is_delivered_once_and_marked_sent_in_one_drain(backend: Backend) {
+    let test = fresh_store(backend).await;
+    let store = &test.store;
+    let n = 120;
+    queue_messages(store, n).await;
+    let tokens = with_secret_tokens(store).await;
+    let sink = SmtpSink::start().await;
+    let mut options = fast_options();
+    options.batch = n as i64; // one claim takes them all
+    let worker = Worker::new(
+        store.clone(),
+        Transport::smtp(&sink.url()).unwrap(),
+        FROM.parse().unwrap(),
+        options,
+    );
+    let report = drain(&worker).await;
+    assert_eq!(
+        (
+            report.claimed,
+            report.sent,
+            report.retry_later,
+            report.failed
+        ),
+        (n as u64, n as u64, 0, 0),
+        "{report:?}"
+    );
+    // Each message arrived once, its token in its body.
+    let received = sink.received();
+    assert_eq!(received.len(), n);
+    let counts = count_by_message_id(&sink);
+    assert_eq!(counts.len(), n, "every message arrived");
+    assert!(counts.values().all(|&c| c == 1), "none arrived twice");
+    for mail in &received {
+        let token = &tokens[&mail.header("Message-ID").unwrap()];
+        assert!(
+            mail.data.contains(token.as_str()),
+            "the link's token was put in"
+        );
+    }
+    // The drain returned with every row marked as one `outbox_sent` marks it.
+    assert_eq!(
+        scalar(
+            store,
+            "SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND attempts = 1 \
+             AND sent_at IS NOT NULL AND next_attempt_at = sent_at AND last_error IS NULL \
+             AND claimed_by IS NULL AND claimed_at IS NULL AND secret_token IS NULL"
+        )
+        .await,
+        n as i64
+    );
+    // Nothing left to do: a second drain claims nothing and sends nothing again.
+    assert_eq!(drain(&worker).await.claimed, 0);
+    assert_eq!(sink.count(), n);
+}
+
+async fn marking_sent_at_once_takes_only_the_workers_own_claims(backend: Backend) {
+    let test = fresh_store(backend).await;
+    let store = &test.store;
+    // More than one statement's worth of ids (500) for worker a, a few for worker b.
+    let n = 1205;
+    queue_messages(store, n).await;
+    with_secret_tokens(store).await;
+    let now = chrono::Utc::now();
+    let stale = now - chrono::Duration::minutes(5);
+    let a: Vec<i64> = store
+        .claim_outbox("a", now, stale, 1200)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let b: Vec<i64> = store
+        .claim_outbox("b", now, stale, 5)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!((a.len(), b.len()), (1200, 5));
+    // Worker a says all of them went out: only its own are marked.
+    let all: Vec<i64> = b.iter().chain(a.iter().rev()).copied().collect();
+    let marked = store.outbox_sent_many(&all, "a", now).await.unwrap();
+    let mut expected = a.clone();
+    expected.sort_unstable();
+    assert_eq!(marked, expected);
+    assert_eq!(
+        scalar(
+            store,
+            "SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND attempts = 1 \
+             AND secret_token IS NULL AND claimed_by IS NULL AND claimed_at IS NULL"
+        )
+        .await,
+        1200
+    );
+    assert_eq!(
+        scalar(
+            store,
+            "SELECT COUNT(*) FROM outbox WHERE status = 'sending' AND claimed_by = 'b' \
+             AND attempts = 0 AND secret_token IS NOT NULL"
+        )
+        .await,
+        5
+    );
+    // Marked once: a second time marks nothing; b's own mark still works, one by one.
+    assert!(store
+        .outbox_sent_many(&a[..10], "a", now)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(!store.outbox_sent(a[0], "a", now).await.unwrap());
+    assert!(store.outbox_sent(b[0], "b", now).await.unwrap());
+    assert!(store
+        .outbox_sent_many(&[], "b", now)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        scalar(store, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'").await,
+        1201
     );
 }
