@@ -5,7 +5,9 @@
 use askama::Template;
 
 use super::language::Language;
-use crate::domain::EscalationKind;
+use crate::domain::{
+    BeneficiaryStatus, Coded, EscalationKind, EscalationStatus, NeedCategory, Outcome, Urgency,
+};
 use crate::records::escalations::shown_description;
 use crate::records::person::PersonExport;
 
@@ -167,15 +169,59 @@ pub fn render_access_letter(
         Language::Fr => &FRENCH,
         Language::En => &ENGLISH,
     };
-    if language == Language::Fr {
-        return AccessLetter { p: export, t }.render();
+    let letter = in_words(export, language);
+    AccessLetter { p: &letter, t }.render()
+}
+
+/// The export as a reader reads it: each code (status, outcome, need, urgency) named in
+/// the letter's language, and lien's own sentences (an unreachable person's escalation)
+/// said in it; what people typed stays as typed. The JSON export keeps the codes.
+fn in_words(export: &PersonExport, language: Language) -> PersonExport {
+    let mut letter = export.clone();
+    name::<BeneficiaryStatus>(&mut letter.identity.status, language);
+    for a in &mut letter.assignments {
+        if let Some(outcome) = a.last_outcome.as_mut() {
+            name::<Outcome>(outcome, language);
+        }
     }
-    // lien's own sentences (an unreachable person's escalation) said again in English;
-    // what people typed stays as typed.
-    let mut english = export.clone();
-    for e in &mut english.escalations {
+    for c in &mut letter.calls {
+        name::<Outcome>(&mut c.outcome, language);
+    }
+    for e in &mut letter.escalations {
         let kind = EscalationKind::parse(&e.kind).unwrap_or(EscalationKind::Need);
-        e.description = shown_description(kind, &e.description, true);
+        e.description = shown_description(kind, &e.description, language == Language::En);
+        if kind == EscalationKind::Unreachable {
+            e.category = language.label(kind).to_string();
+        } else {
+            name::<NeedCategory>(&mut e.category, language);
+        }
+        name::<Urgency>(&mut e.urgency, language);
+        name::<EscalationStatus>(&mut e.status, language);
     }
-    AccessLetter { p: &english, t }.render()
+    letter
+}
+
+/// A stored code replaced by its label; an unknown code is left as it is.
+fn name<C: Coded>(code: &mut String, language: Language) {
+    if let Ok(value) = C::parse(code) {
+        *code = language.label(value).to_string();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_is_named_in_the_letters_language_and_an_unknown_one_kept() {
+        let mut status = "opted_out".to_string();
+        name::<BeneficiaryStatus>(&mut status, Language::En);
+        assert_eq!(status, "Opted out");
+        let mut outcome = "reached_need".to_string();
+        name::<Outcome>(&mut outcome, Language::Fr);
+        assert_eq!(outcome, Outcome::ReachedNeed.label_fr());
+        let mut odd = "something_else".to_string();
+        name::<Urgency>(&mut odd, Language::Fr);
+        assert_eq!(odd, "something_else");
+    }
 }

@@ -61,6 +61,10 @@ async fn a_coordinator_exports_a_person_from_their_page(backend: Backend) {
         .await
         .unwrap();
     assert!(en.contains("Data held about you"), "the English letter");
+    // Codes are named in the letter's language; the JSON keeps them.
+    assert!(fr.contains("<td>Actif"), "{fr}");
+    assert!(en.contains("<td>Active"), "{en}");
+    assert!(!fr.contains("<td>active") && !en.contains("<td>active"));
     let json = app
         .get(&format!("/coordination/personnes/{id}/export?format=json"))
         .await;
