@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
-use super::pages::{html_page, Nav};
+use super::pages::{html_page, with_status, Nav};
 use super::roles::Admin;
 use super::AppState;
 use crate::domain::{EmailAddress, Role};
@@ -190,11 +190,6 @@ fn see_other(location: String) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .finish()
-}
-
-fn with_status(mut response: HttpResponse, status: StatusCode) -> HttpResponse {
-    *response.status_mut() = status;
-    response
 }
 
 /// `GET /admin/comptes`: the accounts, filtered, and the invitation form.

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::client::client_of;
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
-use super::pages::{html_page, Nav};
+use super::pages::{html_page, with_status, Nav};
 use super::AppState;
 use crate::domain::time::{today_in_paris, PARIS};
 use crate::missions::qualifications::{format_qualifications, parse_qualifications};
@@ -486,11 +486,6 @@ async fn typed_card(
     card.form = form;
     card.error = Some(error);
     Ok(card)
-}
-
-fn with_status(mut response: HttpResponse, status: StatusCode) -> HttpResponse {
-    *response.status_mut() = status;
-    response
 }
 
 #[cfg(test)]

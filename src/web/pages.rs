@@ -82,6 +82,16 @@ pub fn html_page(req: &HttpRequest, page: &impl Template) -> Result<HttpResponse
     Ok(response.body(body))
 }
 
+/// A rendered page answered with another status (a form sent back with what to fix:
+/// 409, 422; a dead link: 410).
+pub fn with_status(
+    mut response: HttpResponse,
+    status: actix_web::http::StatusCode,
+) -> HttpResponse {
+    *response.status_mut() = status;
+    response
+}
+
 #[tracing::instrument(name = "home", skip_all)]
 pub async fn home(
     req: HttpRequest,

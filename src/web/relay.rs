@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::errors::AppError;
 use super::i18n::{Lang, Tr};
 use super::organisation_link::{qualifications_field, slots_field};
-use super::pages::{html_page, Nav};
+use super::pages::{html_page, with_status, Nav};
 use super::roles::{Relay, VolunteerAccount};
 use super::AppState;
 use crate::domain::{EmailAddress, Phone, PostalCode};
@@ -235,11 +235,6 @@ fn refusal(lang: Lang, e: RelayError) -> Result<String, AppError> {
         RelayError::NotFound => Err(AppError::NotFound),
         RelayError::Store(e) => Err(e.into()),
     }
-}
-
-fn with_status(mut response: HttpResponse, status: StatusCode) -> HttpResponse {
-    *response.status_mut() = status;
-    response
 }
 
 /// `POST /relais/volontaires`: adds a volunteer to the relay's own.

@@ -364,13 +364,8 @@ async fn a_proposal_on_a_changed_need_is_refused_with_the_difference(backend: Ba
     );
 }
 
-async fn hours_past_the_allowance_are_refused_with_the_time_remaining(backend: Backend) {
-    let app = spawn_app(backend).await;
-    seed(&app).await;
-    let week = week_in_one_month();
-    let alice = place(&app, backend, week, "N1", ALICE, "confirmed").await;
-    let bob = place(&app, backend, week, "N1", BOB, "confirmed").await;
-    // Alice is also a caller: her caller account records her own hours.
+/// Alice is also a caller: her caller account, logged in, records her own hours.
+async fn log_in_as_alice_the_caller(app: &TestApp) {
     let caller_email = "alice.appelante@example.org";
     app.create_user(Role::Caller, caller_email).await;
     execute(
@@ -383,6 +378,15 @@ async fn hours_past_the_allowance_are_refused_with_the_time_remaining(backend: B
     .await
     .unwrap();
     assert_eq!(app.login(caller_email, TEST_PASSWORD).await.status(), 303);
+}
+
+async fn hours_past_the_allowance_are_refused_with_the_time_remaining(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed(&app).await;
+    let week = week_in_one_month();
+    let alice = place(&app, backend, week, "N1", ALICE, "confirmed").await;
+    let bob = place(&app, backend, week, "N1", BOB, "confirmed").await;
+    log_in_as_alice_the_caller(&app).await;
     let html = page(&app, "/missions/heures").await;
     assert!(
         html.contains("Foyer Les Tilleuls") && html.contains("7 h 00"),
@@ -584,18 +588,7 @@ async fn the_mission_day_setting_sets_the_allowance(backend: Backend) {
     seed(&app).await;
     let week = week_in_one_month();
     let alice = place(&app, backend, week, "N1", ALICE, "confirmed").await;
-    let caller_email = "alice.appelante@example.org";
-    app.create_user(Role::Caller, caller_email).await;
-    execute(
-        &app.store,
-        &format!(
-            "UPDATE volunteers SET caller_id = (SELECT id FROM callers WHERE email = '{caller_email}') \
-             WHERE email = '{ALICE}'"
-        ),
-    )
-    .await
-    .unwrap();
-    assert_eq!(app.login(caller_email, TEST_PASSWORD).await.status(), 303);
+    log_in_as_alice_the_caller(&app).await;
     let html = page(&app, "/missions/heures").await;
     assert!(
         html.contains("5 h 00"),
