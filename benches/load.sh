@@ -15,7 +15,9 @@
 # Environment: DURATION (each run, default 10s), CALLERS (accounts logged in, default
 # 8), LIEN_BIN (an already built binary: no build), LIEN_BENCH_POSTGRES_URL (default
 # postgres://postgres@127.0.0.1:5432/postgres: a server where the script may create a
-# database; dropped at the end), KEEP=1 keeps the work folder (server logs).
+# database; dropped at the end), KEEP=1 keeps the work folder (server logs), ONLY (a
+# pattern: only the routes whose label matches it, after /health), PERF (a folder: a
+# `perf record -g` of the server during each route, `perf report -i PERF/<n>.data`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKENDS="${1:-both}"
@@ -137,11 +139,18 @@ log_in_callers() {
 
 # One wrk run: `run LABEL SESSIONS_FILE MODE PATH`; prints the RESULT line's figures.
 run() {
-    local label="$1" sessions="$2" mode="$3" path="$4" out
+    local label="$1" sessions="$2" mode="$3" path="$4" out perf_pid=""
     echo "  $label…" >&2
+    if [ -n "${PERF:-}" ]; then
+        mkdir -p "$PERF"
+        perf record -F 499 -g -p "$SERVER_PID" -o "$PERF/$(echo "$label" | tr -c 'a-z0-9\n' '_').data" \
+            -- sleep "${DURATION%s}" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
     out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$LUA" "$BASE" \
         -- "$sessions" "$mode" "$path" 20 "$$-$RANDOM")"
     echo "$out" >>"$WORK/wrk.log"
+    [ -z "$perf_pid" ] || wait "$perf_pid" || true
     echo "$out" | sed -n 's/^RESULT //p'
 }
 
@@ -156,6 +165,7 @@ measure() {
         "$THREADS" "$CONNECTIONS" "$DURATION"
     printf '%-34s %10s %9s %9s %8s %9s\n' route "req/s" "p50 ms" "p99 ms" "errors" "/health"
     while IFS='|' read -r label sessions mode path; do
+        if [ -n "$health" ] && [ -n "${ONLY:-}" ] && ! [[ "$label" =~ $ONLY ]]; then continue; fi
         read -r _ rps p50 p99 status socket < <(run "$label" "$sessions" "$mode" "$path")
         [ -n "$health" ] || health="$rps"
         printf '%-34s %10s %9s %9s %8s %8s\n' "$label" "$rps" "$p50" "$p99" \

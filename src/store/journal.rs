@@ -53,6 +53,8 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<JournalLine>, i64), StoreError> {
+        // The queue's reads of the last seconds too.
+        self.settle_contact_reads().await?;
         let sql = format!(
             "SELECT e.id, CAST(e.at AS TEXT) AS at, e.actor_label, u.email AS actor_email, \
              e.action, e.subject_type, e.subject_id, e.detail {WHERE} \

@@ -57,6 +57,7 @@ mod read_journal;
 mod relays;
 mod report;
 mod retention;
+mod sqlite_lock;
 mod stats;
 mod suppressions;
 mod users;
@@ -282,7 +283,7 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
+                    .busy_timeout(sqlite_lock::LOCK_TIMEOUT)
                     // Rows handed from SQLite's thread to ours without a wake-up each:
                     // a million-row read (the bulk import's index) spent more time
                     // switching threads than reading.
@@ -300,6 +301,7 @@ impl Store {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _| Box::pin(sqlite_lock::install(conn)))
                     .connect_with(options)
                     .await
                     .map_err(|e| StoreError::Connect(e.to_string()))?;

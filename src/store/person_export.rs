@@ -60,6 +60,8 @@ impl Store {
         external_ref: &str,
         actor_label: &str,
     ) -> Result<PersonExport, LifecycleError> {
+        // The queue's reads of the last seconds too.
+        self.settle_contact_reads().await?;
         let mut tx = self.begin().await?;
         let person = person_by_ref(&mut tx, external_ref).await?;
         let actor = Editor {
@@ -76,6 +78,7 @@ impl Store {
         id: i64,
         actor: Editor<'_>,
     ) -> Result<PersonExport, LifecycleError> {
+        self.settle_contact_reads().await?;
         let mut tx = self.begin().await?;
         let person = person_by_id(&mut tx, id).await?;
         export_and_record(tx, person.id, actor).await

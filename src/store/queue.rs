@@ -132,7 +132,7 @@ impl Store {
         let now = Utc::now();
         let rows: Vec<ReadRow> = beneficiary_ids
             .iter()
-            .map(|&id| (now, user_id, id, context))
+            .map(|&id| (now, Some(user_id), id, context))
             .collect();
         for chunk in rows.chunks(AUDIT_CHUNK) {
             insert_reads(self, self.backend(), chunk).await?;
@@ -141,8 +141,9 @@ impl Store {
     }
 }
 
-/// One `contact_details_read` event: when, by whom, about whom, on which screen.
-pub(super) type ReadRow<'a> = (DateTime<Utc>, i64, i64, &'a str);
+/// One `contact_details_read` event: when, by whom (`None`: an account deleted since),
+/// about whom, on which screen.
+pub(super) type ReadRow<'a> = (DateTime<Utc>, Option<i64>, i64, &'a str);
 
 /// One multi-row `INSERT` of read events (at most [`AUDIT_CHUNK`]).
 pub(super) async fn insert_reads<'c>(

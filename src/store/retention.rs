@@ -24,6 +24,8 @@ impl Store {
         now: DateTime<Utc>,
         dry_run: bool,
     ) -> Result<PurgeReport, StoreError> {
+        // Reads not settled yet are purged (or kept) with the others.
+        self.settle_contact_reads().await?;
         let mut tx = self.begin().await?;
         let report = purge_in(&mut tx, limits, now, dry_run).await?;
         if !dry_run && report != (PurgeReport::default()) {

@@ -72,6 +72,7 @@ async fn a_caller_sees_only_their_people_with_tel_links(backend: Backend) {
         }
     }
     // Every person shown is in the audit trail.
+    app.store.settle_contact_reads().await.unwrap();
     let reads = scalar(
         &app.store,
         "SELECT COUNT(*) FROM audit_events WHERE action = 'contact_details_read' AND subject_type = 'beneficiary'",
@@ -309,19 +310,28 @@ async fn another_caller_s_assignment_is_a_404(backend: Backend) {
     assert_eq!(app.get("/appels/999999").await.status(), 404);
 }
 
-on_both_backends!(every_queue_read_is_audited_before_its_answer_even_under_load);
+on_both_backends!(
+    every_queue_read_is_audited_before_its_answer_even_under_load,
+    reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once
+);
 
-/// How many contact reads the audit trail holds.
+/// How many people's contact details were recorded as read: the reads written with
+/// their answers (`contact_reads`, one row per read) and those already settled into the
+/// audit trail (one row per person), without settling anything.
 async fn contact_reads(app: &TestApp) -> i64 {
+    // One statement, so that the background settle cannot move a read between two.
     scalar(
         &app.store,
-        "SELECT COUNT(*) FROM audit_events WHERE action = 'contact_details_read'",
+        "SELECT (SELECT COUNT(*) FROM audit_events WHERE action = 'contact_details_read') \
+         + (SELECT COALESCE(SUM(LENGTH(beneficiary_ids) - LENGTH(REPLACE(beneficiary_ids, ',', '')) + 1), 0) \
+            FROM contact_reads)",
     )
     .await
 }
 
-/// The audit rows of the caller's reads: (person, screen, reads).
+/// The audit rows of the caller's reads: (person, screen, reads), once settled.
 async fn reads_by_person(app: &TestApp) -> Vec<(i64, String, i64)> {
+    app.store.settle_contact_reads().await.unwrap();
     query_all(
         &app.store,
         "SELECT subject_id, detail, COUNT(*) FROM audit_events \
@@ -396,4 +406,63 @@ async fn every_queue_read_is_audited_before_its_answer_even_under_load(backend: 
         expected,
         "one row per person and read"
     );
+}
+
+/// A read is written with its answer as one row; settling turns it into one audit row
+/// per person, once, however many settle at once (two servers, the background task):
+/// nothing is left to move after, and nothing is counted twice. The audit trail's page
+/// shows a read made a moment ago.
+async fn reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once(backend: Backend) {
+    let (app, email) = planned_demo_app(backend).await;
+    app.login(&email, TEST_PASSWORD).await;
+    app.store.settle_contact_reads().await.unwrap();
+    let settled = || {
+        scalar(
+            &app.store,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'contact_details_read' \
+             AND subject_type = 'beneficiary' AND actor_user_id IS NOT NULL",
+        )
+    };
+    let before = settled().await;
+    let shown = app
+        .get("/api/me/queue")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["queue"]
+        .as_array()
+        .unwrap()
+        .len() as i64;
+    assert!(shown > 5);
+    for _ in 0..9 {
+        assert_eq!(app.get("/appels").await.status(), 200);
+    }
+    assert_eq!(contact_reads(&app).await, before + 10 * shown);
+    let settles = (0..4).map(|_| app.store.settle_contact_reads());
+    let moved: u64 = futures_util::future::join_all(settles)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .sum();
+    assert!(moved <= 10, "{moved} reads moved for 10 made");
+    assert_eq!(app.store.settle_contact_reads().await.unwrap(), 0);
+    assert_eq!(
+        scalar(&app.store, "SELECT COUNT(*) FROM contact_reads").await,
+        0
+    );
+    assert_eq!(settled().await, before + 10 * shown, "each read moved once");
+    // The audit trail's page, right after a read.
+    assert_eq!(app.get("/api/me/queue").await.status(), 200);
+    app.login_as(Role::Admin).await;
+    let page = app
+        .get("/admin/journal?action=contact_details_read")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(&app.store, "SELECT COUNT(*) FROM contact_reads").await,
+        0
+    );
+    assert!(page.contains("api_queue"), "{page}");
 }
