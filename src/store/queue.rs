@@ -24,6 +24,10 @@ pub struct QueueRow {
     /// The outcome code and notes of that last conversation, for its summary.
     pub last_conversation_outcome: Option<Outcome>,
     pub last_conversation_notes: Option<String>,
+    /// The usable phones in their order, space-separated (E.164 has no space).
+    #[sqlx(rename = "phone_list")]
+    phone_list: Option<String>,
+    /// The same, one number each.
     #[sqlx(skip)]
     pub phones: Vec<String>,
 }
@@ -38,14 +42,17 @@ pub struct WeekProgress {
 /// The last conversation is found once per person, by the partial index
 /// `calls_beneficiary_conversations` (migration 0028), then read by its id: three
 /// correlated scans of the person's calls made the queue the costliest read under load
-/// (docs/PERFORMANCE.md, "Under load").
+/// (docs/PERFORMANCE.md, "Under load"). The phones come in the same query
+/// (`string_agg … ORDER BY`: PostgreSQL, and SQLite since 3.44).
 const QUEUE_SQL: &str = "SELECT a.id AS assignment_id, a.campaign_id, cp.title AS campaign_title, a.attempts, \
       a.next_attempt_at, a.callback_at, b.id AS beneficiary_id, b.first_name, b.last_name, b.commune, \
       b.preferred_language, \
       (SELECT COUNT(*) FROM escalations e WHERE e.beneficiary_id = b.id \
          AND e.status IN ('open', 'in_progress')) AS open_needs, \
       lc.called_at AS last_conversation_at, lc.outcome AS last_conversation_outcome, \
-      lc.notes AS last_conversation_notes \
+      lc.notes AS last_conversation_notes, \
+      (SELECT string_agg(p.e164, ' ' ORDER BY p.position) FROM beneficiary_phones p \
+         WHERE p.beneficiary_id = b.id AND p.wrong_reported_at IS NULL) AS phone_list \
     FROM assignments a \
     JOIN beneficiaries b ON b.id = a.beneficiary_id \
     JOIN campaigns cp ON cp.id = a.campaign_id \
@@ -77,29 +84,18 @@ impl Store {
         week: IsoWeek,
         today: chrono::NaiveDate,
     ) -> Result<Vec<QueueRow>, StoreError> {
-        let week = week.to_string();
         let mut rows: Vec<QueueRow> = query_as(QUEUE_SQL)
             .bind(caller_id)
-            .bind(&week)
+            .bind(week.to_string())
             .bind(today)
             .fetch_all(self)
             .await?;
-        let phones: Vec<(i64, String)> = query_as(
-            "SELECT p.beneficiary_id, p.e164 FROM beneficiary_phones p \
-             JOIN assignments a ON a.beneficiary_id = p.beneficiary_id \
-             WHERE a.caller_id = $1 AND a.week = $2 AND a.status = 'open' AND p.wrong_reported_at IS NULL \
-             ORDER BY p.beneficiary_id, p.position",
-        )
-        .bind(caller_id)
-        .bind(&week)
-        .fetch_all(self)
-        .await?;
         for row in &mut rows {
-            row.phones = phones
-                .iter()
-                .filter(|(b, _)| *b == row.beneficiary_id)
-                .map(|(_, p)| p.clone())
-                .collect();
+            row.phones = row
+                .phone_list
+                .take()
+                .map(|list| list.split(' ').map(str::to_string).collect())
+                .unwrap_or_default();
         }
         Ok(rows)
     }

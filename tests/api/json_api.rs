@@ -9,7 +9,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     the_api_serves_the_queue_and_records_calls_once,
-    the_api_refuses_strangers
+    the_api_refuses_strangers,
+    the_queue_gives_the_usable_phones_in_their_order
 );
 
 async fn api_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
@@ -132,4 +133,57 @@ async fn the_api_refuses_strangers(backend: Backend) {
     let coordinator = spawn_app(backend).await;
     coordinator.login_as(Role::Coordinator).await;
     assert_eq!(coordinator.get("/api/me/queue").await.status(), 403);
+}
+
+/// A person's phones in the queue: in their order, without a number reported wrong,
+/// and an empty list for a person whose every number was.
+async fn the_queue_gives_the_usable_phones_in_their_order(backend: Backend) {
+    let (app, email) = planned_demo_app(backend).await;
+    assert_eq!(api_login(&app, &email, TEST_PASSWORD).await.status(), 200);
+    let week = IsoWeek::current().to_string();
+    let people: Vec<(i64,)> = query_all(
+        &app.store,
+        &format!(
+            "SELECT beneficiary_id FROM assignments WHERE caller_id = 1 AND week = '{week}' \
+             ORDER BY beneficiary_id LIMIT 2"
+        ),
+    )
+    .await;
+    let (several, none) = (people[0].0, people[1].0);
+    for sql in [
+        format!("DELETE FROM beneficiary_phones WHERE beneficiary_id IN ({several}, {none})"),
+        format!(
+            "INSERT INTO beneficiary_phones (beneficiary_id, position, e164, wrong_reported_at) \
+             VALUES ({several}, 2, '+33322000002', NULL), ({several}, 0, '+33322000000', NULL), \
+             ({several}, 1, '+33322000001', '2026-01-05T10:00:00Z'), \
+             ({several}, 3, '+33322000003', NULL), ({none}, 0, '+33322000009', '2026-01-05T10:00:00Z')"
+        ),
+    ] {
+        crate::helpers::execute(&app.store, &sql).await.unwrap();
+    }
+    let queue: serde_json::Value = app.get("/api/me/queue").await.json().await.unwrap();
+    let rows = app.store.caller_queue(1, IsoWeek::current()).await.unwrap();
+    let by_person = |id: i64| {
+        rows.iter()
+            .find(|r| r.beneficiary_id == id)
+            .map(|r| r.phones.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        by_person(several),
+        ["+33322000000", "+33322000002", "+33322000003"]
+    );
+    assert!(by_person(none).is_empty());
+    let api_phones: Vec<Vec<String>> = queue["queue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::from_value(e["phones"].clone()).unwrap())
+        .collect();
+    assert!(api_phones.contains(&vec![
+        "+33322000000".to_string(),
+        "+33322000002".to_string(),
+        "+33322000003".to_string()
+    ]));
+    assert!(api_phones.iter().any(Vec::is_empty));
 }
