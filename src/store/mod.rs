@@ -291,7 +291,11 @@ impl Store {
                     // Pages read through a memory map rather than a read() into each
                     // connection's cache, which every commit by another connection
                     // empties: under load the re-reads were an eighth of the time.
-                    .pragma("mmap_size", "268435456");
+                    .pragma("mmap_size", "268435456")
+                    // A checkpoint (copying the WAL into the database, then fsync) every
+                    // 40 MB of WAL instead of every 4 MB: a page written many times
+                    // between two is copied once (docs/PERFORMANCE.md, "Under load").
+                    .pragma("wal_autocheckpoint", "10000");
                 let file = options.get_filename();
                 if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(parent).map_err(|e| {
