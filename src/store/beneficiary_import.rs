@@ -68,7 +68,8 @@ pub struct BeneficiaryImport {
 }
 
 /// SQLite's page cache during a bulk import (KiB, negative), then back to the default.
-/// 32 MiB: a million-row first import took no longer than with 64 MiB (docs/PERFORMANCE.md).
+/// 32 MiB: a million-row first import took about as long as with 64 MiB (within the
+/// noise of a loaded machine), for 35 MB less at its peak (docs/PERFORMANCE.md).
 const IMPORT_CACHE: &str = "PRAGMA cache_size = -32768";
 const DEFAULT_CACHE: &str = "PRAGMA cache_size = -2000";
 /// No memory map during a bulk import: reading who is stored goes through every page
