@@ -3,17 +3,20 @@
 //! One pass over the stored people (and one over their phones) gives, for each
 //! person: the id, the status, a keyed 64-bit hash of the reference and of the
 //! identity key (what the import looks people up by), and a hash of the whole stored
-//! row with its phones (what "unchanged" compares). A million people take about 40 MB
-//! here, plus two hash maps of 16-byte entries, instead of a query per row.
+//! row with its phones (what "unchanged" compares). A million people take 48 MB here
+//! (in blocks, never copied to grow), plus two tables of 4-byte positions (21 MB),
+//! instead of a query per row.
 //!
 //! Keys are compared by keyed hash (random keys per import): two different references
-//! share a hash with a probability of about one in 10^7 for a million-row import, and
-//! the lookup then finds two people, which refuses the row as ambiguous.
+//! share a hash with a probability of about one in 10^7 for a million-row import. When
+//! both people are known, the lookup finds the two and the row is refused as
+//! ambiguous; a new reference whose hash meets one stored person's would be taken for
+//! that person, as no exact comparison follows (docs/IMPORT.md, Large files).
 
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 
 use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 
 use chrono::NaiveDate;
 
@@ -95,65 +98,91 @@ pub(super) struct Person {
 /// The people the import knows, by reference and by identity key.
 pub(super) struct Index {
     hasher: RandomState,
-    pub people: Vec<Person>,
+    pub people: People,
     /// How many of `people` were loaded (sorted by id); the rest are new.
     loaded: usize,
-    by_ref: Multi,
-    by_key: Multi,
+    /// Positions in `people`, found by the hash of the reference (of the identity key)
+    /// that the person holds: four bytes an entry, the hash is not repeated here.
+    /// Several people may share a hash (one key twice, or two keys that collide): a
+    /// lookup gives them all.
+    by_ref: HashTable<u32>,
+    by_key: HashTable<u32>,
+}
+
+/// People in blocks of [`BLOCK`]: growing never copies them (a `Vec` that doubles
+/// holds the old and the new array at once, 1.5 times the memory, at the worst time).
+#[derive(Default)]
+pub(super) struct People {
+    blocks: Vec<Vec<Person>>,
+    len: usize,
+}
+
+/// People per block (3 MB).
+const BLOCK: usize = 1 << 16;
+
+impl People {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, person: Person) {
+        if self.len % BLOCK == 0 {
+            self.blocks.push(Vec::with_capacity(BLOCK));
+        }
+        self.blocks
+            .last_mut()
+            .expect("a block was just made")
+            .push(person);
+        self.len += 1;
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Person> {
+        self.blocks.iter().flatten()
+    }
+}
+
+impl std::ops::Index<usize> for People {
+    type Output = Person;
+
+    fn index(&self, at: usize) -> &Person {
+        &self.blocks[at / BLOCK][at % BLOCK]
+    }
+}
+
+impl std::ops::IndexMut<usize> for People {
+    fn index_mut(&mut self, at: usize) -> &mut Person {
+        &mut self.blocks[at / BLOCK][at % BLOCK]
+    }
 }
 
 /// A phone list's hash under way: the hasher and the numbers so far.
 pub(super) struct PhoneHasher(foldhash::fast::FoldHasher<'static>, u32);
 
-/// Hash → positions in `people`: the first in a flat map, the rare others apart.
-#[derive(Default)]
-struct Multi {
-    first: HashMap<u64, u32>,
-    others: HashMap<u64, Vec<u32>>,
+/// Which of a person's two keys a table holds.
+#[derive(Clone, Copy)]
+enum Key {
+    Reference,
+    Identity,
 }
 
-impl Multi {
-    fn with_capacity(n: usize) -> Self {
-        Self {
-            first: HashMap::with_capacity(n),
-            others: HashMap::new(),
+impl Key {
+    fn of(self, person: &Person) -> u64 {
+        match self {
+            Key::Reference => person.ref_hash,
+            Key::Identity => person.key_hash,
         }
     }
+}
 
-    fn add(&mut self, hash: u64, at: u32) {
-        if let Some(&first) = self.first.get(&hash) {
-            if first != at {
-                self.others.entry(hash).or_default().push(at);
-            }
-        } else {
-            self.first.insert(hash, at);
-        }
-    }
+/// Adds position `at` under `hash`.
+fn add(table: &mut HashTable<u32>, people: &People, key: Key, hash: u64, at: u32) {
+    table.insert_unique(hash, at, |&p| key.of(&people[p as usize]));
+}
 
-    fn remove(&mut self, hash: u64, at: u32) {
-        if self.first.get(&hash) == Some(&at) {
-            match self.others.get_mut(&hash).and_then(Vec::pop) {
-                Some(next) => {
-                    self.first.insert(hash, next);
-                }
-                None => {
-                    self.first.remove(&hash);
-                }
-            }
-        } else if let Some(list) = self.others.get_mut(&hash) {
-            list.retain(|&p| p != at);
-        }
-        if self.others.get(&hash).is_some_and(Vec::is_empty) {
-            self.others.remove(&hash);
-        }
-    }
-
-    fn get(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
-        self.first
-            .get(&hash)
-            .copied()
-            .into_iter()
-            .chain(self.others.get(&hash).into_iter().flatten().copied())
+/// Removes position `at`, held under `hash`.
+fn remove(table: &mut HashTable<u32>, hash: u64, at: u32) {
+    if let Ok(entry) = table.find_entry(hash, |&p| p == at) {
+        entry.remove();
     }
 }
 
@@ -162,18 +191,25 @@ impl Index {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             hasher: RandomState::default(),
-            people: Vec::with_capacity(capacity),
+            people: People::default(),
             loaded: 0,
-            by_ref: Multi::with_capacity(capacity),
-            by_key: Multi::with_capacity(capacity),
+            by_ref: HashTable::with_capacity(capacity),
+            by_key: HashTable::with_capacity(capacity),
         }
     }
 
-    /// Makes room for `n` more people.
+    /// Makes room for `n` more people in the lookup tables.
     pub fn reserve(&mut self, n: usize) {
-        self.people.reserve_exact(n);
-        self.by_ref.first.reserve(n);
-        self.by_key.first.reserve(n);
+        let people = &self.people;
+        self.by_ref
+            .reserve(n, |&p| Key::Reference.of(&people[p as usize]));
+        self.by_key
+            .reserve(n, |&p| Key::Identity.of(&people[p as usize]));
+    }
+
+    /// How many people were loaded from the database.
+    pub fn loaded_count(&self) -> usize {
+        self.loaded
     }
 
     fn hash_str(&self, s: &str) -> u64 {
@@ -231,9 +267,22 @@ impl Index {
         content: u64,
         phones: u64,
     ) -> u32 {
-        let at = self.people.len() as u32;
         let ref_hash = external_ref.map_or(0, |r| self.hash_str(r));
         let key_hash = self.hash_str(identity_key);
+        self.push_hashed(id, ref_hash, key_hash, status, content, phones)
+    }
+
+    /// Adds a person by the hashes of their keys.
+    fn push_hashed(
+        &mut self,
+        id: i64,
+        ref_hash: u64,
+        key_hash: u64,
+        status: BeneficiaryStatus,
+        content: u64,
+        phones: u64,
+    ) -> u32 {
+        let at = self.people.len() as u32;
         self.people.push(Person {
             id,
             content,
@@ -245,9 +294,9 @@ impl Index {
             seen: false,
         });
         if ref_hash != 0 {
-            self.by_ref.add(ref_hash, at);
+            add(&mut self.by_ref, &self.people, Key::Reference, ref_hash, at);
         }
-        self.by_key.add(key_hash, at);
+        add(&mut self.by_key, &self.people, Key::Identity, key_hash, at);
         at
     }
 
@@ -258,9 +307,17 @@ impl Index {
 
     /// Marks a loaded person as a member of the campaign.
     pub fn mark_member(&mut self, id: i64) {
-        let loaded = &mut self.people[..self.loaded];
-        if let Ok(at) = loaded.binary_search_by_key(&id, |p| p.id) {
-            loaded[at].member = true;
+        let (mut low, mut high) = (0, self.loaded);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.people[middle].id.cmp(&id) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => {
+                    self.people[middle].member = true;
+                    return;
+                }
+            }
         }
     }
 
@@ -268,13 +325,12 @@ impl Index {
     pub fn find(&self, lookups: &[Lookup]) -> Vec<u32> {
         for lookup in lookups {
             let found: Vec<u32> = match lookup {
-                Lookup::Reference(r) => self.by_ref.get(self.hash_str(r)).collect(),
+                Lookup::Reference(r) => self.lookup(Key::Reference, r).collect(),
                 Lookup::Identity {
                     key,
                     without_reference,
                 } => self
-                    .by_key
-                    .get(self.hash_str(key))
+                    .lookup(Key::Identity, key)
                     .filter(|&at| !without_reference || self.people[at as usize].ref_hash == 0)
                     .collect(),
                 Lookup::Phone(_) => Vec::new(),
@@ -284,6 +340,24 @@ impl Index {
             }
         }
         Vec::new()
+    }
+
+    /// The positions of the people whose key of kind `key` hashes as `value` does.
+    fn lookup(&self, key: Key, value: &str) -> impl Iterator<Item = u32> + '_ {
+        self.lookup_hash(key, self.hash_str(value))
+    }
+
+    /// The positions of the people whose key of kind `key` has this hash: all of
+    /// them, whether they share the key or only its hash.
+    fn lookup_hash(&self, key: Key, hash: u64) -> impl Iterator<Item = u32> + '_ {
+        let table = match key {
+            Key::Reference => &self.by_ref,
+            Key::Identity => &self.by_key,
+        };
+        table
+            .iter_hash(hash)
+            .copied()
+            .filter(move |&at| key.of(&self.people[at as usize]) == hash)
     }
 
     /// Records what an update wrote: new keys, status and content.
@@ -298,22 +372,25 @@ impl Index {
     ) {
         let ref_hash = external_ref.map_or(0, |r| self.hash_str(r));
         let key_hash = self.hash_str(identity_key);
-        let person = self.people[at as usize];
-        if person.ref_hash != ref_hash {
-            if person.ref_hash != 0 {
-                self.by_ref.remove(person.ref_hash, at);
+        // The new hashes go into the person before the tables: a table that grows
+        // rehashes its entries from the people.
+        let stored = &mut self.people[at as usize];
+        let (old_ref, old_key) = (stored.ref_hash, stored.key_hash);
+        stored.ref_hash = ref_hash;
+        stored.key_hash = key_hash;
+        if old_ref != ref_hash {
+            if old_ref != 0 {
+                remove(&mut self.by_ref, old_ref, at);
             }
             if ref_hash != 0 {
-                self.by_ref.add(ref_hash, at);
+                add(&mut self.by_ref, &self.people, Key::Reference, ref_hash, at);
             }
         }
-        if person.key_hash != key_hash {
-            self.by_key.remove(person.key_hash, at);
-            self.by_key.add(key_hash, at);
+        if old_key != key_hash {
+            remove(&mut self.by_key, old_key, at);
+            add(&mut self.by_key, &self.people, Key::Identity, key_hash, at);
         }
         let person = &mut self.people[at as usize];
-        person.ref_hash = ref_hash;
-        person.key_hash = key_hash;
         person.status = status;
         person.content = content;
         person.phones = phones;
@@ -323,5 +400,74 @@ impl Index {
     pub fn stored_with_reference(&self, at: u32) -> Option<i64> {
         let p = &self.people[at as usize];
         ((at as usize) < self.loaded && !p.seen && p.ref_hash != 0).then_some(p.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::import_rules::{identify_by, Identified};
+
+    const ACTIVE: BeneficiaryStatus = BeneficiaryStatus::Active;
+
+    fn sorted(found: impl Iterator<Item = u32>) -> Vec<u32> {
+        let mut found: Vec<u32> = found.collect();
+        found.sort_unstable();
+        found
+    }
+
+    /// Two different references whose hashes collide: a lookup finds both people, so the
+    /// row is refused as ambiguous; it is never taken for one of them.
+    #[test]
+    fn a_hash_shared_by_two_people_finds_both() {
+        let mut index = Index::with_capacity(0);
+        let a = index.push_hashed(1, 77, 5, ACTIVE, 0, 0);
+        let b = index.push_hashed(2, 77, 6, ACTIVE, 0, 0);
+        let c = index.push_hashed(3, 78, 5, ACTIVE, 0, 0);
+        let by_ref = sorted(index.lookup_hash(Key::Reference, 77));
+        assert_eq!(by_ref, vec![a, b]);
+        assert_eq!(identify_by(by_ref, |_| false), Identified::Ambiguous);
+        assert_eq!(sorted(index.lookup_hash(Key::Identity, 5)), vec![a, c]);
+        assert_eq!(sorted(index.lookup_hash(Key::Reference, 78)), vec![c]);
+        assert!(sorted(index.lookup_hash(Key::Reference, 79)).is_empty());
+    }
+
+    /// More people than the tables were made for and than a block holds: every one is
+    /// found by reference and by identity, members are marked across blocks, and an
+    /// update moves a person to their new keys.
+    #[test]
+    fn tables_grow_and_updates_move_keys() {
+        let n = BLOCK + 1000;
+        let mut index = Index::with_capacity(10);
+        for i in 0..n {
+            let (r, k) = (format!("80-{i}"), format!("nom|prenom|{i}"));
+            index.push(2 * i as i64 + 1, Some(&r), &k, ACTIVE, 0, 0);
+        }
+        index.loaded();
+        for i in [0, 1, BLOCK - 1, BLOCK, n - 1] {
+            let r = Lookup::Reference(format!("80-{i}"));
+            assert_eq!(index.find(&[r]), vec![i as u32]);
+            let k = Lookup::Identity {
+                key: format!("nom|prenom|{i}"),
+                without_reference: false,
+            };
+            assert_eq!(index.find(&[k]), vec![i as u32]);
+            index.mark_member(2 * i as i64 + 1);
+            assert!(index.people[i].member);
+        }
+        index.mark_member(2);
+        assert_eq!(index.people.iter().filter(|p| p.member).count(), 5);
+
+        let at = BLOCK as u32 + 3;
+        index.updated(at, None, "autre|nom|", ACTIVE, 1, 1);
+        let old = Lookup::Reference(format!("80-{at}"));
+        assert!(index.find(&[old]).is_empty());
+        let new = Lookup::Identity {
+            key: "autre|nom|".to_owned(),
+            without_reference: true,
+        };
+        assert_eq!(index.find(&[new]), vec![at]);
+        assert_eq!(index.stored_with_reference(at), None);
+        assert_eq!(index.stored_with_reference(0), Some(1));
     }
 }

@@ -271,6 +271,9 @@ pub enum Store {
     Postgres(PgPool),
 }
 
+/// Bytes of an SQLite database read through a memory map (256 MB).
+pub(crate) const SQLITE_MMAP_SIZE: &str = "268435456";
+
 impl Store {
     /// Opens a pool on the database the URL names. An SQLite file and its folder are
     /// created when missing; a PostgreSQL database must exist.
@@ -291,7 +294,7 @@ impl Store {
                     // Pages read through a memory map rather than a read() into each
                     // connection's cache, which every commit by another connection
                     // empties: under load the re-reads were an eighth of the time.
-                    .pragma("mmap_size", "268435456")
+                    .pragma("mmap_size", SQLITE_MMAP_SIZE)
                     // A checkpoint (copying the WAL into the database, then fsync) every
                     // 40 MB of WAL instead of every 4 MB: a page written many times
                     // between two is copied once (docs/PERFORMANCE.md, "Under load").

@@ -5,6 +5,7 @@
 
 pub(crate) mod beneficiaries;
 pub(crate) mod callers;
+mod claims;
 mod mission_values;
 pub(crate) mod needs;
 pub(crate) mod opt_out;
@@ -14,6 +15,8 @@ pub(crate) mod volunteers;
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+
+use claims::ClaimTable;
 
 pub use beneficiaries::parse_beneficiaries;
 pub use callers::parse_callers;
@@ -537,8 +540,9 @@ pub struct RowParser<T> {
     build: Build<T>,
     claims: Claims<T>,
     /// Claims met so far: keyed hash of the claim → line of its row. A keyed 64-bit
-    /// hash keeps a million claims in a few tens of megabytes.
-    seen: HashMap<u64, u64>,
+    /// hash keeps a million claims in 18 MB; the table is made for the file's number
+    /// of records at once.
+    seen: ClaimTable,
     hasher: foldhash::fast::RandomState,
     pub(crate) warnings: Vec<FileWarning>,
     pub(crate) mapping: Vec<(String, Option<Field>)>,
@@ -577,7 +581,7 @@ impl<T> RowParser<T> {
             untitled_trailing,
             build,
             claims,
-            seen: HashMap::new(),
+            seen: ClaimTable::with_capacity(stats.records),
             hasher: foldhash::fast::RandomState::default(),
             warnings,
             mapping: table.headers.iter().cloned().zip(mapping).collect(),
@@ -609,7 +613,7 @@ impl<T> RowParser<T> {
                 .map(|c| (self.hasher.hash_one(&c.key), c))
                 .collect();
             for (key, claim) in &claims {
-                if let Some(&first_line) = self.seen.get(key) {
+                if let Some(first_line) = self.seen.get(*key) {
                     let error =
                         row.field_error(At::Column(claim.field), &claim.problem(first_line));
                     row.errors.push(FieldError {
