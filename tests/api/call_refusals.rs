@@ -4,7 +4,7 @@
 
 use lien::domain::IsoWeek;
 
-use crate::helpers::{planned_demo_app, query_all, scalar, Backend, TestApp, TEST_PASSWORD};
+use crate::helpers::{caller_and_first_assignment, scalar, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -13,20 +13,6 @@ on_both_backends!(
     a_call_to_someone_who_opted_out_is_refused,
     a_call_to_someone_who_died_is_refused_on_the_page_too,
 );
-
-/// The demo app, caller 1 logged in, and that caller's first assignment of the week.
-async fn caller_and_assignment(backend: Backend) -> (TestApp, i64) {
-    let (app, email) = planned_demo_app(backend).await;
-    assert_eq!(app.login(&email, TEST_PASSWORD).await.status(), 303);
-    let week = IsoWeek::current().to_string();
-    let (id,): (i64,) = query_all(
-        &app.store,
-        &format!("SELECT MIN(id) FROM assignments WHERE caller_id = 1 AND week = '{week}'"),
-    )
-    .await
-    .remove(0);
-    (app, id)
-}
 
 /// `POST /api/calls`: reached, with a need (which would raise an escalation and queue
 /// its mail).
@@ -65,7 +51,7 @@ async fn assert_refused(response: reqwest::Response, code: &str, sentence: &str)
 }
 
 async fn a_call_on_a_closed_assignment_is_refused_but_its_replay_answers(backend: Backend) {
-    let (app, id) = caller_and_assignment(backend).await;
+    let (app, id) = caller_and_first_assignment(backend).await;
     let first = api_call(&app, id, "closing-key-1", "fr").await;
     assert_eq!(first.status(), 201, "the need closes the assignment");
     let first: serde_json::Value = first.json().await.unwrap();
@@ -88,7 +74,7 @@ async fn a_call_on_a_closed_assignment_is_refused_but_its_replay_answers(backend
 }
 
 async fn a_call_on_a_past_week_is_refused(backend: Backend) {
-    let (app, id) = caller_and_assignment(backend).await;
+    let (app, id) = caller_and_first_assignment(backend).await;
     // Two weeks back: past last week's grace, whatever the time of the run.
     let past = IsoWeek::current().previous().previous();
     crate::helpers::execute(
@@ -126,7 +112,7 @@ async fn set_person_status(app: &TestApp, id: i64, status: &str) {
 }
 
 async fn a_call_to_someone_who_opted_out_is_refused(backend: Backend) {
-    let (app, id) = caller_and_assignment(backend).await;
+    let (app, id) = caller_and_first_assignment(backend).await;
     set_person_status(&app, id, "opted_out").await;
     let before = written(&app).await;
     let response = api_call(&app, id, "opted-out-key-1", "fr-FR").await;
@@ -149,7 +135,7 @@ async fn a_call_to_someone_who_opted_out_is_refused(backend: Backend) {
 }
 
 async fn a_call_to_someone_who_died_is_refused_on_the_page_too(backend: Backend) {
-    let (app, id) = caller_and_assignment(backend).await;
+    let (app, id) = caller_and_first_assignment(backend).await;
     set_person_status(&app, id, "deceased").await;
     let before = written(&app).await;
     let response = api_call(&app, id, "deceased-key-1", "fr").await;

@@ -5,7 +5,9 @@
 
 use lien::domain::{IsoWeek, Role};
 
-use crate::helpers::{planned_demo_app, query_all, Backend, TestApp, TEST_PASSWORD};
+use crate::helpers::{
+    caller_and_first_assignment, planned_demo_app, query_all, Backend, TestApp, TEST_PASSWORD,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -205,15 +207,7 @@ async fn every_page_in_english_has_no_french_label(backend: Backend) {
 
 /// The call form sent back with what to fix, in the caller's language.
 async fn a_refused_call_form_says_what_to_do_in_english(backend: Backend) {
-    let (app, caller_email) = planned_demo_app(backend).await;
-    assert_eq!(app.login(&caller_email, TEST_PASSWORD).await.status(), 303);
-    let week = IsoWeek::current().to_string();
-    let (assignment,): (i64,) = query_all(
-        &app.store,
-        &format!("SELECT MIN(id) FROM assignments WHERE caller_id = 1 AND week = '{week}'"),
-    )
-    .await
-    .remove(0);
+    let (app, assignment) = caller_and_first_assignment(backend).await;
     let path = format!("/appels/{assignment}");
     for (fields, expected) in [
         (vec![], "Choose the outcome of the call."),

@@ -397,6 +397,27 @@ pub async fn planned_demo_app(backend: Backend) -> (TestApp, String) {
     planned_demo_app_with(backend, |_| {}).await
 }
 
+/// [`planned_demo_app`] with caller 1 logged in, and that caller's first assignment of
+/// the week.
+pub async fn caller_and_first_assignment(backend: Backend) -> (TestApp, i64) {
+    let (app, email) = planned_demo_app(backend).await;
+    assert_eq!(app.login(&email, TEST_PASSWORD).await.status(), 303);
+    let id = first_assignment_of_caller_one(&app.store).await;
+    (app, id)
+}
+
+/// The first assignment of caller 1 this week.
+pub async fn first_assignment_of_caller_one(store: &Store) -> i64 {
+    let week = lien::domain::IsoWeek::current().to_string();
+    query_all::<(i64,)>(
+        store,
+        &format!("SELECT MIN(id) FROM assignments WHERE caller_id = 1 AND week = '{week}'"),
+    )
+    .await
+    .remove(0)
+    .0
+}
+
 /// [`planned_demo_app`] with settings changed first.
 pub async fn planned_demo_app_with(
     backend: Backend,

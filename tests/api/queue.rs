@@ -113,13 +113,7 @@ on_both_backends!(
 
 /// The caller's first assignment of the week and its call page's form fields.
 async fn first_call_form(app: &TestApp) -> (i64, String, String) {
-    let week = IsoWeek::current().to_string();
-    let (id,): (i64,) = query_all(
-        &app.store,
-        &format!("SELECT MIN(id) FROM assignments WHERE caller_id = 1 AND week = '{week}'"),
-    )
-    .await
-    .remove(0);
+    let id = crate::helpers::first_assignment_of_caller_one(&app.store).await;
     let page = app.get(&format!("/appels/{id}")).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
