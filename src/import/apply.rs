@@ -93,7 +93,7 @@ impl Import<'_> {
             let layout = layout?;
             let mut import = started?;
             let parser = rows::beneficiaries::parser(&layout.table, &layout.stats, self.options)?;
-            import.reserve(layout.stats.records);
+            import.prepare(layout.stats.records).await?;
             let meta = self.meta(&layout);
             let report = beneficiaries(import, parser, &layout, source, meta, progress).await?;
             (layout, report)
@@ -213,7 +213,7 @@ async fn beneficiaries<S: Source + Send + 'static>(
     let total = layout.stats.records as u64;
     let mut done = 0u64;
     while let Some((rows, records)) = receiver.recv().await {
-        import.apply(&rows).await?;
+        import.apply(rows).await?;
         done += records as u64;
         progress(done, total);
     }

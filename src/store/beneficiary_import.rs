@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 use super::beneficiary_index::{Fields, Index, DIGEST};
 use super::beneficiary_writes as writes;
+use super::deferred_indexes::{self, Deferred};
 use super::imports::{finish_import, territory_index, Batch, ImportSource};
 use super::report::{paris_date, COUNT_ENROLMENTS};
 use super::suppressions;
@@ -30,11 +31,22 @@ use crate::records::suppression::{self, SuppressionKey, SuppressionSet, Suppress
 /// Phone numbers of one person: (E.164, kind) in file order.
 pub(super) type PhoneList = Vec<(String, &'static str)>;
 
-/// A person to insert or update: position in the index, columns, identity key.
+/// A person to insert or update: position in the index, id (once given), columns,
+/// identity key.
 pub(super) struct RowWrite {
     pub at: u32,
+    pub id: i64,
     pub fields: Fields,
     pub key: String,
+}
+
+/// A person's phone list to write: position in the index, id (once given), the
+/// numbers, and whether it replaces a stored list.
+pub(super) struct PhoneListWrite {
+    pub at: u32,
+    pub id: i64,
+    pub phones: PhoneList,
+    pub replace: bool,
 }
 
 /// What one chunk of the file writes.
@@ -42,22 +54,53 @@ pub(super) struct RowWrite {
 pub(super) struct ChunkWrites {
     pub inserts: Vec<RowWrite>,
     pub updates: Vec<RowWrite>,
-    /// (position, phones, replacing a stored list?)
-    pub phone_lists: Vec<(u32, PhoneList, bool)>,
+    pub phone_lists: Vec<PhoneListWrite>,
     /// Positions of the people to enrol in the campaign.
     pub members: Vec<u32>,
+    /// Their ids, once given.
+    pub member_ids: Vec<i64>,
 }
 
-/// A beneficiary import under way.
+impl ChunkWrites {
+    /// Gives every write its person's id (the new people's ids given already).
+    fn resolve(&mut self, index: &Index) {
+        let id = |at: u32| index.people[at as usize].id;
+        for r in self.inserts.iter_mut().chain(self.updates.iter_mut()) {
+            r.id = id(r.at);
+        }
+        for list in &mut self.phone_lists {
+            list.id = id(list.at);
+        }
+        self.member_ids = self.members.iter().map(|&at| id(at)).collect();
+    }
+}
+
+/// A beneficiary import under way. Each chunk is classified on a blocking thread
+/// while the chunk before it is written in the transaction (the two cores busy at
+/// once); anything that reads the transaction first waits for that write.
 pub struct BeneficiaryImport {
     tx: Tx,
     campaign_id: i64,
     now: DateTime<Utc>,
     dry_run: bool,
-    territories: TerritoryIndex,
-    index: Index,
     /// The last id given (SQLite: ids are given here, in the immediate transaction).
     last_id: i64,
+    /// Rows in `beneficiaries` when the import began (erased people included).
+    stored_rows: usize,
+    /// SQLite, a large first import: the indexes to build at the end.
+    deferred: Option<Deferred>,
+    /// The rules and who is stored; away on a blocking thread while a chunk is
+    /// classified.
+    rules: Option<Classifier>,
+    /// The chunk classified last, written while the next one is classified.
+    pending: Option<ChunkWrites>,
+}
+
+/// What classifies the rows: who is stored, the territories and the suppression list,
+/// and what the import found so far.
+struct Classifier {
+    territories: TerritoryIndex,
+    index: Index,
     enrolled_now: i64,
     /// The suppression list, and the stored people who opted out (their keys).
     suppressions: SuppressionSet,
@@ -118,18 +161,24 @@ impl Store {
         let last_id: i64 = query_scalar("SELECT COALESCE(MAX(id), 0) FROM beneficiaries")
             .fetch_one(&mut tx)
             .await?;
+        let now = Utc::now();
         Ok(BeneficiaryImport {
             tx,
             campaign_id: campaign.id,
-            now: Utc::now(),
+            now,
             dry_run,
-            territories,
-            index,
             last_id,
-            enrolled_now: 0,
-            suppressions,
-            opted_out_keys: Vec::new(),
-            outcome: ImportReport::default(),
+            stored_rows: stored as usize,
+            deferred: None,
+            rules: Some(Classifier {
+                territories,
+                index,
+                enrolled_now: 0,
+                suppressions,
+                opted_out_keys: Vec::new(),
+                outcome: ImportReport::default(),
+            }),
+            pending: None,
         })
     }
 }
@@ -217,40 +266,80 @@ async fn load_index(
 }
 
 impl BeneficiaryImport {
-    /// Makes room at once for the people a file of `rows` rows may add (rather than
-    /// growing by doubling): as many as it has rows beyond the people stored. A file
-    /// of new people beside as many stored ones grows the tables once more.
-    pub fn reserve(&mut self, rows: usize) {
-        let stored = self.index.loaded_count();
-        self.index.reserve(rows.saturating_sub(stored));
-    }
-
-    /// Classifies and writes one chunk of parsed rows, in file order.
-    pub async fn apply(&mut self, rows: &[ParsedRow<BeneficiaryRow>]) -> Result<(), StoreError> {
-        let refs = self.stored_references(rows).await?;
-        let mut chunk = ChunkWrites::default();
-        for row in rows {
-            self.classify(row, &refs, &mut chunk);
+    /// Makes ready for a file of `rows` rows. Makes room at once for the people it may
+    /// add (rather than growing by doubling): as many as it has rows beyond the people
+    /// stored; a file of new people beside as many stored ones grows the tables once
+    /// more. On SQLite, a file that may add more people than are stored (a first
+    /// import) has the indexes of `beneficiaries` built after its rows
+    /// ([`deferred_indexes`]); a dry run never builds them (its rollback gives them back).
+    pub async fn prepare(&mut self, rows: usize) -> Result<(), StoreError> {
+        let index = &mut self.rules_mut().index;
+        let new_rows = rows.saturating_sub(index.loaded_count());
+        index.reserve(new_rows);
+        if let Tx::Sqlite(conn) = &mut self.tx {
+            if deferred_indexes::worth_deferring(new_rows, self.stored_rows) {
+                self.deferred = Some(Deferred::drop_indexes(conn, &["beneficiaries"]).await?);
+            }
         }
-        self.give_ids(&chunk).await?;
-        writes::write_chunk(&mut self.tx, &self.index, chunk, self.campaign_id, self.now).await
+        Ok(())
     }
 
-    /// The references of stored people whom rows without a reference may match: the
-    /// import keeps a stored reference the file does not give.
-    async fn stored_references(
-        &mut self,
-        rows: &[ParsedRow<BeneficiaryRow>],
-    ) -> Result<HashMap<i64, String>, StoreError> {
-        let ids: Vec<i64> = rows
-            .iter()
-            .filter(|r| r.value.beneficiary.external_ref.is_none())
-            .flat_map(|r| {
-                self.index
-                    .find(&rules::beneficiary_lookups(&r.value.beneficiary))
-            })
-            .filter_map(|at| self.index.stored_with_reference(at))
-            .collect();
+    /// The classifier, at home between two chunks.
+    fn rules_mut(&mut self) -> &mut Classifier {
+        self.rules
+            .as_mut()
+            .expect("the classifier is back after each chunk")
+    }
+
+    /// Classifies one chunk of parsed rows, in file order, while the chunk before it is
+    /// written; the chunk waits its turn to be written.
+    pub async fn apply(&mut self, rows: Vec<ParsedRow<BeneficiaryRow>>) -> Result<(), StoreError> {
+        let wanted = self.rules_mut().references_wanted(&rows);
+        let refs = if wanted.is_empty() {
+            HashMap::new()
+        } else {
+            self.flush().await?;
+            self.stored_references(&wanted).await?
+        };
+        let mut rules = self
+            .rules
+            .take()
+            .expect("the classifier is back after each chunk");
+        let classify = tokio::task::spawn_blocking(move || {
+            let mut chunk = ChunkWrites::default();
+            for row in &rows {
+                rules.classify(row, &refs, &mut chunk);
+            }
+            (rules, chunk)
+        });
+        let (campaign_id, now) = (self.campaign_id, self.now);
+        let write = async {
+            match self.pending.take() {
+                Some(chunk) => writes::write_chunk(&mut self.tx, chunk, campaign_id, now).await,
+                None => Ok(()),
+            }
+        };
+        let (classified, written) = tokio::join!(classify, write);
+        let (rules, mut chunk) = classified.expect("classifying a chunk does not panic");
+        self.rules = Some(rules);
+        written?;
+        self.give_ids(&chunk).await?;
+        chunk.resolve(&self.rules_mut().index);
+        self.pending = Some(chunk);
+        Ok(())
+    }
+
+    /// Writes the chunk classified last, if any.
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        if let Some(chunk) = self.pending.take() {
+            writes::write_chunk(&mut self.tx, chunk, self.campaign_id, self.now).await?;
+        }
+        Ok(())
+    }
+
+    /// The references of stored people (by id) whom rows without a reference match:
+    /// the import keeps a stored reference the file does not give.
+    async fn stored_references(&mut self, ids: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
         let mut refs = HashMap::new();
         for batch in ids.chunks(writes::IN_LIST) {
             let sql = format!(
@@ -265,6 +354,20 @@ impl BeneficiaryImport {
             refs.extend(q.fetch_all(&mut self.tx).await?);
         }
         Ok(refs)
+    }
+}
+
+impl Classifier {
+    /// The stored people with a reference whom rows without one match (their ids).
+    fn references_wanted(&self, rows: &[ParsedRow<BeneficiaryRow>]) -> Vec<i64> {
+        rows.iter()
+            .filter(|r| r.value.beneficiary.external_ref.is_none())
+            .flat_map(|r| {
+                self.index
+                    .find(&rules::beneficiary_lookups(&r.value.beneficiary))
+            })
+            .filter_map(|at| self.index.stored_with_reference(at))
+            .collect()
     }
 
     /// Decides what one row does, as `import_rules` says, and notes the writes.
@@ -309,8 +412,18 @@ impl BeneficiaryImport {
                 let at = self
                     .index
                     .push(0, r, &key, fields.status, content, phones_hash);
-                chunk.inserts.push(RowWrite { at, fields, key });
-                chunk.phone_lists.push((at, phones, false));
+                chunk.inserts.push(RowWrite {
+                    at,
+                    id: 0,
+                    fields,
+                    key,
+                });
+                chunk.phone_lists.push(PhoneListWrite {
+                    at,
+                    id: 0,
+                    phones,
+                    replace: false,
+                });
                 self.outcome.inserted += 1;
                 at
             }
@@ -323,9 +436,19 @@ impl BeneficiaryImport {
                     let (status, list_changed) = (fields.status, stored.phones != phones_hash);
                     self.index
                         .updated(at, r, &key, status, content, phones_hash);
-                    chunk.updates.push(RowWrite { at, fields, key });
+                    chunk.updates.push(RowWrite {
+                        at,
+                        id: 0,
+                        fields,
+                        key,
+                    });
                     if list_changed {
-                        chunk.phone_lists.push((at, phones, true));
+                        chunk.phone_lists.push(PhoneListWrite {
+                            at,
+                            id: 0,
+                            phones,
+                            replace: true,
+                        });
                     }
                     self.outcome.updated += 1;
                 }
@@ -407,7 +530,9 @@ impl BeneficiaryImport {
             self.outcome.enrolled += 1;
         }
     }
+}
 
+impl BeneficiaryImport {
     /// Gives the chunk's new people their ids.
     async fn give_ids(&mut self, chunk: &ChunkWrites) -> Result<(), StoreError> {
         let ids: Vec<i64> = match &self.tx {
@@ -426,8 +551,9 @@ impl BeneficiaryImport {
                 .await?
             }
         };
+        let index = &mut self.rules_mut().index;
         for (insert, id) in chunk.inserts.iter().zip(ids) {
-            self.index.people[insert.at as usize].id = id;
+            index.people[insert.at as usize].id = id;
         }
         Ok(())
     }
@@ -440,11 +566,13 @@ impl BeneficiaryImport {
         parsed: &Parsed<()>,
         source: ImportSource,
     ) -> Result<ImportReport, StoreError> {
-        if self.enrolled_now > 0 {
+        self.flush().await?;
+        let enrolled_now = self.rules_mut().enrolled_now;
+        if enrolled_now > 0 {
             query(COUNT_ENROLMENTS)
                 .bind(self.campaign_id)
                 .bind(paris_date(self.now))
-                .bind(self.enrolled_now)
+                .bind(enrolled_now)
                 .execute(&mut self.tx)
                 .await?;
         }
@@ -454,10 +582,15 @@ impl BeneficiaryImport {
             &source,
             self.now,
         );
+        if let (Some(deferred), Tx::Sqlite(conn)) = (self.deferred.take(), &mut self.tx) {
+            if !self.dry_run {
+                deferred.rebuild(conn).await?;
+            }
+        }
         let mut report = batch.report(parsed, self.dry_run);
         self.merge_outcome(&mut report);
         self.note_missing(&mut report).await?;
-        let keys = std::mem::take(&mut self.opted_out_keys);
+        let keys = std::mem::take(&mut self.rules_mut().opted_out_keys);
         suppressions::insert_keys(&mut self.tx, &keys, SuppressionSource::Import, self.now).await?;
         finish_import(&mut self.tx, &batch, parsed, &mut report).await?;
         if let Tx::Sqlite(conn) = &mut self.tx {
@@ -472,7 +605,7 @@ impl BeneficiaryImport {
     /// Adds what the writing found to the parsing's report (its errors and warnings
     /// come after the parsing's, as they always did).
     fn merge_outcome(&mut self, report: &mut ImportReport) {
-        let outcome = std::mem::take(&mut self.outcome);
+        let outcome = std::mem::take(&mut self.rules_mut().outcome);
         report.inserted = outcome.inserted;
         report.updated = outcome.updated;
         report.unchanged = outcome.unchanged;
@@ -488,6 +621,7 @@ impl BeneficiaryImport {
     /// Members of the campaign absent from the file: counted, the first named.
     async fn note_missing(&mut self, report: &mut ImportReport) -> Result<(), StoreError> {
         let absent: Vec<i64> = self
+            .rules_mut()
             .index
             .people
             .iter()

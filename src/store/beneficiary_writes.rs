@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, SqliteConnection};
 
-use super::beneficiary_import::{ChunkWrites, PhoneList, RowWrite};
-use super::beneficiary_index::Index;
+use super::beneficiary_import::{ChunkWrites, PhoneListWrite, RowWrite};
 use super::db::values_placeholders;
 use super::{query, query_as, Backend, StoreError, Tx};
 
@@ -33,32 +32,31 @@ const PERSON_COLUMNS: &str = "id, external_ref, identity_key, last_name, first_n
 const PHONE_COLUMNS: &str = "beneficiary_id, position, e164, kind, wrong_reported_at";
 const MEMBER_COLUMNS: &str = "campaign_id, beneficiary_id, added_at";
 
-/// Writes what one chunk decided.
+/// Writes what one chunk decided, its people's ids given
+/// ([`ChunkWrites::resolve`]).
 pub(super) async fn write_chunk(
     tx: &mut Tx,
-    index: &Index,
     chunk: ChunkWrites,
     campaign_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let id = |at: u32| index.people[at as usize].id;
-    let marks = replaced_phone_marks(tx, &chunk, &id).await?;
-    let phones = phone_rows(&chunk.phone_lists, &marks, &id);
-    let members: Vec<i64> = chunk.members.iter().map(|&at| id(at)).collect();
+    let marks = replaced_phone_marks(tx, &chunk).await?;
+    let phones = phone_rows(&chunk.phone_lists, &marks);
+    let members = &chunk.member_ids;
     match tx {
         Tx::Sqlite(conn) => {
             let conn: &mut SqliteConnection = conn;
-            sqlite_people(conn, &chunk.inserts, &id, now).await?;
-            sqlite_updates(conn, &chunk.updates, &id, now).await?;
+            sqlite_people(conn, &chunk.inserts, now).await?;
+            sqlite_updates(conn, &chunk.updates, now).await?;
             sqlite_phones(conn, &phones).await?;
-            sqlite_members(conn, &members, campaign_id, now).await?;
+            sqlite_members(conn, members, campaign_id, now).await?;
         }
         Tx::Postgres(conn) => {
             let conn: &mut PgConnection = conn;
-            pg_people(conn, &chunk.inserts, &id, now).await?;
-            pg_updates(conn, &chunk.updates, &id, now).await?;
+            pg_people(conn, &chunk.inserts, now).await?;
+            pg_updates(conn, &chunk.updates, now).await?;
             pg_phones(conn, &phones).await?;
-            pg_members(conn, &members, campaign_id, now).await?;
+            pg_members(conn, members, campaign_id, now).await?;
         }
     }
     Ok(())
@@ -78,13 +76,12 @@ struct PhoneRow<'a> {
 async fn replaced_phone_marks(
     tx: &mut Tx,
     chunk: &ChunkWrites,
-    id: &impl Fn(u32) -> i64,
 ) -> Result<HashMap<(i64, String), DateTime<Utc>>, StoreError> {
     let replaced: Vec<i64> = chunk
         .phone_lists
         .iter()
-        .filter(|(_, _, replace)| *replace)
-        .map(|(at, _, _)| id(*at))
+        .filter(|list| list.replace)
+        .map(|list| list.id)
         .collect();
     let mut marks = HashMap::new();
     for batch in replaced.chunks(IN_LIST) {
@@ -111,14 +108,13 @@ async fn replaced_phone_marks(
 }
 
 fn phone_rows<'a>(
-    lists: &'a [(u32, PhoneList, bool)],
+    lists: &'a [PhoneListWrite],
     marks: &HashMap<(i64, String), DateTime<Utc>>,
-    id: &impl Fn(u32) -> i64,
 ) -> Vec<PhoneRow<'a>> {
     let mut rows = Vec::new();
-    for (at, phones, _) in lists {
-        let beneficiary_id = id(*at);
-        for (position, (e164, kind)) in phones.iter().enumerate() {
+    for list in lists {
+        let beneficiary_id = list.id;
+        for (position, (e164, kind)) in list.phones.iter().enumerate() {
             rows.push(PhoneRow {
                 beneficiary_id,
                 position: position as i32,
@@ -134,7 +130,6 @@ fn phone_rows<'a>(
 async fn sqlite_people(
     conn: &mut SqliteConnection,
     rows: &[RowWrite],
-    id: &impl Fn(u32) -> i64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     for batch in rows.chunks(SQLITE_ROWS) {
@@ -146,7 +141,7 @@ async fn sqlite_people(
         for r in batch {
             let f = &r.fields;
             q = q
-                .bind(id(r.at))
+                .bind(r.id)
                 .bind(&f.external_ref)
                 .bind(&r.key)
                 .bind(&f.last_name)
@@ -175,7 +170,6 @@ async fn sqlite_people(
 async fn sqlite_updates(
     conn: &mut SqliteConnection,
     rows: &[RowWrite],
-    id: &impl Fn(u32) -> i64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     for batch in rows.chunks(SQLITE_ROWS) {
@@ -194,7 +188,7 @@ async fn sqlite_updates(
         for r in batch {
             let f = &r.fields;
             q = q
-                .bind(id(r.at))
+                .bind(r.id)
                 .bind(&f.external_ref)
                 .bind(&r.key)
                 .bind(&f.last_name)
@@ -340,12 +334,11 @@ fn copy_person(out: &mut CopyText, id: i64, r: &RowWrite) {
 async fn pg_people(
     conn: &mut PgConnection,
     rows: &[RowWrite],
-    id: &impl Fn(u32) -> i64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut out = CopyText::default();
     for r in rows {
-        copy_person(&mut out, id(r.at), r);
+        copy_person(&mut out, r.id, r);
         out.time(Some(now))
             .text(r.fields.relative_name.as_deref())
             .text(r.fields.relative_phone.as_deref())
@@ -361,7 +354,6 @@ async fn pg_people(
 async fn pg_updates(
     conn: &mut PgConnection,
     rows: &[RowWrite],
-    id: &impl Fn(u32) -> i64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     if rows.is_empty() {
@@ -378,7 +370,7 @@ async fn pg_updates(
     .await?;
     let mut out = CopyText::default();
     for r in rows {
-        copy_person(&mut out, id(r.at), r);
+        copy_person(&mut out, r.id, r);
         out.text(r.fields.relative_name.as_deref())
             .text(r.fields.relative_phone.as_deref())
             .end_row();

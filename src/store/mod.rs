@@ -27,6 +27,7 @@ mod campaigns;
 mod codes;
 mod dataset;
 pub mod db;
+mod deferred_indexes;
 mod enrolment_links;
 mod erasure;
 mod escalation_links;

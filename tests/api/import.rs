@@ -17,6 +17,7 @@ on_both_backends!(
     opted_out_and_deceased_are_never_reverted,
     windows_1252_excel_file_is_read_right,
     the_sample_files_import_with_their_known_rejections,
+    a_large_first_import_keeps_every_index_and_rule,
 );
 
 fn demo(file: &str) -> PathBuf {
@@ -244,6 +245,16 @@ async fn opted_out_and_deceased_are_never_reverted(backend: Backend) {
     );
     let r = ctx.import("beneficiaries", &first, &[]);
     assert_eq!(r["inserted"], 3, "{r}");
+    // The member who is not active carries the date they left (the weekly totals'
+    // index, kept by a trigger per row on SQLite, per statement on PostgreSQL).
+    let store = ctx.store().await;
+    let left = "SELECT b.external_ref FROM campaign_members m \
+                JOIN beneficiaries b ON b.id = m.beneficiary_id \
+                WHERE m.left_at IS NOT NULL AND m.left_at = b.status_changed_at";
+    assert_eq!(text(&store, left).await, "A2");
+    let count = "SELECT COUNT(*) FROM campaign_members WHERE left_at IS NOT NULL";
+    assert_eq!(scalar(&store, count).await, 1);
+    store.close().await;
     let optout = ctx.write("opposition.csv", "N° dossier\nA1\n");
     let o = ctx.import("opt-out", &optout, &[]);
     assert_eq!(o["updated"], 1, "{o}");
@@ -285,6 +296,62 @@ async fn opted_out_and_deceased_are_never_reverted(backend: Backend) {
     assert_eq!(o["rejected"], 1);
     assert_eq!(o["errors"][0]["line"], 2);
     assert_eq!(o["errors"][0]["code"], "not_found");
+    store.close().await;
+}
+
+/// The indexes of `beneficiaries` (name and definition), as the database describes them.
+async fn beneficiary_indexes(store: &Store, backend: Backend) -> Vec<(String, String)> {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "SELECT name, COALESCE(sql, '') FROM sqlite_master \
+             WHERE type = 'index' AND tbl_name = 'beneficiaries' ORDER BY name"
+        }
+        Backend::Postgres => {
+            "SELECT indexname, indexdef FROM pg_indexes \
+             WHERE tablename = 'beneficiaries' ORDER BY indexname"
+        }
+    };
+    crate::helpers::query_all::<(String, String)>(store, sql).await
+}
+
+/// A first import large enough for SQLite to build the indexes of `beneficiaries` after
+/// its rows (store::deferred_indexes): the same indexes afterwards, the same rules.
+async fn a_large_first_import_keeps_every_index_and_rule(backend: Backend) {
+    let ctx = Ctx::new(backend).await;
+    let data = ctx.dir.path().join("data");
+    run(ctx.cmd().args(["fixtures", "--out"]).arg(&data).args([
+        "--beneficiaries",
+        "50000",
+        "--callers",
+        "100",
+    ]));
+    ctx.import("territories", &data.join("territories.csv"), &[]);
+    let store = ctx.store().await;
+    let before = beneficiary_indexes(&store, backend).await;
+    assert!(before.len() >= 5, "{before:?}");
+
+    let file = data.join("beneficiaries.csv");
+    let dry = ctx.import("beneficiaries", &file, &["--dry-run"]);
+    assert_eq!(dry["inserted"], 50000, "{dry}");
+    assert_eq!(beneficiary_indexes(&store, backend).await, before);
+    let r = ctx.import("beneficiaries", &file, &[]);
+    assert_eq!(
+        (r["inserted"].as_u64(), r["rejected"].as_u64()),
+        (Some(50000), Some(0)),
+        "{r}"
+    );
+    assert_eq!(beneficiary_indexes(&store, backend).await, before);
+    let counts = "SELECT (SELECT COUNT(*) FROM beneficiaries) \
+                  + (SELECT COUNT(*) FROM campaign_members) \
+                  + (SELECT COUNT(*) FROM beneficiaries WHERE territory_id IS NOT NULL)";
+    assert_eq!(scalar(&store, counts).await, 150000);
+    // The rebuilt identity index finds a person, and the same file again is unchanged.
+    let by_identity = "SELECT COUNT(*) FROM beneficiaries WHERE identity_key = \
+                       (SELECT identity_key FROM beneficiaries ORDER BY id DESC LIMIT 1)";
+    assert_eq!(scalar(&store, by_identity).await, 1);
+    let again = ctx.import("beneficiaries", &file, &[]);
+    assert_eq!(again["unchanged"], 50000, "{again}");
+    assert_eq!(again["inserted"], 0);
     store.close().await;
 }
 
