@@ -21,6 +21,8 @@ use crate::records::retention::Retention;
 /// The default database: an SQLite file under `data/`, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/lien.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// How stale the week page's figures may be (docs/PERFORMANCE.md, docs/COORDINATOR.md).
+pub const WEEK_FIGURES_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Settings as read from the layers, before checking: every field is text.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,6 +137,11 @@ pub struct Settings {
     /// What a day of an agent's mission allowance is worth, in minutes (`mission_day_minutes`,
     /// 420 = 7 hours by default): the matching's budget and the hours' monthly cap.
     pub mission_day_minutes: u32,
+    /// How long the coordinators' week page may show figures read earlier
+    /// (`web::week_figures`): one second, so that a page reloaded under load costs its
+    /// queries once a second. Not a setting of the files or the environment; the tests
+    /// set it (zero: never kept).
+    pub week_figures_for: std::time::Duration,
 }
 
 /// The key that signs session cookies and the links sent to territories.
@@ -407,6 +414,7 @@ impl RawSettings {
             data_dir: PathBuf::from(self.data_dir.trim()),
             log_format,
             require_totp: true,
+            week_figures_for: WEEK_FIGURES_FOR,
             escalation_details,
             escalation_link_days_after_close: link_days,
             retention,

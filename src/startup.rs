@@ -49,6 +49,9 @@ impl Application {
             escalation_link_days_after_close: settings.escalation_link_days_after_close,
             territory_totp: settings.territory_totp,
             mission_day_minutes: settings.mission_day_minutes,
+            week_figures: crate::web::week_figures::WeekFiguresCache::new(
+                settings.week_figures_for,
+            ),
             trusted_proxies: settings.trusted_proxies.clone(),
         });
         let server = HttpServer::new(move || {

@@ -13,6 +13,7 @@ use super::i18n::{Lang, Tr};
 use super::pages::{campaign_choices, html_page, CampaignChoice, Nav};
 use super::planning::parse_week;
 use super::roles::CoordinatorOrAdmin;
+use super::week_figures::{self, WeekFigures};
 use super::AppState;
 use crate::domain::{CampaignName, Coded, EscalationStatus, IsoWeek, NeedCategory};
 use crate::report::{
@@ -110,9 +111,12 @@ struct WeekPage {
     by_status: Vec<(String, i64)>,
     by_territory: Vec<(String, i64)>,
     quality: DataQuality,
+    /// When the figures were read (Paris time, to the second).
+    read_at: String,
 }
 
-/// `GET /coordination/week`: the week's totals.
+/// `GET /coordination/week`: the week's totals. The figures may be up to
+/// `Settings::week_figures_for` old (see `web::week_figures`); the page says so.
 pub async fn week_page(
     req: HttpRequest,
     lang: Lang,
@@ -120,17 +124,28 @@ pub async fn week_page(
     state: web::Data<AppState>,
     query: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (campaign, week) =
-        selected(&state, query.campaign.as_deref(), query.week.as_deref()).await?;
-    let totals = state.store.week_totals(&campaign, week, Utc::now()).await?;
-    let quality = state.store.data_quality(campaign.id).await?;
-    let codes = territory_codes(&state).await?;
+    let figures = week_figures::for_request(
+        &state,
+        &user,
+        query.campaign.as_deref(),
+        query.week.as_deref(),
+    )
+    .await?;
     let tr = lang.tr();
+    let page = week_view(tr, user.nav(), &figures);
+    html_page(&req, &page)
+}
+
+/// The page's view of the figures, in the language of `tr`.
+fn week_view(tr: Tr, nav: Nav, f: &WeekFigures) -> WeekPage {
+    let totals = &f.totals;
+    let week = f.week;
     let by_territory = totals
         .escalations_by_territory
         .iter()
         .map(|(code, n)| {
-            let name = codes
+            let name = f
+                .territories
                 .iter()
                 .find(|(c, _)| c == code)
                 .map(|(_, name)| name.clone())
@@ -138,38 +153,28 @@ pub async fn week_page(
             (name, *n)
         })
         .collect();
-    let page = WeekPage {
+    WeekPage {
         tr,
-        nav: user.nav(),
-        campaigns: campaign_choices(&state.store).await?,
-        campaign: campaign.name.clone(),
+        nav,
+        campaigns: f.campaigns.clone(),
+        campaign: f.campaign.name.clone(),
         week: week.to_string(),
         previous_week: week.previous().to_string(),
         next_week: week.next().to_string(),
-        figures: figures(&totals),
+        figures: figures(totals),
         attempted_pct: percent(totals.attempted_pct),
         reached_pct: percent(totals.reached_pct),
         by_category: labelled::<NeedCategory>(tr, &totals.escalations_by_category),
         by_status: labelled::<EscalationStatus>(tr, &totals.escalations_by_status),
         by_territory,
-        totals,
-        quality,
-    };
-    html_page(&req, &page)
-}
-
-/// `(code, "code – name")` of every territory.
-async fn territory_codes(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
-    Ok(state
-        .store
-        .territory_names()
-        .await?
-        .into_values()
-        .map(|label| {
-            let code = label.split(" – ").next().unwrap_or("").to_string();
-            (code, label)
-        })
-        .collect())
+        read_at: totals
+            .generated_at
+            .with_timezone(&crate::domain::time::PARIS)
+            .format("%H:%M:%S")
+            .to_string(),
+        totals: totals.clone(),
+        quality: f.quality.clone(),
+    }
 }
 
 fn csv_response(filename: &str, body: String) -> HttpResponse {

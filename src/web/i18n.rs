@@ -292,6 +292,8 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("nav.time", "Temps donné", "Time given"),
     ("week.title", "Bilan de la semaine", "Week report"),
     ("week.live", "Semaine en cours : les chiffres bougent encore.", "Current week: the figures are still moving."),
+    ("week.as_of", "Chiffres lus à", "Figures read at"),
+    ("week.as_of_hint", "(au plus une seconde avant l’affichage : un appel enregistré apparaît au plus tard une seconde après).", "(at most a second before the page was shown: a call recorded shows at the latest a second later)."),
     ("week.attempted_pct", "Appelées :", "Called:"),
     ("week.reached_pct", "jointes :", "reached:"),
     ("week.headline_conversations", "conversations", "conversations"),

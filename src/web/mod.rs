@@ -41,6 +41,9 @@ pub mod roles;
 pub mod session;
 pub mod throttle;
 pub mod totp;
+// Issue 16: the week page's figures kept for a second.
+pub mod kept;
+pub mod week_figures;
 
 /// Shared state of every request handler.
 #[derive(Clone)]
@@ -66,6 +69,8 @@ pub struct AppState {
     pub territory_totp: bool,
     /// `mission_day_minutes`: a day of allowance, for the matching and the hours.
     pub mission_day_minutes: u32,
+    /// The coordinators' week figures, kept for `Settings::week_figures_for`.
+    pub week_figures: week_figures::WeekFiguresCache,
 }
 
 impl AppState {

@@ -28,6 +28,7 @@ pub struct Nav {
 }
 
 /// A campaign in a select box.
+#[derive(Clone)]
 pub struct CampaignChoice {
     pub name: String,
     pub title: String,

@@ -53,3 +53,5 @@ mod store;
 mod suppression;
 mod throttle;
 mod totp;
+// Issue 16: the week page's figures kept for a moment.
+mod week_figures;
