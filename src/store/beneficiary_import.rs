@@ -40,6 +40,19 @@ pub(super) struct RowWrite {
     pub key: String,
 }
 
+impl RowWrite {
+    /// The write of the person at `at` in the index, before ids are given.
+    fn at(at: u32, fields: Fields, key: String) -> Self {
+        let id = 0;
+        Self {
+            at,
+            id,
+            fields,
+            key,
+        }
+    }
+}
+
 /// A person's phone list to write: position in the index, id (once given), the
 /// numbers, and whether it replaces a stored list.
 pub(super) struct PhoneListWrite {
@@ -47,6 +60,19 @@ pub(super) struct PhoneListWrite {
     pub id: i64,
     pub phones: PhoneList,
     pub replace: bool,
+}
+
+impl PhoneListWrite {
+    /// The list of the person at `at` in the index, before ids are given.
+    fn at(at: u32, phones: PhoneList, replace: bool) -> Self {
+        let id = 0;
+        Self {
+            at,
+            id,
+            phones,
+            replace,
+        }
+    }
 }
 
 /// What one chunk of the file writes.
@@ -312,14 +338,7 @@ impl BeneficiaryImport {
             }
             (rules, chunk)
         });
-        let (campaign_id, now) = (self.campaign_id, self.now);
-        let write = async {
-            match self.pending.take() {
-                Some(chunk) => writes::write_chunk(&mut self.tx, chunk, campaign_id, now).await,
-                None => Ok(()),
-            }
-        };
-        let (classified, written) = tokio::join!(classify, write);
+        let (classified, written) = tokio::join!(classify, self.flush());
         let (rules, mut chunk) = classified.expect("classifying a chunk does not panic");
         self.rules = Some(rules);
         written?;
@@ -412,18 +431,10 @@ impl Classifier {
                 let at = self
                     .index
                     .push(0, r, &key, fields.status, content, phones_hash);
-                chunk.inserts.push(RowWrite {
-                    at,
-                    id: 0,
-                    fields,
-                    key,
-                });
-                chunk.phone_lists.push(PhoneListWrite {
-                    at,
-                    id: 0,
-                    phones,
-                    replace: false,
-                });
+                chunk.inserts.push(RowWrite::at(at, fields, key));
+                chunk
+                    .phone_lists
+                    .push(PhoneListWrite::at(at, phones, false));
                 self.outcome.inserted += 1;
                 at
             }
@@ -436,19 +447,9 @@ impl Classifier {
                     let (status, list_changed) = (fields.status, stored.phones != phones_hash);
                     self.index
                         .updated(at, r, &key, status, content, phones_hash);
-                    chunk.updates.push(RowWrite {
-                        at,
-                        id: 0,
-                        fields,
-                        key,
-                    });
+                    chunk.updates.push(RowWrite::at(at, fields, key));
                     if list_changed {
-                        chunk.phone_lists.push(PhoneListWrite {
-                            at,
-                            id: 0,
-                            phones,
-                            replace: true,
-                        });
+                        chunk.phone_lists.push(PhoneListWrite::at(at, phones, true));
                     }
                     self.outcome.updated += 1;
                 }
