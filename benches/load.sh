@@ -8,7 +8,11 @@
 #   GET /appels, POST /api/calls (a callback tomorrow on one of the caller's open
 #   assignments, a fresh Idempotency-Key each), the coordinator's week page
 #   (/coordination/week), and the mixed load: 80 % queue reads, 20 % POST /api/calls.
-# Prints req/s, p50, p99 (ms), answers that were not 2xx/3xx, and the ratio to /health.
+# Prints req/s, p50, p99 (ms), answers that were not 2xx/3xx, the ratio to /health, and
+# the CPU time per request of the server and of the database server (PostgreSQL's
+# processes; SQLite runs inside the server): user + system time over the run from /proc,
+# divided by the requests answered. Throughput moves with whatever else the 2 cores are
+# doing; the CPU per request much less, so it is the figure to compare between builds.
 #
 #   bash benches/load.sh [sqlite|postgres|both]     # default both
 #
@@ -147,11 +151,34 @@ run() {
             -- sleep "${DURATION%s}" >/dev/null 2>&1 &
         perf_pid=$!
     fi
+    local server_before db_before
+    server_before="$(cpu_ticks "$SERVER_PID")"
+    db_before="$(postgres_ticks)"
     out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$LUA" "$BASE" \
         -- "$sessions" "$mode" "$path" 20 "$$-$RANDOM")"
     echo "$out" >>"$WORK/wrk.log"
     [ -z "$perf_pid" ] || wait "$perf_pid" || true
-    echo "$out" | sed -n 's/^RESULT //p'
+    echo "$(echo "$out" | sed -n 's/^RESULT //p') $(($(cpu_ticks "$SERVER_PID") - server_before)) $(($(postgres_ticks) - db_before))"
+}
+
+# User + system clock ticks of process $1 so far (fields 14 and 15 of /proc/PID/stat,
+# after the command name in parentheses).
+cpu_ticks() {
+    awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# The same, summed over every PostgreSQL process of the machine (0 without any).
+postgres_ticks() {
+    local total=0 pid
+    for pid in $(pgrep -x postgres 2>/dev/null); do
+        total=$((total + $(cpu_ticks "$pid")))
+    done
+    echo "$total"
+}
+
+# Milliseconds of CPU per request: `per_request TICKS REQUESTS CLK_TCK`.
+per_request() {
+    awk -v t="$1" -v n="$2" -v hz="$3" 'BEGIN { if (n > 0) printf "%.3f", 1000 * t / hz / n; else print "-" }'
 }
 
 # The routes on one backend: a table of figures, /health first.
@@ -163,13 +190,18 @@ measure() {
     : >"$none"
     printf '\n%s (%s, %d threads, %d connections, %s each)\n' "$backend" "$(nproc) cores" \
         "$THREADS" "$CONNECTIONS" "$DURATION"
-    printf '%-34s %10s %9s %9s %8s %9s\n' route "req/s" "p50 ms" "p99 ms" "errors" "/health"
+    printf '%-34s %10s %9s %9s %8s %9s %11s %9s\n' route "req/s" "p50 ms" "p99 ms" "errors" \
+        "/health" "server CPU" "db CPU"
+    local hz
+    hz="$(getconf CLK_TCK)"
     while IFS='|' read -r label sessions mode path; do
         if [ -n "$health" ] && [ -n "${ONLY:-}" ] && ! [[ "$label" =~ $ONLY ]]; then continue; fi
-        read -r _ rps p50 p99 status socket < <(run "$label" "$sessions" "$mode" "$path")
+        read -r requests rps p50 p99 status socket server_ticks db_ticks \
+            < <(run "$label" "$sessions" "$mode" "$path")
         [ -n "$health" ] || health="$rps"
-        printf '%-34s %10s %9s %9s %8s %8s\n' "$label" "$rps" "$p50" "$p99" \
-            "$((status + socket))" "$(awk -v r="$rps" -v h="$health" 'BEGIN { printf "%.1f%%", 100 * r / h }')"
+        printf '%-34s %10s %9s %9s %8s %8s %8s ms %6s ms\n' "$label" "$rps" "$p50" "$p99" \
+            "$((status + socket))" "$(awk -v r="$rps" -v h="$health" 'BEGIN { printf "%.1f%%", 100 * r / h }')" \
+            "$(per_request "$server_ticks" "$requests" "$hz")" "$(per_request "$db_ticks" "$requests" "$hz")"
     done <<EOF
 GET /health|$none|get|/health
 GET /api/me/queue|$WORK/callers.txt|get|/api/me/queue

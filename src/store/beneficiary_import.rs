@@ -165,7 +165,7 @@ impl Store {
         dry_run: bool,
     ) -> Result<BeneficiaryImport, StoreError> {
         let mut tx = self.begin().await?;
-        if let Tx::Sqlite(conn) = &mut tx {
+        if let Tx::Sqlite(conn, _) = &mut tx {
             // Room for the indexes a million rows touch at random (the identity key's):
             // otherwise every insert evicts a page to the journal and reads one back.
             sqlx::query(IMPORT_CACHE).execute(&mut **conn).await?;
@@ -302,7 +302,7 @@ impl BeneficiaryImport {
         let index = &mut self.rules_mut().index;
         let new_rows = rows.saturating_sub(index.loaded_count());
         index.reserve(new_rows);
-        if let Tx::Sqlite(conn) = &mut self.tx {
+        if let Tx::Sqlite(conn, _) = &mut self.tx {
             if deferred_indexes::worth_deferring(new_rows, self.stored_rows) {
                 self.deferred = Some(Deferred::drop_indexes(conn, &["beneficiaries"]).await?);
             }
@@ -537,7 +537,7 @@ impl BeneficiaryImport {
     /// Gives the chunk's new people their ids.
     async fn give_ids(&mut self, chunk: &ChunkWrites) -> Result<(), StoreError> {
         let ids: Vec<i64> = match &self.tx {
-            Tx::Sqlite(_) => {
+            Tx::Sqlite(..) => {
                 let first = self.last_id + 1;
                 self.last_id += chunk.inserts.len() as i64;
                 (first..=self.last_id).collect()
@@ -583,7 +583,7 @@ impl BeneficiaryImport {
             &source,
             self.now,
         );
-        if let (Some(deferred), Tx::Sqlite(conn)) = (self.deferred.take(), &mut self.tx) {
+        if let (Some(deferred), Tx::Sqlite(conn, _)) = (self.deferred.take(), &mut self.tx) {
             if !self.dry_run {
                 deferred.rebuild(conn).await?;
             }
@@ -594,7 +594,7 @@ impl BeneficiaryImport {
         let keys = std::mem::take(&mut self.rules_mut().opted_out_keys);
         suppressions::insert_keys(&mut self.tx, &keys, SuppressionSource::Import, self.now).await?;
         finish_import(&mut self.tx, &batch, parsed, &mut report).await?;
-        if let Tx::Sqlite(conn) = &mut self.tx {
+        if let Tx::Sqlite(conn, _) = &mut self.tx {
             sqlx::query(DEFAULT_CACHE).execute(&mut **conn).await?;
             let mmap = format!("PRAGMA mmap_size = {}", super::SQLITE_MMAP_SIZE);
             sqlx::query(&mmap).execute(&mut **conn).await?;

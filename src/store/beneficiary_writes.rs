@@ -44,7 +44,7 @@ pub(super) async fn write_chunk(
     let phones = phone_rows(&chunk.phone_lists, &marks);
     let members = &chunk.member_ids;
     match tx {
-        Tx::Sqlite(conn) => {
+        Tx::Sqlite(conn, _) => {
             let conn: &mut SqliteConnection = conn;
             sqlite_people(conn, &chunk.inserts, now).await?;
             sqlite_updates(conn, &chunk.updates, now).await?;

@@ -83,7 +83,7 @@ pub async fn insert_rows<'a, const N: usize>(
 ) -> Result<u64, sqlx::Error> {
     match tx {
         Tx::Postgres(conn) => copy_rows(conn, table, &columns, rows, progress).await,
-        Tx::Sqlite(conn) => insert_batches(conn, table, &columns, rows, progress).await,
+        Tx::Sqlite(conn, _) => insert_batches(conn, table, &columns, rows, progress).await,
     }
 }
 

@@ -81,6 +81,8 @@ struct CallContext {
     status: BeneficiaryStatus,
     assignment_status: AssignmentStatus,
     week: String,
+    /// The call already recorded with this form's idempotency key, if any.
+    earlier_call_id: Option<i64>,
 }
 
 impl CallContext {
@@ -219,7 +221,7 @@ pub(super) async fn record_call_in(
     };
     // The same form twice (double click, retry after a timeout) answers with the
     // first call and changes nothing, even though that call closed the assignment.
-    if let Some(first) = earlier_call(tx, input).await? {
+    if let Some(first) = context.earlier_call_id {
         return Ok(replayed(first));
     }
     if let Some(refused) = refusal(context.target_state(), now) {
@@ -281,17 +283,22 @@ async fn lock_week_totals(tx: &mut Tx, assignment_id: i64) -> Result<(), sqlx::E
     Ok(())
 }
 
-/// The assignment, its campaign's rules and its person, if the assignment is the caller's.
+/// The assignment, its campaign's rules and its person, if the assignment is the caller's,
+/// with the call this form recorded before (one statement: a call is recorded under
+/// SQLite's single write lock, each statement a round trip while it is held).
 async fn call_context(tx: &mut Tx, input: &CallInput) -> Result<Option<CallContext>, sqlx::Error> {
     query_as(
         "SELECT a.beneficiary_id, a.campaign_id, a.attempts, cp.max_attempts_per_week AS max_attempts, \
-         cp.retry_gap_minutes AS gap, b.territory_id, b.status, a.status AS assignment_status, a.week \
+         cp.retry_gap_minutes AS gap, b.territory_id, b.status, a.status AS assignment_status, a.week, \
+         (SELECT c.id FROM calls c WHERE c.caller_id = $2 AND c.idempotency_key = $3) \
+           AS earlier_call_id \
          FROM assignments a JOIN beneficiaries b ON b.id = a.beneficiary_id \
          JOIN campaigns cp ON cp.id = a.campaign_id \
          WHERE a.id = $1 AND a.caller_id = $2",
     )
     .bind(input.assignment_id)
     .bind(input.caller_id)
+    .bind(&input.idempotency_key)
     .fetch_optional(tx)
     .await
 }

@@ -239,16 +239,4 @@ impl Store {
             .await?;
         found.ok_or_else(|| StoreError::CampaignNotFound(campaign_id.to_string()))
     }
-
-    /// The calling hours of a campaign by id (the defaults if it does not exist).
-    pub async fn campaign_hours(&self, campaign_id: i64) -> Result<CallingHours, StoreError> {
-        let row: Option<(i32, String)> =
-            query_as("SELECT calling_days, calling_windows FROM campaigns WHERE id = $1")
-                .bind(campaign_id)
-                .fetch_optional(self)
-                .await?;
-        Ok(row
-            .map(|(days, windows)| CallingHours::from_stored(days, &windows))
-            .unwrap_or_default())
-    }
 }

@@ -29,6 +29,7 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Arguments, Decode, Encode, FromRow, PgConnection, Postgres, Sqlite, SqliteConnection};
 use sqlx::{PgPool, SqlitePool, Type};
 
+use super::sqlite_lock::WriterTurn;
 use super::{Backend, Store};
 
 /// A value that binds to a query of either backend.
@@ -95,22 +96,23 @@ impl<'c> From<&'c Store> for Exec<'c> {
 impl<'c> From<&'c mut Tx> for Exec<'c> {
     fn from(tx: &'c mut Tx) -> Self {
         match tx {
-            Tx::Sqlite(tx) => Exec::Sqlite(tx),
+            Tx::Sqlite(tx, _) => Exec::Sqlite(tx),
             Tx::Postgres(tx) => Exec::Postgres(tx),
         }
     }
 }
 
-/// A write transaction of either backend; rolled back when dropped uncommitted.
+/// A write transaction of either backend; rolled back when dropped uncommitted. An
+/// SQLite one holds its process's turn to write on the file until it ends.
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Sqlite(sqlx::Transaction<'static, Sqlite>, WriterTurn),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Sqlite(..) => Backend::Sqlite,
             Tx::Postgres(_) => Backend::Postgres,
         }
     }
@@ -121,7 +123,7 @@ impl Tx {
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Sqlite(tx, _turn) => tx.commit().await,
             Tx::Postgres(tx) => tx.commit().await,
         }
     }
@@ -137,18 +139,22 @@ impl Tx {
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Sqlite(tx, _turn) => tx.rollback().await,
             Tx::Postgres(tx) => tx.rollback().await,
         }
     }
 }
 
 impl Store {
-    /// Opens a write transaction. SQLite's starts with `BEGIN IMMEDIATE` so that it
-    /// waits for the write lock (busy timeout) instead of failing at its first write.
+    /// Opens a write transaction. SQLite's waits for its turn among this process's
+    /// writers ([`super::sqlite_lock::writer_turn`]), then starts with `BEGIN IMMEDIATE`
+    /// so that it holds the write lock before its first statement.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Store::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Sqlite(pool) => {
+                let turn = super::sqlite_lock::writer_turn(pool).await?;
+                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{db, query, query_as, Store, StoreError};
+use crate::calling::hours::CallingHours;
 use crate::domain::{IsoWeek, Outcome};
 
 /// One person in a caller's queue.
@@ -11,6 +12,9 @@ pub struct QueueRow {
     pub assignment_id: i64,
     pub campaign_id: i64,
     pub campaign_title: String,
+    /// The campaign's calling days and windows, as stored ([`QueueRow::calling_hours`]).
+    calling_days: i32,
+    calling_windows: String,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub callback_at: Option<DateTime<Utc>>,
@@ -32,6 +36,32 @@ pub struct QueueRow {
     pub phones: Vec<String>,
 }
 
+impl QueueRow {
+    /// The row with its phones split out of the query's list.
+    fn with_phones(mut self) -> Self {
+        self.phones = self
+            .phone_list
+            .take()
+            .map(|list| list.split(' ').map(str::to_string).collect())
+            .unwrap_or_default();
+        self
+    }
+
+    /// When the row's campaign calls.
+    pub fn calling_hours(&self) -> CallingHours {
+        CallingHours::from_stored(self.calling_days, &self.calling_windows)
+    }
+}
+
+/// A row of [`QUEUE_WITH_PROGRESS_SQL`].
+#[derive(sqlx::FromRow)]
+struct QueueRowWithProgress {
+    #[sqlx(flatten)]
+    row: QueueRow,
+    week_assigned: i64,
+    week_closed: i64,
+}
+
 /// How far the caller is in their week.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WeekProgress {
@@ -39,28 +69,52 @@ pub struct WeekProgress {
     pub closed: i64,
 }
 
+/// The queue's query, with `$extra` columns after the row's own.
+///
 /// The last conversation is found once per person, by the partial index
 /// `calls_beneficiary_conversations` (migration 0028), then read by its id: three
 /// correlated scans of the person's calls made the queue the costliest read under load
 /// (docs/PERFORMANCE.md, "Under load"). The phones come in the same query
-/// (`string_agg … ORDER BY`: PostgreSQL, and SQLite since 3.44).
-const QUEUE_SQL: &str = "SELECT a.id AS assignment_id, a.campaign_id, cp.title AS campaign_title, a.attempts, \
-      a.next_attempt_at, a.callback_at, b.id AS beneficiary_id, b.first_name, b.last_name, b.commune, \
-      b.preferred_language, \
-      (SELECT COUNT(*) FROM escalations e WHERE e.beneficiary_id = b.id \
-         AND e.status IN ('open', 'in_progress')) AS open_needs, \
-      lc.called_at AS last_conversation_at, lc.outcome AS last_conversation_outcome, \
-      lc.notes AS last_conversation_notes, \
-      (SELECT string_agg(p.e164, ' ' ORDER BY p.position) FROM beneficiary_phones p \
-         WHERE p.beneficiary_id = b.id AND p.wrong_reported_at IS NULL) AS phone_list \
-    FROM assignments a \
-    JOIN beneficiaries b ON b.id = a.beneficiary_id \
-    JOIN campaigns cp ON cp.id = a.campaign_id \
-    LEFT JOIN calls lc ON lc.id = (SELECT c.id FROM calls c WHERE c.beneficiary_id = b.id \
-         AND c.outcome IN ('reached_ok', 'reached_need') ORDER BY c.called_at DESC, c.id DESC LIMIT 1) \
-    WHERE a.caller_id = $1 AND a.week = $2 AND a.status = 'open' AND b.status = 'active' \
-      AND (b.paused_until IS NULL OR b.paused_until < $3) \
-    ORDER BY a.id";
+/// (`string_agg … ORDER BY`: PostgreSQL, and SQLite since 3.44), and so do the calling
+/// hours of each row's campaign.
+macro_rules! queue_sql {
+    ($extra:literal) => {
+        concat!(
+            "SELECT a.id AS assignment_id, a.campaign_id, cp.title AS campaign_title, \
+               cp.calling_days, cp.calling_windows, a.attempts, \
+               a.next_attempt_at, a.callback_at, b.id AS beneficiary_id, b.first_name, b.last_name, \
+               b.commune, b.preferred_language, \
+               (SELECT COUNT(*) FROM escalations e WHERE e.beneficiary_id = b.id \
+                  AND e.status IN ('open', 'in_progress')) AS open_needs, \
+               lc.called_at AS last_conversation_at, lc.outcome AS last_conversation_outcome, \
+               lc.notes AS last_conversation_notes, \
+               (SELECT string_agg(p.e164, ' ' ORDER BY p.position) FROM beneficiary_phones p \
+                  WHERE p.beneficiary_id = b.id AND p.wrong_reported_at IS NULL) AS phone_list",
+            $extra,
+            " FROM assignments a \
+             JOIN beneficiaries b ON b.id = a.beneficiary_id \
+             JOIN campaigns cp ON cp.id = a.campaign_id \
+             LEFT JOIN calls lc ON lc.id = (SELECT c.id FROM calls c WHERE c.beneficiary_id = b.id \
+                  AND c.outcome IN ('reached_ok', 'reached_need') ORDER BY c.called_at DESC, c.id DESC LIMIT 1) \
+             WHERE a.caller_id = $1 AND a.week = $2 AND a.status = 'open' AND b.status = 'active' \
+               AND (b.paused_until IS NULL OR b.paused_until < $3) \
+             ORDER BY a.id"
+        )
+    };
+}
+
+/// The queue of the API.
+const QUEUE_SQL: &str = queue_sql!("");
+
+/// The queue of the page, with the caller's progress in the week on every row (each
+/// count is one subquery that does not depend on the row, computed once per statement),
+/// so that the page makes one query where it made two.
+const QUEUE_WITH_PROGRESS_SQL: &str = queue_sql!(
+    ", (SELECT COUNT(*) FROM assignments w WHERE w.caller_id = $1 AND w.week = $2) \
+       AS week_assigned, \
+     (SELECT COUNT(*) FROM assignments w WHERE w.caller_id = $1 AND w.week = $2 \
+       AND w.status = 'closed') AS week_closed"
+);
 
 /// Rows of contact-read audit events per insert (7 values each).
 pub(super) const AUDIT_CHUNK: usize = 500;
@@ -84,20 +138,37 @@ impl Store {
         week: IsoWeek,
         today: chrono::NaiveDate,
     ) -> Result<Vec<QueueRow>, StoreError> {
-        let mut rows: Vec<QueueRow> = query_as(QUEUE_SQL)
+        let rows: Vec<QueueRow> = query_as(QUEUE_SQL)
             .bind(caller_id)
             .bind(week.to_string())
             .bind(today)
             .fetch_all(self)
             .await?;
-        for row in &mut rows {
-            row.phones = row
-                .phone_list
-                .take()
-                .map(|list| list.split(' ').map(str::to_string).collect())
-                .unwrap_or_default();
-        }
-        Ok(rows)
+        Ok(rows.into_iter().map(QueueRow::with_phones).collect())
+    }
+
+    /// [`Store::caller_queue`] and [`Store::caller_week_progress`] in one query (two when
+    /// the queue is empty).
+    pub async fn caller_queue_and_progress(
+        &self,
+        caller_id: i64,
+        week: IsoWeek,
+    ) -> Result<(Vec<QueueRow>, WeekProgress), StoreError> {
+        let rows: Vec<QueueRowWithProgress> = query_as(QUEUE_WITH_PROGRESS_SQL)
+            .bind(caller_id)
+            .bind(week.to_string())
+            .bind(crate::domain::time::today_in_paris())
+            .fetch_all(self)
+            .await?;
+        let progress = match rows.first() {
+            Some(first) => WeekProgress {
+                assigned: first.week_assigned,
+                closed: first.week_closed,
+            },
+            None => self.caller_week_progress(caller_id, week).await?,
+        };
+        let rows = rows.into_iter().map(|r| r.row.with_phones()).collect();
+        Ok((rows, progress))
     }
 
     pub async fn caller_week_progress(

@@ -139,10 +139,15 @@ pub async fn queue(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let queue = todays_queue(&state, user.user.id, caller_id, QueueScreen::Page).await?;
-    let progress = state
-        .store
-        .caller_week_progress(caller_id, queue.week)
-        .await?;
+    let progress = match queue.progress.clone() {
+        Some(progress) => progress,
+        None => {
+            state
+                .store
+                .caller_week_progress(caller_id, queue.week)
+                .await?
+        }
+    };
     let hours = calling_hours(&state, &queue).await?;
     let items: Vec<QueueItem> = queue
         .rows
@@ -179,10 +184,7 @@ async fn calling_hours(
     state: &AppState,
     queue: &TodayQueue,
 ) -> Result<Vec<CallingHours>, AppError> {
-    let mut hours = Vec::new();
-    for id in queue.campaign_ids() {
-        hours.push(state.store.campaign_hours(id).await?);
-    }
+    let mut hours = queue.campaign_hours();
     if hours.is_empty() {
         let default = CampaignName::default_campaign();
         let campaign = state.store.campaign_by_name(&default).await?;

@@ -4,11 +4,13 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::calling::hours::CallingHours;
+
 use super::errors::AppError;
 use super::AppState;
 use crate::calling::queue::{order, QueueFacts, QueueGroup};
 use crate::domain::IsoWeek;
-use crate::store::{ContactRead, QueueRow};
+use crate::store::{ContactRead, QueueRow, WeekProgress};
 
 /// Where the queue is shown, as the audit trail names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +36,9 @@ pub struct TodayQueue {
     pub week: IsoWeek,
     /// In call order.
     pub rows: Vec<QueueRow>,
+    /// How far the caller is in the week: read with the rows for the page, not for the
+    /// API.
+    pub progress: Option<WeekProgress>,
 }
 
 impl TodayQueue {
@@ -47,12 +52,13 @@ impl TodayQueue {
             .min()
     }
 
-    /// The campaigns of the rows, each once.
-    pub fn campaign_ids(&self) -> Vec<i64> {
-        let mut campaigns: Vec<i64> = self.rows.iter().map(|r| r.campaign_id).collect();
-        campaigns.sort_unstable();
-        campaigns.dedup();
-        campaigns
+    /// The calling hours of the rows' campaigns, each campaign once, in the order of
+    /// their ids.
+    pub fn campaign_hours(&self) -> Vec<CallingHours> {
+        let mut rows: Vec<&QueueRow> = self.rows.iter().collect();
+        rows.sort_by_key(|r| r.campaign_id);
+        rows.dedup_by_key(|r| r.campaign_id);
+        rows.iter().map(|r| r.calling_hours()).collect()
     }
 }
 
@@ -66,7 +72,16 @@ pub async fn todays_queue(
 ) -> Result<TodayQueue, AppError> {
     let now = Utc::now();
     let week = IsoWeek::containing(now);
-    let mut rows = state.store.caller_queue(caller_id, week).await?;
+    let (mut rows, progress) = match screen {
+        QueueScreen::Page => {
+            let (rows, progress) = state
+                .store
+                .caller_queue_and_progress(caller_id, week)
+                .await?;
+            (rows, Some(progress))
+        }
+        QueueScreen::Api => (state.store.caller_queue(caller_id, week).await?, None),
+    };
     order(&mut rows, now, queue_facts);
     // Recorded (committed) before the queue is shown, with the reads of the requests of
     // the same moment in one transaction.
@@ -79,7 +94,12 @@ pub async fn todays_queue(
             context: screen.audit_context(),
         })
         .await?;
-    Ok(TodayQueue { now, week, rows })
+    Ok(TodayQueue {
+        now,
+        week,
+        rows,
+        progress,
+    })
 }
 
 /// The facts that order a queue row.

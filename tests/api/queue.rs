@@ -11,6 +11,7 @@ on_both_backends!(
     a_caller_sees_only_their_people_with_tel_links,
     others_do_not_see_queues,
     a_caller_without_assignments_is_told_why,
+    the_page_counts_the_week_done_even_when_nobody_is_left,
 );
 
 async fn a_caller_sees_only_their_people_with_tel_links(backend: Backend) {
@@ -103,6 +104,40 @@ async fn a_caller_without_assignments_is_told_why(backend: Backend) {
         html.contains("Vous n’avez personne à appeler cette semaine"),
         "{html}"
     );
+}
+
+/// The page reads its progress with the queue (one query), and on its own when the queue
+/// is empty: both give the week's closed assignments out of all of them.
+async fn the_page_counts_the_week_done_even_when_nobody_is_left(backend: Backend) {
+    let (app, email) = planned_demo_app(backend).await;
+    app.login(&email, TEST_PASSWORD).await;
+    let week = IsoWeek::current().to_string();
+    let mine = scalar(
+        &app.store,
+        &format!("SELECT COUNT(*) FROM assignments WHERE caller_id = 1 AND week = '{week}'"),
+    )
+    .await;
+    assert!(mine > 1);
+    let first = crate::helpers::first_assignment_of_caller_one(&app.store).await;
+    let html = close_then_read_page(&app, &format!("id = {first}")).await;
+    assert!(html.contains(&format!(
+        "<strong>1</strong> appels terminés sur <strong>{mine}</strong>"
+    )));
+    assert_eq!(html.matches("<li class=\"card\">").count() as i64, mine - 1);
+
+    let html = close_then_read_page(&app, &format!("caller_id = 1 AND week = '{week}'")).await;
+    assert!(html.contains(&format!(
+        "<strong>{mine}</strong> appels terminés sur <strong>{mine}</strong>"
+    )));
+    assert!(html.contains("Tous vos appels de la semaine sont terminés"));
+    assert_eq!(html.matches("<li class=\"card\">").count(), 0);
+}
+
+/// Closes the assignments `filter` selects, then gives the caller's page.
+async fn close_then_read_page(app: &TestApp, filter: &str) -> String {
+    let sql = format!("UPDATE assignments SET status = 'closed' WHERE {filter}");
+    crate::helpers::execute(&app.store, &sql).await.unwrap();
+    app.get("/appels").await.text().await.unwrap()
 }
 
 on_both_backends!(
