@@ -136,11 +136,11 @@ struct Classifier {
     outcome: ImportReport,
 }
 
-/// SQLite's page cache during a bulk import (KiB, negative), then back to the default.
+/// SQLite's page cache during a bulk import (KiB, negative), then back to the pool's
+/// (`SQLITE_CACHE_SIZE`).
 /// 32 MiB: a million-row first import took about as long as with 64 MiB (within the
 /// noise of a loaded machine), for 35 MB less at its peak (docs/PERFORMANCE.md).
 const IMPORT_CACHE: &str = "PRAGMA cache_size = -32768";
-const DEFAULT_CACHE: &str = "PRAGMA cache_size = -2000";
 /// No memory map during a bulk import: reading who is stored goes through every page
 /// of the table, and each page read through the map stays in the process's resident
 /// memory (up to the map's 256 MB, the import's own memory twice over); read into the
@@ -595,7 +595,8 @@ impl BeneficiaryImport {
         suppressions::insert_keys(&mut self.tx, &keys, SuppressionSource::Import, self.now).await?;
         finish_import(&mut self.tx, &batch, parsed, &mut report).await?;
         if let Tx::Sqlite(conn, _) = &mut self.tx {
-            sqlx::query(DEFAULT_CACHE).execute(&mut **conn).await?;
+            let cache = format!("PRAGMA cache_size = {}", super::SQLITE_CACHE_SIZE);
+            sqlx::query(&cache).execute(&mut **conn).await?;
             let mmap = format!("PRAGMA mmap_size = {}", super::SQLITE_MMAP_SIZE);
             sqlx::query(&mmap).execute(&mut **conn).await?;
         }

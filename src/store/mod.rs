@@ -276,7 +276,7 @@ pub enum Store {
 pub(crate) const SQLITE_MMAP_SIZE: &str = "268435456";
 /// Each SQLite connection's page cache: 16 MiB (negative: in KiB), at most 128 MiB for
 /// the pool's 8 connections, filled only by what they write or read outside the map.
-const SQLITE_CACHE_SIZE: &str = "-16384";
+pub(crate) const SQLITE_CACHE_SIZE: &str = "-16384";
 
 impl Store {
     /// Opens a pool on the database the URL names. An SQLite file and its folder are

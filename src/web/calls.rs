@@ -139,15 +139,8 @@ pub async fn queue(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let queue = todays_queue(&state, user.user.id, caller_id, QueueScreen::Page).await?;
-    let progress = match queue.progress.clone() {
-        Some(progress) => progress,
-        None => {
-            state
-                .store
-                .caller_week_progress(caller_id, queue.week)
-                .await?
-        }
-    };
+    // Read with the rows for this screen (and on its own by the store when none is left).
+    let progress = queue.progress.clone().unwrap_or_default();
     let hours = calling_hours(&state, &queue).await?;
     let items: Vec<QueueItem> = queue
         .rows
