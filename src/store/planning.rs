@@ -9,7 +9,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::bulk::{self, Value};
-use super::{db, query, query_as, Campaign, NoProgress, Progress, Store, StoreError, Tx};
+use super::{
+    db, query, query_as, query_scalar, Campaign, NoProgress, Progress, Store, StoreError, Tx,
+};
 use crate::domain::{IsoWeek, LanguageCode, Outcome, Weekdays};
 use crate::planning::{
     effective_capacity, AssignmentStatus, BeneficiaryInput, CallerInput, ExistingAssignment,
@@ -237,7 +239,7 @@ async fn load_plan_input(
     }
     let people = load_people(tx, campaign.id, week).await?;
     clock.lap("load_people");
-    let history = load_history(tx, campaign.id, week).await?;
+    let history = load_history(tx, week).await?;
     clock.lap("load_history");
     let existing = load_existing(tx, campaign.id, week).await?;
     clock.lap("load_existing");
@@ -272,6 +274,20 @@ struct PersonRow {
     last_week_reached: Option<i32>,
     /// A coordinator's handover "from now on" (migration 0015): preferred to last week's.
     continuity_caller_id: Option<i64>,
+    /// Without either: the person's last assignment of the weeks before last week, as
+    /// `2026-W45 123` (its week, then its caller).
+    older_assignment: Option<String>,
+}
+
+impl PersonRow {
+    /// The week and caller of `older_assignment`.
+    fn older_caller(&self) -> Option<LastCaller> {
+        let (week, caller) = self.older_assignment.as_deref()?.split_once(' ')?;
+        Some(LastCaller {
+            caller_id: caller.parse().ok()?,
+            week: IsoWeek::parse(week).ok()?,
+        })
+    }
 }
 
 /// What the planner weighs about each person, beyond who they are and last week.
@@ -280,8 +296,6 @@ struct PersonHistory {
     open_needs: HashMap<i64, i64>,
     callbacks: HashSet<i64>,
     last_talk: HashMap<i64, DateTime<Utc>>,
-    /// The last caller of weeks before last week.
-    older_callers: HashMap<i64, (i64, String)>,
 }
 
 fn beneficiary_input(p: PersonRow, history: &PersonHistory, week: IsoWeek) -> BeneficiaryInput {
@@ -291,12 +305,7 @@ fn beneficiary_input(p: PersonRow, history: &PersonHistory, week: IsoWeek) -> Be
             caller_id,
             week: week.previous(),
         }),
-        None => history.older_callers.get(&id).and_then(|(caller_id, w)| {
-            IsoWeek::parse(w).ok().map(|week| LastCaller {
-                caller_id: *caller_id,
-                week,
-            })
-        }),
+        None => p.older_caller(),
     };
     BeneficiaryInput {
         id,
@@ -315,17 +324,35 @@ fn beneficiary_input(p: PersonRow, history: &PersonHistory, week: IsoWeek) -> Be
 }
 
 /// The campaign's people who can be called this week, each with last week's
-/// assignment (its caller, and whether a call reached the person): one pass.
+/// assignment (its caller, and whether a call reached the person), and for the few
+/// without one nor a continuity caller, their last assignment before: one pass. The
+/// earlier weeks are looked up by person (an index probe each, and none when the
+/// campaign has no week before last week), never grouped whole: the campaign's
+/// history grows by a week of rows each week.
 async fn load_people(
     tx: &mut Tx,
     campaign_id: i64,
     week: IsoWeek,
 ) -> Result<Vec<PersonRow>, StoreError> {
+    let last_week = week.previous().to_string();
+    let older_weeks: i64 = query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM assignments WHERE campaign_id = $1 AND week < $2 \
+         LIMIT 1) x",
+    )
+    .bind(campaign_id)
+    .bind(&last_week)
+    .fetch_one(&mut *tx)
+    .await?;
     let reached = outcome_list(Outcome::is_reached);
     let sql = format!(
         "SELECT b.id, b.territory_id, b.preferred_language, p.caller_id AS last_week_caller, \
          (SELECT MAX(CASE WHEN c.outcome IN ({reached}) THEN 1 ELSE 0 END) FROM calls c \
-          WHERE c.assignment_id = p.id) AS last_week_reached, b.continuity_caller_id \
+          WHERE c.assignment_id = p.id) AS last_week_reached, b.continuity_caller_id, \
+         CASE WHEN p.id IS NULL AND b.continuity_caller_id IS NULL AND $4 > 0 THEN \
+           (SELECT o.week || ' ' || CAST(o.caller_id AS TEXT) FROM assignments o \
+            WHERE o.beneficiary_id = m.beneficiary_id AND o.week < $3 \
+              AND o.campaign_id = m.campaign_id ORDER BY o.week DESC LIMIT 1) \
+         END AS older_assignment \
          FROM campaign_members m JOIN beneficiaries b ON b.id = m.beneficiary_id \
          LEFT JOIN assignments p ON p.campaign_id = m.campaign_id AND p.week = $3 \
            AND p.beneficiary_id = m.beneficiary_id \
@@ -335,7 +362,8 @@ async fn load_people(
     Ok(query_as(&sql)
         .bind(campaign_id)
         .bind(week.sunday())
-        .bind(week.previous().to_string())
+        .bind(last_week)
+        .bind(older_weeks)
         .fetch_all(tx)
         .await?)
 }
@@ -367,13 +395,8 @@ async fn load_existing(
 }
 
 /// Last conversations, open needs and callbacks due this week (one query over the
-/// calls and escalations), and the last callers of the weeks before last week (last
-/// week's come with the people).
-async fn load_history(
-    tx: &mut Tx,
-    campaign_id: i64,
-    week: IsoWeek,
-) -> Result<PersonHistory, StoreError> {
+/// calls and escalations).
+async fn load_history(tx: &mut Tx, week: IsoWeek) -> Result<PersonHistory, StoreError> {
     let conversations = outcome_list(Outcome::is_conversation);
     // kind 0: last conversation (its time); 1: open needs (their count); 2: a
     // callback due this week.
@@ -405,18 +428,6 @@ async fn load_history(
             _ => {}
         }
     }
-    let older: Vec<(i64, i64, String)> = query_as(
-        "SELECT a.beneficiary_id, a.caller_id, a.week FROM assignments a \
-         JOIN (SELECT beneficiary_id, MAX(week) AS week FROM assignments \
-               WHERE campaign_id = $1 AND week < $2 GROUP BY beneficiary_id) l \
-           ON l.beneficiary_id = a.beneficiary_id AND l.week = a.week \
-         WHERE a.campaign_id = $1",
-    )
-    .bind(campaign_id)
-    .bind(week.previous().to_string())
-    .fetch_all(tx)
-    .await?;
-    history.older_callers = older.into_iter().map(|(b, c, w)| (b, (c, w))).collect();
     Ok(history)
 }
 

@@ -12,6 +12,7 @@ on_both_backends!(
     a_week_plan_follows_the_hard_rules,
     planning_twice_creates_nothing_new,
     next_week_keeps_the_same_callers,
+    a_person_back_after_a_week_off_keeps_their_caller,
     an_absent_caller_s_people_are_reassigned_with_the_reason,
     rebalance_moves_only_the_unavailable_caller_s_uncalled_people,
     a_dry_run_writes_nothing,
@@ -177,6 +178,69 @@ async fn next_week_keeps_the_same_callers(backend: Backend) {
     )
     .await;
     assert!(same[0].0.contains("2026-W48"), "{:?}", same[0]);
+}
+
+/// Continuity across a gap: a person paused for a week comes back to the caller of the
+/// week before (found by person in the earlier weeks, not from last week's plan).
+async fn a_person_back_after_a_week_off_keeps_their_caller(backend: Backend) {
+    let (t, campaign) = demo_store(backend).await;
+    // Room for everyone, so that nobody gives way for lack of capacity.
+    exec(
+        &t.store,
+        "UPDATE callers SET weekly_capacity = weekly_capacity * 2",
+    )
+    .await;
+    t.store
+        .plan_week(&campaign, week(W48), PlanMode::Plan, false)
+        .await
+        .unwrap();
+    let (person, caller): (i64, i64) = query_all(
+        &t.store,
+        "SELECT beneficiary_id, caller_id FROM assignments WHERE week = '2026-W48' \
+         ORDER BY beneficiary_id LIMIT 1 OFFSET 7",
+    )
+    .await[0];
+    // Paused until the Sunday of week 49: not called that week.
+    exec(
+        &t.store,
+        &format!("UPDATE beneficiaries SET paused_until = '2026-12-06' WHERE id = {person}"),
+    )
+    .await;
+    t.store
+        .plan_week(&campaign, week("2026-W49"), PlanMode::Plan, false)
+        .await
+        .unwrap();
+    let in_w49 = scalar(
+        &t.store,
+        &format!("SELECT COUNT(*) FROM assignments WHERE week = '2026-W49' AND beneficiary_id = {person}"),
+    )
+    .await;
+    assert_eq!(in_w49, 0, "paused in week 49");
+    t.store
+        .plan_week(&campaign, week("2026-W50"), PlanMode::Plan, false)
+        .await
+        .unwrap();
+    let back: Vec<(i64, String, String)> = query_all(
+        &t.store,
+        &format!(
+            "SELECT caller_id, reason_code, reason FROM assignments \
+             WHERE week = '2026-W50' AND beneficiary_id = {person}"
+        ),
+    )
+    .await;
+    assert_eq!(back.len(), 1, "back in week 50");
+    let (w50_caller, code, reason) = &back[0];
+    assert_eq!(*w50_caller, caller, "the caller of week 48: {reason}");
+    assert_eq!(code, "same_caller");
+    assert!(reason.contains("2026-W48"), "{reason}");
+    // Everyone else called in weeks 49 and 50 kept their caller too.
+    let changed = scalar(
+        &t.store,
+        "SELECT COUNT(*) FROM assignments a JOIN assignments b ON b.beneficiary_id = a.beneficiary_id \
+         WHERE a.week = '2026-W49' AND b.week = '2026-W50' AND a.caller_id <> b.caller_id",
+    )
+    .await;
+    assert_eq!(changed, 0);
 }
 
 async fn an_absent_caller_s_people_are_reassigned_with_the_reason(backend: Backend) {

@@ -15,6 +15,8 @@ on_both_backends!(
     the_demo_dataset_loads_whole,
     a_failed_load_leaves_the_database_as_before,
     the_schema_enforces_its_rules,
+    an_assignment_refers_to_what_exists,
+    a_parent_deleted_while_its_assignment_is_written_is_refused,
 );
 
 fn campaign(name: &str) -> NewCampaign {
@@ -298,6 +300,188 @@ async fn the_schema_enforces_its_rules(backend: Backend) {
     )
     .await
     .is_err(), "an area belongs to one territory");
+}
+
+/// The three keys of an assignment (campaign, person, caller), checked per row by
+/// foreign keys on SQLite and per statement by triggers on PostgreSQL (migration 0031):
+/// the same refusals, with the same SQLSTATE and, on PostgreSQL, the same names.
+async fn an_assignment_refers_to_what_exists(backend: Backend) {
+    let t = fresh_store(backend).await;
+    execute(
+        &t.store,
+        "INSERT INTO callers (email, last_name, first_name, weekly_capacity) \
+         VALUES ('a@cd80.example.org', 'Martin', 'Anne', 10), ('b@cd80.example.org', 'Roux', 'Paul', 10)",
+    )
+    .await
+    .unwrap();
+    execute(
+        &t.store,
+        "INSERT INTO beneficiaries (identity_key, last_name, first_name) \
+         VALUES ('k1', 'Durand', 'Jeanne'), ('k2', 'Petit', 'Louis')",
+    )
+    .await
+    .unwrap();
+    let assign = |campaign: i64, person: i64, caller: i64| {
+        format!(
+            "INSERT INTO assignments (campaign_id, week, beneficiary_id, caller_id, reason_code, reason) \
+             VALUES ({campaign}, '2026-W48', {person}, {caller}, 'new', 'x')"
+        )
+    };
+    execute(&t.store, &assign(1, 1, 1)).await.unwrap();
+
+    let refused = |e: sqlx::Error, constraint: &str| {
+        let sqlx::Error::Database(db) = &e else {
+            panic!("a database error, not {e}");
+        };
+        assert!(db.is_foreign_key_violation(), "{constraint}: {e}");
+        if let Some(name) = db.constraint() {
+            assert_eq!(name, constraint, "{e}");
+        }
+    };
+    let count = || crate::helpers::scalar(&t.store, "SELECT COUNT(*) FROM assignments");
+    // One bad row among good ones: the whole statement is refused.
+    let e = execute(
+        &t.store,
+        "INSERT INTO assignments (campaign_id, week, beneficiary_id, caller_id, reason_code, reason) \
+         VALUES (1, '2026-W49', 1, 1, 'new', 'x'), (1, '2026-W49', 999, 1, 'new', 'x')",
+    )
+    .await
+    .unwrap_err();
+    refused(e, "assignments_beneficiary_id_fkey");
+    assert_eq!(count().await, 1, "nothing of a refused statement is kept");
+    let e = execute(&t.store, &assign(999, 2, 1)).await.unwrap_err();
+    refused(e, "assignments_campaign_id_fkey");
+    let e = execute(&t.store, &assign(1, 2, 999)).await.unwrap_err();
+    refused(e, "assignments_caller_id_fkey");
+
+    // A hand-over to a caller who exists, then to one who does not.
+    execute(
+        &t.store,
+        "UPDATE assignments SET caller_id = 2 WHERE beneficiary_id = 1",
+    )
+    .await
+    .unwrap();
+    let e = execute(
+        &t.store,
+        "UPDATE assignments SET caller_id = 999 WHERE beneficiary_id = 1",
+    )
+    .await
+    .unwrap_err();
+    refused(e, "assignments_caller_id_fkey");
+    execute(
+        &t.store,
+        "UPDATE assignments SET attempts = 1 WHERE beneficiary_id = 1",
+    )
+    .await
+    .unwrap();
+
+    // A parent that an assignment refers to stays; once free, it may go.
+    let e = execute(&t.store, "DELETE FROM beneficiaries WHERE id = 1")
+        .await
+        .unwrap_err();
+    refused(e, "assignments_beneficiary_id_fkey");
+    let e = execute(&t.store, "DELETE FROM callers WHERE id = 2")
+        .await
+        .unwrap_err();
+    refused(e, "assignments_caller_id_fkey");
+    execute(&t.store, "DELETE FROM callers WHERE id = 1")
+        .await
+        .unwrap();
+    execute(&t.store, "DELETE FROM beneficiaries WHERE id = 2")
+        .await
+        .unwrap();
+    execute(&t.store, "DELETE FROM assignments").await.unwrap();
+    execute(&t.store, "DELETE FROM beneficiaries WHERE id = 1")
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::helpers::scalar(&t.store, "SELECT COUNT(*) FROM beneficiaries").await,
+        0
+    );
+}
+
+/// Runs `$first` in a transaction left open while `$second` runs on another connection,
+/// then commits: `$second` must wait for the commit, and is what the block gives.
+macro_rules! while_open {
+    ($store:expr, $first:expr, $second:expr) => {{
+        let second = $second.to_string();
+        match &$store {
+            Store::Sqlite(pool) => {
+                let mut tx = pool.begin().await.unwrap();
+                sqlx::query($first).execute(&mut *tx).await.unwrap();
+                let second = start_then_wait(&$store, second).await;
+                tx.commit().await.unwrap();
+                second.await.unwrap()
+            }
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await.unwrap();
+                sqlx::query($first).execute(&mut *tx).await.unwrap();
+                let second = start_then_wait(&$store, second).await;
+                tx.commit().await.unwrap();
+                second.await.unwrap()
+            }
+        }
+    }};
+}
+
+/// Starts `sql` on another connection, gives it time to run, and checks that it waits.
+async fn start_then_wait(
+    store: &Store,
+    sql: String,
+) -> tokio::task::JoinHandle<Result<(), sqlx::Error>> {
+    let store = store.clone();
+    let task = tokio::spawn(async move { execute(&store, &sql).await });
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert!(!task.is_finished(), "the other writer waits for the commit");
+    task
+}
+
+/// The race the foreign keys' row locks closed, and migration 0031's lock closes on
+/// PostgreSQL: a person deleted while a plan writes their assignment, in either order.
+async fn a_parent_deleted_while_its_assignment_is_written_is_refused(backend: Backend) {
+    let t = fresh_store(backend).await;
+    execute(
+        &t.store,
+        "INSERT INTO callers (email, last_name, first_name, weekly_capacity) \
+         VALUES ('a@cd80.example.org', 'Martin', 'Anne', 10)",
+    )
+    .await
+    .unwrap();
+    execute(
+        &t.store,
+        "INSERT INTO beneficiaries (identity_key, last_name, first_name) \
+         VALUES ('k1', 'Durand', 'Jeanne'), ('k2', 'Petit', 'Louis')",
+    )
+    .await
+    .unwrap();
+    let assign = |person: i64| {
+        format!(
+            "INSERT INTO assignments (campaign_id, week, beneficiary_id, caller_id, reason_code, reason) \
+             VALUES (1, '2026-W48', {person}, 1, 'new', 'x')"
+        )
+    };
+    // The plan first: the deletion waits for its commit, then sees the assignment.
+    let deleted = while_open!(
+        t.store,
+        &assign(1),
+        "DELETE FROM beneficiaries WHERE id = 1"
+    );
+    let e = deleted.unwrap_err();
+    assert!(is_foreign_key_violation(&e), "{e}");
+    // The deletion first: the plan waits for its commit, then finds nobody.
+    let planned = while_open!(
+        t.store,
+        "DELETE FROM beneficiaries WHERE id = 2",
+        &assign(2)
+    );
+    let e = planned.unwrap_err();
+    assert!(is_foreign_key_violation(&e), "{e}");
+    let people: Vec<(i64,)> = query_all(&t.store, "SELECT beneficiary_id FROM assignments").await;
+    assert_eq!(people, vec![(1,)]);
+}
+
+fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_foreign_key_violation())
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
