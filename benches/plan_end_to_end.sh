@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `lien plan` end to end at the reference size: 1,000,000 beneficiaries and 20,000
-# callers, with last week's plan in the database, on SQLite and PostgreSQL. For each
-# backend it prints the wall time of the plan and the planner's own split (load / plan /
-# write), plus a baseline measured in the same run on the same database: reading the
-# week's assignments back out (`lien assignments --csv`), and the ratio to it.
+# callers, with last week's plan in the database (and a third week, with two weeks of
+# plans before it), on SQLite and PostgreSQL. For each backend it prints the wall time
+# of the plans and the planner's own split (load / plan / write), plus a baseline
+# measured in the same run on the same database: reading the week's assignments back
+# out (`lien assignments --csv`), and the ratio to it.
 #
 #   bash benches/plan_end_to_end.sh [--backend sqlite|postgres|both] [--keep DIR]
 #                                   [BENEFICIARIES] [CALLERS]
@@ -114,24 +115,10 @@ prepare_postgres() {
 }
 
 # Plans W47 (every assignment new), then W48 with W47's plan in the database (the
-# target), then reads W48 back (the baseline).
-run() {
-    local backend="$1" s e2e read_back
-    echo "$backend: $N beneficiaries, $C callers"
-    "prepare_$backend"
-    s=$(now)
-    "$LIEN" plan --week 2026-W47 --json > "$WORK/w47.json"
-    echo "  plan 2026-W47 (first week, every assignment new): $(secs "$s") s"
-    python3 - "$WORK/w47.json" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))["timings"]
-print(f"    load {t['load_ms']/1000:.2f} s · plan {t['plan_ms']/1000:.2f} s · write {t['write_ms']/1000:.2f} s")
-PY
-    s=$(now)
-    "$LIEN" plan --week 2026-W48 --json > "$WORK/w48.json"
-    e2e=$(secs "$s")
-    echo "  plan 2026-W48 (with last week's plan): $e2e s end to end"
-    python3 - "$WORK/w48.json" "$e2e" <<'PY'
+# target), then W49 with two weeks of plans before it (the steady state: the history
+# grows by a week of rows each week), then reads W48 back (the baseline).
+timings() {
+    python3 - "$1" "$2" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); t = d["timings"]; e2e = float(sys.argv[2])
 s = d["summary"]
@@ -141,11 +128,31 @@ if detail:
     print("    " + " · ".join(f"{k[:-3]} {v/1000:.2f} s" for k, v in detail.items()))
 print(f"    eligible {s['eligible']} · assigned {s['assigned']} · new {s['new']} · kept {s['kept']} · continuity {s['continuity']['percent']}%")
 PY
+}
+
+run() {
+    local backend="$1" s e2e w49 read_back
+    echo "$backend: $N beneficiaries, $C callers"
+    "prepare_$backend"
+    s=$(now)
+    "$LIEN" plan --week 2026-W47 --json > "$WORK/w47.json"
+    echo "  plan 2026-W47 (first week, every assignment new): $(secs "$s") s"
+    timings "$WORK/w47.json" 0
+    s=$(now)
+    "$LIEN" plan --week 2026-W48 --json > "$WORK/w48.json"
+    e2e=$(secs "$s")
+    echo "  plan 2026-W48 (with last week's plan): $e2e s end to end"
+    timings "$WORK/w48.json" "$e2e"
+    s=$(now)
+    "$LIEN" plan --week 2026-W49 --json > "$WORK/w49.json"
+    w49=$(secs "$s")
+    echo "  plan 2026-W49 (two weeks of plans before it): $w49 s end to end"
+    timings "$WORK/w49.json" "$w49"
     s=$(now)
     "$LIEN" assignments --week 2026-W48 --csv > /dev/null
     read_back=$(secs "$s")
     echo "  baseline: reading the week's assignments back: $read_back s"
-    echo "  $backend: plan / read-back = $(python3 -c "print(f'{$e2e / $read_back:.1f}')") ($e2e s / $read_back s)"
+    echo "  $backend: plan / read-back = $(python3 -c "print(f'{$e2e / $read_back:.1f}')") ($e2e s / $read_back s); W49: $(python3 -c "print(f'{$w49 / $read_back:.1f}')")"
 }
 
 [ "$BACKEND" = postgres ] || run sqlite

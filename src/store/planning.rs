@@ -236,6 +236,10 @@ async fn load_plan_input(
             .bind(campaign.id)
             .execute(&mut *tx)
             .await?;
+        // The loads run once each, over a million rows: PostgreSQL's JIT compiles them
+        // for about a second (measured on `load_people`: 2.8 s with it, 1.9 s without)
+        // and never runs the code again.
+        query("SET LOCAL jit = off").execute(&mut *tx).await?;
     }
     let people = load_people(tx, campaign.id, week).await?;
     clock.lap("load_people");
@@ -323,6 +327,13 @@ fn beneficiary_input(p: PersonRow, history: &PersonHistory, week: IsoWeek) -> Be
     }
 }
 
+/// The person's weeks read, latest first, to find their last one in the campaign. The
+/// limit is there to keep the campaign's filter outside the lookup (a subquery with a
+/// limit is neither flattened nor given the outer filter, on either backend): with it
+/// inside, PostgreSQL may walk the `(campaign, week, person)` index of every earlier
+/// week for each person when its statistics lag behind a plan of a million rows.
+const OLDER_WEEKS: u32 = 100_000;
+
 /// The campaign's people who can be called this week, each with last week's
 /// assignment (its caller, and whether a call reached the person), and for the few
 /// without one nor a continuity caller, their last assignment before: one pass. The
@@ -349,9 +360,11 @@ async fn load_people(
          (SELECT MAX(CASE WHEN c.outcome IN ({reached}) THEN 1 ELSE 0 END) FROM calls c \
           WHERE c.assignment_id = p.id) AS last_week_reached, b.continuity_caller_id, \
          CASE WHEN p.id IS NULL AND b.continuity_caller_id IS NULL AND $4 > 0 THEN \
-           (SELECT o.week || ' ' || CAST(o.caller_id AS TEXT) FROM assignments o \
-            WHERE o.beneficiary_id = m.beneficiary_id AND o.week < $3 \
-              AND o.campaign_id = m.campaign_id ORDER BY o.week DESC LIMIT 1) \
+           (SELECT h.assignment FROM (SELECT o.week || ' ' || CAST(o.caller_id AS TEXT) \
+              AS assignment, o.campaign_id FROM assignments o \
+              WHERE o.beneficiary_id = m.beneficiary_id AND o.week < $3 \
+              ORDER BY o.week DESC LIMIT {OLDER_WEEKS}) h \
+            WHERE h.campaign_id = m.campaign_id LIMIT 1) \
          END AS older_assignment \
          FROM campaign_members m JOIN beneficiaries b ON b.id = m.beneficiary_id \
          LEFT JOIN assignments p ON p.campaign_id = m.campaign_id AND p.week = $3 \
