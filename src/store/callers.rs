@@ -5,6 +5,8 @@
 //! already planned from this one on are rebalanced, so that their people not yet called
 //! go to others at once; the history (assignments, calls) stays.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -673,6 +675,28 @@ impl Store {
         Ok(())
     }
 
+    /// Mails per `INSERT` of [`Store::queue_list_ready_mails`] (8 values each).
+    const LIST_READY_CHUNK: usize = 100;
+
+    /// The callers who already have their "list ready" mail of this campaign and week
+    /// in the outbox, read in one pass: this form, and the older one whose Message-ID
+    /// ended with a random part (`<list-ready-CALLER-CAMPAIGN-WEEK-…`).
+    async fn list_ready_queued(
+        &self,
+        campaign_id: i64,
+        week: IsoWeek,
+    ) -> Result<HashSet<i64>, StoreError> {
+        let ids: Vec<String> =
+            query_scalar("SELECT message_id FROM outbox WHERE message_id LIKE $1")
+                .bind(format!("<list-ready-%-{campaign_id}-{week}%"))
+                .fetch_all(self)
+                .await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| list_ready_caller(id, campaign_id, week))
+            .collect())
+    }
+
     /// After a week's plan is recorded: queues in the outbox, for each active caller who
     /// opted in and has people in it, "your list for week W is ready: N people" (once per
     /// caller, campaign and week). Gives how many were queued.
@@ -691,37 +715,97 @@ impl Store {
         .bind(week.to_string())
         .fetch_all(self)
         .await?;
+        let already = self.list_ready_queued(campaign_id, week).await?;
         let now = Utc::now();
+        let mails: Vec<[String; 4]> = rows
+            .into_iter()
+            .filter(|(caller_id, ..)| !already.contains(caller_id))
+            .map(|(caller_id, email, people, language)| {
+                // One Message-ID per caller, campaign and week: two planners of the
+                // same week (two instances) queue it once, whichever commits first.
+                let message_id = format!("<list-ready-{caller_id}-{campaign_id}-{week}@lien>");
+                let (subject, body) =
+                    crate::messages::list_ready::render_list_ready(week, people, language == "en");
+                [email, subject, body, message_id]
+            })
+            .collect();
+        // In one transaction, by rows of LIST_READY_CHUNK: 20,000 callers who opted in
+        // are 200 statements and one commit, not 20,000 of each.
+        let mut tx = self.begin().await?;
         let mut queued = 0;
-        for (caller_id, email, people, language) in rows {
-            // One Message-ID per caller, campaign and week: two planners of the same
-            // week (two instances) queue it once, whichever commits first. The check
-            // also finds the mails queued before, whose id ended with a random part.
-            let message_id = format!("<list-ready-{caller_id}-{campaign_id}-{week}@lien>");
-            let older = format!("<list-ready-{caller_id}-{campaign_id}-{week}-%");
-            let sent: i64 = query_scalar("SELECT COUNT(*) FROM outbox WHERE message_id LIKE $1")
-                .bind(older)
-                .fetch_one(self)
-                .await?;
-            if sent > 0 {
-                continue;
+        for chunk in mails.chunks(Self::LIST_READY_CHUNK) {
+            let sql = format!(
+                "INSERT INTO outbox (recipients, subject, body_text, message_id, kind, status, \
+                 next_attempt_at, created_at) VALUES {} ON CONFLICT (message_id) DO NOTHING",
+                super::db::values_placeholders(tx.backend(), chunk.len(), 8)
+            );
+            let mut insert = query(&sql);
+            for [email, subject, body, message_id] in chunk {
+                insert = insert
+                    .bind(email.as_str())
+                    .bind(subject.as_str())
+                    .bind(body.as_str())
+                    .bind(message_id.as_str())
+                    .bind("other")
+                    .bind("pending")
+                    .bind(now)
+                    .bind(now);
             }
-            let (subject, body) =
-                crate::messages::list_ready::render_list_ready(week, people, language == "en");
-            let done = query(
-                "INSERT INTO outbox (kind, recipients, subject, body_text, message_id, status, \
-                 next_attempt_at, created_at) VALUES ('other', $1, $2, $3, $4, 'pending', $5, $5) \
-                 ON CONFLICT (message_id) DO NOTHING",
-            )
-            .bind(email)
-            .bind(subject)
-            .bind(body)
-            .bind(message_id)
-            .bind(now)
-            .execute(self)
-            .await?;
-            queued += done.rows_affected() as usize;
+            queued += insert.execute(&mut tx).await?.rows_affected() as usize;
         }
+        tx.commit().await?;
         Ok(queued)
+    }
+}
+
+/// The caller a "list ready" Message-ID of this campaign and week was for:
+/// `<list-ready-CALLER-CAMPAIGN-WEEK@lien>`, or the older
+/// `<list-ready-CALLER-CAMPAIGN-WEEK-RANDOM…>`; `None` for any other id.
+fn list_ready_caller(message_id: &str, campaign_id: i64, week: IsoWeek) -> Option<i64> {
+    let rest = message_id.strip_prefix("<list-ready-")?;
+    let (caller, tail) = rest.split_once('-')?;
+    let key = format!("{campaign_id}-{week}");
+    let after = tail.strip_prefix(key.as_str())?;
+    (after == "@lien>" || after.starts_with('-'))
+        .then(|| caller.parse().ok())
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::list_ready_caller;
+    use crate::domain::IsoWeek;
+
+    #[test]
+    fn a_list_ready_message_id_names_its_caller_for_its_campaign_and_week_only() {
+        let w48 = IsoWeek::parse("2026-W48").unwrap();
+        assert_eq!(
+            list_ready_caller("<list-ready-12-1-2026-W48@lien>", 1, w48),
+            Some(12)
+        );
+        assert_eq!(
+            list_ready_caller("<list-ready-12-1-2026-W48-9f3a@lien>", 1, w48),
+            Some(12)
+        );
+        assert_eq!(
+            list_ready_caller("<list-ready-12-11-2026-W48@lien>", 1, w48),
+            None
+        );
+        assert_eq!(
+            list_ready_caller("<list-ready-5-11-2026-W48@lien>", 1, w48),
+            None
+        );
+        assert_eq!(
+            list_ready_caller("<list-ready-12-1-2026-W49@lien>", 1, w48),
+            None
+        );
+        assert_eq!(
+            list_ready_caller("<list-ready-12-1-2026-W48x>", 1, w48),
+            None
+        );
+        assert_eq!(
+            list_ready_caller("<digest-12-1-2026-W48@lien>", 1, w48),
+            None
+        );
     }
 }

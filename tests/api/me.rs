@@ -290,6 +290,12 @@ async fn the_weekly_mail_goes_to_callers_who_opted_in(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(scalar(&app.store, &mails).await, before + 1);
+    // The week planned again: the mail is not queued twice.
+    app.store
+        .plan_week(&campaign, week, PlanMode::Plan, false)
+        .await
+        .unwrap();
+    assert_eq!(scalar(&app.store, &mails).await, before + 1);
     let people = scalar(
         &app.store,
         &format!("SELECT COUNT(*) FROM assignments WHERE caller_id = 1 AND week = '{week}'"),
