@@ -709,7 +709,8 @@ impl Store {
             "SELECT c.id, c.email, COUNT(a.id), COALESCE((SELECT u.language FROM users u \
              WHERE u.caller_id = c.id ORDER BY u.id LIMIT 1), 'fr') FROM callers c \
              JOIN assignments a ON a.caller_id = c.id AND a.campaign_id = $1 AND a.week = $2 \
-             WHERE c.active = TRUE AND c.weekly_list_mail = TRUE GROUP BY c.id, c.email",
+             WHERE c.active = TRUE AND c.weekly_list_mail = TRUE GROUP BY c.id, c.email \
+             ORDER BY c.id",
         )
         .bind(campaign_id)
         .bind(week.to_string())
@@ -730,7 +731,9 @@ impl Store {
             })
             .collect();
         // In one transaction, by rows of LIST_READY_CHUNK: 20,000 callers who opted in
-        // are 200 statements and one commit, not 20,000 of each.
+        // are 200 statements and one commit, not 20,000 of each. In the callers' order,
+        // the same in every instance: two planners of one week wait for each other on
+        // the same first Message-ID, never each on the other's (a deadlock).
         let mut tx = self.begin().await?;
         let mut queued = 0;
         for chunk in mails.chunks(Self::LIST_READY_CHUNK) {
