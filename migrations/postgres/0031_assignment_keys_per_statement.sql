@@ -22,25 +22,37 @@ ALTER TABLE assignments DROP CONSTRAINT assignments_caller_id_fkey;
 CREATE FUNCTION lien_assignment_parents_lock() RETURNS BIGINT LANGUAGE sql IMMUTABLE AS
 $$ SELECT 7308890461283020545::BIGINT $$;
 
--- The keys of the new or changed rows of `new_rows` whose parent is missing: raises
--- the foreign-key error for the first one. TG_ARGV: column, parent table, constraint,
--- repeated.
+-- The keys of the new rows (`new_rows`, in a statement trigger) or of the changed row
+-- (NEW, in a row trigger) whose parent is missing: raises the foreign-key error for the
+-- first one. TG_ARGV: column, parent table, constraint, repeated.
 CREATE FUNCTION assignments_check_parents() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
     i INT := 0;
+    key BIGINT;
     missing BIGINT;
     lock_rows BOOLEAN := current_setting('transaction_isolation') <> 'read committed';
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(lien_assignment_parents_lock());
     WHILE i < TG_NARGS LOOP
-        IF lock_rows THEN
-            EXECUTE format('SELECT 1 FROM %2$I AS p WHERE p.id IN (SELECT n.%1$I FROM new_rows AS n) '
-                           'FOR KEY SHARE OF p', TG_ARGV[i], TG_ARGV[i + 1]);
+        IF TG_LEVEL = 'ROW' THEN
+            key := (to_jsonb(NEW) ->> TG_ARGV[i])::BIGINT;
+            IF lock_rows THEN
+                EXECUTE format('SELECT 1 FROM %I AS p WHERE p.id = $1 FOR KEY SHARE OF p',
+                               TG_ARGV[i + 1]) USING key;
+            END IF;
+            EXECUTE format('SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM %I AS p WHERE p.id = $1)',
+                           TG_ARGV[i + 1])
+                INTO missing USING key;
+        ELSE
+            IF lock_rows THEN
+                EXECUTE format('SELECT 1 FROM %2$I AS p WHERE p.id IN (SELECT n.%1$I FROM new_rows AS n) '
+                               'FOR KEY SHARE OF p', TG_ARGV[i], TG_ARGV[i + 1]);
+            END IF;
+            EXECUTE format('SELECT n.%1$I FROM new_rows AS n WHERE NOT EXISTS '
+                           '(SELECT 1 FROM %2$I AS p WHERE p.id = n.%1$I) LIMIT 1',
+                           TG_ARGV[i], TG_ARGV[i + 1])
+                INTO missing;
         END IF;
-        EXECUTE format('SELECT n.%1$I FROM new_rows AS n WHERE NOT EXISTS '
-                       '(SELECT 1 FROM %2$I AS p WHERE p.id = n.%1$I) LIMIT 1',
-                       TG_ARGV[i], TG_ARGV[i + 1])
-            INTO missing;
         IF missing IS NOT NULL THEN
             RAISE EXCEPTION 'insert or update on table "%" violates foreign key constraint "%"',
                     TG_TABLE_NAME, TG_ARGV[i + 2]
@@ -64,36 +76,6 @@ CREATE TRIGGER assignments_parents_insert AFTER INSERT ON assignments
         'beneficiary_id', 'beneficiaries', 'assignments_beneficiary_id_fkey',
         'caller_id', 'callers', 'assignments_caller_id_fkey');
 
-CREATE FUNCTION assignments_check_changed_parents() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-    PERFORM pg_advisory_xact_lock_shared(lien_assignment_parents_lock());
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
-        PERFORM 1 FROM campaigns AS p WHERE p.id = NEW.campaign_id FOR KEY SHARE OF p;
-        PERFORM 1 FROM beneficiaries AS p WHERE p.id = NEW.beneficiary_id FOR KEY SHARE OF p;
-        PERFORM 1 FROM callers AS p WHERE p.id = NEW.caller_id FOR KEY SHARE OF p;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM campaigns AS p WHERE p.id = NEW.campaign_id) THEN
-        RAISE EXCEPTION 'insert or update on table "assignments" violates foreign key constraint "assignments_campaign_id_fkey"'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'assignments_campaign_id_fkey',
-                  TABLE = 'assignments',
-                  DETAIL = format('Key (campaign_id)=(%s) is not present in table "campaigns".', NEW.campaign_id);
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM beneficiaries AS p WHERE p.id = NEW.beneficiary_id) THEN
-        RAISE EXCEPTION 'insert or update on table "assignments" violates foreign key constraint "assignments_beneficiary_id_fkey"'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'assignments_beneficiary_id_fkey',
-                  TABLE = 'assignments',
-                  DETAIL = format('Key (beneficiary_id)=(%s) is not present in table "beneficiaries".', NEW.beneficiary_id);
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM callers AS p WHERE p.id = NEW.caller_id) THEN
-        RAISE EXCEPTION 'insert or update on table "assignments" violates foreign key constraint "assignments_caller_id_fkey"'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'assignments_caller_id_fkey',
-                  TABLE = 'assignments',
-                  DETAIL = format('Key (caller_id)=(%s) is not present in table "callers".', NEW.caller_id);
-    END IF;
-    RETURN NULL;
-END
-$fn$;
-
 -- A row trigger limited to the key columns and to rows whose key changed: the calls'
 -- updates of attempts and outcomes never run it.
 CREATE TRIGGER assignments_parents_update AFTER UPDATE OF campaign_id, beneficiary_id, caller_id
@@ -101,7 +83,10 @@ CREATE TRIGGER assignments_parents_update AFTER UPDATE OF campaign_id, beneficia
     WHEN (OLD.campaign_id IS DISTINCT FROM NEW.campaign_id
           OR OLD.beneficiary_id IS DISTINCT FROM NEW.beneficiary_id
           OR OLD.caller_id IS DISTINCT FROM NEW.caller_id)
-    EXECUTE FUNCTION assignments_check_changed_parents();
+    EXECUTE FUNCTION assignments_check_parents(
+        'campaign_id', 'campaigns', 'assignments_campaign_id_fkey',
+        'beneficiary_id', 'beneficiaries', 'assignments_beneficiary_id_fkey',
+        'caller_id', 'callers', 'assignments_caller_id_fkey');
 
 -- The parents' side: a deletion (or a change of id, or a TRUNCATE) of a campaign,
 -- person or caller that assignments refer to is refused, as the foreign keys' NO ACTION

@@ -307,20 +307,7 @@ async fn the_schema_enforces_its_rules(backend: Backend) {
 /// the same refusals, with the same SQLSTATE and, on PostgreSQL, the same names.
 async fn an_assignment_refers_to_what_exists(backend: Backend) {
     let t = fresh_store(backend).await;
-    execute(
-        &t.store,
-        "INSERT INTO callers (email, last_name, first_name, weekly_capacity) \
-         VALUES ('a@cd80.example.org', 'Martin', 'Anne', 10), ('b@cd80.example.org', 'Roux', 'Paul', 10)",
-    )
-    .await
-    .unwrap();
-    execute(
-        &t.store,
-        "INSERT INTO beneficiaries (identity_key, last_name, first_name) \
-         VALUES ('k1', 'Durand', 'Jeanne'), ('k2', 'Petit', 'Louis')",
-    )
-    .await
-    .unwrap();
+    two_callers_and_two_people(&t.store).await;
     let assign = |campaign: i64, person: i64, caller: i64| {
         format!(
             "INSERT INTO assignments (campaign_id, week, beneficiary_id, caller_id, reason_code, reason) \
@@ -400,6 +387,24 @@ async fn an_assignment_refers_to_what_exists(backend: Backend) {
     );
 }
 
+/// Callers 1 and 2, people 1 and 2, with nothing else: the parents of a few assignments.
+async fn two_callers_and_two_people(store: &Store) {
+    execute(
+        store,
+        "INSERT INTO callers (email, last_name, first_name, weekly_capacity) \
+         VALUES ('a@cd80.example.org', 'Martin', 'Anne', 10), ('b@cd80.example.org', 'Roux', 'Paul', 10)",
+    )
+    .await
+    .unwrap();
+    execute(
+        store,
+        "INSERT INTO beneficiaries (identity_key, last_name, first_name) \
+         VALUES ('k1', 'Durand', 'Jeanne'), ('k2', 'Petit', 'Louis')",
+    )
+    .await
+    .unwrap();
+}
+
 /// Runs `$first` in a transaction left open while `$second` runs on another connection,
 /// then commits: `$second` must wait for the commit, and is what the block gives.
 macro_rules! while_open {
@@ -440,20 +445,7 @@ async fn start_then_wait(
 /// PostgreSQL: a person deleted while a plan writes their assignment, in either order.
 async fn a_parent_deleted_while_its_assignment_is_written_is_refused(backend: Backend) {
     let t = fresh_store(backend).await;
-    execute(
-        &t.store,
-        "INSERT INTO callers (email, last_name, first_name, weekly_capacity) \
-         VALUES ('a@cd80.example.org', 'Martin', 'Anne', 10)",
-    )
-    .await
-    .unwrap();
-    execute(
-        &t.store,
-        "INSERT INTO beneficiaries (identity_key, last_name, first_name) \
-         VALUES ('k1', 'Durand', 'Jeanne'), ('k2', 'Petit', 'Louis')",
-    )
-    .await
-    .unwrap();
+    two_callers_and_two_people(&t.store).await;
     let assign = |person: i64| {
         format!(
             "INSERT INTO assignments (campaign_id, week, beneficiary_id, caller_id, reason_code, reason) \
