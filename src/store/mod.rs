@@ -58,6 +58,7 @@ mod read_journal;
 mod relays;
 mod report;
 mod retention;
+mod sqlite_global;
 mod sqlite_lock;
 mod stats;
 mod suppressions;
@@ -284,6 +285,7 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         match Backend::from_url(url)? {
             Backend::Sqlite => {
+                sqlite_global::memory_statistics_off();
                 let options = SqliteConnectOptions::from_str(url)
                     .map_err(|e| StoreError::Connect(e.to_string()))?
                     .create_if_missing(true)
