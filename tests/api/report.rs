@@ -11,11 +11,14 @@ use lien::report::{totals_from_csv, WeekTotals};
 use lien::store::{CallInput, NeedInput, PlanMode, Store};
 
 use crate::cli::{lien, run, stdout_json};
-use crate::helpers::{execute, planned_demo_app, query_all, scalar, Backend, TestApp};
+use crate::helpers::{
+    execute, fresh_store, planned_demo_app, query_all, scalar, text, Backend, TestApp,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
     week_totals_equal_a_recount_from_the_raw_rows,
+    the_totals_are_kept_by_statements_compiled_once,
     exports_parse_back_to_the_same_totals,
     the_pages_show_the_week_the_trend_and_the_time_given,
     the_totals_api_follows_the_page_permissions,
@@ -266,6 +269,40 @@ async fn totals(app: &TestApp, week: IsoWeek) -> WeekTotals {
         .week_totals(&campaign, week, Utc::now())
         .await
         .unwrap()
+}
+
+/// The triggers that keep `week_caller_totals` run statements compiled once, not text
+/// planned again on every write: on PostgreSQL the function held its upsert as a text
+/// run with `EXECUTE`, planned anew for every call recorded, a third of PostgreSQL's
+/// time under `POST /api/calls` (migration 0032, docs/PERFORMANCE.md). SQLite compiles
+/// its triggers with the statement that fires them.
+async fn the_totals_are_kept_by_statements_compiled_once(backend: Backend) {
+    let t = fresh_store(backend).await;
+    let body = match backend {
+        Backend::Postgres => {
+            text(
+                &t.store,
+                "SELECT prosrc FROM pg_proc WHERE proname = 'assignments_keep_week_totals'",
+            )
+            .await
+        }
+        Backend::Sqlite => {
+            text(
+                &t.store,
+                "SELECT group_concat(sql, ' ') FROM sqlite_master \
+                 WHERE type = 'trigger' AND tbl_name = 'assignments'",
+            )
+            .await
+        }
+    };
+    assert!(
+        body.contains("INSERT INTO week_caller_totals"),
+        "the totals are written by the trigger itself: {body}"
+    );
+    assert!(
+        !body.to_uppercase().contains("EXECUTE "),
+        "no statement of the totals' trigger is run from a text: {body}"
+    );
 }
 
 async fn week_totals_equal_a_recount_from_the_raw_rows(backend: Backend) {
