@@ -20,11 +20,13 @@ static CONFIGURED: OnceLock<c_int> = OnceLock::new();
 /// was initialised before the first call (it then keeps them, which changes only speed).
 pub(super) fn memory_statistics_off() -> bool {
     let rc = *CONFIGURED.get_or_init(|| {
-        // SAFETY: `sqlite3_config` is called before this process opens an SQLite
-        // connection (`Store::connect` calls this first, and nothing else in lien uses
-        // SQLite); `OnceLock` makes any other thread that gets here wait until the call
-        // has returned. Called after initialisation, SQLite refuses it with
-        // SQLITE_MISUSE and changes nothing.
+        // SAFETY: `sqlite3_config` must run before SQLite is initialised and while no
+        // other thread uses SQLite. In `lien`, `Store::connect` is the only way SQLite
+        // is opened and it calls this first, so the call comes before any use;
+        // `OnceLock` makes any other thread that gets here wait until it has returned.
+        // Called after initialisation (a test binary whose other tests opened SQLite
+        // first), SQLite checks its initialised flag and refuses with SQLITE_MISUSE,
+        // changing nothing.
         unsafe {
             libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as c_int)
         }
