@@ -278,23 +278,16 @@ async fn totals(app: &TestApp, week: IsoWeek) -> WeekTotals {
 /// its triggers with the statement that fires them.
 async fn the_totals_are_kept_by_statements_compiled_once(backend: Backend) {
     let t = fresh_store(backend).await;
-    let body = match backend {
+    let sql = match backend {
         Backend::Postgres => {
-            text(
-                &t.store,
-                "SELECT prosrc FROM pg_proc WHERE proname = 'assignments_keep_week_totals'",
-            )
-            .await
+            "SELECT prosrc FROM pg_proc WHERE proname = 'assignments_keep_week_totals'"
         }
         Backend::Sqlite => {
-            text(
-                &t.store,
-                "SELECT group_concat(sql, ' ') FROM sqlite_master \
-                 WHERE type = 'trigger' AND tbl_name = 'assignments'",
-            )
-            .await
+            "SELECT group_concat(sql, ' ') FROM sqlite_master \
+             WHERE type = 'trigger' AND tbl_name = 'assignments'"
         }
     };
+    let body = text(&t.store, sql).await;
     assert!(
         body.contains("INSERT INTO week_caller_totals"),
         "the totals are written by the trigger itself: {body}"
