@@ -5,7 +5,8 @@
 # (docs/PERFORMANCE.md, "Under load"). It counts user-space instructions only: a thread
 # hand-off's cost in the kernel (futex, scheduling) does not show.
 #
-# A fresh SQLite demo is made once; then, for each binary, `lien serve` runs under
+# For each binary, a fresh SQLite demo is made by that binary (a newer binary's
+# migrations would stop an older one), then for each route `lien serve` runs under
 # callgrind on a copy of it, a caller with assignments this week logs in, and the route
 # is asked REQUESTS times in turn on one connection. A run that asks nothing (login and
 # one request only) gives what starting, logging in and the background work cost, and
@@ -63,18 +64,20 @@ wait_for() {
     exit 1
 }
 
-# The demo, once, stopped; then an account for a caller with assignments this week.
+# `seed BIN`: BIN's demo, stopped; then an account for a caller with assignments this
+# week.
 seed() {
-    local port email
+    local bin="$1" port email
+    rm -f "$WORK"/seed.db*
     port="$(free_port)"
-    "$LIEN" --database-url "sqlite://$WORK/seed.db" --lang en demo --bind "127.0.0.1:$port" \
+    "$bin" --database-url "sqlite://$WORK/seed.db" --lang en demo --bind "127.0.0.1:$port" \
         >"$WORK/demo.out" 2>"$WORK/demo.err" &
     SERVER_PID=$!
     wait_for "http://127.0.0.1:$port" "$WORK/demo.err"
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
-    email="$("$LIEN" --database-url "sqlite://$WORK/seed.db" callers list --json |
+    email="$("$bin" --database-url "sqlite://$WORK/seed.db" callers list --json |
         jq -r '[.callers[] | select(.assigned > 0 and .active and (.absent | not))][0].email')"
-    printf '%s\n' "$PASSWORD" | "$LIEN" --database-url "sqlite://$WORK/seed.db" users add \
+    printf '%s\n' "$PASSWORD" | "$bin" --database-url "sqlite://$WORK/seed.db" users add \
         --role caller --email "$email" --password-stdin --json >/dev/null
     echo "$email" >"$WORK/email"
 }
@@ -82,8 +85,11 @@ seed() {
 # `count BIN ROUTE N`: callgrind's total for one server run that answers ROUTE N times.
 count() {
     local bin="$1" route="$2" n="$3" port base out db="$WORK/run.db" jar="$WORK/jar"
-    cp "$WORK/seed.db" "$db"
     rm -f "$db-wal" "$db-shm" "$jar"
+    # The demo's WAL too, if its last writer left one: without it the copy is older.
+    for part in "" -wal; do
+        [ ! -f "$WORK/seed.db$part" ] || cp "$WORK/seed.db$part" "$db$part"
+    done
     port="$(free_port)"
     base="http://127.0.0.1:$port"
     out="$WORK/cg.$(date +%s%N)"
@@ -108,10 +114,10 @@ count() {
     sed -n 's/^summary: //p' "$out"
 }
 
-seed
 printf '%-16s %-40s %14s\n' route binary "instr/request"
-for route in $ROUTES; do
-    for bin in "$LIEN" ${BASE_BIN:+"$BASE_BIN"}; do
+for bin in "$LIEN" ${BASE_BIN:+"$BASE_BIN"}; do
+    seed "$bin"
+    for route in $ROUTES; do
         idle="$(count "$bin" "$route" 0)"
         busy="$(count "$bin" "$route" "$REQUESTS")"
         printf '%-16s %-40s %14d\n' "$route" "$bin" $(((busy - idle) / REQUESTS))

@@ -237,3 +237,48 @@ pub(super) async fn insert_reads<'c>(
     insert.execute(exec).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How SQLite runs `sql`: the details of `EXPLAIN QUERY PLAN`, one line each.
+    async fn sqlite_plan(store: &Store, sql: &str) -> Vec<String> {
+        let rows: Vec<(i64, i64, i64, String)> = query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .bind(1_i64)
+            .bind("2026-W49")
+            .bind(chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap())
+            .fetch_all(store)
+            .await
+            .unwrap();
+        rows.into_iter().map(|(_, _, _, detail)| detail).collect()
+    }
+
+    /// A queue read finds the caller's assignments of the week by the index, not every
+    /// week the caller ever had (migration 0033): its cost stays flat as the campaign
+    /// goes on.
+    #[tokio::test]
+    async fn the_queue_reads_the_callers_week_by_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let store = Store::open(&url).await.unwrap();
+        for sql in [QUEUE_SQL, QUEUE_WITH_PROGRESS_SQL] {
+            let plan = sqlite_plan(&store, sql).await;
+            let assignments = plan
+                .iter()
+                .find(|line| line.starts_with("SEARCH a "))
+                .unwrap_or_else(|| panic!("no search of the assignments: {plan:?}"));
+            assert!(
+                assignments.contains("(caller_id=? AND week=?)"),
+                "{assignments}"
+            );
+        }
+        let progress = sqlite_plan(&store, QUEUE_WITH_PROGRESS_SQL).await;
+        assert!(
+            progress
+                .iter()
+                .any(|line| line.contains("SEARCH w USING COVERING INDEX assignments_caller_week")),
+            "the week's count reads the index alone: {progress:?}"
+        );
+    }
+}
