@@ -32,13 +32,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! command -v valgrind >/dev/null; then
-    echo "installing valgrind (Debian package)…" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
-    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq valgrind >/dev/null
-fi
+source benches/common.sh
+debian_tool valgrind
 for tool in curl jq python3; do
     command -v "$tool" >/dev/null || { echo "benches/instructions.sh needs $tool" >&2; exit 1; }
 done
@@ -48,10 +43,6 @@ fi
 LIEN="${LIEN_BIN:-$PWD/target/release/lien}"
 export LIEN_SECRET_KEY="${LIEN_SECRET_KEY:-$(python3 -c 'import secrets; print(secrets.token_hex(32))')}"
 export LIEN_DATA_DIR="$WORK/data"
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # Waits until $1 answers /health, or fails with the server's errors ($2).
 wait_for() {

@@ -47,13 +47,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk (Debian package)…" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
-    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq wrk >/dev/null
-fi
+source benches/common.sh
+debian_tool wrk
 for tool in curl jq; do
     command -v "$tool" >/dev/null || { echo "benches/load.sh needs $tool" >&2; exit 1; }
 done
@@ -62,10 +57,6 @@ if [ -z "${LIEN_BIN:-}" ]; then
     cargo build --release --quiet --bin lien
 fi
 LIEN="${LIEN_BIN:-$PWD/target/release/lien}"
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # Starts `lien demo` on $1 (a database URL) and waits for /health; sets BASE and
 # SERVER_PID; the demo's welcome (logins) is in $WORK/demo.out.

@@ -266,8 +266,9 @@ mod tests {
         // connection that had read the schema before the migrations would describe the
         // old indexes. The plans are read on connections opened after them.
         let store = Store::connect(&url).await.unwrap();
-        for sql in [QUEUE_SQL, QUEUE_WITH_PROGRESS_SQL] {
-            let plan = sqlite_plan(&store, sql).await;
+        let queue = sqlite_plan(&store, QUEUE_SQL).await;
+        let progress = sqlite_plan(&store, QUEUE_WITH_PROGRESS_SQL).await;
+        for plan in [&queue, &progress] {
             let assignments = plan
                 .iter()
                 .find(|line| line.starts_with("SEARCH a "))
@@ -277,7 +278,6 @@ mod tests {
                 "{assignments}"
             );
         }
-        let progress = sqlite_plan(&store, QUEUE_WITH_PROGRESS_SQL).await;
         assert!(
             progress
                 .iter()
