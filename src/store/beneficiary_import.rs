@@ -109,11 +109,13 @@ pub struct BeneficiaryImport {
     campaign_id: i64,
     now: DateTime<Utc>,
     dry_run: bool,
-    /// The last id given (SQLite: ids are given here, in the immediate transaction).
+    /// The last id given (SQLite, and PostgreSQL with the tables taken: ids are given
+    /// here, nobody else can insert a person meanwhile).
     last_id: i64,
     /// Rows in `beneficiaries` when the import began (erased people included).
     stored_rows: usize,
-    /// SQLite, a large first import: the indexes to build at the end.
+    /// A large first import: the indexes (PostgreSQL: and foreign keys) to build at the
+    /// end ([`deferred_indexes`]).
     deferred: Option<Deferred>,
     /// The rules and who is stored; away on a blocking thread while a chunk is
     /// classified.
@@ -209,6 +211,21 @@ impl Store {
     }
 }
 
+/// The tables a large first import into an empty PostgreSQL register takes
+/// ([`deferred_indexes`]).
+const REGISTER_TABLES: &[&str] = &["beneficiaries", "beneficiary_phones", "campaign_members"];
+
+/// PostgreSQL, the register's tables taken: the last id used or handed out by the
+/// people's sequence (a rolled-back insert still used one).
+async fn last_person_id(tx: &mut Tx) -> Result<i64, StoreError> {
+    Ok(query_scalar(
+        "SELECT GREATEST((SELECT COALESCE(MAX(id), 0) FROM beneficiaries), \
+         COALESCE(pg_sequence_last_value(pg_get_serial_sequence('beneficiaries', 'id')::regclass), 0))",
+    )
+    .fetch_one(tx)
+    .await?)
+}
+
 /// The suppression list, with the keys of the stored people who opted out (whatever
 /// wrote their status): loaded once, matched in memory.
 async fn load_suppressions(tx: &mut Tx, opted_out: &[i64]) -> Result<SuppressionSet, StoreError> {
@@ -296,16 +313,27 @@ impl BeneficiaryImport {
     /// add (rather than growing by doubling): as many as it has rows beyond the people
     /// stored; a file of new people beside as many stored ones grows the tables once
     /// more. On SQLite, a file that may add more people than are stored (a first
-    /// import) has the indexes of `beneficiaries` built after its rows
-    /// ([`deferred_indexes`]); a dry run never builds them (its rollback gives them back).
+    /// import) has the indexes of `beneficiaries` built after its rows; on PostgreSQL, a
+    /// large import into an empty register has the register's tables to itself, their
+    /// indexes and the foreign keys between them built after the rows
+    /// ([`deferred_indexes`]). A dry run never builds them (its rollback gives them back).
     pub async fn prepare(&mut self, rows: usize) -> Result<(), StoreError> {
         let index = &mut self.rules_mut().index;
         let new_rows = rows.saturating_sub(index.loaded_count());
         index.reserve(new_rows);
-        if let Tx::Sqlite(conn, _) = &mut self.tx {
-            if deferred_indexes::worth_deferring(new_rows, self.stored_rows) {
+        match &mut self.tx {
+            Tx::Sqlite(conn, _)
+                if deferred_indexes::worth_deferring(new_rows, self.stored_rows) =>
+            {
                 self.deferred = Some(Deferred::drop_indexes(conn, &["beneficiaries"]).await?);
             }
+            Tx::Postgres(conn) if deferred_indexes::worth_taking(new_rows, self.stored_rows) => {
+                self.deferred = Deferred::take_tables(conn, REGISTER_TABLES).await?;
+                if self.deferred.is_some() {
+                    self.last_id = last_person_id(&mut self.tx).await?;
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -537,6 +565,11 @@ impl BeneficiaryImport {
     /// Gives the chunk's new people their ids.
     async fn give_ids(&mut self, chunk: &ChunkWrites) -> Result<(), StoreError> {
         let ids: Vec<i64> = match &self.tx {
+            Tx::Postgres(_) if self.deferred.is_some() => {
+                let first = self.last_id + 1;
+                self.last_id += chunk.inserts.len() as i64;
+                (first..=self.last_id).collect()
+            }
             Tx::Sqlite(..) => {
                 let first = self.last_id + 1;
                 self.last_id += chunk.inserts.len() as i64;
@@ -583,11 +616,7 @@ impl BeneficiaryImport {
             &source,
             self.now,
         );
-        if let (Some(deferred), Tx::Sqlite(conn, _)) = (self.deferred.take(), &mut self.tx) {
-            if !self.dry_run {
-                deferred.rebuild(conn).await?;
-            }
-        }
+        self.rebuild_deferred().await?;
         let mut report = batch.report(parsed, self.dry_run);
         self.merge_outcome(&mut report);
         self.note_missing(&mut report).await?;
@@ -602,6 +631,30 @@ impl BeneficiaryImport {
         }
         self.tx.commit_if(!self.dry_run).await?;
         Ok(report)
+    }
+
+    /// Builds what a large first import dropped ([`Self::prepare`]); on PostgreSQL,
+    /// moves the people's id sequence past the ids given here. A dry run builds nothing.
+    async fn rebuild_deferred(&mut self) -> Result<(), StoreError> {
+        let Some(deferred) = self.deferred.take() else {
+            return Ok(());
+        };
+        if self.dry_run {
+            return Ok(());
+        }
+        match &mut self.tx {
+            Tx::Sqlite(conn, _) => deferred.rebuild(conn).await,
+            Tx::Postgres(conn) => {
+                deferred.rebuild_pg(conn).await?;
+                if self.last_id > 0 {
+                    query("SELECT setval(pg_get_serial_sequence('beneficiaries', 'id'), $1)")
+                        .bind(self.last_id)
+                        .execute(&mut self.tx)
+                        .await?;
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Adds what the writing found to the parsing's report (its errors and warnings

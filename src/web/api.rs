@@ -121,8 +121,18 @@ pub async fn my_queue(
         .into_iter()
         .map(|r| queue_entry(r, now))
         .collect();
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({ "week": queue.week.to_string(), "queue": entries })))
+    // Serialised as typed, not through a `serde_json::Value` of every field.
+    Ok(HttpResponse::Ok().json(QueueResponse {
+        week: queue.week.to_string(),
+        queue: entries,
+    }))
+}
+
+/// The body of `GET /api/me/queue`.
+#[derive(Serialize)]
+struct QueueResponse {
+    week: String,
+    queue: Vec<QueueEntry>,
 }
 
 fn queue_entry(r: QueueRow, now: DateTime<Utc>) -> QueueEntry {

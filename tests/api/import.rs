@@ -18,6 +18,7 @@ on_both_backends!(
     windows_1252_excel_file_is_read_right,
     the_sample_files_import_with_their_known_rejections,
     a_large_first_import_keeps_every_index_and_rule,
+    a_large_first_import_beside_a_reader_writes_the_same,
 );
 
 fn demo(file: &str) -> PathBuf {
@@ -64,6 +65,20 @@ impl Ctx {
         let path = self.dir.path().join(name);
         std::fs::write(&path, content).unwrap();
         path
+    }
+
+    /// `lien fixtures` of 50,000 people (enough for a first import to build the
+    /// indexes after its rows) in `data/`, its territories imported.
+    fn large_file_beside_its_territories(&self) -> PathBuf {
+        let data = self.dir.path().join("data");
+        run(self.cmd().args(["fixtures", "--out"]).arg(&data).args([
+            "--beneficiaries",
+            "50000",
+            "--callers",
+            "100",
+        ]));
+        self.import("territories", &data.join("territories.csv"), &[]);
+        data
     }
 
     async fn store(&self) -> Store {
@@ -299,48 +314,82 @@ async fn opted_out_and_deceased_are_never_reverted(backend: Backend) {
     store.close().await;
 }
 
-/// The indexes of `beneficiaries` (name and definition), as the database describes them.
-async fn beneficiary_indexes(store: &Store, backend: Backend) -> Vec<(String, String)> {
+/// The indexes of the register's tables (name and definition), and on PostgreSQL their
+/// constraints, as the database describes them.
+async fn register_schema(store: &Store, backend: Backend) -> Vec<(String, String)> {
     let sql = match backend {
         Backend::Sqlite => {
-            "SELECT name, COALESCE(sql, '') FROM sqlite_master \
-             WHERE type = 'index' AND tbl_name = 'beneficiaries' ORDER BY name"
+            "SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name IN ('beneficiaries', 'beneficiary_phones', 'campaign_members') \
+             ORDER BY name"
         }
         Backend::Postgres => {
             "SELECT indexname, indexdef FROM pg_indexes \
-             WHERE tablename = 'beneficiaries' ORDER BY indexname"
+             WHERE tablename IN ('beneficiaries', 'beneficiary_phones', 'campaign_members') \
+             UNION ALL \
+             SELECT conrelid::regclass::text || '.' || conname, pg_get_constraintdef(oid) \
+             FROM pg_constraint WHERE conrelid IN ('beneficiaries'::regclass, \
+             'beneficiary_phones'::regclass, 'campaign_members'::regclass) ORDER BY 1"
         }
     };
     crate::helpers::query_all::<(String, String)>(store, sql).await
 }
 
-/// A first import large enough for SQLite to build the indexes of `beneficiaries` after
-/// its rows (store::deferred_indexes): the same indexes afterwards, the same rules.
+/// PostgreSQL: the identity index's object id, which a rebuild changes (0 on SQLite).
+async fn index_oid(store: &Store) -> i64 {
+    match store {
+        Store::Sqlite(_) => 0,
+        Store::Postgres(_) => {
+            scalar(
+                store,
+                "SELECT CAST(CAST('beneficiaries_identity' AS regclass) AS oid)::bigint",
+            )
+            .await
+        }
+    }
+}
+
+/// The register's rows, one line each, in a fixed order: what an import wrote.
+async fn register_rows(store: &Store) -> Vec<(String,)> {
+    let sql = "SELECT 'p ' || id || ' ' || identity_key || ' ' || COALESCE(external_ref, '') \
+               || ' ' || COALESCE(territory_id, 0) || ' ' || status FROM beneficiaries \
+               UNION ALL SELECT 'f ' || beneficiary_id || ' ' || position || ' ' || e164 \
+               || ' ' || kind FROM beneficiary_phones \
+               UNION ALL SELECT 'm ' || campaign_id || ' ' || beneficiary_id || ' ' \
+               || COALESCE(CAST(left_at AS TEXT), '-') FROM campaign_members ORDER BY 1";
+    crate::helpers::query_all::<(String,)>(store, sql).await
+}
+
+/// A first import large enough to build the register's indexes after its rows
+/// (store::deferred_indexes; on PostgreSQL also the foreign keys between its tables):
+/// the same indexes and keys afterwards, the same rules, and ids that go on after it.
 async fn a_large_first_import_keeps_every_index_and_rule(backend: Backend) {
     let ctx = Ctx::new(backend).await;
-    let data = ctx.dir.path().join("data");
-    run(ctx.cmd().args(["fixtures", "--out"]).arg(&data).args([
-        "--beneficiaries",
-        "50000",
-        "--callers",
-        "100",
-    ]));
-    ctx.import("territories", &data.join("territories.csv"), &[]);
+    let data = ctx.large_file_beside_its_territories();
     let store = ctx.store().await;
-    let before = beneficiary_indexes(&store, backend).await;
-    assert!(before.len() >= 5, "{before:?}");
+    let before = register_schema(&store, backend).await;
+    assert!(before.len() >= 9, "{before:?}");
 
     let file = data.join("beneficiaries.csv");
     let dry = ctx.import("beneficiaries", &file, &["--dry-run"]);
     assert_eq!(dry["inserted"], 50000, "{dry}");
-    assert_eq!(beneficiary_indexes(&store, backend).await, before);
+    assert_eq!(register_schema(&store, backend).await, before);
+    assert_eq!(
+        scalar(&store, "SELECT COUNT(*) FROM beneficiaries").await,
+        0
+    );
+    let identity_index = index_oid(&store).await;
     let r = ctx.import("beneficiaries", &file, &[]);
     assert_eq!(
         (r["inserted"].as_u64(), r["rejected"].as_u64()),
         (Some(50000), Some(0)),
         "{r}"
     );
-    assert_eq!(beneficiary_indexes(&store, backend).await, before);
+    assert_eq!(register_schema(&store, backend).await, before);
+    if backend == Backend::Postgres {
+        // The register was empty: the indexes were built again after the rows.
+        assert_ne!(index_oid(&store).await, identity_index);
+    }
     let counts = "SELECT (SELECT COUNT(*) FROM beneficiaries) \
                   + (SELECT COUNT(*) FROM campaign_members) \
                   + (SELECT COUNT(*) FROM beneficiaries WHERE territory_id IS NOT NULL)";
@@ -352,7 +401,64 @@ async fn a_large_first_import_keeps_every_index_and_rule(backend: Backend) {
     let again = ctx.import("beneficiaries", &file, &[]);
     assert_eq!(again["unchanged"], 50000, "{again}");
     assert_eq!(again["inserted"], 0);
+    // A person added afterwards, the plain way, takes the next id.
+    let one = ctx.write(
+        "one.csv",
+        "Nom;Prénom;Téléphone fixe;Code postal;Date de naissance\n\
+         Nouvelle;Personne;01 99 00 00 01;80000;01/02/1940\n",
+    );
+    let added = ctx.import("beneficiaries", &one, &[]);
+    assert_eq!(added["inserted"], 1, "{added}");
+    assert_eq!(
+        scalar(&store, "SELECT MAX(id) FROM beneficiaries").await,
+        50001
+    );
     store.close().await;
+}
+
+/// A large first import while someone reads the register: on PostgreSQL the import does
+/// not wait for the reader to end (it writes into the tables as they are), and it
+/// writes the same rows as an import with the tables to itself.
+async fn a_large_first_import_beside_a_reader_writes_the_same(backend: Backend) {
+    let ctx = Ctx::new(backend).await;
+    let data = ctx.large_file_beside_its_territories();
+    let file = data.join("beneficiaries.csv");
+    let store = ctx.store().await;
+    let reader = match &store {
+        Store::Sqlite(_) => None,
+        Store::Postgres(pool) => {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("SELECT COUNT(*) FROM beneficiaries")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            Some(tx)
+        }
+    };
+    let identity_index = index_oid(&store).await;
+    let r = ctx.import("beneficiaries", &file, &[]);
+    assert_eq!(r["inserted"], 50000, "{r}");
+    if let Some(tx) = reader {
+        tx.rollback().await.unwrap();
+        // Written into the tables as they were: the same index.
+        assert_eq!(index_oid(&store).await, identity_index);
+    }
+    let beside_reader = register_rows(&store).await;
+    assert!(beside_reader.len() > 150000, "{}", beside_reader.len());
+
+    let alone = Ctx::new(backend).await;
+    alone.import("territories", &data.join("territories.csv"), &[]);
+    let r = alone.import("beneficiaries", &file, &[]);
+    assert_eq!(r["inserted"], 50000, "{r}");
+    let alone_store = alone.store().await;
+    let by_itself = register_rows(&alone_store).await;
+    assert_eq!(beside_reader.len(), by_itself.len());
+    assert!(
+        beside_reader == by_itself,
+        "the two imports wrote different rows"
+    );
+    store.close().await;
+    alone_store.close().await;
 }
 
 async fn windows_1252_excel_file_is_read_right(backend: Backend) {
