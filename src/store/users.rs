@@ -1,5 +1,7 @@
 //! Accounts, sessions and the audit trail.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -174,16 +176,19 @@ impl Store {
         now: DateTime<Utc>,
         idle_since: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
-        let sql = format!(
-            "SELECT {}, s.last_seen_at, s.expires_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND u.active = TRUE",
-            USER_COLUMNS
-                .split(", ")
-                .map(|c| format!("u.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        // Written once: every request of a signed-in user runs it.
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {}, s.last_seen_at, s.expires_at \
+                 FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = $1 AND u.active = TRUE",
+                USER_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("u.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
         #[derive(sqlx::FromRow)]
         struct Row {
             #[sqlx(flatten)]
@@ -191,7 +196,7 @@ impl Store {
             last_seen_at: DateTime<Utc>,
             expires_at: DateTime<Utc>,
         }
-        let row: Option<Row> = query_as(&sql).bind(token_hash).fetch_optional(self).await?;
+        let row: Option<Row> = query_as(&SQL).bind(token_hash).fetch_optional(self).await?;
         let Some(row) = row else { return Ok(None) };
         if row.last_seen_at < idle_since || row.expires_at <= now {
             self.delete_session(token_hash).await?;
