@@ -590,3 +590,68 @@ async fn a_killed_import_leaves_the_database_as_before(backend: Backend) {
     let small = ctx.import("beneficiaries", &demo("beneficiaries.csv"), &[]);
     assert_eq!(small["inserted"], 2000, "{small}");
 }
+
+/// PostgreSQL: `kill -9` of a large first import while it has the register's tables to
+/// itself (their indexes and the keys between them dropped, its rows being copied) leaves
+/// the schema and the empty register as they were, and the same import then runs whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(lien_postgres_tests),
+    ignore = "PostgreSQL suite skipped: set LIEN_TEST_POSTGRES_URL to run it"
+)]
+async fn a_killed_first_import_on_postgres_gives_the_indexes_and_keys_back() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let backend = Backend::Postgres;
+    let ctx = Ctx::new(backend).await;
+    let data = ctx.large_file_beside_its_territories();
+    let file = data.join("beneficiaries.csv");
+    let store = ctx.store().await;
+    let before = register_schema(&store, backend).await;
+    let mut child = ctx
+        .cmd()
+        .args(["import", "beneficiaries"])
+        .arg(&file)
+        .arg("--json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start lien import");
+    // Another session holds the people's table exclusively and is copying rows: the
+    // tables were taken and their indexes dropped before the first chunk.
+    let copying = "SELECT COUNT(*) FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid \
+                   WHERE l.locktype = 'relation' AND l.relation = 'beneficiaries'::regclass \
+                   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                   AND l.mode = 'AccessExclusiveLock' AND l.granted AND a.query LIKE 'COPY %'";
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while scalar(&store, copying).await == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it was seen copying"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the import was never seen copying"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    child.kill().expect("kill -9");
+    child.wait().unwrap();
+    // The server ends the killed session's transaction once it sees the socket closed.
+    let held = "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'relation' \
+                AND relation = 'beneficiaries'::regclass AND mode = 'AccessExclusiveLock' \
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+    while scalar(&store, held).await > 0 {
+        assert!(Instant::now() < deadline, "the killed import's lock stayed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(register_schema(&store, backend).await, before);
+    let rows = "SELECT (SELECT COUNT(*) FROM beneficiaries) \
+                + (SELECT COUNT(*) FROM beneficiary_phones) \
+                + (SELECT COUNT(*) FROM campaign_members)";
+    assert_eq!(scalar(&store, rows).await, 0);
+    let r = ctx.import("beneficiaries", &file, &[]);
+    assert_eq!(r["inserted"], 50000, "{r}");
+    assert_eq!(register_schema(&store, backend).await, before);
+    store.close().await;
+}
