@@ -253,6 +253,23 @@ const LANGUAGES: &[Lang] = &[
 /// Words that separate languages in a list ("arabe et français").
 const LIST_WORDS: &[&str] = &["et", "and", "ou", "or"];
 
+/// Characters that separate the languages of a list.
+const LIST_SEPARATORS: [char; 9] = [',', ';', '/', '+', '&', '|', '(', ')', '\n'];
+
+/// The language of a cell that holds one word, neither a separator nor a list word,
+/// naming a language; `None` for anything else (the general path decides).
+fn one_word_code(raw: &str) -> Option<&'static str> {
+    let word = raw.trim();
+    let single = !word.is_empty()
+        && !word.contains(|c: char| c.is_whitespace() || LIST_SEPARATORS.contains(&c))
+        && !LIST_WORDS.contains(&fold(word).as_str());
+    if single {
+        parse_code(word).ok()
+    } else {
+        None
+    }
+}
+
 const MAX_LEN: usize = 64;
 const MAX_LIST_LEN: usize = 500;
 
@@ -316,6 +333,17 @@ impl LanguageCode {
         if raw.chars().count() > MAX_LIST_LEN {
             return Err(LanguageError::TooLong);
         }
+        // Most cells name one language in one word (`fr`, `arabe`): what the general
+        // path finds for them, without its splitting and joining.
+        if let Some(code) = one_word_code(raw) {
+            return Ok(vec![LanguageCode(code.to_owned())]);
+        }
+        Self::parse_words(raw)
+    }
+
+    /// [`LanguageCode::parse_list`]'s general path: separators, list words, names of
+    /// several words.
+    fn parse_words(raw: &str) -> Result<Vec<LanguageCode>, LanguageError> {
         let mut out: Vec<LanguageCode> = Vec::new();
         let mut push = |code: &'static str| {
             if !out.iter().any(|c| c.0 == code) {
@@ -325,7 +353,7 @@ impl LanguageCode {
         // "et", "ou"… separate names as commas do: "créole et français" is two languages,
         // never the two-word name "créole français".
         let chunks = raw
-            .split([',', ';', '/', '+', '&', '|', '(', ')', '\n'])
+            .split(LIST_SEPARATORS)
             .flat_map(|chunk| {
                 chunk
                     .split_whitespace()
@@ -577,6 +605,21 @@ mod tests {
     }
 
     proptest! {
+        /// The one-word path answers as the general path does, for words, names,
+        /// list words, separators and spaces in any order.
+        #[test]
+        fn one_word_cells_parse_as_lists_do(
+            parts in proptest::collection::vec(prop_oneof![
+                Just("fr"), Just("ar"), Just("Arabe"), Just("français"), Just("FR"),
+                Just("xx"), Just("et"), Just("ou"), Just("langue"), Just("des"),
+                Just("signes"), Just("créole"), Just(" "), Just("\u{a0}"), Just(","),
+                Just("/"), Just("("), Just(")"), Just("\n"), Just("-"), Just("fr-FR"),
+            ], 0..4)
+        ) {
+            let cell = parts.concat();
+            prop_assert_eq!(LanguageCode::parse_list(&cell), LanguageCode::parse_words(&cell));
+        }
+
         #[test]
         fn codes_round_trip(i in 0usize..183, upper in any::<bool>()) {
             let c = ISO_639_1.split(' ').nth(i).unwrap();
