@@ -564,26 +564,21 @@ impl Classifier {
 impl BeneficiaryImport {
     /// Gives the chunk's new people their ids.
     async fn give_ids(&mut self, chunk: &ChunkWrites) -> Result<(), StoreError> {
-        let ids: Vec<i64> = match &self.tx {
-            Tx::Postgres(_) if self.deferred.is_some() => {
-                let first = self.last_id + 1;
-                self.last_id += chunk.inserts.len() as i64;
-                (first..=self.last_id).collect()
-            }
-            Tx::Sqlite(..) => {
-                let first = self.last_id + 1;
-                self.last_id += chunk.inserts.len() as i64;
-                (first..=self.last_id).collect()
-            }
-            Tx::Postgres(_) => {
-                query_scalar(
-                    "SELECT nextval(pg_get_serial_sequence('beneficiaries', 'id')) \
-                     FROM generate_series(1, $1)",
-                )
-                .bind(chunk.inserts.len() as i64)
-                .fetch_all(&mut self.tx)
-                .await?
-            }
+        // Given here on SQLite (its immediate transaction) and on PostgreSQL with the
+        // register's tables taken: nobody else can insert a person meanwhile.
+        let here = matches!(self.tx, Tx::Sqlite(..)) || self.deferred.is_some();
+        let ids: Vec<i64> = if here {
+            let first = self.last_id + 1;
+            self.last_id += chunk.inserts.len() as i64;
+            (first..=self.last_id).collect()
+        } else {
+            query_scalar(
+                "SELECT nextval(pg_get_serial_sequence('beneficiaries', 'id')) \
+                 FROM generate_series(1, $1)",
+            )
+            .bind(chunk.inserts.len() as i64)
+            .fetch_all(&mut self.tx)
+            .await?
         };
         let index = &mut self.rules_mut().index;
         for (insert, id) in chunk.inserts.iter().zip(ids) {
