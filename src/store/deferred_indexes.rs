@@ -25,7 +25,8 @@
 //! triggers, and the partial indexes: they hold few of the new rows (the people who are
 //! not active, the phones marked wrong …), and the triggers that run during the import
 //! read by them (the members' `left_at` looks each new member up among the people who
-//! are not active: without that index, a million-person import took 15 s longer). A rollback or a crash gives everything back (PostgreSQL's schema changes are
+//! are not active: without that index, a million-person import took 15 s longer). A
+//! rollback or a crash gives everything back (PostgreSQL's schema changes are
 //! transactional).
 
 use sqlx::{PgConnection, SqliteConnection};
@@ -110,10 +111,9 @@ impl Deferred {
         if !lock_tables(conn, tables).await? {
             return Ok(None);
         }
-        let names: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
         // Statements written by the server, names quoted by it: (drop, create again).
         let found: Vec<(String, String)> = sqlx::query_as(PG_DEFERRABLE)
-            .bind(&names)
+            .bind(tables)
             .fetch_all(&mut *conn)
             .await?;
         let mut definitions = Vec::with_capacity(found.len());
@@ -150,9 +150,9 @@ impl Deferred {
 }
 
 /// The secondary indexes of the tables `$1` (neither unique, nor partial, nor backing a
-/// constraint), then the foreign keys between them: each as the statement that drops it and the one
-/// that creates it again, indexes first (they are created first: the keys' checks use
-/// them).
+/// constraint), then the foreign keys between them: each as the statement that drops it
+/// and the one that creates it again, indexes first (they are created first: the keys'
+/// checks use them).
 const PG_DEFERRABLE: &str = "\
     SELECT format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid) \
       FROM pg_index AS i \
