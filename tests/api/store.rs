@@ -16,7 +16,9 @@ on_both_backends!(
     a_failed_load_leaves_the_database_as_before,
     the_schema_enforces_its_rules,
     an_assignment_refers_to_what_exists,
+    a_person_and_a_member_refer_to_what_exists,
     a_parent_deleted_while_its_assignment_is_written_is_refused,
+    a_campaign_deleted_while_its_member_is_written_takes_it_along,
 );
 
 fn campaign(name: &str) -> NewCampaign {
@@ -316,15 +318,6 @@ async fn an_assignment_refers_to_what_exists(backend: Backend) {
     };
     execute(&t.store, &assign(1, 1, 1)).await.unwrap();
 
-    let refused = |e: sqlx::Error, constraint: &str| {
-        let sqlx::Error::Database(db) = &e else {
-            panic!("a database error, not {e}");
-        };
-        assert!(db.is_foreign_key_violation(), "{constraint}: {e}");
-        if let Some(name) = db.constraint() {
-            assert_eq!(name, constraint, "{e}");
-        }
-    };
     let count = || crate::helpers::scalar(&t.store, "SELECT COUNT(*) FROM assignments");
     // One bad row among good ones: the whole statement is refused.
     let e = execute(
@@ -334,12 +327,12 @@ async fn an_assignment_refers_to_what_exists(backend: Backend) {
     )
     .await
     .unwrap_err();
-    refused(e, "assignments_beneficiary_id_fkey");
+    refused_by(e, "assignments_beneficiary_id_fkey");
     assert_eq!(count().await, 1, "nothing of a refused statement is kept");
     let e = execute(&t.store, &assign(999, 2, 1)).await.unwrap_err();
-    refused(e, "assignments_campaign_id_fkey");
+    refused_by(e, "assignments_campaign_id_fkey");
     let e = execute(&t.store, &assign(1, 2, 999)).await.unwrap_err();
-    refused(e, "assignments_caller_id_fkey");
+    refused_by(e, "assignments_caller_id_fkey");
 
     // A hand-over to a caller who exists, then to one who does not.
     execute(
@@ -354,7 +347,7 @@ async fn an_assignment_refers_to_what_exists(backend: Backend) {
     )
     .await
     .unwrap_err();
-    refused(e, "assignments_caller_id_fkey");
+    refused_by(e, "assignments_caller_id_fkey");
     execute(
         &t.store,
         "UPDATE assignments SET attempts = 1 WHERE beneficiary_id = 1",
@@ -366,11 +359,11 @@ async fn an_assignment_refers_to_what_exists(backend: Backend) {
     let e = execute(&t.store, "DELETE FROM beneficiaries WHERE id = 1")
         .await
         .unwrap_err();
-    refused(e, "assignments_beneficiary_id_fkey");
+    refused_by(e, "assignments_beneficiary_id_fkey");
     let e = execute(&t.store, "DELETE FROM callers WHERE id = 2")
         .await
         .unwrap_err();
-    refused(e, "assignments_caller_id_fkey");
+    refused_by(e, "assignments_caller_id_fkey");
     execute(&t.store, "DELETE FROM callers WHERE id = 1")
         .await
         .unwrap();
@@ -385,6 +378,115 @@ async fn an_assignment_refers_to_what_exists(backend: Backend) {
         crate::helpers::scalar(&t.store, "SELECT COUNT(*) FROM beneficiaries").await,
         0
     );
+}
+
+/// A person's territory and a member's campaign, checked per row by foreign keys on
+/// SQLite and per statement by triggers on PostgreSQL (migration 0035): the same
+/// refusals, and the same effects of a deletion (a territory's people keep no territory,
+/// a campaign's members go).
+async fn a_person_and_a_member_refer_to_what_exists(backend: Backend) {
+    let t = fresh_store(backend).await;
+    let s = &t.store;
+    if backend == Backend::Postgres {
+        let keys = "SELECT COUNT(*) FROM pg_constraint WHERE conname IN \
+                    ('beneficiaries_territory_id_fkey', 'campaign_members_campaign_id_fkey')";
+        assert_eq!(
+            crate::helpers::scalar(s, keys).await,
+            0,
+            "triggers check both keys"
+        );
+    }
+    execute(
+        s,
+        "INSERT INTO territories (code, name, referent_emails) \
+         VALUES ('T1', 'Amiens', 'a@cd80.example.org'), ('T2', 'Abbeville', 'b@cd80.example.org')",
+    )
+    .await
+    .unwrap();
+    execute(
+        s,
+        "INSERT INTO campaigns (name, title, starts_on) VALUES ('canicule', 'Canicule', '2026-06-15')",
+    )
+    .await
+    .unwrap();
+    let id = |sql: &'static str| crate::helpers::scalar(s, sql);
+    let (t1, t2) = (
+        id("SELECT id FROM territories WHERE code = 'T1'").await,
+        id("SELECT id FROM territories WHERE code = 'T2'").await,
+    );
+    let canicule = id("SELECT id FROM campaigns WHERE name = 'canicule'").await;
+    let people = |list: &str| {
+        format!(
+            "INSERT INTO beneficiaries (identity_key, last_name, first_name, territory_id) VALUES {list}"
+        )
+    };
+
+    // A person without a territory is allowed; one bad territory refuses the statement,
+    // even behind a person without one.
+    let e = execute(
+        s,
+        &people("('k0', 'Aubert', 'Luc', NULL), ('k9', 'Vidal', 'Rose', 999)"),
+    )
+    .await
+    .unwrap_err();
+    refused_by(e, "beneficiaries_territory_id_fkey");
+    assert_eq!(id("SELECT COUNT(*) FROM beneficiaries").await, 0);
+    execute(
+        s,
+        &people(&format!(
+            "('k1', 'Durand', 'Jeanne', NULL), ('k2', 'Petit', 'Louis', {t1})"
+        )),
+    )
+    .await
+    .unwrap();
+    let e = execute(
+        s,
+        "UPDATE beneficiaries SET territory_id = 999 WHERE identity_key = 'k2'",
+    )
+    .await
+    .unwrap_err();
+    refused_by(e, "beneficiaries_territory_id_fkey");
+    execute(
+        s,
+        &format!("UPDATE beneficiaries SET territory_id = {t2} WHERE identity_key = 'k2'"),
+    )
+    .await
+    .unwrap();
+    execute(s, "UPDATE beneficiaries SET commune = 'Amiens'")
+        .await
+        .unwrap();
+
+    let member = |campaign: i64, key: &str| {
+        format!(
+            "INSERT INTO campaign_members (campaign_id, beneficiary_id) \
+             SELECT {campaign}, id FROM beneficiaries WHERE identity_key = '{key}'"
+        )
+    };
+    let e = execute(s, &member(999, "k1")).await.unwrap_err();
+    refused_by(e, "campaign_members_campaign_id_fkey");
+    execute(s, &member(canicule, "k1")).await.unwrap();
+    execute(s, &member(canicule, "k2")).await.unwrap();
+    let other = id("SELECT MIN(id) FROM campaigns").await;
+    execute(s, &member(other, "k2")).await.unwrap();
+
+    // What the deletions did under the foreign keys, they still do.
+    execute(s, &format!("DELETE FROM territories WHERE id = {t2}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        id("SELECT COUNT(*) FROM beneficiaries WHERE territory_id IS NULL").await,
+        2,
+        "the territory's person keeps no territory"
+    );
+    execute(s, &format!("DELETE FROM campaigns WHERE id = {canicule}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        query_all::<(i64,)>(s, "SELECT campaign_id FROM campaign_members").await,
+        vec![(other,)],
+        "the campaign's members went with it, the other campaign's stayed"
+    );
+    execute(s, &member(canicule, "k1")).await.unwrap_err();
 }
 
 /// Callers 1 and 2, people 1 and 2, with nothing else: the parents of a few assignments.
@@ -470,6 +572,61 @@ async fn a_parent_deleted_while_its_assignment_is_written_is_refused(backend: Ba
     assert!(is_foreign_key_violation(&e), "{e}");
     let people: Vec<(i64,)> = query_all(&t.store, "SELECT beneficiary_id FROM assignments").await;
     assert_eq!(people, vec![(1,)]);
+}
+
+/// The same race for a campaign's members (migration 0035 on PostgreSQL): a member
+/// written while its campaign is deleted goes with it, and a member of a campaign being
+/// deleted is refused once the deletion commits.
+async fn a_campaign_deleted_while_its_member_is_written_takes_it_along(backend: Backend) {
+    let t = fresh_store(backend).await;
+    two_callers_and_two_people(&t.store).await;
+    execute(
+        &t.store,
+        "INSERT INTO campaigns (name, title, starts_on) \
+         VALUES ('canicule', 'Canicule', '2026-06-15'), ('grand-froid', 'Grand froid', '2026-12-01')",
+    )
+    .await
+    .unwrap();
+    let id = |name: &str| {
+        let sql = format!("SELECT id FROM campaigns WHERE name = '{name}'");
+        let store = t.store.clone();
+        async move { crate::helpers::scalar(&store, &sql).await }
+    };
+    let (canicule, grand_froid) = (id("canicule").await, id("grand-froid").await);
+    let enrol = |campaign: i64, person: i64| {
+        format!(
+            "INSERT INTO campaign_members (campaign_id, beneficiary_id) VALUES ({campaign}, {person})"
+        )
+    };
+    // The member first: the deletion waits for its commit, then takes the member along.
+    let deleted = while_open!(
+        t.store,
+        &enrol(canicule, 1),
+        "DELETE FROM campaigns WHERE name = 'canicule'"
+    );
+    deleted.unwrap();
+    // The deletion first: the member waits for its commit, then finds no campaign.
+    let enrolled = while_open!(
+        t.store,
+        "DELETE FROM campaigns WHERE name = 'grand-froid'",
+        &enrol(grand_froid, 2)
+    );
+    let e = enrolled.unwrap_err();
+    assert!(is_foreign_key_violation(&e), "{e}");
+    let members: Vec<(i64,)> = query_all(&t.store, "SELECT COUNT(*) FROM campaign_members").await;
+    assert_eq!(members, vec![(0,)]);
+}
+
+/// `e` is a foreign-key refusal; where the database names the constraint (PostgreSQL),
+/// it is `constraint`.
+fn refused_by(e: sqlx::Error, constraint: &str) {
+    let sqlx::Error::Database(db) = &e else {
+        panic!("a database error, not {e}");
+    };
+    assert!(db.is_foreign_key_violation(), "{constraint}: {e}");
+    if let Some(name) = db.constraint() {
+        assert_eq!(name, constraint, "{e}");
+    }
 }
 
 fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
