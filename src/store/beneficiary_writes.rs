@@ -4,11 +4,13 @@
 //! changed rows go through a temporary table and one `UPDATE … FROM`.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, SqliteConnection};
 
 use super::beneficiary_import::{ChunkWrites, PhoneListWrite, RowWrite};
+use super::bulk::push_copy_escaped;
 use super::db::values_placeholders;
 use super::{query, query_as, Backend, StoreError, Tx};
 
@@ -252,42 +254,59 @@ async fn sqlite_members(
     Ok(())
 }
 
+/// Bytes of `COPY` text written before they are sent: the server stores one block
+/// while the next is written, instead of waiting for a whole chunk's rows.
+const COPY_BLOCK: usize = 128 * 1024;
+
 /// Rows in PostgreSQL's `COPY` text format.
-#[derive(Default)]
 struct CopyText {
     buf: String,
     fields_in_row: usize,
 }
 
 impl CopyText {
-    fn text(&mut self, value: Option<&str>) -> &mut Self {
+    fn new() -> Self {
+        CopyText {
+            buf: String::with_capacity(COPY_BLOCK + 4096),
+            fields_in_row: 0,
+        }
+    }
+
+    /// The tab before every field but a row's first.
+    fn field(&mut self) -> &mut String {
         if self.fields_in_row > 0 {
             self.buf.push('\t');
         }
         self.fields_in_row += 1;
+        &mut self.buf
+    }
+
+    fn text(&mut self, value: Option<&str>) -> &mut Self {
         match value {
-            None => self.buf.push_str("\\N"),
-            Some(s) => {
-                for c in s.chars() {
-                    match c {
-                        '\\' => self.buf.push_str("\\\\"),
-                        '\t' => self.buf.push_str("\\t"),
-                        '\n' => self.buf.push_str("\\n"),
-                        '\r' => self.buf.push_str("\\r"),
-                        c => self.buf.push(c),
-                    }
-                }
-            }
+            None => self.field().push_str("\\N"),
+            Some(s) => push_copy_escaped(self.field(), s),
         }
         self
     }
 
     fn int(&mut self, value: Option<i64>) -> &mut Self {
-        self.text(value.map(|v| v.to_string()).as_deref())
+        match value {
+            None => self.text(None),
+            Some(v) => {
+                let _ = write!(self.field(), "{v}");
+                self
+            }
+        }
     }
 
     fn date(&mut self, value: Option<NaiveDate>) -> &mut Self {
-        self.text(value.map(|d| d.to_string()).as_deref())
+        match value {
+            None => self.text(None),
+            Some(d) => {
+                let _ = write!(self.field(), "{d}");
+                self
+            }
+        }
     }
 
     fn time(&mut self, value: Option<DateTime<Utc>>) -> &mut Self {
@@ -298,19 +317,36 @@ impl CopyText {
         self.buf.push('\n');
         self.fields_in_row = 0;
     }
+}
 
-    /// Sends the rows to `COPY {target} FROM STDIN`.
-    async fn send(self, conn: &mut PgConnection, target: &str) -> Result<(), StoreError> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let mut copy = conn
-            .copy_in_raw(&format!("COPY {target} FROM STDIN"))
-            .await?;
-        copy.send(self.buf.into_bytes()).await?;
-        copy.finish().await?;
-        Ok(())
+/// `COPY {target} FROM STDIN` of `rows`, each written by `row`, sent a block at a time.
+/// Nothing is sent for no rows.
+async fn copy_in<T>(
+    conn: &mut PgConnection,
+    target: &str,
+    rows: &[T],
+    mut row: impl FnMut(&mut CopyText, &T),
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
     }
+    let mut copy = conn
+        .copy_in_raw(&format!("COPY {target} FROM STDIN"))
+        .await?;
+    let mut out = CopyText::new();
+    for (i, r) in rows.iter().enumerate() {
+        row(&mut out, r);
+        out.end_row();
+        if out.buf.len() >= COPY_BLOCK || i + 1 == rows.len() {
+            if let Err(e) = copy.send(out.buf.as_bytes()).await {
+                let _ = copy.abort("the import could not send its rows").await;
+                return Err(e.into());
+            }
+            out.buf.clear();
+        }
+    }
+    copy.finish().await?;
+    Ok(())
 }
 
 /// The columns of a person both for an insert and for an update, after the id.
@@ -336,18 +372,17 @@ async fn pg_people(
     rows: &[RowWrite],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let mut out = CopyText::default();
-    for r in rows {
-        copy_person(&mut out, r.id, r);
-        out.time(Some(now))
+    let now = now.to_rfc3339();
+    let target = format!("beneficiaries ({PERSON_COLUMNS})");
+    copy_in(conn, &target, rows, |out, r| {
+        copy_person(out, r.id, r);
+        out.text(Some(&now))
             .text(r.fields.relative_name.as_deref())
             .text(r.fields.relative_phone.as_deref())
-            .time(Some(now))
-            .time(Some(now))
-            .end_row();
-    }
-    out.send(conn, &format!("beneficiaries ({PERSON_COLUMNS})"))
-        .await
+            .text(Some(&now))
+            .text(Some(&now));
+    })
+    .await
 }
 
 /// Changed people: copied into a temporary table, then one `UPDATE … FROM`.
@@ -368,14 +403,12 @@ async fn pg_updates(
     )
     .execute(&mut *conn)
     .await?;
-    let mut out = CopyText::default();
-    for r in rows {
-        copy_person(&mut out, r.id, r);
+    copy_in(conn, "import_changed_beneficiaries", rows, |out, r| {
+        copy_person(out, r.id, r);
         out.text(r.fields.relative_name.as_deref())
-            .text(r.fields.relative_phone.as_deref())
-            .end_row();
-    }
-    out.send(conn, "import_changed_beneficiaries").await?;
+            .text(r.fields.relative_phone.as_deref());
+    })
+    .await?;
     sqlx::query(
         "UPDATE beneficiaries AS b SET external_ref = u.external_ref, \
          identity_key = u.identity_key, last_name = u.last_name, first_name = u.first_name, \
@@ -396,17 +429,15 @@ async fn pg_updates(
 }
 
 async fn pg_phones(conn: &mut PgConnection, rows: &[PhoneRow<'_>]) -> Result<(), StoreError> {
-    let mut out = CopyText::default();
-    for p in rows {
+    let target = format!("beneficiary_phones ({PHONE_COLUMNS})");
+    copy_in(conn, &target, rows, |out, p| {
         out.int(Some(p.beneficiary_id))
             .int(Some(i64::from(p.position)))
             .text(Some(p.e164))
             .text(Some(p.kind))
-            .time(p.wrong_reported_at)
-            .end_row();
-    }
-    out.send(conn, &format!("beneficiary_phones ({PHONE_COLUMNS})"))
-        .await
+            .time(p.wrong_reported_at);
+    })
+    .await
 }
 
 async fn pg_members(
@@ -415,13 +446,10 @@ async fn pg_members(
     campaign_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let mut out = CopyText::default();
-    for id in members {
-        out.int(Some(campaign_id))
-            .int(Some(*id))
-            .time(Some(now))
-            .end_row();
-    }
-    out.send(conn, &format!("campaign_members ({MEMBER_COLUMNS})"))
-        .await
+    let now = now.to_rfc3339();
+    let target = format!("campaign_members ({MEMBER_COLUMNS})");
+    copy_in(conn, &target, members, |out, id| {
+        out.int(Some(campaign_id)).int(Some(*id)).text(Some(&now));
+    })
+    .await
 }

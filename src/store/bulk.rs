@@ -190,23 +190,34 @@ fn copy_text(out: &mut String, value: &Value<'_>) {
             let _ = write!(out, "{v}");
         }
         Value::Bool(v) => out.push(if *v { 't' } else { 'f' }),
-        Value::Text(s) => {
-            for c in s.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\t' => out.push_str("\\t"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    c => out.push(c),
-                }
-            }
-        }
+        Value::Text(s) => push_copy_escaped(out, s),
         Value::Date(d) => {
             let _ = write!(out, "{}", d.format("%Y-%m-%d"));
         }
         // Microseconds, as sqlx binds a `DateTime` (PostgreSQL keeps no more).
         Value::Time(t) => {
             let _ = write!(out, "{}+00", t.format("%Y-%m-%d %H:%M:%S%.6f"));
+        }
+    }
+}
+
+/// `s` as `COPY`'s text format spells it: backslash, tab, newline and carriage return
+/// escaped. Most texts have none of them and are copied whole.
+pub(super) fn push_copy_escaped(out: &mut String, s: &str) {
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
+    {
+        out.push_str(s);
+        return;
+    }
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
         }
     }
 }
@@ -228,6 +239,8 @@ mod tests {
         assert_eq!(text(Value::Bool(true)), "t");
         assert_eq!(text("a\tb\nc\\d\re".into()), "a\\tb\\nc\\\\d\\re");
         assert_eq!(text("\\N".into()), "\\\\N");
+        assert_eq!(text("Jeanne Dupré-Hérault".into()), "Jeanne Dupré-Hérault");
+        assert_eq!(text("é\\".into()), "é\\\\");
         let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
         assert_eq!(text(Value::Date(day)), "2026-11-30");
         let at = day
