@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, SqliteConnection};
 
 use super::beneficiary_import::{ChunkWrites, PhoneListWrite, RowWrite};
-use super::bulk::push_copy_escaped;
+use super::bulk::{push_copy_escaped, send_copy_block};
 use super::db::values_placeholders;
 use super::{query, query_as, Backend, StoreError, Tx};
 
@@ -255,8 +255,9 @@ async fn sqlite_members(
 }
 
 /// Bytes of `COPY` text written before they are sent: the server stores one block
-/// while the next is written, instead of waiting for a whole chunk's rows.
-const COPY_BLOCK: usize = 128 * 1024;
+/// while the next is written, instead of waiting for a whole chunk's rows (smaller
+/// than the planner's blocks, [`super::bulk`]: a chunk is a few megabytes).
+const IMPORT_COPY_BLOCK: usize = 128 * 1024;
 
 /// Rows in PostgreSQL's `COPY` text format.
 struct CopyText {
@@ -267,7 +268,7 @@ struct CopyText {
 impl CopyText {
     fn new() -> Self {
         CopyText {
-            buf: String::with_capacity(COPY_BLOCK + 4096),
+            buf: String::with_capacity(IMPORT_COPY_BLOCK + 4096),
             fields_in_row: 0,
         }
     }
@@ -334,17 +335,14 @@ async fn copy_in<T>(
         .copy_in_raw(&format!("COPY {target} FROM STDIN"))
         .await?;
     let mut out = CopyText::new();
-    for (i, r) in rows.iter().enumerate() {
+    for r in rows {
         row(&mut out, r);
         out.end_row();
-        if out.buf.len() >= COPY_BLOCK || i + 1 == rows.len() {
-            if let Err(e) = copy.send(out.buf.as_bytes()).await {
-                let _ = copy.abort("the import could not send its rows").await;
-                return Err(e.into());
-            }
-            out.buf.clear();
+        if out.buf.len() >= IMPORT_COPY_BLOCK {
+            copy = send_copy_block(copy, &mut out.buf).await?;
         }
     }
+    copy = send_copy_block(copy, &mut out.buf).await?;
     copy.finish().await?;
     Ok(())
 }

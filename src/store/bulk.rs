@@ -22,8 +22,10 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::PgCopyIn;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::Arguments;
+use sqlx::PgConnection;
 
 use super::progress::Progress;
 use super::Tx;
@@ -161,21 +163,12 @@ async fn copy_rows<'a, const N: usize>(
         block.push('\n');
         pending += 1;
         if block.len() >= COPY_BLOCK {
-            if let Err(e) = copy.send(block.as_bytes()).await {
-                let _ = copy.abort("send failed").await;
-                return Err(e);
-            }
-            block.clear();
+            copy = send_copy_block(copy, &mut block).await?;
             progress.advance(pending);
             pending = 0;
         }
     }
-    if !block.is_empty() {
-        if let Err(e) = copy.send(block.as_bytes()).await {
-            let _ = copy.abort("send failed").await;
-            return Err(e);
-        }
-    }
+    copy = send_copy_block(copy, &mut block).await?;
     let inserted = copy.finish().await?;
     progress.advance(pending);
     Ok(inserted)
@@ -199,6 +192,23 @@ fn copy_text(out: &mut String, value: &Value<'_>) {
             let _ = write!(out, "{}+00", t.format("%Y-%m-%d %H:%M:%S%.6f"));
         }
     }
+}
+
+/// Sends `block` (rows of `COPY` text), empties it and gives the `COPY` back; on
+/// failure, ends the `COPY` before returning the error. An empty block sends nothing.
+pub(super) async fn send_copy_block<'c>(
+    mut copy: PgCopyIn<&'c mut PgConnection>,
+    block: &mut String,
+) -> Result<PgCopyIn<&'c mut PgConnection>, sqlx::Error> {
+    if block.is_empty() {
+        return Ok(copy);
+    }
+    if let Err(e) = copy.send(block.as_bytes()).await {
+        let _ = copy.abort("send failed").await;
+        return Err(e);
+    }
+    block.clear();
+    Ok(copy)
 }
 
 /// `s` as `COPY`'s text format spells it: backslash, tab, newline and carriage return

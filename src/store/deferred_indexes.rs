@@ -19,8 +19,9 @@
 //! the foreign keys *between* the tables taken are dropped and added again at the end:
 //! PostgreSQL checks a foreign key one row at a time (a `SELECT … FOR KEY SHARE` per
 //! row: more than the indexes cost), `ADD CONSTRAINT` checks every row with one join.
-//! Foreign keys to other tables (territories, campaigns …) stay: dropping one would lock
-//! the table it refers to, and with it the whole application. Indexes that back a
+//! Foreign keys to other tables (import batches …) stay: dropping one would lock the
+//! table it refers to, and with it the whole application (a person's territory and a
+//! member's campaign are checked once per statement by triggers, migration 0035). Indexes that back a
 //! constraint, and unique indexes, stay too, with every check they make; so do the
 //! triggers, and the partial indexes: they hold few of the new rows (the people who are
 //! not active, the phones marked wrong …), and the triggers that run during the import
