@@ -17,8 +17,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::queue::{insert_reads, ReadRow, AUDIT_CHUNK};
-use super::{query, query_as, Store, StoreError};
+use super::{query, query_scalar, Store, StoreError};
 
 /// One request's reading of people's contact details.
 #[derive(Debug, Clone)]
@@ -161,50 +160,81 @@ impl Store {
         }
     }
 
-    /// One transaction of [`Store::settle_contact_reads`]: the oldest reads.
+    /// One transaction of [`Store::settle_contact_reads`]: the oldest reads, moved by
+    /// the database itself ([`SETTLE_SQLITE`], [`SETTLE_POSTGRES`]): their rows are
+    /// neither sent here nor bound back one value at a time.
     async fn settle_batch(&self) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
-        let reads: Vec<(chrono::DateTime<Utc>, Option<i64>, String, String)> = query_as(
-            "DELETE FROM contact_reads WHERE id IN \
-             (SELECT id FROM contact_reads ORDER BY id LIMIT $1) \
-             RETURNING at, user_id, context, beneficiary_ids",
-        )
-        .bind(SETTLE_BATCH)
-        .fetch_all(&mut tx)
-        .await?;
-        let mut rows: Vec<ReadRow> = Vec::new();
-        for (at, user_id, context, ids) in &reads {
-            for id in parse_id_list(ids)? {
-                rows.push((*at, *user_id, id, context.as_str()));
+        let moved = match self.backend() {
+            // `BEGIN IMMEDIATE`: nothing else writes between the two statements, which
+            // take the same reads.
+            super::Backend::Sqlite => {
+                query(SETTLE_SQLITE[0])
+                    .bind(SETTLE_BATCH)
+                    .execute(&mut tx)
+                    .await?;
+                query(SETTLE_SQLITE[1])
+                    .bind(SETTLE_BATCH)
+                    .execute(&mut tx)
+                    .await?
+                    .rows_affected()
             }
-        }
-        // In the order of the person index (`audit_events_subject`): the batch's rows
-        // for one person go into neighbouring index entries, one page touched for them
-        // instead of one page per read. The trail is read by time (`at`), which a read's
-        // rows share, so the order of ids within a batch says nothing.
-        rows.sort_by_key(|&(at, _, id, _)| (id, at));
-        for chunk in rows.chunks(AUDIT_CHUNK) {
-            insert_reads(&mut tx, self.backend(), chunk).await?;
-        }
+            super::Backend::Postgres => {
+                let moved: i64 = query_scalar(SETTLE_POSTGRES)
+                    .bind(SETTLE_BATCH)
+                    .fetch_one(&mut tx)
+                    .await?;
+                moved as u64
+            }
+        };
         tx.commit().await?;
-        Ok(reads.len() as u64)
+        Ok(moved)
     }
 }
+
+/// The audit trail's columns of a settled read's rows, one per person shown: when, by
+/// whom, `contact_details_read` about that person, on which screen.
+macro_rules! settled_columns {
+    () => {
+        "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, \
+         subject_id, detail) SELECT r.at, r.user_id, 'user', 'contact_details_read', \
+         'beneficiary', "
+    };
+}
+
+/// The oldest reads' audit rows, then the reads taken out. The rows go in the order of
+/// the person index (`audit_events_subject`): a batch's rows for one person land in
+/// neighbouring entries, one page touched for them instead of one page per read (the
+/// trail is read by time, which a read's rows share). A list that is not the
+/// comma-separated ids [`id_list`] writes is not JSON, and stops the batch.
+const SETTLE_SQLITE: [&str; 2] = [
+    concat!(
+        settled_columns!(),
+        "p.value, r.context FROM contact_reads r, json_each('[' || r.beneficiary_ids || ']') p \
+         WHERE r.id IN (SELECT id FROM contact_reads ORDER BY id LIMIT $1) \
+         ORDER BY p.value, r.at"
+    ),
+    "DELETE FROM contact_reads WHERE id IN (SELECT id FROM contact_reads ORDER BY id LIMIT $1)",
+];
+
+/// [`SETTLE_SQLITE`] in one statement: the reads are taken out (those another server is
+/// taking are skipped, so each is moved once), their audit rows written, and the number
+/// of reads moved returned. An id that is not a number stops the batch.
+const SETTLE_POSTGRES: &str = concat!(
+    "WITH moved AS (DELETE FROM contact_reads WHERE id IN \
+       (SELECT id FROM contact_reads ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+       RETURNING at, user_id, context, beneficiary_ids), \
+     written AS (",
+    settled_columns!(),
+    "p.id::bigint, r.context FROM moved r \
+       CROSS JOIN LATERAL unnest(string_to_array(r.beneficiary_ids, ',')) AS p(id) \
+       ORDER BY p.id::bigint, r.at) \
+     SELECT COUNT(*) FROM moved"
+);
 
 /// The people of a read as stored: their ids, comma-separated.
 fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
-
-/// [`id_list`] read back; anything else is an error (the batch stays unsettled).
-fn parse_id_list(text: &str) -> Result<Vec<i64>, StoreError> {
-    text.split(',')
-        .map(|id| {
-            id.parse().map_err(|_| {
-                StoreError::AuditTrail(format!("a contact read holds {id:?}, not a person's id"))
-            })
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -212,11 +242,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_people_of_a_read_are_stored_as_ids_and_read_back() {
-        let ids = vec![7, 123_456_789_012, 1];
-        assert_eq!(id_list(&ids), "7,123456789012,1");
-        assert_eq!(parse_id_list(&id_list(&ids)).unwrap(), ids);
-        assert!(parse_id_list("7,,1").is_err());
-        assert!(parse_id_list("7,x").is_err());
+    fn the_people_of_a_read_are_stored_as_comma_separated_ids() {
+        assert_eq!(id_list(&[7, 123_456_789_012, 1]), "7,123456789012,1");
+        assert_eq!(id_list(&[42]), "42");
     }
 }

@@ -3,7 +3,7 @@
 use lien::domain::{IsoWeek, Role};
 
 use crate::helpers::{
-    planned_demo_app, query_all, scalar, spawn_app, Backend, TestApp, TEST_PASSWORD,
+    execute, planned_demo_app, query_all, scalar, spawn_app, Backend, TestApp, TEST_PASSWORD,
 };
 use crate::on_both_backends;
 
@@ -341,7 +341,8 @@ async fn another_caller_s_assignment_is_a_404(backend: Backend) {
 
 on_both_backends!(
     every_queue_read_is_audited_before_its_answer_even_under_load,
-    reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once
+    reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once,
+    a_read_is_settled_as_written_and_a_damaged_one_stops_its_batch
 );
 
 /// How many people's contact details were recorded as read: the reads written with
@@ -494,4 +495,79 @@ async fn reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once
         0
     );
     assert!(page.contains("api_queue"), "{page}");
+}
+
+/// Settling writes each read's rows as the read was recorded (when, by whom, about whom,
+/// on which screen), whatever the size of its id list. A read whose people are not a
+/// list of ids (a damaged row) stops its batch: settling fails, nothing of the batch is
+/// moved or lost, and once the row is mended the batch goes through.
+async fn a_read_is_settled_as_written_and_a_damaged_one_stops_its_batch(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.store.settle_contact_reads().await.unwrap();
+    let count = "SELECT COUNT(*) FROM audit_events";
+    let before = scalar(&app.store, count).await;
+    let last = scalar(&app.store, "SELECT COALESCE(MAX(id), 0) FROM audit_events").await;
+    execute(
+        &app.store,
+        "INSERT INTO contact_reads (at, user_id, context, beneficiary_ids) VALUES \
+         ('2026-12-01T08:00:00+00:00', NULL, 'api_queue', '9000000000,7'), \
+         ('2026-12-01T09:00:00+00:00', NULL, 'queue', '7,x'), \
+         ('2026-12-01T10:00:00+00:00', NULL, 'queue', '12')",
+    )
+    .await
+    .unwrap();
+    let err = app.store.settle_contact_reads().await;
+    assert!(err.is_err(), "a damaged read must not be settled: {err:?}");
+    assert_eq!(
+        scalar(&app.store, "SELECT COUNT(*) FROM contact_reads").await,
+        3
+    );
+    assert_eq!(
+        scalar(&app.store, count).await,
+        before,
+        "nothing of the batch is written"
+    );
+    execute(
+        &app.store,
+        "UPDATE contact_reads SET beneficiary_ids = '7,8' WHERE beneficiary_ids = '7,x'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.store.settle_contact_reads().await.unwrap(), 3);
+    assert_eq!(
+        scalar(&app.store, "SELECT COUNT(*) FROM contact_reads").await,
+        0
+    );
+    type Settled = (i64, String, String, String, chrono::DateTime<chrono::Utc>);
+    let rows: Vec<Settled> = query_all(
+        &app.store,
+        &format!(
+            "SELECT subject_id, detail, actor_label, subject_type, at FROM audit_events \
+             WHERE action = 'contact_details_read' AND actor_user_id IS NULL AND id > {last} \
+             ORDER BY subject_id, at"
+        ),
+    )
+    .await;
+    let at = |h: u32| {
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_opt(h, 0, 0)
+            .unwrap()
+            .and_utc()
+    };
+    let expected = [
+        (7, "api_queue", at(8)),
+        (7, "queue", at(9)),
+        (8, "queue", at(9)),
+        (12, "queue", at(10)),
+        (9_000_000_000, "api_queue", at(8)),
+    ];
+    assert_eq!(rows.len(), expected.len(), "{rows:?}");
+    for (row, (id, screen, when)) in rows.iter().zip(expected) {
+        assert_eq!(
+            (row.0, row.1.as_str(), row.2.as_str()),
+            (id, screen, "user")
+        );
+        assert_eq!((row.3.as_str(), row.4), ("beneficiary", when));
+    }
 }
