@@ -172,7 +172,8 @@ impl Store {
                 query(SETTLE_SQLITE[0])
                     .bind(SETTLE_BATCH)
                     .execute(&mut tx)
-                    .await?;
+                    .await
+                    .map_err(unreadable_reads)?;
                 query(SETTLE_SQLITE[1])
                     .bind(SETTLE_BATCH)
                     .execute(&mut tx)
@@ -183,7 +184,8 @@ impl Store {
                 let moved: i64 = query_scalar(SETTLE_POSTGRES)
                     .bind(SETTLE_BATCH)
                     .fetch_one(&mut tx)
-                    .await?;
+                    .await
+                    .map_err(unreadable_reads)?;
                 moved as u64
             }
         };
@@ -231,6 +233,18 @@ const SETTLE_POSTGRES: &str = concat!(
        ORDER BY p.id::bigint, r.at) \
      SELECT COUNT(*) FROM moved"
 );
+
+/// A settling refused by the database (not a lock or a lost connection): a read whose
+/// people are not a list of ids, said as such, with the database's own words.
+fn unreadable_reads(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::Database(db) => StoreError::AuditTrail(format!(
+            "the reads waiting in contact_reads cannot be moved into the audit trail \
+             (is a row's beneficiary_ids not a comma-separated list of ids?): {db}"
+        )),
+        other => other.into(),
+    }
+}
 
 /// The people of a read as stored: their ids, comma-separated.
 fn id_list(ids: &[i64]) -> String {
