@@ -117,7 +117,7 @@ const QUEUE_WITH_PROGRESS_SQL: &str = queue_sql!(
 );
 
 /// Rows of contact-read audit events per insert (7 values each).
-pub(super) const AUDIT_CHUNK: usize = 500;
+const AUDIT_CHUNK: usize = 500;
 
 impl Store {
     /// The caller's open assignments of `week` (every campaign), with their phones;
@@ -210,10 +210,10 @@ impl Store {
 
 /// One `contact_details_read` event: when, by whom (`None`: an account deleted since),
 /// about whom, on which screen.
-pub(super) type ReadRow<'a> = (DateTime<Utc>, Option<i64>, i64, &'a str);
+type ReadRow<'a> = (DateTime<Utc>, Option<i64>, i64, &'a str);
 
 /// One multi-row `INSERT` of read events (at most [`AUDIT_CHUNK`]).
-pub(super) async fn insert_reads<'c>(
+async fn insert_reads<'c>(
     exec: impl Into<db::Exec<'c>>,
     backend: super::Backend,
     rows: &[ReadRow<'_>],
