@@ -90,7 +90,7 @@ async fn queue(store: &Store, messages: &[OutboxMessage]) {
         }};
     }
     match store {
-        Store::Sqlite(pool) => insert!(pool),
+        Store::Sqlite(pool, _) => insert!(pool),
         Store::Postgres(pool) => insert!(pool),
     }
 }

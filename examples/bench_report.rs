@@ -55,7 +55,7 @@ const TERRITORIES: i64 = 20;
 /// Runs one statement on either pool.
 async fn exec(store: &Store, sql: &str) {
     let result = match store {
-        Store::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        Store::Sqlite(pool, _) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
         Store::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
     };
     if let Err(e) = result {
@@ -66,7 +66,7 @@ async fn exec(store: &Store, sql: &str) {
 /// `SELECT …` of the integers 0..n as a table `s(k)` for this backend.
 fn series(store: &Store, n: i64) -> String {
     match store {
-        Store::Sqlite(_) => format!(
+        Store::Sqlite(..) => format!(
             "WITH RECURSIVE s(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM s WHERE k < {}) ",
             n - 1
         ),
@@ -82,7 +82,7 @@ fn ts(store: &Store, epoch: &str) -> String {
     match store {
         // The text format sqlx writes for DateTime<Utc>, so comparisons with bound
         // values hold.
-        Store::Sqlite(_) => format!("strftime('%Y-%m-%dT%H:%M:%S+00:00', {epoch}, 'unixepoch')"),
+        Store::Sqlite(..) => format!("strftime('%Y-%m-%dT%H:%M:%S+00:00', {epoch}, 'unixepoch')"),
         Store::Postgres(_) => format!("to_timestamp({epoch})"),
     }
 }
@@ -220,7 +220,7 @@ async fn generate(store: &Store, n: i64, callers: i64, weeks: i64, per_week: i64
 
 async fn count(store: &Store, sql: &str) -> i64 {
     let (n,): (i64,) = match store {
-        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
+        Store::Sqlite(pool, _) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
         Store::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
     };
     n

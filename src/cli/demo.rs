@@ -304,14 +304,14 @@ fn display_host(bind: SocketAddr) -> String {
     }
 }
 
-/// Deletes an SQLite database file and its WAL companions, if present.
+/// Deletes an SQLite database file, its reads file and their WAL companions, if present.
 fn remove_sqlite_files(txt: Texts, url: &str) -> anyhow::Result<()> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
     let path = path.split('?').next().unwrap_or(path);
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", "-reads", "-reads-wal", "-reads-shm"] {
         let file = PathBuf::from(format!("{path}{suffix}"));
         match std::fs::remove_file(&file) {
             Ok(()) => {}

@@ -87,7 +87,7 @@ pub enum Exec<'c> {
 impl<'c> From<&'c Store> for Exec<'c> {
     fn from(store: &'c Store) -> Self {
         match store {
-            Store::Sqlite(pool) => Exec::SqlitePool(pool),
+            Store::Sqlite(pool, _) => Exec::SqlitePool(pool),
             Store::Postgres(pool) => Exec::PostgresPool(pool),
         }
     }
@@ -151,7 +151,7 @@ impl Store {
     /// so that it holds the write lock before its first statement.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite(pool, _) => {
                 let turn = super::sqlite_lock::writer_turn(pool).await?;
                 Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
             }

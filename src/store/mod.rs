@@ -54,6 +54,7 @@ mod planning;
 mod progress;
 mod queue;
 mod read_journal;
+mod reads_file;
 // Issue 17: relays (reserve, school) and their own volunteers.
 mod relays;
 mod report;
@@ -269,7 +270,9 @@ async fn migrate_sqlite(
 /// The database: a pool of either backend. Cheap to clone.
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    /// The database's pool and, beside it, the file the queue's reads are recorded in
+    /// ([`reads_file`]; `None` for the store of that file itself).
+    Sqlite(SqlitePool, Option<reads_file::ReadsFile>),
     Postgres(PgPool),
 }
 
@@ -325,10 +328,11 @@ impl Store {
                     // "SQLite's memory through mimalloc, one ping less").
                     .test_before_acquire(false)
                     .after_connect(|conn, _| Box::pin(sqlite_lock::install(conn)))
-                    .connect_with(options)
+                    .connect_with(options.clone())
                     .await
                     .map_err(|e| StoreError::Connect(e.to_string()))?;
-                Ok(Self::Sqlite(pool))
+                let reads = reads_file::ReadsFile::beside(&options);
+                Ok(Self::Sqlite(pool, Some(reads)))
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url)
@@ -358,7 +362,7 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Sqlite(..) => Backend::Sqlite,
             Self::Postgres(_) => Backend::Postgres,
         }
     }
@@ -366,12 +370,12 @@ impl Store {
     /// Applies the migrations not applied yet; a second run changes nothing.
     pub async fn migrate(&self) -> Result<MigrationReport, StoreError> {
         let migrator = match self {
-            Self::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Self::Sqlite(..) => &SQLITE_MIGRATIONS,
             Self::Postgres(_) => &POSTGRES_MIGRATIONS,
         };
         let before = self.applied_migrations().await;
         match self {
-            Self::Sqlite(pool) => migrate_sqlite(pool, migrator, &before).await?,
+            Self::Sqlite(pool, _) => migrate_sqlite(pool, migrator, &before).await?,
             Self::Postgres(pool) => migrator.run(pool).await?,
         }
         let after = self.applied_migrations().await;
@@ -400,7 +404,12 @@ impl Store {
 
     pub async fn close(&self) {
         match self {
-            Self::Sqlite(pool) => pool.close().await,
+            Self::Sqlite(pool, reads) => {
+                if let Some(reads) = reads {
+                    reads.close().await;
+                }
+                pool.close().await
+            }
             Self::Postgres(pool) => pool.close().await,
         }
     }

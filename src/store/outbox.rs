@@ -111,7 +111,7 @@ impl Store {
             .bind(limit);
         let mut rows = match self {
             Store::Postgres(_) => claim.fetch_all(self).await?,
-            Store::Sqlite(_) => {
+            Store::Sqlite(..) => {
                 let mut tx = self.begin().await?;
                 let rows = claim.fetch_all(&mut tx).await?;
                 tx.commit().await?;

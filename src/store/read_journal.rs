@@ -5,8 +5,9 @@
 //! goes unrecorded after a crash that its answer survived; under load one commit serves
 //! tens of requests instead of one each (docs/PERFORMANCE.md, "Under load").
 //!
-//! A read is written as one row of `contact_reads` (the ids of the people shown), not as
-//! one indexed `audit_events` row per person: those rows, written on the request's path,
+//! A read is written as one row of `contact_reads` (the ids of the people shown; on
+//! SQLite in a file of its own beside the database, [`super::reads_file`]), not as one
+//! indexed `audit_events` row per person: those rows, written on the request's path,
 //! were two thirds of a queue read's cost. [`Store::settle_contact_reads`] turns the
 //! reads into the audit trail's rows, one `contact_details_read` per person as before,
 //! in large transactions: every few seconds in the background, and before anything reads
@@ -41,11 +42,18 @@ const READS_PER_INSERT: usize = 500;
 /// How often the background task settles the reads written since.
 const SETTLE_EVERY: Duration = Duration::from_secs(2);
 
-/// Reads settled per transaction (about 30 people each): short enough not to hold
-/// SQLite's write lock for long (queue reads wait behind it to write theirs: 200 reads
-/// a transaction showed in their p99), large enough that each index page is written
-/// once for many rows.
+/// Reads settled per transaction (about 30 people each): short enough not to hold the
+/// write lock for long (the calls recorded meanwhile wait behind it; on PostgreSQL the
+/// queue's reads too, recorded in the same database), large enough that each index page
+/// is written once for many rows.
 const SETTLE_BATCH: i64 = 50;
+
+/// SQLite, reads waiting beyond a full batch: each next transaction takes twice as many,
+/// up to this. Every commit to the database file empties its other connections' page
+/// caches; 50 reads a transaction moved about 850 reads a second while the queue
+/// answered 2,000 (the reads file grew by a thousand a second), 500 kept up
+/// (docs/PERFORMANCE.md, "The reads in their own file").
+const SQLITE_CATCH_UP_BATCH: i64 = 500;
 
 /// The handle requests record their reads through; cheap to clone.
 #[derive(Debug, Clone)]
@@ -122,13 +130,15 @@ async fn settle_in_background(store: Store) {
 }
 
 impl Store {
-    /// Every read of `reads` in one transaction: all written, or none.
+    /// Every read of `reads` in one transaction: all written, or none. On SQLite they go
+    /// to the reads file beside the database ([`super::reads_file`]).
     pub async fn record_contact_read_batch(&self, reads: &[ContactRead]) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let journal = self.reads_store().await?;
+        let mut tx = journal.begin().await?;
         for chunk in reads.chunks(READS_PER_INSERT) {
             let sql = format!(
                 "INSERT INTO contact_reads (at, user_id, context, beneficiary_ids) VALUES {}",
-                super::db::values_placeholders(self.backend(), chunk.len(), 4)
+                super::db::values_placeholders(journal.backend(), chunk.len(), 4)
             );
             let mut insert = query(&sql);
             for read in chunk {
@@ -145,52 +155,44 @@ impl Store {
     }
 
     /// Moves every read written so far into the audit trail: one `contact_details_read`
-    /// row per person shown, with the read's time, account and screen. Each batch is
-    /// taken out of `contact_reads` and written in the same transaction, so a read is
+    /// row per person shown, with the read's time, account and screen. Each read is
     /// moved once, whatever the number of servers settling at once, and none is lost.
     /// Returns the number of reads moved.
     pub async fn settle_contact_reads(&self) -> Result<u64, StoreError> {
         let mut moved = 0;
+        let mut limit = SETTLE_BATCH;
         loop {
-            let batch = self.settle_batch().await?;
+            let batch = match self.backend() {
+                super::Backend::Sqlite => {
+                    match super::reads_file::settle_batch(self, limit).await? {
+                        Some(batch) => batch,
+                        // Another settler moved these first: the next ones.
+                        None => continue,
+                    }
+                }
+                super::Backend::Postgres => self.settle_postgres_batch().await?,
+            };
             moved += batch;
-            if batch < SETTLE_BATCH as u64 {
+            if batch < limit as u64 {
                 return Ok(moved);
+            }
+            if self.backend() == super::Backend::Sqlite {
+                limit = (limit * 2).min(SQLITE_CATCH_UP_BATCH);
             }
         }
     }
 
-    /// One transaction of [`Store::settle_contact_reads`]: the oldest reads, moved by
-    /// the database itself ([`SETTLE_SQLITE`], [`SETTLE_POSTGRES`]): their rows are
-    /// neither sent here nor bound back one value at a time.
-    async fn settle_batch(&self) -> Result<u64, StoreError> {
+    /// One transaction of [`Store::settle_contact_reads`] on PostgreSQL: the oldest
+    /// reads, moved by the database itself ([`SETTLE_POSTGRES`]).
+    async fn settle_postgres_batch(&self) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
-        let moved = match self.backend() {
-            // `BEGIN IMMEDIATE`: nothing else writes between the two statements, which
-            // take the same reads.
-            super::Backend::Sqlite => {
-                query(SETTLE_SQLITE[0])
-                    .bind(SETTLE_BATCH)
-                    .execute(&mut tx)
-                    .await
-                    .map_err(unreadable_reads)?;
-                query(SETTLE_SQLITE[1])
-                    .bind(SETTLE_BATCH)
-                    .execute(&mut tx)
-                    .await?
-                    .rows_affected()
-            }
-            super::Backend::Postgres => {
-                let moved: i64 = query_scalar(SETTLE_POSTGRES)
-                    .bind(SETTLE_BATCH)
-                    .fetch_one(&mut tx)
-                    .await
-                    .map_err(unreadable_reads)?;
-                moved as u64
-            }
-        };
+        let moved: i64 = query_scalar(SETTLE_POSTGRES)
+            .bind(SETTLE_BATCH)
+            .fetch_one(&mut tx)
+            .await
+            .map_err(unreadable_reads)?;
         tx.commit().await?;
-        Ok(moved)
+        Ok(moved as u64)
     }
 }
 
@@ -203,25 +205,12 @@ macro_rules! settled_columns {
          'beneficiary', "
     };
 }
+pub(super) use settled_columns;
 
-/// The oldest reads' audit rows, then the reads taken out. The rows go in the order of
-/// the person index (`audit_events_subject`): a batch's rows for one person land in
-/// neighbouring entries, one page touched for them instead of one page per read (the
-/// trail is read by time, which a read's rows share). A list that is not the
-/// comma-separated ids [`id_list`] writes is not JSON, and stops the batch.
-const SETTLE_SQLITE: [&str; 2] = [
-    concat!(
-        settled_columns!(),
-        "p.value, r.context FROM contact_reads r, json_each('[' || r.beneficiary_ids || ']') p \
-         WHERE r.id IN (SELECT id FROM contact_reads ORDER BY id LIMIT $1) \
-         ORDER BY p.value, r.at"
-    ),
-    "DELETE FROM contact_reads WHERE id IN (SELECT id FROM contact_reads ORDER BY id LIMIT $1)",
-];
-
-/// [`SETTLE_SQLITE`] in one statement: the reads are taken out (those another server is
-/// taking are skipped, so each is moved once), their audit rows written, and the number
-/// of reads moved returned. An id that is not a number stops the batch.
+/// The oldest reads taken out (those another server is taking are skipped, so each is
+/// moved once), their audit rows written in the order of the person index
+/// (`audit_events_subject`: a batch's rows for one person land in neighbouring entries),
+/// and the number of reads moved returned. An id that is not a number stops the batch.
 const SETTLE_POSTGRES: &str = concat!(
     "WITH moved AS (DELETE FROM contact_reads WHERE id IN \
        (SELECT id FROM contact_reads ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \

@@ -141,7 +141,7 @@ mod tests {
 
     fn pool(store: &Store) -> &SqlitePool {
         match store {
-            Store::Sqlite(pool) => pool,
+            Store::Sqlite(pool, _) => pool,
             Store::Postgres(_) => unreachable!(),
         }
     }

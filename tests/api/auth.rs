@@ -184,7 +184,7 @@ async fn an_idle_session_expires(backend: Backend) {
         .contains("Se déconnecter"));
     let long_ago = chrono::Utc::now() - chrono::Duration::minutes(31);
     match &app.store {
-        lien::store::Store::Sqlite(pool) => {
+        lien::store::Store::Sqlite(pool, _) => {
             sqlx::query("UPDATE sessions SET last_seen_at = $1")
                 .bind(long_ago)
                 .execute(pool)

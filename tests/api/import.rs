@@ -338,7 +338,7 @@ async fn register_schema(store: &Store, backend: Backend) -> Vec<(String, String
 /// PostgreSQL: the identity index's object id, which a rebuild changes (0 on SQLite).
 async fn index_oid(store: &Store) -> i64 {
     match store {
-        Store::Sqlite(_) => 0,
+        Store::Sqlite(..) => 0,
         Store::Postgres(_) => {
             scalar(
                 store,
@@ -425,7 +425,7 @@ async fn a_large_first_import_beside_a_reader_writes_the_same(backend: Backend) 
     let file = data.join("beneficiaries.csv");
     let store = ctx.store().await;
     let reader = match &store {
-        Store::Sqlite(_) => None,
+        Store::Sqlite(..) => None,
         Store::Postgres(pool) => {
             let mut tx = pool.begin().await.unwrap();
             sqlx::query("SELECT COUNT(*) FROM beneficiaries")

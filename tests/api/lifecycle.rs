@@ -83,7 +83,7 @@ pub async fn full_dump(store: &Store) -> String {
     let tables: Vec<(String,)> = query_all(
         store,
         match store {
-            Store::Sqlite(_) => "SELECT name FROM sqlite_master WHERE type = 'table'",
+            Store::Sqlite(..) => "SELECT name FROM sqlite_master WHERE type = 'table'",
             Store::Postgres(_) => {
                 "SELECT table_name::text FROM information_schema.tables \
                  WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
@@ -94,7 +94,7 @@ pub async fn full_dump(store: &Store) -> String {
     let mut dump = String::new();
     for (table,) in tables {
         let sql = match store {
-            Store::Sqlite(_) => {
+            Store::Sqlite(..) => {
                 let columns: Vec<(String,)> = query_all(
                     store,
                     &format!("SELECT name FROM pragma_table_info('{table}')"),

@@ -346,17 +346,29 @@ on_both_backends!(
 );
 
 /// How many people's contact details were recorded as read: the reads written with
-/// their answers (`contact_reads`, one row per read) and those already settled into the
-/// audit trail (one row per person), without settling anything.
+/// their answers (`contact_reads`, one row per read; on SQLite in the reads file beside
+/// the database) and those already settled into the audit trail (one row per person),
+/// without settling anything.
 async fn contact_reads(app: &TestApp) -> i64 {
-    // One statement, so that the background settle cannot move a read between two.
-    scalar(
-        &app.store,
-        "SELECT (SELECT COUNT(*) FROM audit_events WHERE action = 'contact_details_read') \
-         + (SELECT COALESCE(SUM(LENGTH(beneficiary_ids) - LENGTH(REPLACE(beneficiary_ids, ',', '')) + 1), 0) \
-            FROM contact_reads)",
-    )
-    .await
+    const WAITING: &str = "SELECT COALESCE(SUM(LENGTH(beneficiary_ids) \
+        - LENGTH(REPLACE(beneficiary_ids, ',', '')) + 1), 0) FROM contact_reads";
+    const SETTLED: &str = "SELECT COUNT(*) FROM audit_events WHERE action = 'contact_details_read'";
+    if app.store.backend() == lien::store::Backend::Postgres {
+        // One statement, so that the background settle cannot move a read between two.
+        return scalar(&app.store, &format!("SELECT ({SETTLED}) + ({WAITING})")).await;
+    }
+    // Two files: the audit rows and the mark read together, then the reads past the
+    // mark; the mark read again tells whether a settling moved any between the two.
+    let reads = app.store.reads_store().await.unwrap();
+    let mark = "SELECT up_to FROM contact_reads_settled";
+    loop {
+        let (settled, up_to): (i64, i64) =
+            query_all(&app.store, &format!("SELECT ({SETTLED}), ({mark})")).await[0];
+        let waiting = scalar(&reads, &format!("{WAITING} WHERE id > {up_to}")).await;
+        if scalar(&app.store, mark).await == up_to {
+            return settled + waiting;
+        }
+    }
 }
 
 /// The audit rows of the caller's reads: (person, screen, reads), once settled.
@@ -446,6 +458,7 @@ async fn reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once
     let (app, email) = planned_demo_app(backend).await;
     app.login(&email, TEST_PASSWORD).await;
     app.store.settle_contact_reads().await.unwrap();
+    let reads = app.store.reads_store().await.unwrap();
     let settled = || {
         scalar(
             &app.store,
@@ -477,7 +490,7 @@ async fn reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once
     assert!(moved <= 10, "{moved} reads moved for 10 made");
     assert_eq!(app.store.settle_contact_reads().await.unwrap(), 0);
     assert_eq!(
-        scalar(&app.store, "SELECT COUNT(*) FROM contact_reads").await,
+        scalar(&reads, "SELECT COUNT(*) FROM contact_reads").await,
         0
     );
     assert_eq!(settled().await, before + 10 * shown, "each read moved once");
@@ -491,7 +504,7 @@ async fn reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once
         .await
         .unwrap();
     assert_eq!(
-        scalar(&app.store, "SELECT COUNT(*) FROM contact_reads").await,
+        scalar(&reads, "SELECT COUNT(*) FROM contact_reads").await,
         0
     );
     assert!(page.contains("api_queue"), "{page}");
@@ -504,11 +517,12 @@ async fn reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once
 async fn a_read_is_settled_as_written_and_a_damaged_one_stops_its_batch(backend: Backend) {
     let app = spawn_app(backend).await;
     app.store.settle_contact_reads().await.unwrap();
+    let reads = app.store.reads_store().await.unwrap();
     let count = "SELECT COUNT(*) FROM audit_events";
     let before = scalar(&app.store, count).await;
     let last = scalar(&app.store, "SELECT COALESCE(MAX(id), 0) FROM audit_events").await;
     execute(
-        &app.store,
+        &reads,
         "INSERT INTO contact_reads (at, user_id, context, beneficiary_ids) VALUES \
          ('2026-12-01T08:00:00+00:00', NULL, 'api_queue', '9000000000,7'), \
          ('2026-12-01T09:00:00+00:00', NULL, 'queue', '7,x'), \
@@ -522,7 +536,7 @@ async fn a_read_is_settled_as_written_and_a_damaged_one_stops_its_batch(backend:
         "a damaged read is named: {err}"
     );
     assert_eq!(
-        scalar(&app.store, "SELECT COUNT(*) FROM contact_reads").await,
+        scalar(&reads, "SELECT COUNT(*) FROM contact_reads").await,
         3
     );
     assert_eq!(
@@ -531,14 +545,14 @@ async fn a_read_is_settled_as_written_and_a_damaged_one_stops_its_batch(backend:
         "nothing of the batch is written"
     );
     execute(
-        &app.store,
+        &reads,
         "UPDATE contact_reads SET beneficiary_ids = '7,8' WHERE beneficiary_ids = '7,x'",
     )
     .await
     .unwrap();
     assert_eq!(app.store.settle_contact_reads().await.unwrap(), 3);
     assert_eq!(
-        scalar(&app.store, "SELECT COUNT(*) FROM contact_reads").await,
+        scalar(&reads, "SELECT COUNT(*) FROM contact_reads").await,
         0
     );
     type Settled = (i64, String, String, String, chrono::DateTime<chrono::Utc>);
@@ -573,4 +587,75 @@ async fn a_read_is_settled_as_written_and_a_damaged_one_stops_its_batch(backend:
         );
         assert_eq!((row.3.as_str(), row.4), ("beneficiary", when));
     }
+}
+
+/// A read of people 11 and 12 by no account, as the queue records it.
+fn a_read() -> lien::store::ContactRead {
+    lien::store::ContactRead {
+        at: chrono::Utc::now(),
+        user_id: 0,
+        beneficiary_ids: vec![11, 12],
+        context: "api_queue",
+    }
+}
+
+/// The audit rows of reads in a store.
+async fn read_rows(store: &lien::store::Store) -> i64 {
+    scalar(
+        store,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'contact_details_read'",
+    )
+    .await
+}
+
+/// The file of an SQLite test database.
+fn sqlite_file(url: &str) -> std::path::PathBuf {
+    url.trim_start_matches("sqlite://").into()
+}
+
+/// SQLite records the reads in a file beside the database, which belongs to it. A lost
+/// reads file is made again, and its ids start past the reads already moved (none of
+/// its reads is taken for one moved before); a reads file left by another database (the
+/// database file replaced) has its reads dropped, never moved into this one's trail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_reads_file_belongs_to_its_database() {
+    let first = crate::helpers::fresh_store(Backend::Sqlite).await;
+    let reads_file = |url: &str| {
+        let mut name = sqlite_file(url).into_os_string();
+        name.push("-reads");
+        std::path::PathBuf::from(name)
+    };
+    let store = &first.store;
+    store
+        .record_contact_read_batch(&[a_read(), a_read()])
+        .await
+        .unwrap();
+    assert_eq!(store.settle_contact_reads().await.unwrap(), 2);
+    assert_eq!(read_rows(store).await, 4);
+    store.close().await;
+    // Lost: the next read gets an id past the two moved, and is moved.
+    std::fs::remove_file(reads_file(&first.db.url)).unwrap();
+    let store = lien::store::Store::open(&first.db.url).await.unwrap();
+    store.record_contact_read_batch(&[a_read()]).await.unwrap();
+    assert_eq!(store.settle_contact_reads().await.unwrap(), 1);
+    assert_eq!(read_rows(&store).await, 6);
+    // Left behind: a read not moved yet, its file found beside another database.
+    store.record_contact_read_batch(&[a_read()]).await.unwrap();
+    store.close().await;
+    let second = crate::helpers::fresh_store(Backend::Sqlite).await;
+    second.store.close().await;
+    std::fs::copy(reads_file(&first.db.url), reads_file(&second.db.url)).unwrap();
+    let store = lien::store::Store::open(&second.db.url).await.unwrap();
+    let reads = store.reads_store().await.unwrap();
+    assert_eq!(
+        scalar(&reads, "SELECT COUNT(*) FROM contact_reads").await,
+        0
+    );
+    assert_eq!(store.settle_contact_reads().await.unwrap(), 0);
+    assert_eq!(read_rows(&store).await, 0, "another database's reads");
+    // Its own reads go on as usual.
+    store.record_contact_read_batch(&[a_read()]).await.unwrap();
+    assert_eq!(store.settle_contact_reads().await.unwrap(), 1);
+    assert_eq!(read_rows(&store).await, 2);
+    store.close().await;
 }

@@ -513,7 +513,7 @@ macro_rules! while_open {
     ($store:expr, $first:expr, $second:expr) => {{
         let second = $second.to_string();
         match &$store {
-            Store::Sqlite(pool) => {
+            Store::Sqlite(pool, _) => {
                 let mut tx = pool.begin().await.unwrap();
                 sqlx::query($first).execute(&mut *tx).await.unwrap();
                 let second = start_then_wait(&$store, second).await;
