@@ -8,10 +8,11 @@
 #   GET /appels, POST /api/calls (a callback tomorrow on one of the caller's open
 #   assignments, a fresh Idempotency-Key each), the coordinator's week page
 #   (/coordination/week), and the mixed load: 80 % queue reads, 20 % POST /api/calls.
-# Prints req/s, p50, p99 (ms), answers that were not 2xx/3xx, the ratio to /health, and
-# the CPU time per request of the server and of the database server (PostgreSQL's
+# Prints req/s, p50, p99 (ms), answers that were not 2xx/3xx, the ratio to /health, the
+# CPU time per request of the server and of the database server (PostgreSQL's
 # processes; SQLite runs inside the server): user + system time over the run from /proc,
-# divided by the requests answered. Throughput moves with whatever else the 2 cores are
+# divided by the requests answered, and the queue's reads still waiting to be moved
+# into the audit trail at the end of the run (small: the settling keeps up). Throughput moves with whatever else the 2 cores are
 # doing; the CPU per request much less, so it is the figure to compare between builds.
 #
 #   bash benches/load.sh [sqlite|postgres|both]     # default both
@@ -184,6 +185,24 @@ settle_postgres() {
     fi
 }
 
+# The queue's reads recorded but not yet moved into the audit trail, right after a run:
+# a figure that stays small says the settling keeps up with the load (SQLite: the reads
+# file past the database's mark, read with Python's sqlite3; PostgreSQL: the table).
+reads_waiting() {
+    if [[ "$1" == postgres* ]]; then
+        psql "$1" -tAqX -c "SELECT COUNT(*) FROM contact_reads" 2>/dev/null || echo "-"
+    else
+        python3 - "$WORK/load.db" <<'PY' 2>/dev/null || echo "-"
+import sqlite3, sys
+db = sys.argv[1]
+mark = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10).execute(
+    "SELECT up_to FROM contact_reads_settled").fetchone()[0]
+reads = sqlite3.connect(f"file:{db}-reads?mode=ro", uri=True, timeout=10)
+print(reads.execute("SELECT COUNT(*) FROM contact_reads WHERE id > ?", (mark,)).fetchone()[0])
+PY
+    fi
+}
+
 # The routes on one backend: a table of figures, /health first.
 measure() {
     local backend="$1" url="$2" health=""
@@ -194,8 +213,8 @@ measure() {
     : >"$none"
     printf '\n%s (%s, %d threads, %d connections, %s each)\n' "$backend" "$(nproc) cores" \
         "$THREADS" "$CONNECTIONS" "$DURATION"
-    printf '%-34s %10s %9s %9s %8s %9s %11s %9s\n' route "req/s" "p50 ms" "p99 ms" "errors" \
-        "/health" "server CPU" "db CPU"
+    printf '%-34s %10s %9s %9s %8s %9s %11s %9s %8s\n' route "req/s" "p50 ms" "p99 ms" "errors" \
+        "/health" "server CPU" "db CPU" "waiting"
     local hz
     hz="$(getconf CLK_TCK)"
     while IFS='|' read -r label sessions mode path; do
@@ -203,9 +222,10 @@ measure() {
         read -r requests rps p50 p99 status socket server_ticks db_ticks \
             < <(run "$label" "$sessions" "$mode" "$path")
         [ -n "$health" ] || health="$rps"
-        printf '%-34s %10s %9s %9s %8s %8s %8s ms %6s ms\n' "$label" "$rps" "$p50" "$p99" \
+        printf '%-34s %10s %9s %9s %8s %8s %8s ms %6s ms %8s\n' "$label" "$rps" "$p50" "$p99" \
             "$((status + socket))" "$(awk -v r="$rps" -v h="$health" 'BEGIN { printf "%.1f%%", 100 * r / h }')" \
-            "$(per_request "$server_ticks" "$requests" "$hz")" "$(per_request "$db_ticks" "$requests" "$hz")"
+            "$(per_request "$server_ticks" "$requests" "$hz")" "$(per_request "$db_ticks" "$requests" "$hz")" \
+            "$(reads_waiting "$url")"
     done <<EOF
 GET /health|$none|get|/health
 GET /api/me/queue|$WORK/callers.txt|get|/api/me/queue

@@ -251,7 +251,10 @@ mod tests {
                 .collect(),
             ..sqlx::migrate::Migrator::DEFAULT
         };
-        before.run(pool).await.unwrap();
+        // With migration 0019's own path (it runs outside a transaction).
+        super::super::migrate_sqlite(pool, &before, &[])
+            .await
+            .unwrap();
         query(
             "INSERT INTO contact_reads (at, user_id, context, beneficiary_ids) VALUES \
              ('2026-12-01T08:00:00+00:00', NULL, 'queue', '5,9000000000'), \
