@@ -510,6 +510,20 @@ async fn reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once
     assert!(page.contains("api_queue"), "{page}");
 }
 
+/// Settles until the database refuses the batch. The server's own settling, every two
+/// seconds, may hold the batch at that moment (on PostgreSQL its rows are then skipped,
+/// and nothing is moved): nothing may be moved meanwhile.
+async fn settle_until_refused(app: &TestApp) -> lien::store::StoreError {
+    for _ in 0..200 {
+        match app.store.settle_contact_reads().await {
+            Err(e) => return e,
+            Ok(moved) => assert_eq!(moved, 0, "a batch with a damaged read was moved"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the damaged read was never refused");
+}
+
 /// Settling writes each read's rows as the read was recorded (when, by whom, about whom,
 /// on which screen), whatever the size of its id list. A read whose people are not a
 /// list of ids (a damaged row) stops its batch: settling fails, nothing of the batch is
@@ -530,7 +544,7 @@ async fn a_read_is_settled_as_written_and_a_damaged_one_stops_its_batch(backend:
     )
     .await
     .unwrap();
-    let err = app.store.settle_contact_reads().await.unwrap_err();
+    let err = settle_until_refused(&app).await;
     assert!(
         err.to_string().contains("beneficiary_ids"),
         "a damaged read is named: {err}"
@@ -550,7 +564,16 @@ async fn a_read_is_settled_as_written_and_a_damaged_one_stops_its_batch(backend:
     )
     .await
     .unwrap();
-    assert_eq!(app.store.settle_contact_reads().await.unwrap(), 3);
+    // The server's own settling may move them first: either way, once and all.
+    let mut moved = 0;
+    for _ in 0..200 {
+        moved += app.store.settle_contact_reads().await.unwrap();
+        if scalar(&reads, "SELECT COUNT(*) FROM contact_reads").await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(moved <= 3, "{moved} reads moved for 3");
     assert_eq!(
         scalar(&reads, "SELECT COUNT(*) FROM contact_reads").await,
         0
