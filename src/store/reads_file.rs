@@ -13,7 +13,7 @@
 //! holds the last read moved, written in the same transaction as the audit rows, by a
 //! compare-and-set that two settlers cannot both win. Reads at or below the mark are
 //! deleted from the reads file afterwards; a stop between the two leaves them there, to
-//! be deleted by the next settling, never moved twice.
+//! be deleted with the next batch or when nothing is left to move, never moved twice.
 //!
 //! The reads file belongs to one database: it carries the database's own name
 //! (`database_id`, made by migration 0036). Before its first use by a process, the file
@@ -157,7 +157,6 @@ pub(super) async fn settle_batch(database: &Store, limit: i64) -> Result<Option<
     let up_to: i64 = query_scalar("SELECT up_to FROM contact_reads_settled")
         .fetch_one(database)
         .await?;
-    forget_moved(&reads, up_to).await?;
     let waiting: Vec<WaitingRead> = super::query_as(
         "SELECT id, at, user_id, context, beneficiary_ids FROM contact_reads \
          WHERE id > $1 ORDER BY id LIMIT $2",
@@ -167,6 +166,9 @@ pub(super) async fn settle_batch(database: &Store, limit: i64) -> Result<Option<
     .fetch_all(&reads)
     .await?;
     let Some(last) = waiting.last().map(|read| read.0) else {
+        // Nothing to move: reads a stop left behind after their move are deleted now
+        // (while reads come, each batch's delete takes them with its own).
+        forget_moved(&reads, up_to).await?;
         return Ok(Some(0));
     };
     let people = people_shown(&waiting)?;
