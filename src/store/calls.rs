@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::escalations::{insert_need_escalation, unreachable_escalation, EscalationSource};
 use super::suppressions;
-use super::{query, query_as, query_scalar, Store, StoreError, Tx};
+use super::{query, query_as, query_scalar, writer_thread, Backend, Store, StoreError, Tx};
 use crate::calling::outcome::{effects, CallEffects, CallFacts};
 use crate::calling::refusal::{refusal, CallTargetState};
 use crate::domain::{AssignmentStatus, BeneficiaryStatus, IsoWeek, NeedCategory, Outcome, Urgency};
@@ -180,6 +180,8 @@ impl Store {
     /// first). A call on a closed assignment, on one of a past week (after
     /// [`crate::calling::refusal::LATE_CALL_GRACE`]), or about a person who opted out or
     /// died is refused with [`CallError::Refused`] and writes nothing.
+    /// On SQLite the transaction runs on the [`writer_thread`]: once started, it goes on
+    /// to its end even if the request that asked for it is gone.
     pub async fn record_call(
         &self,
         input: &CallInput,
@@ -192,6 +194,20 @@ impl Store {
         if input.needs.iter().any(|n| n.description.trim().is_empty()) {
             return Err(CallError::NeedWithoutDescription);
         }
+        if self.backend() == Backend::Postgres {
+            return self.record_call_here(input, now, links).await;
+        }
+        let (store, input, links) = (self.clone(), input.clone(), links.clone());
+        writer_thread::run(async move { store.record_call_here(&input, now, &links).await }).await
+    }
+
+    /// [`Store::record_call`] on the thread it is called on.
+    async fn record_call_here(
+        &self,
+        input: &CallInput,
+        now: DateTime<Utc>,
+        links: &MailLinks,
+    ) -> Result<CallRecorded, CallError> {
         let mut tx = self.begin().await?;
         match record_call_in(&mut tx, input, now, links).await {
             Ok(recorded) => {

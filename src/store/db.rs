@@ -151,9 +151,9 @@ impl Store {
     /// so that it holds the write lock before its first statement.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Store::Sqlite(pool, _) => {
+            Store::Sqlite(pool, side) => {
                 let turn = super::sqlite_lock::writer_turn(pool).await?;
-                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
+                Tx::Sqlite(side.writer.begin_with("BEGIN IMMEDIATE").await?, turn)
             }
             Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })

@@ -65,6 +65,7 @@ mod stats;
 mod suppressions;
 mod users;
 mod volunteers;
+mod writer_thread;
 
 pub use accounts::{
     AccountActor, AccountError, AccountFilter, AccountInvite, AccountLine, RoleScope,
@@ -270,10 +271,20 @@ async fn migrate_sqlite(
 /// The database: a pool of either backend. Cheap to clone.
 #[derive(Clone, Debug)]
 pub enum Store {
-    /// The database's pool and, beside it, the file the queue's reads are recorded in
-    /// ([`reads_file`]; `None` for the store of that file itself).
-    Sqlite(SqlitePool, Option<reads_file::ReadsFile>),
+    /// The database's pool of readers and what is beside it.
+    Sqlite(SqlitePool, SqliteSide),
     Postgres(PgPool),
+}
+
+/// What an SQLite store has beside its pool of readers.
+#[derive(Clone, Debug)]
+pub struct SqliteSide {
+    /// The connection write transactions run on, one at a time in their turn
+    /// ([`sqlite_lock::writer_pool`]).
+    writer: SqlitePool,
+    /// The file the queue's reads are recorded in ([`reads_file`]; `None` for the store
+    /// of that file itself).
+    reads: Option<reads_file::ReadsFile>,
 }
 
 /// Bytes of an SQLite database read through a memory map (256 MB).
@@ -331,8 +342,11 @@ impl Store {
                     .connect_with(options.clone())
                     .await
                     .map_err(|e| StoreError::Connect(e.to_string()))?;
-                let reads = reads_file::ReadsFile::beside(&options);
-                Ok(Self::Sqlite(pool, Some(reads)))
+                let side = SqliteSide {
+                    writer: sqlite_lock::writer_pool(&options),
+                    reads: Some(reads_file::ReadsFile::beside(&options)),
+                };
+                Ok(Self::Sqlite(pool, side))
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url)
@@ -404,10 +418,11 @@ impl Store {
 
     pub async fn close(&self) {
         match self {
-            Self::Sqlite(pool, reads) => {
-                if let Some(reads) = reads {
+            Self::Sqlite(pool, side) => {
+                if let Some(reads) = &side.reads {
                     reads.close().await;
                 }
+                side.writer.close().await;
                 pool.close().await
             }
             Self::Postgres(pool) => pool.close().await,

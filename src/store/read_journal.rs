@@ -164,7 +164,11 @@ impl Store {
         loop {
             let batch = match self.backend() {
                 super::Backend::Sqlite => {
-                    match super::reads_file::settle_batch(self, limit).await? {
+                    // On the writer thread: the batch holds the database's turn, which
+                    // the calls recorded meanwhile wait for.
+                    let store = self.clone();
+                    let batch = async move { super::reads_file::settle_batch(&store, limit).await };
+                    match super::writer_thread::run(batch).await? {
                         Some(batch) => batch,
                         // Another settler moved these first: the next ones.
                         None => continue,

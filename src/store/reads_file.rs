@@ -78,7 +78,12 @@ impl ReadsFile {
 
     /// The store of the reads file, checked against `database` first (once per process).
     async fn ready(&self, database: &Store) -> Result<Store, StoreError> {
-        let reads = Store::Sqlite(self.pool.clone(), None);
+        // Its writers (one task) and readers share the file's two connections.
+        let side = super::SqliteSide {
+            writer: self.pool.clone(),
+            reads: None,
+        };
+        let reads = Store::Sqlite(self.pool.clone(), side);
         self.ready
             .get_or_try_init(|| check_owner(database, &reads))
             .await?;
@@ -140,8 +145,11 @@ impl Store {
     /// before its first use by this process; on PostgreSQL the database itself.
     pub async fn reads_store(&self) -> Result<Store, StoreError> {
         match self {
-            Store::Sqlite(_, Some(reads)) => reads.ready(self).await,
-            _ => Ok(self.clone()),
+            Store::Sqlite(_, side) => match &side.reads {
+                Some(reads) => reads.ready(self).await,
+                None => Ok(self.clone()),
+            },
+            Store::Postgres(_) => Ok(self.clone()),
         }
     }
 }
