@@ -22,7 +22,7 @@
 //! one of the readers' pool: taken from that pool, it waited with the turn held for a
 //! connection that a queue read gave back (under the mixed load a recorded call held
 //! the turn 3.5–4.0 ms, median, for a few hundred microseconds of work, and the calls
-//! behind it waited 110–190 ms; docs/PERFORMANCE.md, "A connection and a thread for
+//! behind it waited 108–187 ms; docs/PERFORMANCE.md, "A connection and a thread for
 //! the writer"). Its page cache is also never emptied by another connection's commit:
 //! in its turn, the last commit was its own.
 

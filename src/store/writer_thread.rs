@@ -8,8 +8,8 @@
 //! under the mixed load of docs/PERFORMANCE.md, with its own connection
 //! ([`super::sqlite_lock::writer_pool`]), a recorded call still held the turn 2.1–2.4 ms
 //! (median) for a few hundred microseconds of SQLite's work, and the calls queued behind
-//! it waited 90–100 ms (median). On this thread, which serves nothing else, each
-//! statement's answer is taken up as soon as it comes: 0.55–0.75 ms held, 1–16 ms
+//! it waited 88–106 ms (median). On this thread, which serves nothing else, each
+//! statement's answer is taken up as soon as it comes: 0.55–0.78 ms held, 1–20 ms
 //! waited ("A connection and a thread for the writer").
 //!
 //! What runs here is a whole unit of work (a call recorded, a batch of the audit trail
