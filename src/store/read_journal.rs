@@ -42,18 +42,10 @@ const READS_PER_INSERT: usize = 500;
 /// How often the background task settles the reads written since.
 const SETTLE_EVERY: Duration = Duration::from_secs(2);
 
-/// Reads settled per transaction (about 30 people each): short enough not to hold the
-/// write lock for long (the calls recorded meanwhile wait behind it; on PostgreSQL the
-/// queue's reads too, recorded in the same database), large enough that each index page
-/// is written once for many rows.
+/// PostgreSQL: reads settled per transaction (about 30 people each), short enough not to
+/// hold the rows' locks for long, large enough that each index page is written once for
+/// many rows (SQLite: [`super::reads_file::READS_PER_TRANSACTION`]).
 const SETTLE_BATCH: i64 = 50;
-
-/// SQLite, reads waiting beyond a full batch: each next transaction takes twice as many,
-/// up to this. Every commit to the database file empties its other connections' page
-/// caches; 50 reads a transaction moved about 850 reads a second while the queue
-/// answered 2,000 (the reads file grew by a thousand a second), 500 kept up
-/// (docs/PERFORMANCE.md, "The reads in their own file").
-const SQLITE_CATCH_UP_BATCH: i64 = 500;
 
 /// The handle requests record their reads through; cheap to clone.
 #[derive(Debug, Clone)]
@@ -159,30 +151,25 @@ impl Store {
     /// moved once, whatever the number of servers settling at once, and none is lost.
     /// Returns the number of reads moved.
     pub async fn settle_contact_reads(&self) -> Result<u64, StoreError> {
+        if self.backend() == super::Backend::Sqlite {
+            return super::reads_file::settle(self).await;
+        }
         let mut moved = 0;
-        let mut limit = SETTLE_BATCH;
         loop {
-            let batch = match self.backend() {
-                super::Backend::Sqlite => {
-                    // On the writer thread: the batch holds the database's turn, which
-                    // the calls recorded meanwhile wait for.
-                    let store = self.clone();
-                    let batch = async move { super::reads_file::settle_batch(&store, limit).await };
-                    match super::writer_thread::run(batch).await? {
-                        Some(batch) => batch,
-                        // Another settler moved these first: the next ones.
-                        None => continue,
-                    }
-                }
-                super::Backend::Postgres => self.settle_postgres_batch().await?,
-            };
+            let batch = self.settle_postgres_batch().await?;
             moved += batch;
-            if batch < limit as u64 {
+            if batch < SETTLE_BATCH as u64 {
                 return Ok(moved);
             }
-            if self.backend() == super::Backend::Sqlite {
-                limit = (limit * 2).min(SQLITE_CATCH_UP_BATCH);
-            }
+        }
+    }
+
+    /// The most reads [`Store::settle_contact_reads`] moves in one transaction: a damaged
+    /// read stops its own transaction's reads and those after them.
+    pub fn reads_settled_per_transaction(&self) -> usize {
+        match self.backend() {
+            super::Backend::Sqlite => super::reads_file::READS_PER_TRANSACTION,
+            super::Backend::Postgres => SETTLE_BATCH as usize,
         }
     }
 

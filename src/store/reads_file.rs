@@ -158,42 +158,118 @@ impl Store {
 /// stored.
 type WaitingRead = (i64, String, Option<i64>, String, String);
 
-/// One batch of [`Store::settle_contact_reads`] on SQLite: at most `limit` reads past the
-/// mark, moved into the audit trail; `None` when another settler moved them first.
-pub(super) async fn settle_batch(database: &Store, limit: i64) -> Result<Option<u64>, StoreError> {
+/// Reads taken from the reads file at a time, then moved a slice per transaction.
+const FETCH: i64 = 2_000;
+
+/// Reads moved per write transaction (about 30 audit rows each) while other write
+/// transactions come (calls recorded): they wait for the database's turn no longer than
+/// one such transaction. Taken 500 at a time, the settling held the turn 70–120 ms (p99)
+/// under the mixed load; made smaller by reading the mark and deleting what was moved
+/// at every step, it fell behind the reads (docs/PERFORMANCE.md, "The settling in
+/// slices").
+const READS_WHILE_OTHERS_WRITE: usize = 100;
+
+/// Reads moved per write transaction while no other write comes: every commit empties
+/// the readers' page caches, so fewer, larger ones (the queue's reads alone, 100 at a
+/// time, fell behind them).
+pub(super) const READS_PER_TRANSACTION: usize = 500;
+
+/// [`Store::settle_contact_reads`] on SQLite: every read past the mark moved into the
+/// audit trail, a slice per transaction on the writer thread (each of
+/// [`READS_WHILE_OTHERS_WRITE`] when another write began during the slice before, else
+/// of [`READS_PER_TRANSACTION`]), the mark read once and kept; the reads moved deleted
+/// from the reads file at the end. Returns the number of reads moved.
+pub(super) async fn settle(database: &Store) -> Result<u64, StoreError> {
     let reads = database.reads_store().await?;
-    let up_to: i64 = query_scalar("SELECT up_to FROM contact_reads_settled")
+    let mut mark = settled_mark(database).await?;
+    let mut moved = 0;
+    let mut others_write = true;
+    loop {
+        let waiting = waiting_reads(&reads, mark).await?;
+        let mut rest = &waiting[..];
+        while !rest.is_empty() {
+            let size = if others_write {
+                READS_WHILE_OTHERS_WRITE
+            } else {
+                READS_PER_TRANSACTION
+            };
+            let (slice, after) = rest.split_at(size.min(rest.len()));
+            let before = turns_asked(database);
+            let Some(last) = move_slice(database, mark, slice).await? else {
+                // Another settler moved these first: on from its mark.
+                mark = settled_mark(database).await?;
+                break;
+            };
+            // Its own turn is one of those asked for meanwhile.
+            others_write = turns_asked(database) > before + 1;
+            (mark, rest) = (last, after);
+            moved += slice.len() as u64;
+        }
+        if rest.is_empty() && (waiting.len() as i64) < FETCH {
+            break;
+        }
+    }
+    // Reads at or below the mark, moved by this round or a stop's, leave the file.
+    forget_moved(&reads, mark).await?;
+    Ok(moved)
+}
+
+/// The write turns asked for on the database file so far ([`super::sqlite_lock`]).
+fn turns_asked(database: &Store) -> u64 {
+    match database {
+        Store::Sqlite(pool, _) => super::sqlite_lock::turns_asked(pool),
+        Store::Postgres(_) => 0,
+    }
+}
+
+/// The last read moved into the audit trail.
+async fn settled_mark(database: &Store) -> Result<i64, StoreError> {
+    Ok(query_scalar("SELECT up_to FROM contact_reads_settled")
         .fetch_one(database)
-        .await?;
-    let waiting: Vec<WaitingRead> = super::query_as(
+        .await?)
+}
+
+/// The next [`FETCH`] reads past the mark, oldest first.
+async fn waiting_reads(reads: &Store, mark: i64) -> Result<Vec<WaitingRead>, StoreError> {
+    Ok(super::query_as(
         "SELECT id, at, user_id, context, beneficiary_ids FROM contact_reads \
          WHERE id > $1 ORDER BY id LIMIT $2",
     )
-    .bind(up_to)
-    .bind(limit)
-    .fetch_all(&reads)
-    .await?;
-    let Some(last) = waiting.last().map(|read| read.0) else {
-        // Nothing to move: reads a stop left behind after their move are deleted now
-        // (while reads come, each batch's delete takes them with its own).
-        forget_moved(&reads, up_to).await?;
-        return Ok(Some(0));
+    .bind(mark)
+    .bind(FETCH)
+    .fetch_all(reads)
+    .await?)
+}
+
+/// Moves the reads of `slice` (the next ones past `mark`) in one transaction on the
+/// writer thread, the mark moved to the last of them by a compare-and-set: the new mark,
+/// or `None` when another settler moved the mark first (nothing is written then).
+async fn move_slice(
+    database: &Store,
+    mark: i64,
+    slice: &[WaitingRead],
+) -> Result<Option<i64>, StoreError> {
+    let Some(last) = slice.last().map(|read| read.0) else {
+        return Ok(Some(mark));
     };
-    let people = people_shown(&waiting)?;
-    let mut tx = database.begin().await?;
-    let won = query("UPDATE contact_reads_settled SET up_to = $1 WHERE up_to = $2")
-        .bind(last)
-        .bind(up_to)
-        .execute(&mut tx)
-        .await?
-        .rows_affected();
-    if won == 0 {
-        return Ok(None);
-    }
-    query(SETTLE_SQLITE).bind(people).execute(&mut tx).await?;
-    tx.commit().await?;
-    forget_moved(&reads, last).await?;
-    Ok(Some(waiting.len() as u64))
+    let people = people_shown(slice)?;
+    let database = database.clone();
+    super::writer_thread::run(async move {
+        let mut tx = database.begin().await?;
+        let won = query("UPDATE contact_reads_settled SET up_to = $1 WHERE up_to = $2")
+            .bind(last)
+            .bind(mark)
+            .execute(&mut tx)
+            .await?
+            .rows_affected();
+        if won == 0 {
+            return Ok(None);
+        }
+        query(SETTLE_SQLITE).bind(people).execute(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Some(last))
+    })
+    .await
 }
 
 /// Deletes the reads at or below the mark from the reads file (moved already).

@@ -29,6 +29,7 @@
 use std::collections::HashMap;
 use std::os::raw::{c_int, c_void};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
@@ -65,8 +66,14 @@ fn step(count: c_int) -> Option<Duration> {
 }
 
 /// The write turns of each database file this process opened, by file name.
-static TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
-    LazyLock::new(Default::default);
+static TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<Turns>>>> = LazyLock::new(Default::default);
+
+/// One database file's write turn, and how many turns were asked for so far.
+#[derive(Debug, Default)]
+struct Turns {
+    lock: Arc<tokio::sync::Mutex<()>>,
+    asked: AtomicU64,
+}
 
 /// A write transaction's turn on its database file: the next writer of this process
 /// starts when it is dropped (after the commit or the rollback).
@@ -85,13 +92,22 @@ async fn writer_turn_within(
     timeout: Duration,
 ) -> Result<WriterTurn, sqlx::Error> {
     let turns = turns_of(pool.connect_options().get_filename());
-    match tokio::time::timeout(timeout, turns.lock_owned()).await {
+    turns.asked.fetch_add(1, Ordering::Relaxed);
+    match tokio::time::timeout(timeout, turns.lock.clone().lock_owned()).await {
         Ok(guard) => Ok(WriterTurn(guard)),
         Err(_) => Err(sqlx::Error::PoolTimedOut),
     }
 }
 
-fn turns_of(file: &Path) -> Arc<tokio::sync::Mutex<()>> {
+/// How many write turns this process has asked for on the pool's database file so far:
+/// the difference between two readings is the write transactions begun between them.
+pub(super) fn turns_asked(pool: &SqlitePool) -> u64 {
+    turns_of(pool.connect_options().get_filename())
+        .asked
+        .load(Ordering::Relaxed)
+}
+
+fn turns_of(file: &Path) -> Arc<Turns> {
     let mut turns = TURNS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());

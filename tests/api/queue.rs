@@ -342,7 +342,8 @@ async fn another_caller_s_assignment_is_a_404(backend: Backend) {
 on_both_backends!(
     every_queue_read_is_audited_before_its_answer_even_under_load,
     reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once,
-    a_read_is_settled_as_written_and_a_damaged_one_stops_its_batch
+    a_read_is_settled_as_written_and_a_damaged_one_stops_its_batch,
+    reads_are_moved_a_transaction_at_a_time
 );
 
 /// How many people's contact details were recorded as read: the reads written with
@@ -618,6 +619,54 @@ async fn a_read_is_settled_as_written_and_a_damaged_one_stops_its_batch(backend:
         );
         assert_eq!((row.3.as_str(), row.4), ("beneficiary", when));
     }
+}
+
+/// Settling moves the reads waiting a few hundred at most per transaction (on SQLite
+/// the calls recorded meanwhile wait for one such transaction, not for every read
+/// waiting): a damaged read stops its own transaction, the reads before it are moved,
+/// once; mended, the rest follows.
+async fn reads_are_moved_a_transaction_at_a_time(backend: Backend) {
+    let test = crate::helpers::fresh_store(backend).await;
+    let store = &test.store;
+    let per = store.reads_settled_per_transaction();
+    let journal = store.reads_store().await.unwrap();
+    let all = 3 * per;
+    let values = vec!["('2026-12-01T08:00:00+00:00', NULL, 'queue', '11,12')"; all].join(", ");
+    let insert = format!(
+        "INSERT INTO contact_reads (at, user_id, context, beneficiary_ids) VALUES {values}"
+    );
+    execute(&journal, &insert).await.unwrap();
+    let damage = "UPDATE contact_reads SET beneficiary_ids = '11,x' \
+                  WHERE id = (SELECT MAX(id) FROM contact_reads)";
+    execute(&journal, damage).await.unwrap();
+    let err = store.settle_contact_reads().await.unwrap_err();
+    assert!(err.to_string().contains("beneficiary_ids"), "{err}");
+    // Two people a read; the damaged read's transaction holds at most `per` reads.
+    let moved = read_rows(store).await as usize / 2;
+    assert!(
+        moved >= all - per && moved < all,
+        "{moved} of {all} reads moved before the damaged one, {per} at most a transaction"
+    );
+    execute(
+        &journal,
+        "UPDATE contact_reads SET beneficiary_ids = '11,12' WHERE beneficiary_ids = '11,x'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        store.settle_contact_reads().await.unwrap() as usize,
+        all - moved
+    );
+    assert_eq!(
+        read_rows(store).await as usize,
+        2 * all,
+        "each read moved once"
+    );
+    assert_eq!(store.settle_contact_reads().await.unwrap(), 0);
+    assert_eq!(
+        scalar(&journal, "SELECT COUNT(*) FROM contact_reads").await,
+        0
+    );
 }
 
 /// A read of people 11 and 12 by no account, as the queue records it.
