@@ -11,9 +11,10 @@
 //! One transaction cannot span the two files (in WAL mode SQLite commits each file on
 //! its own), so the move is made exact by a mark in the database: `contact_reads_settled`
 //! holds the last read moved, written in the same transaction as the audit rows, by a
-//! compare-and-set that two settlers cannot both win. Reads at or below the mark are
-//! deleted from the reads file afterwards; a stop between the two leaves them there, to
-//! be deleted with the next batch or when nothing is left to move, never moved twice.
+//! compare-and-set that two settlers cannot both win. The reads are moved a slice per
+//! transaction, smaller while calls are recorded ([`settle`]); those at or below the
+//! mark are deleted from the reads file at the end of the settling; a stop between the
+//! two leaves them there, to be deleted at the end of the next one, never moved twice.
 //!
 //! The reads file belongs to one database: it carries the database's own name
 //! (`database_id`, made by migration 0036). Before its first use by a process, the file
