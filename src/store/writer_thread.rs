@@ -12,7 +12,7 @@
 //! statement's answer is taken up as soon as it comes: 0.55–0.78 ms held, 1–20 ms
 //! waited ("A connection and a thread for the writer").
 //!
-//! What runs here is a whole unit of work (a call recorded, a batch of the audit trail
+//! What runs here is a whole unit of work (a call recorded, a slice of the audit trail
 //! settled): it goes on to its end even if the request that asked for it is gone, as
 //! a transaction already sent to a database server would.
 
