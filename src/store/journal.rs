@@ -35,8 +35,9 @@ pub struct JournalLine {
 }
 
 /// The conditions, `$1` … `$5` in the order of [`JournalFilter`]'s fields; a filter
-/// not given is a NULL that lets every row through.
-const WHERE: &str = "FROM audit_events e LEFT JOIN users u ON u.id = e.actor_user_id \
+/// not given is a NULL that lets every row through. The trail is read through the view
+/// `audit_trail` (migration 0037): a read of a set of people is one line per person.
+const WHERE: &str = "FROM audit_trail e LEFT JOIN users u ON u.id = e.actor_user_id \
     WHERE ($1 IS NULL OR (e.subject_type = 'beneficiary' AND e.subject_id = \
            (SELECT b.id FROM beneficiaries b WHERE b.external_ref = $1))) \
       AND ($2 IS NULL OR u.email = $2) \
@@ -58,7 +59,7 @@ impl Store {
         let sql = format!(
             "SELECT e.id, CAST(e.at AS TEXT) AS at, e.actor_label, u.email AS actor_email, \
              e.action, e.subject_type, e.subject_id, e.detail {WHERE} \
-             ORDER BY e.at DESC, e.id DESC LIMIT $6 OFFSET $7"
+             ORDER BY e.at DESC, e.id DESC, e.subject_id DESC LIMIT $6 OFFSET $7"
         );
         let account = filter.account.as_deref().map(super::login_key);
         let lines = query_as(&sql)

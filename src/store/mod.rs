@@ -46,6 +46,7 @@ mod organisations;
 mod organisation_links;
 mod outbox;
 mod people;
+mod people_shown;
 mod person_edits;
 mod person_export;
 mod person_traces;

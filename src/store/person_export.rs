@@ -43,13 +43,19 @@ const ESCALATIONS: &str = "SELECT id, kind, category, description, urgency, stat
     CAST(handled_at AS TEXT) AS handled_at FROM escalations WHERE beneficiary_id = $1 \
     ORDER BY created_at, id";
 
-/// Audit events about the person or one of their escalations.
-const AUDIT: &str = "SELECT CAST(e.at AS TEXT) AS at, e.actor_label, u.display_name AS actor, \
-    e.action, e.detail FROM audit_events e LEFT JOIN users u ON u.id = e.actor_user_id \
-    WHERE (e.subject_type = 'beneficiary' AND e.subject_id = $1) \
-       OR (e.subject_type = 'escalation' AND e.subject_id IN \
-           (SELECT x.id FROM escalations x WHERE x.beneficiary_id = $1)) \
-    ORDER BY e.at, e.id";
+/// Audit events about the person (through the view `audit_trail`, where a read of a set
+/// of people is one row per person) or one of their escalations.
+const AUDIT: &str = "SELECT CAST(t.at AS TEXT) AS at, t.actor_label, u.actor, t.action, \
+    t.detail FROM ( \
+      SELECT e.at, e.id, e.actor_label, e.actor_user_id, e.action, e.detail FROM audit_trail e \
+      WHERE e.subject_type = 'beneficiary' AND e.subject_id = $1 \
+    UNION ALL \
+      SELECT e.at, e.id, e.actor_label, e.actor_user_id, e.action, e.detail FROM audit_events e \
+      WHERE e.subject_type = 'escalation' AND e.subject_id IN \
+        (SELECT x.id FROM escalations x WHERE x.beneficiary_id = $1)) t \
+    LEFT JOIN (SELECT id AS user_id, display_name AS actor FROM users) u \
+      ON u.user_id = t.actor_user_id \
+    ORDER BY t.at, t.id";
 
 impl Store {
     /// Everything lien holds on the person with this file reference; the reading is

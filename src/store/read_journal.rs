@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{query, query_scalar, Store, StoreError};
+use super::people_shown::{self, ShownSet};
+use super::{query, query_as, Store, StoreError};
 
 /// One request's reading of people's contact details.
 #[derive(Debug, Clone)]
@@ -174,57 +175,68 @@ impl Store {
     }
 
     /// One transaction of [`Store::settle_contact_reads`] on PostgreSQL: the oldest
-    /// reads, moved by the database itself ([`SETTLE_POSTGRES`]).
+    /// reads (those another server is taking are skipped, so each is moved once), their
+    /// sets of people written if new ([`super::people_shown`]), then moved, one audit row
+    /// each ([`SETTLE_POSTGRES`]). A read whose people are not a list of ids stops the
+    /// batch, named.
     async fn settle_postgres_batch(&self) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
-        let moved: i64 = query_scalar(SETTLE_POSTGRES)
-            .bind(SETTLE_BATCH)
-            .fetch_one(&mut tx)
-            .await
-            .map_err(unreadable_reads)?;
+        let waiting: Vec<(i64, String)> = query_as(
+            "SELECT id, beneficiary_ids FROM contact_reads ORDER BY id LIMIT $1 \
+             FOR UPDATE SKIP LOCKED",
+        )
+        .bind(SETTLE_BATCH)
+        .fetch_all(&mut tx)
+        .await?;
+        if waiting.is_empty() {
+            return Ok(0);
+        }
+        let reads = waiting
+            .iter()
+            .map(|(id, ids)| {
+                let set = ShownSet::parse(ids)
+                    .ok_or_else(|| people_shown::damaged_read(*id, ids, "contact_reads"))?;
+                Ok((*id, set))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let sets: Vec<&ShownSet> = reads.iter().map(|(_, set)| set).collect();
+        let ids = people_shown::set_ids(&mut tx, &sets).await?;
+        let sql = SETTLE_POSTGRES.replace(
+            "{reads}",
+            &super::db::values_placeholders(tx.backend(), reads.len(), 2),
+        );
+        let mut moved = query(&sql);
+        for (id, set) in &reads {
+            moved = moved.bind(*id).bind(people_shown::id_of(&ids, set)?);
+        }
+        let written = moved.execute(&mut tx).await?.rows_affected();
+        people_shown::all_written(written, reads.len())?;
         tx.commit().await?;
-        Ok(moved as u64)
+        Ok(reads.len() as u64)
     }
 }
 
-/// The audit trail's columns of a settled read's rows, one per person shown: when, by
-/// whom, `contact_details_read` about that person, on which screen.
+/// The audit trail's columns of a settled read's row: when (`r.at`), by whom
+/// (`r.user_id`), `contact_details_read` about the set of people it showed
+/// ([`super::people_shown`]; the set's id and the screen follow), on which screen.
 macro_rules! settled_columns {
     () => {
         "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, \
          subject_id, detail) SELECT r.at, r.user_id, 'user', 'contact_details_read', \
-         'beneficiary', "
+         'people_shown', "
     };
 }
 pub(super) use settled_columns;
 
-/// The oldest reads taken out (those another server is taking are skipped, so each is
-/// moved once), their audit rows written in the order of the person index
-/// (`audit_events_subject`: a batch's rows for one person land in neighbouring entries),
-/// and the number of reads moved returned. An id that is not a number stops the batch.
+/// The reads of a batch (`{reads}`: their ids and their sets' ids) taken out of
+/// `contact_reads` and written into the audit trail, one row each, in their order.
 const SETTLE_POSTGRES: &str = concat!(
-    "WITH moved AS (DELETE FROM contact_reads WHERE id IN \
-       (SELECT id FROM contact_reads ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
-       RETURNING at, user_id, context, beneficiary_ids), \
-     written AS (",
+    "WITH k (id, set_id) AS (VALUES {reads}), \
+     r AS (DELETE FROM contact_reads c USING k WHERE c.id = k.id \
+       RETURNING c.id, c.at, c.user_id, c.context, k.set_id) ",
     settled_columns!(),
-    "p.id::bigint, r.context FROM moved r \
-       CROSS JOIN LATERAL unnest(string_to_array(r.beneficiary_ids, ',')) AS p(id) \
-       ORDER BY p.id::bigint, r.at) \
-     SELECT COUNT(*) FROM moved"
+    "r.set_id, r.context FROM r ORDER BY r.id"
 );
-
-/// A settling refused by the database (not a lock or a lost connection): a read whose
-/// people are not a list of ids, said as such, with the database's own words.
-fn unreadable_reads(e: sqlx::Error) -> StoreError {
-    match e {
-        sqlx::Error::Database(db) => StoreError::AuditTrail(format!(
-            "the reads waiting in contact_reads cannot be moved into the audit trail \
-             (is a row's beneficiary_ids not a comma-separated list of ids?): {db}"
-        )),
-        other => other.into(),
-    }
-}
 
 /// The people of a read as stored: their ids, comma-separated.
 fn id_list(ids: &[i64]) -> String {

@@ -25,12 +25,14 @@
 //!   left behind) holds reads of people of that other database: they are dropped, with
 //!   a warning that says how many, and the file is given this database's name.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::SqlitePool;
 use tokio::sync::OnceCell;
 
+use super::people_shown::{self, ShownSet};
 use super::read_journal::settled_columns;
 use super::{query, query_scalar, Store, StoreError};
 
@@ -253,7 +255,7 @@ async fn move_slice(
     let Some(last) = slice.last().map(|read| read.0) else {
         return Ok(Some(mark));
     };
-    let people = people_shown(slice)?;
+    let reads = settled_reads(slice)?;
     let database = database.clone();
     super::writer_thread::run(async move {
         let mut tx = database.begin().await?;
@@ -266,7 +268,14 @@ async fn move_slice(
         if won == 0 {
             return Ok(None);
         }
-        query(SETTLE_SQLITE).bind(people).execute(&mut tx).await?;
+        let sets: Vec<&ShownSet> = reads.iter().map(|read| &read.3).collect();
+        let ids = people_shown::set_ids(&mut tx, &sets).await?;
+        let written = query(SETTLE_SQLITE)
+            .bind(batch_json(&reads, &ids)?)
+            .execute(&mut tx)
+            .await?
+            .rows_affected();
+        people_shown::all_written(written, reads.len())?;
         tx.commit().await?;
         Ok(Some(last))
     })
@@ -284,33 +293,42 @@ async fn forget_moved(reads: &Store, up_to: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The audit trail's rows of a batch, written by the database from one JSON value (one
-/// bound value, one statement text whatever the batch): per read, `[at, user, screen,
-/// [person, …]]`. An account deleted since the read is written as none, as the foreign
-/// key does for older rows. The rows go in the order of the person index
-/// (`audit_events_subject`): a batch's rows for one person land in neighbouring entries.
+/// The audit trail's rows of a slice, written by the database from one JSON value (one
+/// bound value, one statement text whatever the slice): per read, `[at, user, screen,
+/// set]`, one row about the set of people it showed ([`super::people_shown`]). An account
+/// deleted since the read is written as none, as the foreign key does for older rows.
 const SETTLE_SQLITE: &str = concat!(
     settled_columns!(),
-    "p.value, r.context FROM (SELECT json_extract(j.value, '$[0]') AS at, u.id AS user_id, \
-       json_extract(j.value, '$[2]') AS context, json_extract(j.value, '$[3]') AS people \
-       FROM json_each($1) j LEFT JOIN users u ON u.id = json_extract(j.value, '$[1]')) r, \
-     json_each(r.people) p ORDER BY p.value, r.at"
+    "r.set_id, r.context FROM (SELECT j.key, json_extract(j.value, '$[0]') AS at, \
+       u.id AS user_id, json_extract(j.value, '$[2]') AS context, \
+       json_extract(j.value, '$[3]') AS set_id \
+       FROM json_each($1) j LEFT JOIN users u ON u.id = json_extract(j.value, '$[1]')) r \
+     ORDER BY r.key"
 );
 
-/// The batch as [`SETTLE_SQLITE`] takes it; a read whose people are not a list of ids (a
-/// damaged row) stops the batch, named, and stays where it is.
-fn people_shown(waiting: &[WaitingRead]) -> Result<String, StoreError> {
-    let mut batch = Vec::with_capacity(waiting.len());
-    for (id, at, user_id, context, ids) in waiting {
-        let people: Result<Vec<i64>, _> = ids.split(',').map(|p| p.trim().parse()).collect();
-        let people = people.map_err(|_| {
-            StoreError::AuditTrail(format!(
-                "the read {id} waiting in contact_reads (the database's -reads file) cannot \
-                 be moved into the audit trail: its beneficiary_ids {ids:?} is not a \
-                 comma-separated list of ids; mend or delete that row"
-            ))
-        })?;
-        batch.push(serde_json::json!([at, user_id, context, people]));
+/// A read ready to be settled: when, by whom, where, the people it showed.
+type SettledRead = (String, Option<i64>, String, ShownSet);
+
+/// The reads of a slice with their sets of people; a read whose people are not a list of
+/// ids (a damaged row) stops the slice, named, and stays where it is.
+fn settled_reads(waiting: &[WaitingRead]) -> Result<Vec<SettledRead>, StoreError> {
+    waiting
+        .iter()
+        .map(|(id, at, user_id, context, ids)| {
+            let set = ShownSet::parse(ids).ok_or_else(|| {
+                people_shown::damaged_read(*id, ids, "contact_reads (the database's -reads file)")
+            })?;
+            Ok((at.clone(), *user_id, context.clone(), set))
+        })
+        .collect()
+}
+
+/// The slice as [`SETTLE_SQLITE`] takes it, each read with its set's id.
+fn batch_json(reads: &[SettledRead], ids: &HashMap<String, i64>) -> Result<String, StoreError> {
+    let mut batch = Vec::with_capacity(reads.len());
+    for (at, user_id, context, set) in reads {
+        let set_id = people_shown::id_of(ids, set)?;
+        batch.push(serde_json::json!([at, user_id, context, set_id]));
     }
     Ok(serde_json::Value::Array(batch).to_string())
 }
@@ -379,19 +397,25 @@ mod tests {
         store.close().await;
     }
 
-    /// The batch handed to SQLite: each read's time, account, screen and people, as
-    /// recorded; a damaged list names the read and the column.
+    /// The slice handed to SQLite: each read's time, account, screen and set of people
+    /// (by id), as recorded; a damaged list names the read and the column; a set with
+    /// no id is never written as none.
     #[test]
-    fn a_batch_is_written_as_one_json_value_and_a_damaged_read_is_named() {
+    fn a_slice_is_written_as_one_json_value_and_a_damaged_read_is_named() {
         let read = |id: i64, ids: &str| -> WaitingRead {
             let at = "2026-12-01T08:00:00+00:00".to_string();
             (id, at, Some(3), "queue".into(), ids.into())
         };
+        let reads = settled_reads(&[read(1, "9000000000,7"), read(2, "7,9000000000")]).unwrap();
+        assert_eq!(reads[0].3, reads[1].3, "the same people: one set");
+        let ids = HashMap::from([(reads[0].3.digest.clone(), 41)]);
         assert_eq!(
-            people_shown(&[read(1, "7,9000000000"), read(2, "8")]).unwrap(),
-            r#"[["2026-12-01T08:00:00+00:00",3,"queue",[7,9000000000]],["2026-12-01T08:00:00+00:00",3,"queue",[8]]]"#
+            batch_json(&reads, &ids).unwrap(),
+            r#"[["2026-12-01T08:00:00+00:00",3,"queue",41],["2026-12-01T08:00:00+00:00",3,"queue",41]]"#
         );
-        let err = people_shown(&[read(1, "7"), read(4, "7,x")]).unwrap_err();
+        let err = batch_json(&reads, &HashMap::new()).unwrap_err().to_string();
+        assert!(err.contains(&reads[0].3.digest), "{err}");
+        let err = settled_reads(&[read(1, "7"), read(4, "7,x")]).unwrap_err();
         let said = err.to_string();
         assert!(
             said.contains("read 4") && said.contains("beneficiary_ids"),

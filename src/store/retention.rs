@@ -85,6 +85,8 @@ async fn purge_in(
         }
         *n = step.execute(&mut *tx).await?.rows_affected();
     }
+    // The sets of people only purged reads showed go with them.
+    super::people_shown::forget_unread(tx).await?;
     let people_gone = purge_people_gone(tx, cutoff(now, limits.people_gone_months)).await?;
     Ok(PurgeReport {
         dry_run,

@@ -76,7 +76,7 @@ async fn a_caller_sees_only_their_people_with_tel_links(backend: Backend) {
     settle_all(&app).await;
     let reads = scalar(
         &app.store,
-        "SELECT COUNT(*) FROM audit_events WHERE action = 'contact_details_read' AND subject_type = 'beneficiary'",
+        "SELECT COUNT(*) FROM audit_trail WHERE action = 'contact_details_read' AND subject_type = 'beneficiary'",
     )
     .await;
     assert_eq!(reads as usize, mine.len());
@@ -343,7 +343,8 @@ on_both_backends!(
     every_queue_read_is_audited_before_its_answer_even_under_load,
     reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once,
     a_read_is_settled_as_written_and_a_damaged_one_stops_its_batch,
-    reads_are_moved_a_transaction_at_a_time
+    reads_are_moved_a_transaction_at_a_time,
+    the_people_shown_are_kept_once_and_go_with_their_last_read
 );
 
 /// How many people's contact details were recorded as read: the reads written with
@@ -353,7 +354,7 @@ on_both_backends!(
 async fn contact_reads(app: &TestApp) -> i64 {
     const WAITING: &str = "SELECT COALESCE(SUM(LENGTH(beneficiary_ids) \
         - LENGTH(REPLACE(beneficiary_ids, ',', '')) + 1), 0) FROM contact_reads";
-    const SETTLED: &str = "SELECT COUNT(*) FROM audit_events WHERE action = 'contact_details_read'";
+    const SETTLED: &str = "SELECT COUNT(*) FROM audit_trail WHERE action = 'contact_details_read'";
     if app.store.backend() == lien::store::Backend::Postgres {
         // One statement, so that the background settle cannot move a read between two.
         return scalar(&app.store, &format!("SELECT ({SETTLED}) + ({WAITING})")).await;
@@ -377,7 +378,7 @@ async fn reads_by_person(app: &TestApp) -> Vec<(i64, String, i64)> {
     settle_all(app).await;
     query_all(
         &app.store,
-        "SELECT subject_id, detail, COUNT(*) FROM audit_events \
+        "SELECT subject_id, detail, COUNT(*) FROM audit_trail \
          WHERE action = 'contact_details_read' AND subject_type = 'beneficiary' \
          GROUP BY subject_id, detail ORDER BY subject_id, detail",
     )
@@ -463,7 +464,7 @@ async fn reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once
     let settled = || {
         scalar(
             &app.store,
-            "SELECT COUNT(*) FROM audit_events WHERE action = 'contact_details_read' \
+            "SELECT COUNT(*) FROM audit_trail WHERE action = 'contact_details_read' \
              AND subject_type = 'beneficiary' AND actor_user_id IS NOT NULL",
         )
     };
@@ -492,6 +493,15 @@ async fn reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once
     assert_eq!(app.store.settle_contact_reads().await.unwrap(), 0);
     no_read_waiting(&reads).await;
     assert_eq!(settled().await, before + 10 * shown, "each read moved once");
+    // The ten reads showed the same people: one set, written once by the four settlers.
+    let sets: Vec<(i64, i64)> = query_all(
+        &app.store,
+        "SELECT s.id, (SELECT COUNT(*) FROM audit_person_shown m WHERE m.set_id = s.id) \
+         FROM audit_people_shown s",
+    )
+    .await;
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    assert_eq!(sets[0].1, shown);
     // The audit trail's page, right after a read.
     assert_eq!(app.get("/api/me/queue").await.status(), 200);
     app.login_as(Role::Admin).await;
@@ -503,6 +513,136 @@ async fn reads_are_settled_into_the_audit_trail_once_however_many_settle_at_once
         .unwrap();
     no_read_waiting(&reads).await;
     assert!(page.contains("api_queue"), "{page}");
+}
+
+/// Reads of the same queue keep its people once (migration 0037): one audit row per read,
+/// about one set of people whatever their order, and one row per person and read through
+/// `audit_trail`, which the journal and a person's export read. A set goes with the last
+/// read that showed it (retention), and not before.
+async fn the_people_shown_are_kept_once_and_go_with_their_last_read(backend: Backend) {
+    let (app, email) = planned_demo_app(backend).await;
+    app.login(&email, TEST_PASSWORD).await;
+    settle_all(&app).await;
+    let week = IsoWeek::current().to_string();
+    let mine: Vec<(i64, String)> = query_all(
+        &app.store,
+        &format!(
+            "SELECT b.id, b.external_ref FROM assignments a \
+             JOIN beneficiaries b ON b.id = a.beneficiary_id \
+             WHERE a.caller_id = 1 AND a.week = '{week}' AND a.status = 'open' \
+             AND b.status = 'active' ORDER BY b.id"
+        ),
+    )
+    .await;
+    assert!(mine.len() > 5);
+    assert_eq!(app.get("/api/me/queue").await.status(), 200);
+    assert_eq!(app.get("/appels").await.status(), 200);
+    assert_eq!(app.get("/api/me/queue").await.status(), 200);
+    // The same people in another order, recorded as the queue records them.
+    let user_id = scalar(&app.store, "SELECT id FROM users WHERE caller_id = 1").await;
+    let reversed = lien::store::ContactRead {
+        at: chrono::Utc::now(),
+        user_id,
+        beneficiary_ids: mine.iter().rev().map(|(id, _)| *id).collect(),
+        context: "api_queue",
+    };
+    app.store
+        .record_contact_read_batch(&[reversed])
+        .await
+        .unwrap();
+    settle_all(&app).await;
+    let reads: Vec<(String, i64)> = query_all(
+        &app.store,
+        "SELECT subject_type, subject_id FROM audit_events \
+         WHERE action = 'contact_details_read' AND actor_user_id IS NOT NULL",
+    )
+    .await;
+    assert_eq!(reads.len(), 4, "one row per read: {reads:?}");
+    assert!(
+        reads.iter().all(|read| *read == reads[0]),
+        "one set: {reads:?}"
+    );
+    assert_eq!(reads[0].0, "people_shown");
+    let set = reads[0].1;
+    let people: Vec<(i64,)> = query_all(
+        &app.store,
+        &format!("SELECT beneficiary_id FROM audit_person_shown WHERE set_id = {set} ORDER BY 1"),
+    )
+    .await;
+    assert_eq!(
+        people,
+        mine.iter().map(|(id, _)| (*id,)).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        scalar(
+            &app.store,
+            "SELECT COUNT(*) FROM audit_trail WHERE action = 'contact_details_read'"
+        )
+        .await,
+        4 * mine.len() as i64,
+        "one row per person and read, as the trail's readers see it"
+    );
+    // The journal and the export of one of them count each read.
+    let (_, reference) = &mine[2];
+    let filter = lien::store::JournalFilter {
+        person: Some(reference.clone()),
+        action: Some("contact_details_read".into()),
+        ..Default::default()
+    };
+    let (lines, total) = app.store.journal(&filter, 50, 0).await.unwrap();
+    assert_eq!(total, 4);
+    assert!(lines
+        .iter()
+        .all(|l| l.subject_type == "beneficiary" && l.subject_id == Some(mine[2].0)));
+    let export = app
+        .store
+        .export_person(reference, "cli:test")
+        .await
+        .unwrap();
+    let read_lines = export
+        .audit_events
+        .iter()
+        .filter(|e| e.action == "contact_details_read")
+        .count();
+    assert_eq!(read_lines, 4);
+    // Another set, read later; the first set's reads made old; the purge keeps the new.
+    let other = lien::store::ContactRead {
+        at: chrono::Utc::now(),
+        user_id,
+        beneficiary_ids: vec![mine[0].0, mine[1].0],
+        context: "api_queue",
+    };
+    app.store.record_contact_read_batch(&[other]).await.unwrap();
+    settle_all(&app).await;
+    execute(
+        &app.store,
+        &format!(
+            "UPDATE audit_events SET at = '2020-01-01T00:00:00Z' \
+             WHERE subject_type = 'people_shown' AND subject_id = {set}"
+        ),
+    )
+    .await
+    .unwrap();
+    let sets = || scalar(&app.store, "SELECT COUNT(*) FROM audit_people_shown");
+    let members = || scalar(&app.store, "SELECT COUNT(*) FROM audit_person_shown");
+    assert_eq!((sets().await, members().await), (2, mine.len() as i64 + 2));
+    let limits = lien::records::retention::Retention::default();
+    let now = chrono::Utc::now();
+    let report = app.store.purge(&limits, now, true).await.unwrap();
+    assert!(report.audit_events >= 4, "{report:?}");
+    assert_eq!(sets().await, 2, "a dry run changes nothing");
+    app.store.purge(&limits, now, false).await.unwrap();
+    assert_eq!(
+        (sets().await, members().await),
+        (1, 2),
+        "the old set went with its reads"
+    );
+    let left: Vec<(i64,)> = query_all(
+        &app.store,
+        "SELECT subject_id FROM audit_trail WHERE action = 'contact_details_read' ORDER BY 1",
+    )
+    .await;
+    assert_eq!(left, vec![(mine[0].0,), (mine[1].0,)]);
 }
 
 /// Settles, then waits until no read is left in `contact_reads`: on PostgreSQL a read
@@ -599,7 +739,7 @@ async fn a_read_is_settled_as_written_and_a_damaged_one_stops_its_batch(backend:
     let rows: Vec<Settled> = query_all(
         &app.store,
         &format!(
-            "SELECT subject_id, detail, actor_label, subject_type, at FROM audit_events \
+            "SELECT subject_id, detail, actor_label, subject_type, at FROM audit_trail \
              WHERE action = 'contact_details_read' AND actor_user_id IS NULL AND id > {last} \
              ORDER BY subject_id, at"
         ),
@@ -691,7 +831,7 @@ fn a_read() -> lien::store::ContactRead {
 async fn read_rows(store: &lien::store::Store) -> i64 {
     scalar(
         store,
-        "SELECT COUNT(*) FROM audit_events WHERE action = 'contact_details_read'",
+        "SELECT COUNT(*) FROM audit_trail WHERE action = 'contact_details_read'",
     )
     .await
 }
