@@ -19,12 +19,14 @@ CREATE TABLE audit_person_shown (
 CREATE INDEX audit_person_shown_person ON audit_person_shown (beneficiary_id);
 
 -- The audit trail as its readers see it (the journal, `lien audit`, a person's export):
--- a read of a set is one row per person in it, as before.
+-- a read of a set is one row per person in it, as before. The people come first
+-- (`CROSS JOIN` keeps SQLite's order): a person's reads are found by the index of the
+-- people shown, then by the events' index of subjects.
 CREATE VIEW audit_trail AS
 SELECT e.id, e.at, e.actor_user_id, e.actor_label, e.action,
        CAST('beneficiary' AS TEXT) AS subject_type, m.beneficiary_id AS subject_id, e.detail
-FROM audit_events e JOIN audit_person_shown m ON m.set_id = e.subject_id
-WHERE e.subject_type = 'people_shown'
+FROM audit_person_shown m CROSS JOIN audit_events e
+WHERE e.subject_type = 'people_shown' AND e.subject_id = m.set_id
 UNION ALL
 SELECT e.id, e.at, e.actor_user_id, e.actor_label, e.action, e.subject_type, e.subject_id,
        e.detail
