@@ -9,8 +9,8 @@
 //! SQLite in a file of its own beside the database, [`super::reads_file`]), not as one
 //! indexed `audit_events` row per person: those rows, written on the request's path,
 //! were two thirds of a queue read's cost. [`Store::settle_contact_reads`] turns the
-//! reads into the audit trail's rows, one `contact_details_read` per person as before,
-//! in large transactions: every few seconds in the background, and before anything reads
+//! reads into the audit trail's rows, one `contact_details_read` per read about the set
+//! of people it showed ([`super::people_shown`]), in large transactions: every few seconds in the background, and before anything reads
 //! the audit trail (its page and `lien audit`, a person's export, the retention purge).
 
 use chrono::{DateTime, Utc};
@@ -43,9 +43,10 @@ const READS_PER_INSERT: usize = 500;
 /// How often the background task settles the reads written since.
 const SETTLE_EVERY: Duration = Duration::from_secs(2);
 
-/// PostgreSQL: reads settled per transaction (about 30 people each), short enough not to
-/// hold the rows' locks for long, large enough that each index page is written once for
-/// many rows (SQLite: [`super::reads_file::READS_PER_TRANSACTION`]).
+/// PostgreSQL: reads settled per transaction, short enough not to hold the rows' locks
+/// for long, large enough that each index page is written once for many rows (500 gave
+/// nothing more under load: docs/PERFORMANCE.md, "One audit row per read"; SQLite:
+/// [`super::reads_file::READS_PER_TRANSACTION`]).
 const SETTLE_BATCH: i64 = 50;
 
 /// The handle requests record their reads through; cheap to clone.
@@ -148,7 +149,8 @@ impl Store {
     }
 
     /// Moves every read written so far into the audit trail: one `contact_details_read`
-    /// row per person shown, with the read's time, account and screen. Each read is
+    /// row about the set of people it showed (written once per set), with the read's
+    /// time, account and screen. Each read is
     /// moved once, whatever the number of servers settling at once, and none is lost.
     /// Returns the number of reads moved.
     pub async fn settle_contact_reads(&self) -> Result<u64, StoreError> {

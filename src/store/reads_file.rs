@@ -164,12 +164,12 @@ type WaitingRead = (i64, String, Option<i64>, String, String);
 /// Reads taken from the reads file at a time, then moved a slice per transaction.
 const FETCH: i64 = 2_000;
 
-/// Reads moved per write transaction (about 30 audit rows each) while other write
-/// transactions come (calls recorded): they wait for the database's turn no longer than
-/// one such transaction. Taken 500 at a time, the settling held the turn 70–120 ms (p99)
-/// under the mixed load; made smaller by reading the mark and deleting what was moved
-/// at every step, it fell behind the reads (docs/PERFORMANCE.md, "The settling in
-/// slices").
+/// Reads moved per write transaction while other write transactions come (calls
+/// recorded): they wait for the database's turn no longer than one such transaction.
+/// When a read was 30 audit rows, 500 at a time held the turn 70–120 ms (p99) under the
+/// mixed load; made smaller by reading the mark and deleting what was moved at every
+/// step, it fell behind the reads (docs/PERFORMANCE.md, "The settling in slices"). A
+/// read is now one row and its set's people are written once (migration 0037).
 const READS_WHILE_OTHERS_WRITE: usize = 100;
 
 /// Reads moved per write transaction while no other write comes: every commit empties
