@@ -158,12 +158,20 @@ impl Store {
             return super::reads_file::settle(self).await;
         }
         let mut moved = 0;
+        let mut wait = false;
         loop {
-            let batch = self.settle_postgres_batch().await?;
+            let batch = self.settle_postgres_batch(wait).await?;
             moved += batch;
-            if batch < SETTLE_BATCH as u64 {
+            if batch == SETTLE_BATCH as u64 {
+                continue;
+            }
+            if wait {
                 return Ok(moved);
             }
+            // Reads another server is moving at this moment were skipped: waited for
+            // once, so that the trail is whole when this returns (a journal read right
+            // after a queue read finds it), and whatever came meanwhile moved too.
+            wait = true;
         }
     }
 
@@ -177,19 +185,21 @@ impl Store {
     }
 
     /// One transaction of [`Store::settle_contact_reads`] on PostgreSQL: the oldest
-    /// reads (those another server is taking are skipped, so each is moved once), their
-    /// sets of people written if new ([`super::people_shown`]), then moved, one audit row
-    /// each ([`SETTLE_POSTGRES`]). A read whose people are not a list of ids stops the
-    /// batch, named.
-    async fn settle_postgres_batch(&self) -> Result<u64, StoreError> {
+    /// reads (those another server is taking are skipped, so each is moved once; with
+    /// `wait`, waited for, and gone once that server commits), their sets of people
+    /// written if new ([`super::people_shown`]), then moved, one audit row each
+    /// ([`SETTLE_POSTGRES`]). A read whose people are not a list of ids stops the batch,
+    /// named.
+    async fn settle_postgres_batch(&self, wait: bool) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
-        let waiting: Vec<(i64, String)> = query_as(
+        let sql = if wait {
+            "SELECT id, beneficiary_ids FROM contact_reads ORDER BY id LIMIT $1 FOR UPDATE"
+        } else {
             "SELECT id, beneficiary_ids FROM contact_reads ORDER BY id LIMIT $1 \
-             FOR UPDATE SKIP LOCKED",
-        )
-        .bind(SETTLE_BATCH)
-        .fetch_all(&mut tx)
-        .await?;
+             FOR UPDATE SKIP LOCKED"
+        };
+        let waiting: Vec<(i64, String)> =
+            query_as(sql).bind(SETTLE_BATCH).fetch_all(&mut tx).await?;
         if waiting.is_empty() {
             return Ok(0);
         }

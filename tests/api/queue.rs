@@ -645,9 +645,65 @@ async fn the_people_shown_are_kept_once_and_go_with_their_last_read(backend: Bac
     assert_eq!(left, vec![(mine[0].0,), (mine[1].0,)]);
 }
 
-/// Settles, then waits until no read is left in `contact_reads`: on PostgreSQL a read
-/// that the server's own settling is moving at that moment is skipped by this one, and
-/// its audit rows appear when that settling commits.
+/// PostgreSQL: reading the trail waits for the reads another server is moving at that
+/// moment (held here by a transaction that locks them as a settling does) instead of
+/// skipping them, so the journal read right after a queue read holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(lien_postgres_tests),
+    ignore = "PostgreSQL suite skipped: set LIEN_TEST_POSTGRES_URL to run it"
+)]
+async fn postgres_the_trail_waits_for_the_reads_being_moved() {
+    let (app, email) = planned_demo_app(Backend::Postgres).await;
+    app.login(&email, TEST_PASSWORD).await;
+    settle_all(&app).await;
+    let week = IsoWeek::current().to_string();
+    let reference: Vec<(String,)> = query_all(
+        &app.store,
+        &format!(
+            "SELECT b.external_ref FROM assignments a \
+             JOIN beneficiaries b ON b.id = a.beneficiary_id \
+             WHERE a.caller_id = 1 AND a.week = '{week}' AND a.status = 'open' \
+             AND b.status = 'active' ORDER BY a.id LIMIT 1"
+        ),
+    )
+    .await;
+    let filter = lien::store::JournalFilter {
+        person: Some(reference[0].0.clone()),
+        action: Some("contact_details_read".into()),
+        ..Default::default()
+    };
+    let before = app.store.journal(&filter, 10, 0).await.unwrap().1;
+    // A read, held as a settling holds it; the server's own settling may move it first:
+    // then another.
+    let mut reads = 0;
+    let holder = loop {
+        assert_eq!(app.get("/api/me/queue").await.status(), 200);
+        reads += 1;
+        let mut tx = app.store.begin().await.unwrap();
+        let held: Vec<(i64,)> = lien::store::query_as("SELECT id FROM contact_reads FOR UPDATE")
+            .fetch_all(&mut tx)
+            .await
+            .unwrap();
+        if !held.is_empty() {
+            break tx;
+        }
+        app.store.settle_contact_reads().await.unwrap();
+    };
+    let store = app.store.clone();
+    let reading = tokio::spawn(async move { store.journal(&filter, 10, 0).await.unwrap().1 });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !reading.is_finished(),
+        "the journal waits for the read being moved"
+    );
+    holder.commit().await.unwrap();
+    let after = reading.await.unwrap();
+    assert_eq!(after, before + reads, "each read is in the journal");
+}
+
+/// Settles, then checks that no read is left in `contact_reads` (on PostgreSQL the
+/// settling waits for a read the server's own settling is moving at that moment).
 async fn settle_all(app: &TestApp) {
     app.store.settle_contact_reads().await.unwrap();
     no_read_waiting(&app.store.reads_store().await.unwrap()).await;
@@ -668,8 +724,8 @@ async fn no_read_waiting(reads: &lien::store::Store) {
 }
 
 /// Settles until the database refuses the batch. The server's own settling, every two
-/// seconds, may hold the batch at that moment (on PostgreSQL its rows are then skipped,
-/// and nothing is moved): nothing may be moved meanwhile.
+/// seconds, may hold the batch at that moment (SQLite: another settler moved first;
+/// PostgreSQL: its rows are skipped, then waited for): nothing may be moved meanwhile.
 async fn settle_until_refused(app: &TestApp) -> lien::store::StoreError {
     for _ in 0..200 {
         match app.store.settle_contact_reads().await {
