@@ -4,7 +4,7 @@
 
 use lien::domain::IsoWeek;
 
-use crate::helpers::{caller_and_first_assignment, scalar, Backend, TestApp};
+use crate::helpers::{caller_and_first_assignment, query_all, scalar, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -12,6 +12,7 @@ on_both_backends!(
     a_call_on_a_past_week_is_refused,
     a_call_to_someone_who_opted_out_is_refused,
     a_call_to_someone_who_died_is_refused_on_the_page_too,
+    calls_sent_at_once_are_each_answered_as_if_alone,
 );
 
 /// `POST /api/calls`: reached, with a need (which would raise an escalation and queue
@@ -171,4 +172,72 @@ async fn a_call_to_someone_who_died_is_refused_on_the_page_too(backend: Backend)
         "{html}"
     );
     assert_eq!(written(&app).await, before);
+}
+
+/// Calls sent at once (on SQLite written in turn on the writer thread, on PostgreSQL in
+/// parallel transactions): each is answered as if it were alone. A double click records one call; of two different forms for
+/// one assignment, one is recorded and the other refused; someone else's assignment is a
+/// 404; and the refusals change nothing of the others, which are all recorded with
+/// their needs.
+async fn calls_sent_at_once_are_each_answered_as_if_alone(backend: Backend) {
+    let (app, first) = caller_and_first_assignment(backend).await;
+    let week = IsoWeek::current().to_string();
+    let mine: Vec<(i64,)> = query_all(
+        &app.store,
+        &format!(
+            "SELECT id FROM assignments WHERE caller_id = 1 AND week = '{week}' \
+             AND status = 'open' ORDER BY id LIMIT 12"
+        ),
+    )
+    .await;
+    assert_eq!(mine.len(), 12);
+    assert_eq!(mine[0].0, first);
+    let foreign = scalar(
+        &app.store,
+        &format!("SELECT MIN(id) FROM assignments WHERE caller_id <> 1 AND week = '{week}'"),
+    )
+    .await;
+    let before = written(&app).await;
+    // 12 forms, one of them twice with its key (a double click), another twice with two
+    // keys (two forms), and someone else's assignment.
+    let mut sends: Vec<(i64, String)> = mine
+        .iter()
+        .map(|(id,)| (*id, format!("at-once-{id}")))
+        .collect();
+    sends.push((mine[0].0, format!("at-once-{}", mine[0].0)));
+    sends.push((mine[1].0, "at-once-second-form".into()));
+    sends.push((foreign, "at-once-foreign".into()));
+    let answers = futures_util::future::join_all(
+        sends.iter().map(|(id, key)| api_call(&app, *id, key, "fr")),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    let mut bodies = Vec::new();
+    for answer in answers {
+        statuses.push(answer.status().as_u16());
+        bodies.push(answer.json::<serde_json::Value>().await.unwrap());
+    }
+    let double = [statuses[0], statuses[12]];
+    assert!(double == [201, 200] || double == [200, 201], "{statuses:?}");
+    assert_eq!(
+        bodies[0]["call_id"], bodies[12]["call_id"],
+        "a double click: one call"
+    );
+    let forms = [statuses[1], statuses[13]];
+    assert!(forms == [201, 409] || forms == [409, 201], "{statuses:?}");
+    assert!(statuses[2..12].iter().all(|s| *s == 201), "{statuses:?}");
+    assert_eq!(statuses[14], 404);
+    let after = written(&app).await;
+    assert_eq!(after.0 - before.0, 12, "one call per assignment");
+    assert_eq!(after.1 - before.1, 12, "each with its need");
+    let ids: Vec<String> = mine.iter().map(|(id,)| id.to_string()).collect();
+    let closed = scalar(
+        &app.store,
+        &format!(
+            "SELECT COUNT(*) FROM assignments WHERE status = 'closed' AND id IN ({})",
+            ids.join(",")
+        ),
+    )
+    .await;
+    assert_eq!(closed, 12, "each need closes its assignment");
 }
