@@ -10,8 +10,9 @@
 //! indexed `audit_events` row per person: those rows, written on the request's path,
 //! were two thirds of a queue read's cost. [`Store::settle_contact_reads`] turns the
 //! reads into the audit trail's rows, one `contact_details_read` per read about the set
-//! of people it showed ([`super::people_shown`]), in large transactions: every few seconds in the background, and before anything reads
-//! the audit trail (its page and `lien audit`, a person's export, the retention purge).
+//! of people it showed ([`super::people_shown`]), in large transactions: every few
+//! seconds in the background, and before anything reads the audit trail (its page and
+//! `lien audit`, a person's export, the retention purge).
 
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -150,9 +151,8 @@ impl Store {
 
     /// Moves every read written so far into the audit trail: one `contact_details_read`
     /// row about the set of people it showed (written once per set), with the read's
-    /// time, account and screen. Each read is
-    /// moved once, whatever the number of servers settling at once, and none is lost.
-    /// Returns the number of reads moved.
+    /// time, account and screen. Each read is moved once, whatever the number of servers
+    /// settling at once, and none is lost. Returns the number of reads moved.
     pub async fn settle_contact_reads(&self) -> Result<u64, StoreError> {
         if self.backend() == super::Backend::Sqlite {
             return super::reads_file::settle(self).await;
@@ -230,7 +230,7 @@ impl Store {
 
 /// The audit trail's columns of a settled read's row: when (`r.at`), by whom
 /// (`r.user_id`), `contact_details_read` about the set of people it showed
-/// ([`super::people_shown`]; the set's id and the screen follow), on which screen.
+/// ([`super::people_shown`]); the set's id and the screen follow.
 macro_rules! settled_columns {
     () => {
         "INSERT INTO audit_events (at, actor_user_id, actor_label, action, subject_type, \
