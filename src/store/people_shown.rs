@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
+use super::beneficiary_writes::in_list;
 use super::db::{values_placeholders, Tx};
 use super::{query, query_as, StoreError};
 
@@ -70,7 +71,7 @@ pub(super) async fn set_ids(
     for chunk in distinct.chunks(SETS_PER_STATEMENT) {
         let sql = format!(
             "SELECT id, digest FROM audit_people_shown WHERE digest IN ({})",
-            in_placeholders(tx, chunk.len())
+            in_list(tx, chunk.len())
         );
         let mut select = query_as::<(i64, String)>(&sql);
         for set in chunk {
@@ -155,12 +156,6 @@ pub(super) fn damaged_read(id: i64, ids: &str, waiting_in: &str) -> StoreError {
         "the read {id} waiting in {waiting_in} cannot be moved into the audit trail: its \
          beneficiary_ids {ids:?} is not a comma-separated list of ids; mend or delete that row"
     ))
-}
-
-/// `$1, $2, …` (or `?, ?, …`) for an `IN` list of `n` values.
-fn in_placeholders(tx: &Tx, n: usize) -> String {
-    let list = values_placeholders(tx.backend(), n, 1);
-    list.replace(['(', ')'], "")
 }
 
 /// Deletes the sets no read refers to any more (after the retention purge), with their
