@@ -29,8 +29,8 @@ cd "$(dirname "$0")/.."
 BACKENDS="${1:-both}"
 DURATION="${DURATION:-10s}"
 CALLERS="${CALLERS:-8}"
-THREADS=2
-CONNECTIONS=32
+THREADS="${THREADS:-2}"
+CONNECTIONS="${CONNECTIONS:-32}"
 PG_ADMIN="${LIEN_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 PG_SERVER="${PG_ADMIN%/*}"
 PG_DB="lien_bench_load_$$"
@@ -144,14 +144,23 @@ run() {
             -- sleep "${DURATION%s}" >/dev/null 2>&1 &
         perf_pid=$!
     fi
-    local server_before db_before
+    local server_before db_before waits_before
     server_before="$(cpu_ticks "$SERVER_PID")"
     db_before="$(postgres_ticks)"
+    waits_before="$(thread_waits "$SERVER_PID")"
     out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$LUA" "$BASE" \
         -- "$sessions" "$mode" "$path" 20 "$$-$RANDOM")"
     echo "$out" >>"$WORK/wrk.log"
     [ -z "$perf_pid" ] || wait "$perf_pid" || true
-    echo "$(echo "$out" | sed -n 's/^RESULT //p') $(($(cpu_ticks "$SERVER_PID") - server_before)) $(($(postgres_ticks) - db_before))"
+    echo "$(echo "$out" | sed -n 's/^RESULT //p') $(($(cpu_ticks "$SERVER_PID") - server_before)) $(($(postgres_ticks) - db_before)) $(($(thread_waits "$SERVER_PID") - waits_before))"
+}
+
+# How many times the server's threads went to sleep waiting (their voluntary context
+# switches, summed): each hand-off between two threads (a request to a database
+# connection's thread and back, a reply to the request's thread) is one or two. A count,
+# far less moved by a busy machine than seconds are.
+thread_waits() {
+    cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }'
 }
 
 # User + system clock ticks of process $1 so far (fields 14 and 15 of /proc/PID/stat,
@@ -213,19 +222,20 @@ measure() {
     : >"$none"
     printf '\n%s (%s, %d threads, %d connections, %s each)\n' "$backend" "$(nproc) cores" \
         "$THREADS" "$CONNECTIONS" "$DURATION"
-    printf '%-34s %10s %9s %9s %8s %9s %11s %9s %8s\n' route "req/s" "p50 ms" "p99 ms" "errors" \
-        "/health" "server CPU" "db CPU" "waiting"
+    printf '%-34s %10s %9s %9s %8s %9s %11s %9s %8s %8s\n' route "req/s" "p50 ms" "p99 ms" "errors" \
+        "/health" "server CPU" "db CPU" "waiting" "sleeps"
     local hz
     hz="$(getconf CLK_TCK)"
     while IFS='|' read -r label sessions mode path; do
         if [ -n "$health" ] && [ -n "${ONLY:-}" ] && ! [[ "$label" =~ $ONLY ]]; then continue; fi
-        read -r requests rps p50 p99 status socket server_ticks db_ticks \
+        read -r requests rps p50 p99 status socket server_ticks db_ticks waits \
             < <(run "$label" "$sessions" "$mode" "$path")
         [ -n "$health" ] || health="$rps"
-        printf '%-34s %10s %9s %9s %8s %8s %8s ms %6s ms %8s\n' "$label" "$rps" "$p50" "$p99" \
+        printf '%-34s %10s %9s %9s %8s %8s %8s ms %6s ms %8s %8s\n' "$label" "$rps" "$p50" "$p99" \
             "$((status + socket))" "$(awk -v r="$rps" -v h="$health" 'BEGIN { printf "%.1f%%", 100 * r / h }')" \
             "$(per_request "$server_ticks" "$requests" "$hz")" "$(per_request "$db_ticks" "$requests" "$hz")" \
-            "$(reads_waiting "$url")"
+            "$(reads_waiting "$url")" \
+            "$(awk -v w="$waits" -v n="$requests" 'BEGIN { if (n > 0) printf "%.1f", w / n; else print "-" }')"
     done <<EOF
 GET /health|$none|get|/health
 GET /api/me/queue|$WORK/callers.txt|get|/api/me/queue

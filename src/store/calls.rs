@@ -1,5 +1,7 @@
 //! Recording a call and everything it causes, in one transaction.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -243,7 +245,8 @@ pub(super) async fn record_call_in(
     if let Some(refused) = refusal(context.target_state(), now) {
         return Err(CallError::Refused(refused));
     }
-    let Some(call_id) = insert_call(tx, input, context.beneficiary_id, now).await? else {
+    let effects = effects(&call_facts(input, &context, now));
+    let Some(call_id) = write_call(tx, input, context.beneficiary_id, &effects, now).await? else {
         // Both forms passed the check above at once: the unique key let one insert
         // through; this one finds the first call.
         let first = earlier_call(tx, input)
@@ -251,8 +254,6 @@ pub(super) async fn record_call_in(
             .ok_or(sqlx::Error::RowNotFound)?;
         return Ok(replayed(first));
     };
-    let effects = effects(&call_facts(input, &context, now));
-    write_assignment(tx, input, &effects, now).await?;
     write_beneficiary(tx, context.beneficiary_id, &effects, now).await?;
     let escalations = raise_escalations(tx, input, &context, call_id, &effects, links, now).await?;
     Ok(CallRecorded {
@@ -319,32 +320,6 @@ async fn call_context(tx: &mut Tx, input: &CallInput) -> Result<Option<CallConte
     .await
 }
 
-/// Inserts the call; `None` when this idempotency key was recorded before.
-async fn insert_call(
-    tx: &mut Tx,
-    input: &CallInput,
-    beneficiary_id: i64,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>, sqlx::Error> {
-    query_scalar(
-        "INSERT INTO calls (assignment_id, caller_id, beneficiary_id, called_at, outcome, notes, \
-         callback_at, paused_until, idempotency_key, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $4) \
-         ON CONFLICT (caller_id, idempotency_key) DO NOTHING RETURNING id",
-    )
-    .bind(input.assignment_id)
-    .bind(input.caller_id)
-    .bind(beneficiary_id)
-    .bind(now)
-    .bind(input.outcome)
-    .bind(input.notes.as_deref().filter(|n| !n.trim().is_empty()))
-    .bind(input.callback_at)
-    .bind(input.paused_until)
-    .bind(&input.idempotency_key)
-    .fetch_optional(tx)
-    .await
-}
-
 /// What the pure rules of [`effects`] need to know.
 fn call_facts<'a>(
     input: &'a CallInput,
@@ -364,33 +339,74 @@ fn call_facts<'a>(
     }
 }
 
+/// The call, inserted unless this idempotency key was recorded before.
+const INSERT_CALL_SQL: &str = "INSERT INTO calls (assignment_id, caller_id, beneficiary_id, \
+     called_at, outcome, notes, callback_at, paused_until, idempotency_key, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $4) \
+     ON CONFLICT (caller_id, idempotency_key) DO NOTHING RETURNING id";
+
 /// The assignment after the call: attempts, open or closed, next attempt or callback,
-/// and the summary the weekly totals read (migration 0006).
-async fn write_assignment(
+/// and the summary the weekly totals read (migration 0006); completed below by the
+/// condition that the call was inserted.
+const UPDATE_ASSIGNMENT_SQL: &str = "UPDATE assignments SET attempts = $10, status = $11, \
+     next_attempt_at = $12, callback_at = $13, closed_at = $14, last_outcome = $5, \
+     last_called_at = $4, reached_at = COALESCE(reached_at, $15), \
+     conversation_at = COALESCE(conversation_at, $16) WHERE id = $1 AND ";
+
+/// The call and its assignment in one statement on PostgreSQL (the assignment is
+/// updated only when the call was inserted) …
+static WRITE_CALL_POSTGRES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH c AS ({INSERT_CALL_SQL}), \
+         u AS ({UPDATE_ASSIGNMENT_SQL}EXISTS (SELECT 1 FROM c)) SELECT id FROM c"
+    )
+});
+
+/// … and in two statements sent at once on SQLite, which has no writes in `WITH`: the
+/// update follows the insert, and `changes()` is the number of rows the insert wrote.
+static WRITE_CALL_SQLITE: LazyLock<String> =
+    LazyLock::new(|| format!("{INSERT_CALL_SQL}; {UPDATE_ASSIGNMENT_SQL}changes() = 1"));
+
+/// Inserts the call and writes its assignment after it, in one round trip to the
+/// database: under SQLite's single write lock, each statement of a call is a hand-off
+/// between threads while the lock is held, and on PostgreSQL a round trip while the
+/// caller's week is locked (docs/PERFORMANCE.md, "Fewer statements per call").
+/// `None`, with nothing written, when this idempotency key was recorded before.
+async fn write_call(
     tx: &mut Tx,
     input: &CallInput,
+    beneficiary_id: i64,
     effects: &CallEffects,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<i64>, sqlx::Error> {
+    let sql: &str = if tx.is_postgres() {
+        &WRITE_CALL_POSTGRES
+    } else {
+        &WRITE_CALL_SQLITE
+    };
     let a = &effects.assignment;
-    query(
-        "UPDATE assignments SET attempts = $2, status = $3, next_attempt_at = $4, callback_at = $5, \
-         closed_at = $6, last_outcome = $7, last_called_at = $8, reached_at = COALESCE(reached_at, $9), \
-         conversation_at = COALESCE(conversation_at, $10) WHERE id = $1",
-    )
-    .bind(input.assignment_id)
-    .bind(a.attempts)
-    .bind(a.status)
-    .bind(a.next_attempt_at)
-    .bind(a.callback_at)
-    .bind(a.closed_at)
-    .bind(input.outcome)
-    .bind(now)
-    .bind(a.reached_at)
-    .bind(a.conversation_at)
-    .execute(tx)
-    .await?;
-    Ok(())
+    // Every row, not the first: asked for one row, sqlx's SQLite stops at the insert's
+    // and never runs the update.
+    let ids: Vec<i64> = query_scalar(sql)
+        .bind(input.assignment_id)
+        .bind(input.caller_id)
+        .bind(beneficiary_id)
+        .bind(now)
+        .bind(input.outcome)
+        .bind(input.notes.as_deref().filter(|n| !n.trim().is_empty()))
+        .bind(input.callback_at)
+        .bind(input.paused_until)
+        .bind(&input.idempotency_key)
+        .bind(a.attempts)
+        .bind(a.status)
+        .bind(a.next_attempt_at)
+        .bind(a.callback_at)
+        .bind(a.closed_at)
+        .bind(a.reached_at)
+        .bind(a.conversation_at)
+        .fetch_all(tx)
+        .await?;
+    Ok(ids.into_iter().next())
 }
 
 /// The person after the call: a final status, a pause, a wrong number flagged.
@@ -465,4 +481,83 @@ async fn raise_escalations(
         }
     }
     Ok(escalations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calling::outcome::CallFacts;
+
+    fn callback(key: &str) -> CallInput {
+        CallInput {
+            assignment_id: 1,
+            caller_id: 2,
+            outcome: Outcome::Callback,
+            notes: None,
+            callback_at: Some(Utc::now()),
+            paused_until: None,
+            wrong_phone: None,
+            needs: Vec::new(),
+            idempotency_key: key.into(),
+        }
+    }
+
+    fn effects_of(input: &CallInput, attempts_before: i32) -> CallEffects {
+        effects(&CallFacts {
+            outcome: input.outcome,
+            attempts_before,
+            max_attempts: 5,
+            retry_gap_minutes: 60,
+            beneficiary_status: BeneficiaryStatus::Active,
+            callback_at: input.callback_at,
+            paused_until: None,
+            wrong_phone: None,
+            now: Utc::now(),
+        })
+    }
+
+    /// SQLite's two statements sent at once: the assignment is written after a call
+    /// inserted, and left alone when the key was recorded before (the insert did
+    /// nothing). On the columns the statements name, without the schema's triggers.
+    #[tokio::test]
+    async fn sqlite_writes_the_assignment_only_after_an_inserted_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("calls.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        for sql in [
+            "CREATE TABLE calls (id INTEGER PRIMARY KEY, assignment_id, caller_id, beneficiary_id, \
+             called_at, outcome, notes, callback_at, paused_until, idempotency_key, created_at, \
+             UNIQUE (caller_id, idempotency_key))",
+            "CREATE TABLE assignments (id INTEGER PRIMARY KEY, attempts, status, next_attempt_at, \
+             callback_at, closed_at, last_outcome, last_called_at, reached_at, conversation_at)",
+            "INSERT INTO assignments (id, attempts, status) VALUES (1, 0, 'open')",
+        ] {
+            query(sql).execute(&store).await.unwrap();
+        }
+        let attempts = || async {
+            query_scalar::<i64>("SELECT attempts FROM assignments WHERE id = 1")
+                .fetch_one(&store)
+                .await
+                .unwrap()
+        };
+        let written = |key: &'static str, attempts_before: i32| {
+            let store = store.clone();
+            async move {
+                let input = callback(key);
+                let effects = effects_of(&input, attempts_before);
+                let mut tx = store.begin().await.unwrap();
+                let id = write_call(&mut tx, &input, 3, &effects, Utc::now()).await;
+                tx.commit().await.unwrap();
+                id.unwrap()
+            }
+        };
+        assert_eq!(written("key-one", 0).await, Some(1));
+        assert_eq!(attempts().await, 1);
+        // The same key again (the check before it missed it): nothing is written.
+        assert_eq!(written("key-one", 4).await, None);
+        assert_eq!(attempts().await, 1);
+        assert_eq!(written("key-two", 1).await, Some(2));
+        assert_eq!(attempts().await, 2);
+        store.close().await;
+    }
 }
