@@ -288,6 +288,10 @@ pub struct SqliteSide {
     reads: Option<reads_file::ReadsFile>,
 }
 
+/// How long a PostgreSQL connection may sit idle in its pool and be handed out without
+/// a ping first.
+const PG_IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 /// Bytes of an SQLite database read through a memory map (256 MB).
 pub(crate) const SQLITE_MMAP_SIZE: &str = "268435456";
 /// Each SQLite connection's page cache: 16 MiB (negative: in KiB), at most 128 MiB for
@@ -360,6 +364,21 @@ impl Store {
                 let pool = PgPoolOptions::new()
                     .max_connections(10)
                     .acquire_timeout(Duration::from_secs(10))
+                    // sqlx pings a connection as it goes back to the pool, and by default
+                    // again as it comes out: two round trips to the server around each
+                    // statement run on the pool. The ping out is kept only for a
+                    // connection that sat idle (a restarted server, a cut network);
+                    // one in use a moment ago was answered by its ping back
+                    // (docs/PERFORMANCE.md, "Fewer statements per call").
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= PG_IDLE_BEFORE_PING {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await
                     .map_err(|e| StoreError::Connect(e.to_string()))?;

@@ -537,3 +537,30 @@ async fn every_mail_arrives_once(store: &Store, sink: &SmtpSink, in_flight: &Has
         in_flight.len()
     );
 }
+
+/// A connection the server cut while it sat idle in lien's pool (a restarted or failed
+/// over PostgreSQL) is tested before it is handed out again, and replaced: the requests
+/// after it are answered as before. lien pings only connections idle for a second or
+/// more (`store::PG_IDLE_BEFORE_PING`), not one used a moment ago.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(lien_postgres_tests),
+    ignore = "PostgreSQL suite skipped: set LIEN_TEST_POSTGRES_URL to run it"
+)]
+async fn connections_cut_while_idle_are_replaced_before_use() {
+    let (app, email) = crate::helpers::planned_demo_app(Backend::Postgres).await;
+    app.login(&email, TEST_PASSWORD).await;
+    assert_eq!(app.get("/api/me/queue").await.status(), 200);
+    let cut: Vec<(bool,)> = query_all(
+        &app.store,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .await;
+    assert!(!cut.is_empty(), "the server's connections were cut");
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    for _ in 0..12 {
+        assert_eq!(app.get("/api/me/queue").await.status(), 200);
+    }
+    assert_eq!(app.get("/appels").await.status(), 200);
+}
