@@ -288,6 +288,39 @@ pub struct SqliteSide {
     reads: Option<reads_file::ReadsFile>,
 }
 
+/// A pool of connections to the PostgreSQL database at `url`.
+async fn connect_postgres(url: &str) -> Result<Store, StoreError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Connect(e.to_string()))?
+        .application_name("lien")
+        // lien's queries are short and index-driven; PostgreSQL's JIT, which
+        // starts above a cost estimate, spent seconds compiling the weekly
+        // totals on a national-size database (docs/PERFORMANCE.md).
+        .options([("jit", "off")]);
+    let pool = PgPoolOptions::new()
+        .max_connections(10)
+        .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings a connection as it goes back to the pool, and by default
+        // again as it comes out: two round trips to the server around each
+        // statement run on the pool. The ping out is kept only for a
+        // connection that sat idle (a restarted server, a cut network);
+        // one in use a moment ago was answered by its ping back
+        // (docs/PERFORMANCE.md, "Fewer statements per call").
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PG_IDLE_BEFORE_PING {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(|e| StoreError::Connect(e.to_string()))?;
+    Ok(Store::Postgres(pool))
+}
+
 /// How long a PostgreSQL connection may sit idle in its pool and be handed out without
 /// a ping first.
 const PG_IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
@@ -353,37 +386,7 @@ impl Store {
                 };
                 Ok(Self::Sqlite(pool, side))
             }
-            Backend::Postgres => {
-                let options = PgConnectOptions::from_str(url)
-                    .map_err(|e| StoreError::Connect(e.to_string()))?
-                    .application_name("lien")
-                    // lien's queries are short and index-driven; PostgreSQL's JIT, which
-                    // starts above a cost estimate, spent seconds compiling the weekly
-                    // totals on a national-size database (docs/PERFORMANCE.md).
-                    .options([("jit", "off")]);
-                let pool = PgPoolOptions::new()
-                    .max_connections(10)
-                    .acquire_timeout(Duration::from_secs(10))
-                    // sqlx pings a connection as it goes back to the pool, and by default
-                    // again as it comes out: two round trips to the server around each
-                    // statement run on the pool. The ping out is kept only for a
-                    // connection that sat idle (a restarted server, a cut network);
-                    // one in use a moment ago was answered by its ping back
-                    // (docs/PERFORMANCE.md, "Fewer statements per call").
-                    .test_before_acquire(false)
-                    .before_acquire(|conn, meta| {
-                        Box::pin(async move {
-                            if meta.idle_for >= PG_IDLE_BEFORE_PING {
-                                sqlx::Connection::ping(conn).await?;
-                            }
-                            Ok(true)
-                        })
-                    })
-                    .connect_with(options)
-                    .await
-                    .map_err(|e| StoreError::Connect(e.to_string()))?;
-                Ok(Self::Postgres(pool))
-            }
+            Backend::Postgres => connect_postgres(url).await,
         }
     }
 
