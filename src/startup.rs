@@ -77,6 +77,7 @@ impl Application {
                     https,
                     DefaultHeaders::new().add(("Strict-Transport-Security", "max-age=63072000")),
                 ))
+                .wrap(from_fn(keep_connection))
                 .wrap(from_fn(request_log))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
@@ -147,6 +148,15 @@ async fn no_store(
         );
     }
     Ok(res)
+}
+
+/// A request's statements on a pool run on one connection, given back once at its end
+/// ([`crate::store::request_connection`]).
+async fn keep_connection(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    crate::store::request_connection::scope(next.call(req)).await
 }
 
 /// One log line per request, inside the request's span (so it carries the request id),

@@ -29,6 +29,7 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Arguments, Decode, Encode, FromRow, PgConnection, Postgres, Sqlite, SqliteConnection};
 use sqlx::{PgPool, SqlitePool, Type};
 
+use super::request_connection;
 use super::sqlite_lock::WriterTurn;
 use super::{Backend, Store};
 
@@ -150,6 +151,9 @@ impl Store {
     /// writers ([`super::sqlite_lock::writer_turn`]), then starts with `BEGIN IMMEDIATE`
     /// so that it holds the write lock before its first statement.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        // A transaction runs on a connection of its own: the one the request keeps
+        // between statements goes back first, so that a request never holds two.
+        request_connection::release();
         Ok(match self {
             Store::Sqlite(pool, side) => {
                 let turn = super::sqlite_lock::writer_turn(pool).await?;
@@ -172,23 +176,42 @@ impl Executed {
     }
 }
 
+/// Runs `$body` with `$e` bound to the connection the request keeps for `$pool`
+/// ([`request_connection`]), put back after, or else to the pool itself.
+macro_rules! kept_or_pool {
+    ($pool:ident, |$e:ident| $body:expr) => {{
+        match request_connection::take($pool).await? {
+            Some(mut kept) => {
+                let $e = &mut *kept.connection;
+                let out = $body;
+                request_connection::put_back(kept);
+                out
+            }
+            None => {
+                let $e = $pool;
+                $body
+            }
+        }
+    }};
+}
+
 /// Runs `$body` with `$q` bound to the sqlx query of the backend `$exec` names and `$e`
 /// to its executor.
 macro_rules! dispatch {
     ($self:ident, $exec:expr, |$q:ident, $e:ident| $body:expr, $make:expr) => {{
         let Args { sql, params } = $self.args;
         match $exec.into() {
-            Exec::SqlitePool($e) => {
+            Exec::SqlitePool(pool) => {
                 let $q = $make(sql, sqlite_args(params)?);
-                $body
+                kept_or_pool!(pool, |$e| $body)
             }
             Exec::Sqlite($e) => {
                 let $q = $make(sql, sqlite_args(params)?);
                 $body
             }
-            Exec::PostgresPool($e) => {
+            Exec::PostgresPool(pool) => {
                 let $q = $make(sql, postgres_args(params)?);
-                $body
+                kept_or_pool!(pool, |$e| $body)
             }
             Exec::Postgres($e) => {
                 let $q = $make(sql, postgres_args(params)?);

@@ -59,6 +59,7 @@ mod reads_file;
 // Issue 17: relays (reserve, school) and their own volunteers.
 mod relays;
 mod report;
+pub mod request_connection;
 mod retention;
 mod sqlite_global;
 mod sqlite_lock;

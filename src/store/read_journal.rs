@@ -72,6 +72,8 @@ impl ReadJournal {
         if read.beneficiary_ids.is_empty() {
             return Ok(());
         }
+        // Not kept while the writer commits: it may need a connection of the pool.
+        super::request_connection::release();
         let stopped = || StoreError::AuditTrail("the audit writer has stopped".into());
         let (reply, answer) = oneshot::channel();
         self.sender.send((read, reply)).map_err(|_| stopped())?;

@@ -47,7 +47,9 @@ mod planning;
 mod privacy;
 mod queue;
 mod relay;
+// Issue 16: a request's statements on one pool connection.
 mod report;
+mod request_connection;
 mod smtp_sink;
 mod store;
 mod suppression;

@@ -1,0 +1,181 @@
+//! A request's pool connection, kept from one statement to the next.
+//!
+//! sqlx pings every connection given back to its pool: a round trip to PostgreSQL, a
+//! hand-off to the connection's thread on SQLite. A request that ran its statements on
+//! the pool one after the other (its session, then its page's reads) paid one after
+//! each. Inside [`scope`] (every HTTP request, see `startup`), the first statement's
+//! connection is kept in a task-local slot and the next statements on the same pool run
+//! on it: the request pays one ping, when it ends or gives the connection back with
+//! [`release`] before it waits on other work.
+//!
+//! Why it cannot starve the pool:
+//! - at most [`KEPT_AT_ONCE`] requests keep a connection at a time, and only of a pool
+//!   with at least two more connections than that, so statements outside a request,
+//!   transactions and the background writers always find one;
+//! - a request keeps one connection at most, and gives it back before it begins a
+//!   transaction ([`super::Store::begin`]) or waits for the audit trail's writer.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::sync::{Arc, LazyLock};
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Database, Pool, Postgres, Sqlite};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How many requests may keep a connection at once, across every pool of the process.
+pub const KEPT_AT_ONCE: usize = 6;
+
+/// A pool smaller than this is never kept from: a request keeping one of its few
+/// connections could leave its writer waiting.
+const SMALLEST_POOL: u32 = KEPT_AT_ONCE as u32 + 2;
+
+static PERMITS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(KEPT_AT_ONCE)));
+
+tokio::task_local! {
+    static SLOT: RefCell<Option<Slot>>;
+}
+
+/// What a request keeps between two statements.
+struct Slot {
+    pool: usize,
+    connection: Connection,
+    permit: OwnedSemaphorePermit,
+}
+
+/// A kept connection of either backend.
+pub enum Connection {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+/// A backend whose pool connections a request can keep.
+pub trait Keepable: Database {
+    fn wrap(connection: PoolConnection<Self>) -> Connection;
+    fn unwrap(connection: Connection) -> Option<PoolConnection<Self>>;
+}
+
+impl Keepable for Sqlite {
+    fn wrap(connection: PoolConnection<Self>) -> Connection {
+        Connection::Sqlite(connection)
+    }
+
+    fn unwrap(connection: Connection) -> Option<PoolConnection<Self>> {
+        match connection {
+            Connection::Sqlite(c) => Some(c),
+            Connection::Postgres(_) => None,
+        }
+    }
+}
+
+impl Keepable for Postgres {
+    fn wrap(connection: PoolConnection<Self>) -> Connection {
+        Connection::Postgres(connection)
+    }
+
+    fn unwrap(connection: Connection) -> Option<PoolConnection<Self>> {
+        match connection {
+            Connection::Postgres(c) => Some(c),
+            Connection::Sqlite(_) => None,
+        }
+    }
+}
+
+/// A connection taken out of the request's slot for one statement; [`put_back`] after.
+pub struct Kept<DB: Database> {
+    pool: usize,
+    pub connection: PoolConnection<DB>,
+    permit: OwnedSemaphorePermit,
+}
+
+/// Runs `f` as a request: the statements it runs on a pool keep their connection.
+pub async fn scope<F: Future>(f: F) -> F::Output {
+    SLOT.scope(RefCell::new(None), f).await
+}
+
+/// A pool's identity: its options, shared by every clone of the pool.
+fn pool_id<DB: Database>(pool: &Pool<DB>) -> usize {
+    Arc::as_ptr(&pool.connect_options()) as *const () as usize
+}
+
+/// The connection this request keeps for `pool`, or a new one it keeps from now on.
+/// `None` outside a request, for a small pool, when the request keeps another pool's,
+/// or when [`KEPT_AT_ONCE`] requests keep one already: the statement runs on the pool.
+pub async fn take<DB: Keepable>(pool: &Pool<DB>) -> Result<Option<Kept<DB>>, sqlx::Error> {
+    if pool.options().get_max_connections() < SMALLEST_POOL {
+        return Ok(None);
+    }
+    let id = pool_id(pool);
+    let slot = SLOT.try_with(|slot| {
+        let mut slot = slot.borrow_mut();
+        match slot.take() {
+            Some(kept) if kept.pool == id => Ok(Some(kept)),
+            other => {
+                let free = other.is_none();
+                *slot = other;
+                if free {
+                    Ok(None)
+                } else {
+                    Err(())
+                }
+            }
+        }
+    });
+    match slot {
+        // Outside a request, or keeping another pool's connection.
+        Err(_) | Ok(Err(())) => Ok(None),
+        Ok(Ok(Some(slot))) => Ok(DB::unwrap(slot.connection).map(|connection| Kept {
+            pool: slot.pool,
+            connection,
+            permit: slot.permit,
+        })),
+        Ok(Ok(None)) => {
+            let Ok(permit) = PERMITS.clone().try_acquire_owned() else {
+                return Ok(None);
+            };
+            Ok(Some(Kept {
+                pool: id,
+                connection: pool.acquire().await?,
+                permit,
+            }))
+        }
+    }
+}
+
+/// Puts a connection back in the request's slot after its statement. Dropped instead
+/// (back to its pool) outside a request or if the slot was filled meanwhile.
+pub fn put_back<DB: Keepable>(kept: Kept<DB>) {
+    let slot = Slot {
+        pool: kept.pool,
+        connection: DB::wrap(kept.connection),
+        permit: kept.permit,
+    };
+    let refused = SLOT
+        .try_with(|cell| {
+            let mut cell = cell.borrow_mut();
+            match *cell {
+                None => {
+                    *cell = Some(slot);
+                    None
+                }
+                Some(_) => Some(slot),
+            }
+        })
+        .unwrap_or_default();
+    drop(refused);
+}
+
+/// Gives the request's connection back to its pool now (before a wait on other work).
+pub fn release() {
+    let kept = SLOT
+        .try_with(|slot| slot.borrow_mut().take())
+        .ok()
+        .flatten();
+    drop(kept);
+}
+
+/// Whether this request keeps a connection now (for tests).
+pub fn keeps_one() -> bool {
+    SLOT.try_with(|slot| slot.borrow().is_some())
+        .unwrap_or(false)
+}
