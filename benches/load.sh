@@ -4,7 +4,9 @@
 # and 32 connections. Several callers log in (the demo's two and more accounts made with
 # `lien users add` for callers of this week's plan), each with their own session
 # cookie; every request carries one of them in turn (benches/load.lua). Routes:
-#   GET /health (the reference: each route's ratio to it, same run), GET /api/me/queue,
+#   GET /health (the reference: each route's ratio to it, same run), GET /static/lien.css
+#   (the server's ceiling, no database: how fast this machine is this minute, to set
+#   beside the issue's 49,930 req/s), GET /api/me/queue,
 #   GET /appels, POST /api/calls (a callback tomorrow on one of the caller's open
 #   assignments, a fresh Idempotency-Key each), the coordinator's week page
 #   (/coordination/week), and the mixed load: 80 % queue reads, 20 % POST /api/calls.
@@ -21,7 +23,7 @@
 # 8), LIEN_BIN (an already built binary: no build), LIEN_BENCH_POSTGRES_URL (default
 # postgres://postgres@127.0.0.1:5432/postgres: a server where the script may create a
 # database; dropped at the end), KEEP=1 keeps the work folder (server logs), ONLY (a
-# pattern: only the routes whose label matches it, after /health), PERF (a folder: a
+# pattern: only the routes whose label matches it, after /health and the stylesheet), PERF (a folder: a
 # `perf record -g` of the server during each route, `perf report -i PERF/<n>.data`),
 # NO_VACUUM=1 (PostgreSQL measured straight after the demo's load, see settle_postgres).
 set -euo pipefail
@@ -227,7 +229,9 @@ measure() {
     local hz
     hz="$(getconf CLK_TCK)"
     while IFS='|' read -r label sessions mode path; do
-        if [ -n "$health" ] && [ -n "${ONLY:-}" ] && ! [[ "$label" =~ $ONLY ]]; then continue; fi
+        if [ -n "$health" ] && [ -n "${ONLY:-}" ] && ! [[ "$label" =~ $ONLY|^GET\ /static ]]; then
+            continue
+        fi
         read -r requests rps p50 p99 status socket server_ticks db_ticks waits \
             < <(run "$label" "$sessions" "$mode" "$path")
         [ -n "$health" ] || health="$rps"
@@ -238,6 +242,7 @@ measure() {
             "$(awk -v w="$waits" -v n="$requests" 'BEGIN { if (n > 0) printf "%.1f", w / n; else print "-" }')"
     done <<EOF
 GET /health|$none|get|/health
+GET /static/lien.css|$none|get|/static/lien.css
 GET /api/me/queue|$WORK/callers.txt|get|/api/me/queue
 GET /appels|$WORK/callers.txt|get|/appels
 POST /api/calls|$WORK/callers.txt|post|/api/calls

@@ -54,6 +54,7 @@ impl Application {
             ),
             trusted_proxies: settings.trusted_proxies.clone(),
         });
+        let postgres = state.store.backend() == crate::store::Backend::Postgres;
         let server = HttpServer::new(move || {
             App::new()
                 // Innermost: the request log and the trace still say HEAD.
@@ -77,7 +78,7 @@ impl Application {
                     https,
                     DefaultHeaders::new().add(("Strict-Transport-Security", "max-age=63072000")),
                 ))
-                .wrap(from_fn(keep_connection))
+                .wrap(Condition::new(postgres, from_fn(keep_connection)))
                 .wrap(from_fn(request_log))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
@@ -150,8 +151,8 @@ async fn no_store(
     Ok(res)
 }
 
-/// A request's statements on a pool run on one connection, given back once at its end
-/// ([`crate::store::request_connection`]).
+/// A request's statements on PostgreSQL's pool run on one connection, given back once
+/// at its end ([`crate::store::request_connection`]).
 async fn keep_connection(
     req: ServiceRequest,
     next: Next<impl MessageBody>,

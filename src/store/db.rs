@@ -31,6 +31,7 @@ use sqlx::{PgPool, SqlitePool, Type};
 
 use super::request_connection;
 use super::sqlite_lock::WriterTurn;
+use super::writer_connection::SqliteTx;
 use super::{Backend, Store};
 
 /// A value that binds to a query of either backend.
@@ -106,7 +107,7 @@ impl<'c> From<&'c mut Tx> for Exec<'c> {
 /// A write transaction of either backend; rolled back when dropped uncommitted. An
 /// SQLite one holds its process's turn to write on the file until it ends.
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, Sqlite>, WriterTurn),
+    Sqlite(SqliteTx, WriterTurn),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
@@ -157,7 +158,11 @@ impl Store {
         Ok(match self {
             Store::Sqlite(pool, side) => {
                 let turn = super::sqlite_lock::writer_turn(pool).await?;
-                Tx::Sqlite(side.writer.begin_with("BEGIN IMMEDIATE").await?, turn)
+                let tx = side
+                    .writer_slot
+                    .begin(&side.writer, "BEGIN IMMEDIATE")
+                    .await?;
+                Tx::Sqlite(tx, turn)
             }
             Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
@@ -176,8 +181,8 @@ impl Executed {
     }
 }
 
-/// Runs `$body` with `$e` bound to the connection the request keeps for `$pool`
-/// ([`request_connection`]), put back after, or else to the pool itself.
+/// Runs `$body` with `$e` bound to the PostgreSQL connection the request keeps for
+/// `$pool` ([`request_connection`]), put back after, or else to the pool itself.
 macro_rules! kept_or_pool {
     ($pool:ident, |$e:ident| $body:expr) => {{
         match request_connection::take($pool).await? {
@@ -201,9 +206,9 @@ macro_rules! dispatch {
     ($self:ident, $exec:expr, |$q:ident, $e:ident| $body:expr, $make:expr) => {{
         let Args { sql, params } = $self.args;
         match $exec.into() {
-            Exec::SqlitePool(pool) => {
+            Exec::SqlitePool($e) => {
                 let $q = $make(sql, sqlite_args(params)?);
-                kept_or_pool!(pool, |$e| $body)
+                $body
             }
             Exec::Sqlite($e) => {
                 let $q = $make(sql, sqlite_args(params)?);

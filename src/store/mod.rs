@@ -67,6 +67,7 @@ mod stats;
 mod suppressions;
 mod users;
 mod volunteers;
+mod writer_connection;
 mod writer_thread;
 
 pub use accounts::{
@@ -284,6 +285,8 @@ pub struct SqliteSide {
     /// The connection write transactions run on, one at a time in their turn
     /// ([`sqlite_lock::writer_pool`]).
     writer: SqlitePool,
+    /// Its one connection, kept between two transactions ([`writer_connection`]).
+    writer_slot: writer_connection::WriterSlot,
     /// The file the queue's reads are recorded in ([`reads_file`]; `None` for the store
     /// of that file itself).
     reads: Option<reads_file::ReadsFile>,
@@ -383,6 +386,7 @@ impl Store {
                     .map_err(|e| StoreError::Connect(e.to_string()))?;
                 let side = SqliteSide {
                     writer: sqlite_lock::writer_pool(&options),
+                    writer_slot: Default::default(),
                     reads: Some(reads_file::ReadsFile::beside(&options)),
                 };
                 Ok(Self::Sqlite(pool, side))
@@ -446,6 +450,7 @@ impl Store {
                 if let Some(reads) = &side.reads {
                     reads.close().await;
                 }
+                side.writer_slot.release();
                 side.writer.close().await;
                 pool.close().await
             }

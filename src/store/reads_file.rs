@@ -54,6 +54,8 @@ const SCHEMA: &str = "\
 #[derive(Debug, Clone)]
 pub struct ReadsFile {
     pool: SqlitePool,
+    /// The connection its write transactions keep between them.
+    writer_slot: super::writer_connection::WriterSlot,
     ready: Arc<OnceCell<()>>,
 }
 
@@ -71,11 +73,13 @@ impl ReadsFile {
             .connect_lazy_with(options.clone().filename(file));
         Self {
             pool,
+            writer_slot: Default::default(),
             ready: Arc::new(OnceCell::new()),
         }
     }
 
     pub(super) async fn close(&self) {
+        self.writer_slot.release();
         self.pool.close().await;
     }
 
@@ -84,6 +88,7 @@ impl ReadsFile {
         // Its writers (one task) and readers share the file's two connections.
         let side = super::SqliteSide {
             writer: self.pool.clone(),
+            writer_slot: self.writer_slot.clone(),
             reads: None,
         };
         let reads = Store::Sqlite(self.pool.clone(), side);

@@ -1,12 +1,16 @@
-//! A request's pool connection, kept from one statement to the next.
+//! A request's PostgreSQL connection, kept from one statement to the next.
 //!
-//! sqlx pings every connection given back to its pool: a round trip to PostgreSQL, a
-//! hand-off to the connection's thread on SQLite. A request that ran its statements on
-//! the pool one after the other (its session, then its page's reads) paid one after
-//! each. Inside [`scope`] (every HTTP request, see `startup`), the first statement's
-//! connection is kept in a task-local slot and the next statements on the same pool run
-//! on it: the request pays one ping, when it ends or gives the connection back with
-//! [`release`] before it waits on other work.
+//! sqlx pings every connection given back to its pool, a round trip to the server. A
+//! request that ran its statements on the pool one after the other (its session, then
+//! its page's reads) paid one after each. Inside [`scope`] (every HTTP request on
+//! PostgreSQL, see `startup`), the first statement's connection is kept in a
+//! task-local slot and the next statements on the same pool run on it: the request
+//! pays one ping, when it ends or gives the connection back with [`release`] before it
+//! waits on other work.
+//!
+//! On SQLite, where the ping is a hand-off to the connection's thread, keeping a reader
+//! cost more than it saved (docs/PERFORMANCE.md, "A request's connection kept"): its
+//! statements run on the pool as before.
 //!
 //! Why it cannot starve the pool:
 //! - at most [`KEPT_AT_ONCE`] requests keep a connection at a time, and only of a pool
@@ -20,7 +24,7 @@ use std::future::Future;
 use std::sync::{Arc, LazyLock};
 
 use sqlx::pool::PoolConnection;
-use sqlx::{Database, Pool, Postgres, Sqlite};
+use sqlx::{PgPool, Postgres};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How many requests may keep a connection at once, across every pool of the process.
@@ -39,52 +43,14 @@ tokio::task_local! {
 /// What a request keeps between two statements.
 struct Slot {
     pool: usize,
-    connection: Connection,
+    connection: PoolConnection<Postgres>,
     permit: OwnedSemaphorePermit,
 }
 
-/// A kept connection of either backend.
-pub enum Connection {
-    Sqlite(PoolConnection<Sqlite>),
-    Postgres(PoolConnection<Postgres>),
-}
-
-/// A backend whose pool connections a request can keep.
-pub trait Keepable: Database {
-    fn wrap(connection: PoolConnection<Self>) -> Connection;
-    fn unwrap(connection: Connection) -> Option<PoolConnection<Self>>;
-}
-
-impl Keepable for Sqlite {
-    fn wrap(connection: PoolConnection<Self>) -> Connection {
-        Connection::Sqlite(connection)
-    }
-
-    fn unwrap(connection: Connection) -> Option<PoolConnection<Self>> {
-        match connection {
-            Connection::Sqlite(c) => Some(c),
-            Connection::Postgres(_) => None,
-        }
-    }
-}
-
-impl Keepable for Postgres {
-    fn wrap(connection: PoolConnection<Self>) -> Connection {
-        Connection::Postgres(connection)
-    }
-
-    fn unwrap(connection: Connection) -> Option<PoolConnection<Self>> {
-        match connection {
-            Connection::Postgres(c) => Some(c),
-            Connection::Sqlite(_) => None,
-        }
-    }
-}
-
 /// A connection taken out of the request's slot for one statement; [`put_back`] after.
-pub struct Kept<DB: Database> {
+pub struct Kept {
     pool: usize,
-    pub connection: PoolConnection<DB>,
+    pub connection: PoolConnection<Postgres>,
     permit: OwnedSemaphorePermit,
 }
 
@@ -94,14 +60,14 @@ pub async fn scope<F: Future>(f: F) -> F::Output {
 }
 
 /// A pool's identity: its options, shared by every clone of the pool.
-fn pool_id<DB: Database>(pool: &Pool<DB>) -> usize {
+fn pool_id(pool: &PgPool) -> usize {
     Arc::as_ptr(&pool.connect_options()) as *const () as usize
 }
 
 /// The connection this request keeps for `pool`, or a new one it keeps from now on.
 /// `None` outside a request, for a small pool, when the request keeps another pool's,
 /// or when [`KEPT_AT_ONCE`] requests keep one already: the statement runs on the pool.
-pub async fn take<DB: Keepable>(pool: &Pool<DB>) -> Result<Option<Kept<DB>>, sqlx::Error> {
+pub async fn take(pool: &PgPool) -> Result<Option<Kept>, sqlx::Error> {
     if pool.options().get_max_connections() < SMALLEST_POOL {
         return Ok(None);
     }
@@ -124,9 +90,9 @@ pub async fn take<DB: Keepable>(pool: &Pool<DB>) -> Result<Option<Kept<DB>>, sql
     match slot {
         // Outside a request, or keeping another pool's connection.
         Err(_) | Ok(Err(())) => Ok(None),
-        Ok(Ok(Some(slot))) => Ok(DB::unwrap(slot.connection).map(|connection| Kept {
+        Ok(Ok(Some(slot))) => Ok(Some(Kept {
             pool: slot.pool,
-            connection,
+            connection: slot.connection,
             permit: slot.permit,
         })),
         Ok(Ok(None)) => {
@@ -144,10 +110,10 @@ pub async fn take<DB: Keepable>(pool: &Pool<DB>) -> Result<Option<Kept<DB>>, sql
 
 /// Puts a connection back in the request's slot after its statement. Dropped instead
 /// (back to its pool) outside a request or if the slot was filled meanwhile.
-pub fn put_back<DB: Keepable>(kept: Kept<DB>) {
+pub fn put_back(kept: Kept) {
     let slot = Slot {
         pool: kept.pool,
-        connection: DB::wrap(kept.connection),
+        connection: kept.connection,
         permit: kept.permit,
     };
     let refused = SLOT

@@ -115,7 +115,8 @@ fn turns_of(file: &Path) -> Arc<Turns> {
 }
 
 /// The pool of the write transactions of the database `options` open: one connection,
-/// since they take turns ([`writer_turn`]); opened at the first write.
+/// since they take turns ([`writer_turn`]); opened at the first write, then kept
+/// between two transactions ([`super::writer_connection`]).
 pub(super) fn writer_pool(options: &SqliteConnectOptions) -> SqlitePool {
     SqlitePoolOptions::new()
         .max_connections(1)
