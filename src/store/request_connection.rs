@@ -9,8 +9,8 @@
 //! waits on other work.
 //!
 //! On SQLite, where the ping is a hand-off to the connection's thread, keeping a reader
-//! cost more than it saved (docs/PERFORMANCE.md, "A request's connection kept"): its
-//! statements run on the pool as before.
+//! cost more than it saved (docs/PERFORMANCE.md, "The writer's connection kept, a
+//! request's connection kept"): its statements run on the pool as before.
 //!
 //! Why it cannot starve the pool:
 //! - at most [`KEPT_AT_ONCE`] requests keep a connection at a time, and only of a pool
