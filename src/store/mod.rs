@@ -450,8 +450,7 @@ impl Store {
                 if let Some(reads) = &side.reads {
                     reads.close().await;
                 }
-                side.writer_slot.release();
-                side.writer.close().await;
+                side.writer_slot.close(&side.writer).await;
                 pool.close().await
             }
             Self::Postgres(pool) => pool.close().await,

@@ -79,8 +79,7 @@ impl ReadsFile {
     }
 
     pub(super) async fn close(&self) {
-        self.writer_slot.release();
-        self.pool.close().await;
+        self.writer_slot.close(&self.pool).await;
     }
 
     /// The store of the reads file, checked against `database` first (once per process).

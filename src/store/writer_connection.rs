@@ -42,20 +42,26 @@ impl Drop for Kept {
 }
 
 impl WriterSlot {
-    fn take(&self) -> Option<PoolConnection<Sqlite>> {
-        let mut slot = self
-            .0
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Kept>> {
+        self.0
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        slot.take().and_then(|mut kept| kept.0.take())
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn put(&self, connection: PoolConnection<Sqlite>) {
-        let mut slot = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *slot = Some(Kept(Some(connection)));
+    fn take(&self) -> Option<PoolConnection<Sqlite>> {
+        self.lock().take().and_then(|mut kept| kept.0.take())
+    }
+
+    /// Keeps `connection` for the next transaction, unless its pool is closing: then it
+    /// goes back to the pool, whose `close` waits for it.
+    fn put(&self, connection: PoolConnection<Sqlite>, pool: &SqlitePool) {
+        let mut slot = self.lock();
+        if pool.is_closed() {
+            drop(slot);
+            drop(connection);
+        } else {
+            *slot = Some(Kept(Some(connection)));
+        }
     }
 
     /// Begins a transaction with `statement` on the kept connection, or on one of `pool`
@@ -65,7 +71,9 @@ impl WriterSlot {
         pool: &SqlitePool,
         statement: &'static str,
     ) -> Result<SqliteTx, sqlx::Error> {
-        let mut connection = match self.take() {
+        // A closed pool refuses, as it did before any connection was kept.
+        let kept = self.take().filter(|_| !pool.is_closed());
+        let mut connection = match kept {
             Some(connection) => connection,
             None => pool.acquire().await?,
         };
@@ -74,13 +82,18 @@ impl WriterSlot {
         Ok(SqliteTx {
             connection: Some(connection),
             slot: self.clone(),
+            pool: pool.clone(),
         })
     }
 
-    /// Gives the kept connection back to its pool (before the pool is closed, which
-    /// waits for every connection taken from it).
-    pub fn release(&self) {
+    /// Closes `pool`, whose kept connection goes back to it first. The pool is marked
+    /// closed before the slot is emptied, so that a transaction ending meanwhile gives
+    /// its connection to the pool rather than to the slot: the close waits for every
+    /// connection taken from the pool, and would wait for ever for one in the slot.
+    pub async fn close(&self, pool: &SqlitePool) {
+        let closing = pool.close();
         drop(self.take());
+        closing.await;
     }
 }
 
@@ -91,6 +104,8 @@ pub struct SqliteTx {
     /// `Some` until the transaction ends.
     connection: Option<PoolConnection<Sqlite>>,
     slot: WriterSlot,
+    /// The pool the connection came from.
+    pool: SqlitePool,
 }
 
 impl SqliteTx {
@@ -98,7 +113,7 @@ impl SqliteTx {
         let mut connection = self.connection.take().expect("open until it ends");
         match SqliteTransactionManager::commit(&mut connection).await {
             Ok(()) => {
-                self.slot.put(connection);
+                self.slot.put(connection, &self.pool);
                 Ok(())
             }
             Err(e) => {
@@ -111,7 +126,7 @@ impl SqliteTx {
     pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
         let mut connection = self.connection.take().expect("open until it ends");
         SqliteTransactionManager::rollback(&mut connection).await?;
-        self.slot.put(connection);
+        self.slot.put(connection, &self.pool);
         Ok(())
     }
 }
@@ -121,7 +136,7 @@ impl Drop for SqliteTx {
         if let Some(mut connection) = self.connection.take() {
             // Queued on the connection's thread before anything the next writer sends.
             SqliteTransactionManager::start_rollback(&mut connection);
-            self.slot.put(connection);
+            self.slot.put(connection, &self.pool);
         }
     }
 }
@@ -159,6 +174,13 @@ mod tests {
         (store, url)
     }
 
+    /// A transaction begun on `store` that has run `sql`.
+    async fn tx_after(store: &Store, sql: &str) -> crate::store::Tx {
+        let mut tx = store.begin().await.unwrap();
+        query(sql).execute(&mut tx).await.unwrap();
+        tx
+    }
+
     async fn count(store: &Store) -> i64 {
         query_scalar("SELECT COUNT(*) FROM t")
             .fetch_one(store)
@@ -179,11 +201,7 @@ mod tests {
     async fn the_next_transaction_runs_on_the_same_connection() {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = store_with_table(&dir).await;
-        let mut tx = store.begin().await.unwrap();
-        query("CREATE TEMPORARY TABLE writer_probe (n INTEGER)")
-            .execute(&mut tx)
-            .await
-            .unwrap();
+        let tx = tx_after(&store, "CREATE TEMPORARY TABLE writer_probe (n INTEGER)").await;
         tx.commit().await.unwrap();
         assert!(kept(&store), "the connection waits in the slot");
         for _ in 0..3 {
@@ -207,13 +225,8 @@ mod tests {
     async fn a_transaction_dropped_unfinished_is_rolled_back() {
         let dir = tempfile::tempdir().unwrap();
         let (store, url) = store_with_table(&dir).await;
-        {
-            let mut tx = store.begin().await.unwrap();
-            query("INSERT INTO t (n) VALUES (1)")
-                .execute(&mut tx)
-                .await
-                .unwrap();
-        }
+        let unfinished = tx_after(&store, "INSERT INTO t (n) VALUES (1)").await;
+        drop(unfinished);
         let mut other = url
             .parse::<sqlx::sqlite::SqliteConnectOptions>()
             .unwrap()
@@ -232,11 +245,7 @@ mod tests {
         outside.commit().await.unwrap();
         other.close().await.unwrap();
 
-        let mut tx = store.begin().await.unwrap();
-        query("INSERT INTO t (n) VALUES (3)")
-            .execute(&mut tx)
-            .await
-            .unwrap();
+        let tx = tx_after(&store, "INSERT INTO t (n) VALUES (3)").await;
         tx.commit().await.unwrap();
         let kept: Vec<i64> = query_scalar("SELECT n FROM t ORDER BY n")
             .fetch_all(&store)
@@ -247,6 +256,33 @@ mod tests {
         store.close().await;
     }
 
+    /// A store closed while a transaction is open: the close waits for that transaction,
+    /// then ends (the connection goes to the closing pool, not back to the slot).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn closing_waits_for_an_open_transaction_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = store_with_table(&dir).await;
+        let tx = tx_after(&store, "INSERT INTO t (n) VALUES (1)").await;
+        let closing = tokio::spawn({
+            let store = store.clone();
+            async move { store.close().await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !closing.is_finished(),
+            "the close waits for the open transaction"
+        );
+        tx.commit().await.unwrap();
+        tokio::time::timeout(Duration::from_secs(10), closing)
+            .await
+            .expect("closed once the transaction ended")
+            .unwrap();
+        assert!(
+            store.begin().await.is_err(),
+            "a closed store begins nothing"
+        );
+    }
+
     /// A store dropped after its runtime ended closes the kept connection instead of
     /// handing it back to a pool (which would need a runtime, and panic without one).
     #[test]
@@ -255,11 +291,7 @@ mod tests {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let store = runtime.block_on(async {
             let (store, _) = store_with_table(&dir).await;
-            let mut tx = store.begin().await.unwrap();
-            query("INSERT INTO t (n) VALUES (1)")
-                .execute(&mut tx)
-                .await
-                .unwrap();
+            let tx = tx_after(&store, "INSERT INTO t (n) VALUES (1)").await;
             tx.commit().await.unwrap();
             store
         });
