@@ -158,10 +158,7 @@ impl Store {
         Ok(match self {
             Store::Sqlite(pool, side) => {
                 let turn = super::sqlite_lock::writer_turn(pool).await?;
-                let tx = side
-                    .writer_slot
-                    .begin(&side.writer, "BEGIN IMMEDIATE")
-                    .await?;
+                let tx = side.writer.begin("BEGIN IMMEDIATE").await?;
                 Tx::Sqlite(tx, turn)
             }
             Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),

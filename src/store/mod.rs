@@ -283,10 +283,8 @@ pub enum Store {
 #[derive(Clone, Debug)]
 pub struct SqliteSide {
     /// The connection write transactions run on, one at a time in their turn
-    /// ([`sqlite_lock::writer_pool`]).
-    writer: SqlitePool,
-    /// Its one connection, kept between two transactions ([`writer_connection`]).
-    writer_slot: writer_connection::WriterSlot,
+    /// ([`sqlite_lock::writer_pool`]), kept between two of them ([`writer_connection`]).
+    writer: writer_connection::Writer,
     /// The file the queue's reads are recorded in ([`reads_file`]; `None` for the store
     /// of that file itself).
     reads: Option<reads_file::ReadsFile>,
@@ -385,8 +383,7 @@ impl Store {
                     .await
                     .map_err(|e| StoreError::Connect(e.to_string()))?;
                 let side = SqliteSide {
-                    writer: sqlite_lock::writer_pool(&options),
-                    writer_slot: Default::default(),
+                    writer: writer_connection::Writer::new(sqlite_lock::writer_pool(&options)),
                     reads: Some(reads_file::ReadsFile::beside(&options)),
                 };
                 Ok(Self::Sqlite(pool, side))
@@ -450,7 +447,7 @@ impl Store {
                 if let Some(reads) = &side.reads {
                     reads.close().await;
                 }
-                side.writer_slot.close(&side.writer).await;
+                side.writer.close().await;
                 pool.close().await
             }
             Self::Postgres(pool) => pool.close().await,

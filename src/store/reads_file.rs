@@ -54,8 +54,8 @@ const SCHEMA: &str = "\
 #[derive(Debug, Clone)]
 pub struct ReadsFile {
     pool: SqlitePool,
-    /// The connection its write transactions keep between them.
-    writer_slot: super::writer_connection::WriterSlot,
+    /// Its write transactions, on a connection of the pool kept between them.
+    writer: super::writer_connection::Writer,
     ready: Arc<OnceCell<()>>,
 }
 
@@ -72,22 +72,22 @@ impl ReadsFile {
             .after_connect(|conn, _| Box::pin(super::sqlite_lock::install(conn)))
             .connect_lazy_with(options.clone().filename(file));
         Self {
+            writer: super::writer_connection::Writer::new(pool.clone()),
             pool,
-            writer_slot: Default::default(),
             ready: Arc::new(OnceCell::new()),
         }
     }
 
+    /// Closes the file's pool, which its readers and its writer share.
     pub(super) async fn close(&self) {
-        self.writer_slot.close(&self.pool).await;
+        self.writer.close().await;
     }
 
     /// The store of the reads file, checked against `database` first (once per process).
     async fn ready(&self, database: &Store) -> Result<Store, StoreError> {
         // Its writers (one task) and readers share the file's two connections.
         let side = super::SqliteSide {
-            writer: self.pool.clone(),
-            writer_slot: self.writer_slot.clone(),
+            writer: self.writer.clone(),
             reads: None,
         };
         let reads = Store::Sqlite(self.pool.clone(), side);

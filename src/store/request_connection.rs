@@ -37,21 +37,15 @@ const SMALLEST_POOL: u32 = KEPT_AT_ONCE as u32 + 2;
 static PERMITS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(KEPT_AT_ONCE)));
 
 tokio::task_local! {
-    static SLOT: RefCell<Option<Slot>>;
+    static SLOT: RefCell<Option<Kept>>;
 }
 
-/// What a request keeps between two statements.
-struct Slot {
-    pool: usize,
-    connection: PoolConnection<Postgres>,
-    permit: OwnedSemaphorePermit,
-}
-
-/// A connection taken out of the request's slot for one statement; [`put_back`] after.
+/// The connection a request keeps between two statements, taken out of the request's
+/// slot for each statement and [`put_back`] after.
 pub struct Kept {
     pool: usize,
     pub connection: PoolConnection<Postgres>,
-    permit: OwnedSemaphorePermit,
+    _permit: OwnedSemaphorePermit,
 }
 
 /// Runs `f` as a request: the statements it runs on a pool keep their connection.
@@ -64,45 +58,45 @@ fn pool_id(pool: &PgPool) -> usize {
     Arc::as_ptr(&pool.connect_options()) as *const () as usize
 }
 
+/// What a request's slot holds for a pool.
+enum Found {
+    /// Not in a request, or keeping another pool's connection.
+    Elsewhere,
+    Kept(Kept),
+    Nothing,
+}
+
 /// The connection this request keeps for `pool`, or a new one it keeps from now on.
 /// `None` outside a request, for a small pool, when the request keeps another pool's,
 /// or when [`KEPT_AT_ONCE`] requests keep one already: the statement runs on the pool.
 pub async fn take(pool: &PgPool) -> Result<Option<Kept>, sqlx::Error> {
-    if pool.options().get_max_connections() < SMALLEST_POOL {
-        return Ok(None);
-    }
-    let id = pool_id(pool);
-    let slot = SLOT.try_with(|slot| {
-        let mut slot = slot.borrow_mut();
-        match slot.take() {
-            Some(kept) if kept.pool == id => Ok(Some(kept)),
-            other => {
-                let free = other.is_none();
-                *slot = other;
-                if free {
-                    Ok(None)
-                } else {
-                    Err(())
+    let found = SLOT
+        .try_with(|slot| {
+            let mut slot = slot.borrow_mut();
+            match slot.take() {
+                None => Found::Nothing,
+                Some(kept) if kept.pool == pool_id(pool) => Found::Kept(kept),
+                other => {
+                    *slot = other;
+                    Found::Elsewhere
                 }
             }
-        }
-    });
-    match slot {
-        // Outside a request, or keeping another pool's connection.
-        Err(_) | Ok(Err(())) => Ok(None),
-        Ok(Ok(Some(slot))) => Ok(Some(Kept {
-            pool: slot.pool,
-            connection: slot.connection,
-            permit: slot.permit,
-        })),
-        Ok(Ok(None)) => {
+        })
+        .unwrap_or(Found::Elsewhere);
+    match found {
+        Found::Elsewhere => Ok(None),
+        Found::Kept(kept) => Ok(Some(kept)),
+        Found::Nothing => {
+            if pool.options().get_max_connections() < SMALLEST_POOL {
+                return Ok(None);
+            }
             let Ok(permit) = PERMITS.clone().try_acquire_owned() else {
                 return Ok(None);
             };
             Ok(Some(Kept {
-                pool: id,
+                pool: pool_id(pool),
                 connection: pool.acquire().await?,
-                permit,
+                _permit: permit,
             }))
         }
     }
@@ -111,20 +105,15 @@ pub async fn take(pool: &PgPool) -> Result<Option<Kept>, sqlx::Error> {
 /// Puts a connection back in the request's slot after its statement. Dropped instead
 /// (back to its pool) outside a request or if the slot was filled meanwhile.
 pub fn put_back(kept: Kept) {
-    let slot = Slot {
-        pool: kept.pool,
-        connection: kept.connection,
-        permit: kept.permit,
-    };
     let refused = SLOT
-        .try_with(|cell| {
-            let mut cell = cell.borrow_mut();
-            match *cell {
+        .try_with(|slot| {
+            let mut slot = slot.borrow_mut();
+            match *slot {
                 None => {
-                    *cell = Some(slot);
+                    *slot = Some(kept);
                     None
                 }
-                Some(_) => Some(slot),
+                Some(_) => Some(kept),
             }
         })
         .unwrap_or_default();

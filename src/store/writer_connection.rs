@@ -21,10 +21,13 @@ use sqlx::pool::PoolConnection;
 use sqlx::sqlite::SqliteTransactionManager;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, TransactionManager};
 
-/// Where the writers' connection waits between two transactions; shared by every clone
-/// of a store.
-#[derive(Clone, Debug, Default)]
-pub struct WriterSlot(Arc<Mutex<Option<Kept>>>);
+/// The writers' pool of one connection, and the slot where that connection waits
+/// between two transactions; shared by every clone of a store.
+#[derive(Clone, Debug)]
+pub struct Writer {
+    pool: SqlitePool,
+    slot: Arc<Mutex<Option<Kept>>>,
+}
 
 /// The connection in the slot. Dropped outside any runtime (a store dropped after its
 /// runtime ended), it is closed rather than handed back to its pool, which would need one.
@@ -41,9 +44,16 @@ impl Drop for Kept {
     }
 }
 
-impl WriterSlot {
+impl Writer {
+    pub fn new(pool: SqlitePool) -> Self {
+        Self {
+            pool,
+            slot: Arc::default(),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Kept>> {
-        self.0
+        self.slot
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -52,11 +62,11 @@ impl WriterSlot {
         self.lock().take().and_then(|mut kept| kept.0.take())
     }
 
-    /// Keeps `connection` for the next transaction, unless its pool is closing: then it
+    /// Keeps `connection` for the next transaction, unless the pool is closing: then it
     /// goes back to the pool, whose `close` waits for it.
-    fn put(&self, connection: PoolConnection<Sqlite>, pool: &SqlitePool) {
+    fn put(&self, connection: PoolConnection<Sqlite>) {
         let mut slot = self.lock();
-        if pool.is_closed() {
+        if self.pool.is_closed() {
             drop(slot);
             drop(connection);
         } else {
@@ -64,34 +74,29 @@ impl WriterSlot {
         }
     }
 
-    /// Begins a transaction with `statement` on the kept connection, or on one of `pool`
-    /// when none is kept. Called with the writers' turn held.
-    pub async fn begin(
-        &self,
-        pool: &SqlitePool,
-        statement: &'static str,
-    ) -> Result<SqliteTx, sqlx::Error> {
+    /// Begins a transaction with `statement` on the kept connection, or on one of the
+    /// pool when none is kept. Called with the writers' turn held.
+    pub async fn begin(&self, statement: &'static str) -> Result<SqliteTx, sqlx::Error> {
         // A closed pool refuses, as it did before any connection was kept.
-        let kept = self.take().filter(|_| !pool.is_closed());
+        let kept = self.take().filter(|_| !self.pool.is_closed());
         let mut connection = match kept {
             Some(connection) => connection,
-            None => pool.acquire().await?,
+            None => self.pool.acquire().await?,
         };
         // On an error the connection goes back to its pool, which tests it.
         SqliteTransactionManager::begin(&mut connection, Some(Cow::Borrowed(statement))).await?;
         Ok(SqliteTx {
             connection: Some(connection),
-            slot: self.clone(),
-            pool: pool.clone(),
+            writer: self.clone(),
         })
     }
 
-    /// Closes `pool`, whose kept connection goes back to it first. The pool is marked
+    /// Closes the pool, whose kept connection goes back to it first. The pool is marked
     /// closed before the slot is emptied, so that a transaction ending meanwhile gives
     /// its connection to the pool rather than to the slot: the close waits for every
     /// connection taken from the pool, and would wait for ever for one in the slot.
-    pub async fn close(&self, pool: &SqlitePool) {
-        let closing = pool.close();
+    pub async fn close(&self) {
+        let closing = self.pool.close();
         drop(self.take());
         closing.await;
     }
@@ -103,9 +108,8 @@ impl WriterSlot {
 pub struct SqliteTx {
     /// `Some` until the transaction ends.
     connection: Option<PoolConnection<Sqlite>>,
-    slot: WriterSlot,
-    /// The pool the connection came from.
-    pool: SqlitePool,
+    /// Where the connection goes back when the transaction ends.
+    writer: Writer,
 }
 
 impl SqliteTx {
@@ -113,7 +117,7 @@ impl SqliteTx {
         let mut connection = self.connection.take().expect("open until it ends");
         match SqliteTransactionManager::commit(&mut connection).await {
             Ok(()) => {
-                self.slot.put(connection, &self.pool);
+                self.writer.put(connection);
                 Ok(())
             }
             Err(e) => {
@@ -126,7 +130,7 @@ impl SqliteTx {
     pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
         let mut connection = self.connection.take().expect("open until it ends");
         SqliteTransactionManager::rollback(&mut connection).await?;
-        self.slot.put(connection, &self.pool);
+        self.writer.put(connection);
         Ok(())
     }
 }
@@ -136,7 +140,7 @@ impl Drop for SqliteTx {
         if let Some(mut connection) = self.connection.take() {
             // Queued on the connection's thread before anything the next writer sends.
             SqliteTransactionManager::start_rollback(&mut connection);
-            self.slot.put(connection, &self.pool);
+            self.writer.put(connection);
         }
     }
 }
@@ -190,7 +194,7 @@ mod tests {
 
     fn kept(store: &Store) -> bool {
         match store {
-            Store::Sqlite(_, side) => side.writer_slot.0.lock().unwrap().is_some(),
+            Store::Sqlite(_, side) => side.writer.lock().is_some(),
             Store::Postgres(_) => unreachable!(),
         }
     }
