@@ -146,23 +146,23 @@ struct QueueSql {
     page: &'static str,
 }
 
-const QUEUE_SQLITE: QueueSql = QueueSql {
-    api: queue_sql!("", "", last_conversation_by_id!()),
-    page: queue_sql!(
-        ", wk.week_assigned, wk.week_closed",
-        week_progress_join!(),
-        last_conversation_by_id!()
-    ),
-};
+/// The API's and the page's texts with `$last_conversation` for the join of `lc`.
+macro_rules! queue_texts {
+    ($last_conversation:expr) => {
+        QueueSql {
+            api: queue_sql!("", "", $last_conversation),
+            page: queue_sql!(
+                ", wk.week_assigned, wk.week_closed",
+                week_progress_join!(),
+                $last_conversation
+            ),
+        }
+    };
+}
 
-const QUEUE_POSTGRES: QueueSql = QueueSql {
-    api: queue_sql!("", "", last_conversation_lateral!()),
-    page: queue_sql!(
-        ", wk.week_assigned, wk.week_closed",
-        week_progress_join!(),
-        last_conversation_lateral!()
-    ),
-};
+const QUEUE_SQLITE: QueueSql = queue_texts!(last_conversation_by_id!());
+
+const QUEUE_POSTGRES: QueueSql = queue_texts!(last_conversation_lateral!());
 
 impl QueueSql {
     fn of(store: &Store) -> &'static QueueSql {
