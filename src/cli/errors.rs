@@ -71,7 +71,7 @@ fn store_error(texts: Texts, e: &StoreError) -> Option<String> {
         StoreError::Migrate(_) => texts.t("error.migrate").to_string(),
         StoreError::Render(why) => texts.f("error.render", &[why]),
         // The database's own message follows as the next cause.
-        StoreError::Database(_) | StoreError::AuditTrail(_) => {
+        StoreError::Database(_) | StoreError::Sqlite(_) | StoreError::AuditTrail(_) => {
             texts.t("error.database").to_string()
         }
         StoreError::WeekRefused(refusal) => french_or(texts, refusal.message_fr(), refusal),

@@ -15,11 +15,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::beneficiary_index::{Fields, Index, DIGEST};
+use super::beneficiary_index::{Fields, Index};
 use super::beneficiary_writes as writes;
 use super::deferred_indexes::{self, Deferred};
 use super::imports::{finish_import, territory_index, Batch, ImportSource};
 use super::report::{paris_date, COUNT_ENROLMENTS};
+use super::stored_people;
 use super::suppressions;
 use super::{query, query_as, query_scalar, Campaign, Store, StoreError, Tx};
 use crate::domain::names::identity_key;
@@ -150,15 +151,6 @@ const IMPORT_CACHE: &str = "PRAGMA cache_size = -32768";
 /// ([`super::SQLITE_MMAP_SIZE`]).
 const IMPORT_MMAP: &str = "PRAGMA mmap_size = 0";
 
-#[derive(sqlx::FromRow)]
-struct StoredRow {
-    id: i64,
-    identity_key: String,
-    external_ref: Option<String>,
-    status: BeneficiaryStatus,
-    digest: String,
-}
-
 impl Store {
     /// Opens the import's transaction and reads who is stored.
     pub async fn begin_beneficiary_import(
@@ -184,7 +176,7 @@ impl Store {
             .fetch_one(&mut tx)
             .await?;
         let mut index = Index::with_capacity(stored as usize);
-        let opted_out = load_index(&mut tx, &mut index, campaign.id).await?;
+        let opted_out = stored_people::load(&mut tx, &mut index, campaign.id).await?;
         let suppressions = load_suppressions(&mut tx, &opted_out).await?;
         let last_id: i64 = query_scalar("SELECT COALESCE(MAX(id), 0) FROM beneficiaries")
             .fetch_one(&mut tx)
@@ -234,78 +226,6 @@ async fn load_suppressions(tx: &mut Tx, opted_out: &[i64]) -> Result<Suppression
         set.insert(&key);
     }
     Ok(set)
-}
-
-/// Reads the stored people, their phones and the campaign's members into `index`;
-/// gives the ids of the people who opted out.
-async fn load_index(
-    tx: &mut Tx,
-    index: &mut Index,
-    campaign_id: i64,
-) -> Result<Vec<i64>, StoreError> {
-    // Each person's phone list, as a hash, in id order.
-    let (mut lists, last) = query_as::<(i64, String)>(
-        "SELECT beneficiary_id, e164 FROM beneficiary_phones ORDER BY beneficiary_id, position",
-    )
-    .fold(
-        &mut *tx,
-        (Vec::new(), None),
-        |(mut lists, current), (id, e164)| {
-            let mut current = match current {
-                Some((cid, hasher)) if cid == id => (cid, hasher),
-                Some((cid, hasher)) => {
-                    lists.push((cid, index.finish_phones(hasher)));
-                    (id, index.phone_hasher())
-                }
-                None => (id, index.phone_hasher()),
-            };
-            index.add_phone(&mut current.1, &e164);
-            (lists, Some(current))
-        },
-    )
-    .await?;
-    if let Some((id, hasher)) = last {
-        lists.push((id, index.finish_phones(hasher)));
-    }
-    let no_phones = index.finish_phones(index.phone_hasher());
-    // An erased person (`store::erasure`) is no one to an import: matched by nobody,
-    // never missing from a file; their opt-out lives on in the suppression list.
-    let sql = format!(
-        "SELECT id, identity_key, external_ref, status, {DIGEST} AS digest \
-         FROM beneficiaries WHERE identity_key NOT LIKE 'erased:%' ORDER BY id"
-    );
-    let mut next = 0usize;
-    let mut opted_out = Vec::new();
-    query_as::<StoredRow>(&sql)
-        .fold(&mut *tx, (), |(), row| {
-            if row.status == BeneficiaryStatus::OptedOut {
-                opted_out.push(row.id);
-            }
-            while next < lists.len() && lists[next].0 < row.id {
-                next += 1;
-            }
-            let phones = match lists.get(next) {
-                Some(&(id, hash)) if id == row.id => hash,
-                _ => no_phones,
-            };
-            let content = index.content_hash_of(&row.digest, phones);
-            index.push(
-                row.id,
-                row.external_ref.as_deref(),
-                &row.identity_key,
-                row.status,
-                content,
-                phones,
-            );
-        })
-        .await?;
-    drop(lists);
-    index.loaded();
-    query_as::<(i64,)>("SELECT beneficiary_id FROM campaign_members WHERE campaign_id = $1")
-        .bind(campaign_id)
-        .fold(&mut *tx, (), |(), (id,)| index.mark_member(id))
-        .await?;
-    Ok(opted_out)
 }
 
 impl BeneficiaryImport {

@@ -64,6 +64,7 @@ mod retention;
 mod sqlite_global;
 mod sqlite_lock;
 mod stats;
+mod stored_people;
 mod suppressions;
 mod users;
 mod volunteers;
@@ -192,6 +193,9 @@ pub enum StoreError {
     Render(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// SQLite read in place by a bulk import ([`stored_people`]).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// The audit trail's writer could not record a read (the request that made it
     /// fails: nothing is shown that is not recorded).
     #[error("the audit trail could not be written: {0}")]
