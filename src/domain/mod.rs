@@ -39,6 +39,11 @@ pub use weekdays::{Weekdays, WeekdaysError};
 /// Trims a spreadsheet cell: Unicode whitespace (including non-breaking
 /// spaces), byte-order marks and zero-width spaces.
 pub(crate) fn trim_cell(s: &str) -> &str {
+    // Most cells begin and end with a visible ASCII character: nothing to trim.
+    let visible = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    if visible(s.as_bytes().first()) && visible(s.as_bytes().last()) {
+        return s;
+    }
     s.trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{feff}' | '\u{200b}'))
 }
 

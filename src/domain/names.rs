@@ -23,7 +23,14 @@ pub fn identity_key(
 
 /// A name as typed in a list, trimmed and with inner runs of spaces collapsed.
 pub fn clean_name(raw: &str) -> String {
-    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(raw.len());
+    for word in raw.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 #[cfg(test)]

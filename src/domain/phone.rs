@@ -321,6 +321,10 @@ fn is_scientific_notation(s: &str) -> bool {
 
 /// Several numbers in one cell, separated by `/ ; , |` or ` ou `/` et `.
 fn holds_several_numbers(s: &str) -> bool {
+    // Two numbers of 8 digits or more need 16 digits.
+    if s.bytes().filter(u8::is_ascii_digit).count() < 16 {
+        return false;
+    }
     let s = s.replace(" ou ", ";").replace(" et ", ";");
     s.split(['/', ';', ',', '|', '\n'])
         .filter(|part| part.bytes().filter(u8::is_ascii_digit).count() >= 8)

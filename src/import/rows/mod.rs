@@ -13,7 +13,6 @@ pub(crate) mod territories;
 mod values;
 pub(crate) mod volunteers;
 
-use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use claims::ClaimTable;
@@ -219,15 +218,20 @@ fn required_noun_fr(field: Field) -> String {
 pub(crate) struct Columns {
     /// Header as written, or "colonne N" when it has none.
     names: Vec<String>,
-    by_field: HashMap<Field, Vec<usize>>,
+    /// Each field's columns, at the field's number (`Field as usize`).
+    by_field: Vec<Vec<usize>>,
 }
 
 impl Columns {
     fn new(headers: &[String], mapping: &[Option<Field>]) -> Self {
-        let mut by_field: HashMap<Field, Vec<usize>> = HashMap::new();
+        let mut by_field: Vec<Vec<usize>> = Vec::new();
         for (i, field) in mapping.iter().enumerate() {
             if let Some(field) = field {
-                by_field.entry(*field).or_default().push(i);
+                let at = *field as usize;
+                if by_field.len() <= at {
+                    by_field.resize(at + 1, Vec::new());
+                }
+                by_field[at].push(i);
             }
         }
         let names = headers
@@ -245,7 +249,7 @@ impl Columns {
     }
 
     fn of(&self, field: Field) -> &[usize] {
-        self.by_field.get(&field).map_or(&[], Vec::as_slice)
+        self.by_field.get(field as usize).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -276,20 +280,20 @@ enum At<'a> {
 impl<'a> Row<'a> {
     /// The non-empty cells of `field`'s columns, in file order.
     pub fn cells(&self, field: Field) -> Vec<Cell<'a>> {
+        self.each_cell(field).collect()
+    }
+
+    fn each_cell(&self, field: Field) -> impl Iterator<Item = Cell<'a>> + 'a {
         let cells = self.cells;
-        self.columns
-            .of(field)
-            .iter()
-            .filter_map(|&column| {
-                let value = values::clean_cell(cells.get(column).map_or("", String::as_str));
-                (!value.is_empty()).then_some(Cell { column, value })
-            })
-            .collect()
+        self.columns.of(field).iter().filter_map(move |&column| {
+            let value = values::clean_cell(cells.get(column).map_or("", String::as_str));
+            (!value.is_empty()).then_some(Cell { column, value })
+        })
     }
 
     /// The first non-empty cell of `field`.
     pub fn cell(&self, field: Field) -> Option<Cell<'a>> {
-        self.cells(field).into_iter().next()
+        self.each_cell(field).next()
     }
 
     /// The file has a column for `field`.
@@ -360,6 +364,14 @@ impl<'a> Row<'a> {
         parse: impl FnOnce(&str) -> Result<T, E>,
     ) -> Option<T> {
         let cell = self.cell(field)?;
+        self.parse_cell(cell, parse)
+    }
+
+    fn parse_cell<T, E: Reason>(
+        &mut self,
+        cell: Cell<'a>,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
         match parse(cell.value) {
             Ok(value) => Some(value),
             Err(e) => {
@@ -375,11 +387,11 @@ impl<'a> Row<'a> {
         field: Field,
         parse: impl FnOnce(&str) -> Result<T, E>,
     ) -> Option<T> {
-        if self.cell(field).is_none() {
+        let Some(cell) = self.cell(field) else {
             self.reject_field(field, &Problem::MissingValue(field));
             return None;
-        }
-        self.parse(field, parse)
+        };
+        self.parse_cell(cell, parse)
     }
 
     /// Every item of every cell of `field`, split by `split`, parsed, without repeats;

@@ -26,6 +26,10 @@ pub(crate) fn clean_cell(raw: &str) -> &str {
 }
 
 fn check_length(text: String, max: usize) -> Result<String, Problem> {
+    // No more characters than bytes.
+    if text.len() <= max {
+        return Ok(text);
+    }
     let chars = text.chars().count();
     if chars > max {
         Err(Problem::TooLong { chars, max })
