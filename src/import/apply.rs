@@ -241,11 +241,11 @@ fn parse_chunks<S: Source>(
         headers: layout.table.headers.clone(),
         mapping: parser.mapping.clone(),
     };
-    stream::for_each_chunk(&mut source, layout, |records| {
+    stream::for_each_record_chunk(&mut source, layout, |records| {
         let count = records.len();
         let mut rows = Vec::with_capacity(count);
-        for (line, cells) in records {
-            match parser.parse(line, cells) {
+        for (line, record) in records {
+            match parser.parse_record(line, &record) {
                 Ok(row) => {
                     if !row.warnings.is_empty() {
                         summary.rows.push(ParsedRow {

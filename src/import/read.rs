@@ -430,6 +430,27 @@ pub(super) fn split_chunk(
     Ok(records)
 }
 
+/// [`split_chunk`], each record kept as the csv reader holds it (its cells in one
+/// buffer).
+pub(super) fn split_chunk_records(
+    text: &str,
+    delimiter: char,
+    first_line: u64,
+) -> Result<Vec<(u64, csv::StringRecord)>, ImportError> {
+    let mut out = Vec::new();
+    for_each_record(text, delimiter, |line, record| {
+        let mut len = record.len();
+        while len > 0 && trim_cell(&record[len - 1]).is_empty() {
+            len -= 1;
+        }
+        let mut kept = record.clone();
+        kept.truncate(len);
+        out.push((line + first_line - 1, kept));
+        true
+    })?;
+    Ok(out)
+}
+
 /// Non-blank records with the line where each starts; trailing empty cells dropped.
 fn split_records(text: &str, delimiter: char) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
     let mut out = Vec::new();

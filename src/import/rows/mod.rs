@@ -263,7 +263,7 @@ pub(crate) struct Cell<'a> {
 /// A record being built: typed access to its cells, and the problems found so far.
 pub(crate) struct Row<'a> {
     line: u64,
-    cells: &'a [String],
+    cells: &'a [&'a str],
     columns: &'a Columns,
     errors: Vec<FieldError>,
     warnings: Vec<FieldError>,
@@ -286,7 +286,7 @@ impl<'a> Row<'a> {
     fn each_cell(&self, field: Field) -> impl Iterator<Item = Cell<'a>> + 'a {
         let cells = self.cells;
         self.columns.of(field).iter().filter_map(move |&column| {
-            let value = values::clean_cell(cells.get(column).map_or("", String::as_str));
+            let value = values::clean_cell(cells.get(column).copied().unwrap_or(""));
             (!value.is_empty()).then_some(Cell { column, value })
         })
     }
@@ -602,9 +602,30 @@ impl<T> RowParser<T> {
 
     /// Parses one record: the row, or why it is refused (with the record as read).
     pub fn parse(&mut self, line: u64, cells: Vec<String>) -> Result<ParsedRow<T>, RejectedRow> {
+        let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+        self.parse_cells(line, &refs, || cells.clone())
+    }
+
+    /// [`RowParser::parse`] of a record as the csv reader holds it (a large file's
+    /// records are kept so: two allocations a record instead of one a cell).
+    pub fn parse_record(
+        &mut self,
+        line: u64,
+        record: &csv::StringRecord,
+    ) -> Result<ParsedRow<T>, RejectedRow> {
+        let refs: Vec<&str> = record.iter().collect();
+        self.parse_cells(line, &refs, || record.iter().map(str::to_owned).collect())
+    }
+
+    fn parse_cells(
+        &mut self,
+        line: u64,
+        cells: &[&str],
+        raw: impl FnOnce() -> Vec<String>,
+    ) -> Result<ParsedRow<T>, RejectedRow> {
         let mut row = Row {
             line,
-            cells: &cells,
+            cells,
             columns: &self.columns,
             errors: Vec::new(),
             warnings: Vec::new(),
@@ -652,7 +673,7 @@ impl<T> RowParser<T> {
                 Err(RejectedRow {
                     line,
                     errors,
-                    raw: cells,
+                    raw: raw(),
                 })
             }
         }
