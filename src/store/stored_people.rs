@@ -174,31 +174,23 @@ async fn load_through_sqlx(
     Ok(loader.finish())
 }
 
-/// The raw handle of a connection whose sqlx worker is held locked.
-struct Handle(*mut libsqlite3_sys::sqlite3);
-// SAFETY: SQLite is built thread-safe (sqlx refuses it otherwise) and the handle is used
-// by one thread at a time: sqlx's worker waits on the lock while the reader runs.
-unsafe impl Send for Handle {}
-
-/// SQLite: the three reads stepped with rusqlite on the transaction's connection, on a
-/// blocking thread, while sqlx's worker for that connection is held locked.
+/// SQLite: the three reads stepped with rusqlite on the transaction's connection while
+/// sqlx's worker for it is held locked. They run to their end within this call (on a
+/// multi-threaded runtime, with the thread handed over to blocking work), never after
+/// it: a cancelled import gives the connection back to sqlx only once they are done.
 async fn load_sqlite(
     conn: &mut SqliteConnection,
     index: &mut Index,
     campaign_id: i64,
 ) -> Result<Vec<i64>, StoreError> {
     let mut locked = conn.lock_handle().await?;
-    let handle = Handle(locked.as_raw_handle().as_ptr());
-    let mut owned = std::mem::replace(index, Index::with_capacity(0));
-    let read = tokio::task::spawn_blocking(move || {
-        let handle = handle;
-        let opted_out = read_sqlite(handle.0, &mut owned, campaign_id);
-        (owned, opted_out)
-    })
-    .await;
+    let db = locked.as_raw_handle().as_ptr();
+    let mut read = || read_sqlite(db, index, campaign_id);
+    let opted_out = match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(read),
+        _ => read(),
+    };
     drop(locked);
-    let (owned, opted_out) = read.expect("reading who is stored does not panic");
-    *index = owned;
     Ok(opted_out?)
 }
 
@@ -208,8 +200,8 @@ fn read_sqlite(
     campaign_id: i64,
 ) -> rusqlite::Result<Vec<i64>> {
     // SAFETY: `db` is an open connection that nothing else uses until this returns
-    // ([`load_sqlite`] holds sqlx's worker locked); rusqlite's connection made from it
-    // does not close it when dropped.
+    // ([`load_sqlite`] holds sqlx's worker locked around the call, on this thread);
+    // rusqlite's connection made from it does not close it when dropped.
     let conn = unsafe { rusqlite::Connection::from_handle(db) }?;
     let mut loader = Loader::new(index);
     let mut phones = conn.prepare(PHONES)?;
