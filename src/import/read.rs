@@ -423,11 +423,9 @@ pub(super) fn split_chunk(
     delimiter: char,
     first_line: u64,
 ) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
-    let mut records = split_records(text, delimiter)?;
-    for (line, _) in &mut records {
-        *line += first_line - 1;
-    }
-    Ok(records)
+    split_kept(text, delimiter, first_line, |record, len| {
+        record.iter().take(len).map(str::to_owned).collect()
+    })
 }
 
 /// [`split_chunk`], each record kept as the csv reader holds it (its cells in one
@@ -437,29 +435,31 @@ pub(super) fn split_chunk_records(
     delimiter: char,
     first_line: u64,
 ) -> Result<Vec<(u64, csv::StringRecord)>, ImportError> {
-    let mut out = Vec::new();
-    for_each_record(text, delimiter, |line, record| {
-        let mut len = record.len();
-        while len > 0 && trim_cell(&record[len - 1]).is_empty() {
-            len -= 1;
-        }
+    split_kept(text, delimiter, first_line, |record, len| {
         let mut kept = record.clone();
         kept.truncate(len);
-        out.push((line + first_line - 1, kept));
-        true
-    })?;
-    Ok(out)
+        kept
+    })
 }
 
 /// Non-blank records with the line where each starts; trailing empty cells dropped.
 fn split_records(text: &str, delimiter: char) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
+    split_chunk(text, delimiter, 1)
+}
+
+/// Each non-blank record of a chunk starting on line `first_line`, with its line, as
+/// `keep` keeps its first `len` cells (those before its trailing empty ones).
+fn split_kept<R>(
+    text: &str,
+    delimiter: char,
+    first_line: u64,
+    keep: impl Fn(&csv::StringRecord, usize) -> R,
+) -> Result<Vec<(u64, R)>, ImportError> {
     let mut out = Vec::new();
     for_each_record(text, delimiter, |line, record| {
-        let mut cells: Vec<String> = record.iter().map(str::to_owned).collect();
-        while cells.last().is_some_and(|c| trim_cell(c).is_empty()) {
-            cells.pop();
-        }
-        out.push((line, cells));
+        let blank = record.iter().rev().take_while(|c| trim_cell(c).is_empty());
+        let len = record.len() - blank.count();
+        out.push((line + first_line - 1, keep(record, len)));
         true
     })?;
     Ok(out)

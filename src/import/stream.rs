@@ -460,14 +460,7 @@ pub fn for_each_chunk<S: Source, E: From<ImportError>>(
     layout: &Layout,
     visit: impl FnMut(Vec<(u64, Vec<String>)>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let walk = Walk {
-        survey: &layout.survey,
-        delimiter: layout.table.delimiter,
-        header_line: layout.table.header_line,
-        chunk: CHUNK,
-        cuts: Some(&layout.cuts),
-    };
-    walk.records(source, visit)
+    Walk::again(layout).records(source, read::split_chunk, visit)
 }
 
 /// [`for_each_chunk`], each record kept as the csv reader holds it (its cells in one
@@ -475,26 +468,14 @@ pub fn for_each_chunk<S: Source, E: From<ImportError>>(
 pub fn for_each_record_chunk<S: Source, E: From<ImportError>>(
     source: &mut S,
     layout: &Layout,
-    mut visit: impl FnMut(Vec<(u64, csv::StringRecord)>) -> Result<(), E>,
+    visit: impl FnMut(Vec<(u64, csv::StringRecord)>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let walk = Walk {
-        survey: &layout.survey,
-        delimiter: layout.table.delimiter,
-        header_line: layout.table.header_line,
-        chunk: CHUNK,
-        cuts: Some(&layout.cuts),
-    };
-    let header_line = walk.header_line;
-    walk.run(source, None, |chunk, line| {
-        let mut records = read::split_chunk_records(chunk, walk.delimiter, line)?;
-        records.retain(|(l, _)| *l > header_line);
-        if records.is_empty() {
-            Ok(())
-        } else {
-            visit(records)
-        }
-    })
+    Walk::again(layout).records(source, read::split_chunk_records, visit)
 }
+
+/// Splits a chunk of text starting on a given line into its records, each with its
+/// line, each kept as an `R` (`read::split_chunk`, `read::split_chunk_records`).
+type Split<R> = fn(&str, char, u64) -> Result<Vec<(u64, R)>, ImportError>;
 
 /// How to cut the text: its encoding, delimiter, header line, and the chunk size; or
 /// where an earlier reading cut it.
@@ -506,18 +487,29 @@ struct Walk<'a> {
     cuts: Option<&'a [usize]>,
 }
 
-impl Walk<'_> {
-    /// Hands over the data records of each chunk, as `read_table` splits them.
-    fn records<S: Source, E: From<ImportError>>(
+impl<'a> Walk<'a> {
+    /// A reading of `layout`'s file after the first: cut where the first one cut it.
+    fn again(layout: &'a Layout) -> Self {
+        Walk {
+            survey: &layout.survey,
+            delimiter: layout.table.delimiter,
+            header_line: layout.table.header_line,
+            chunk: CHUNK,
+            cuts: Some(&layout.cuts),
+        }
+    }
+
+    /// Hands over the data records of each chunk, as `read_table` splits them (`split`
+    /// keeps each record as it holds it).
+    fn records<R, S: Source, E: From<ImportError>>(
         &self,
         source: &mut S,
-        mut visit: impl FnMut(Vec<(u64, Vec<String>)>) -> Result<(), E>,
+        split: Split<R>,
+        mut visit: impl FnMut(Vec<(u64, R)>) -> Result<(), E>,
     ) -> Result<(), E> {
         self.run(source, None, |chunk, line| {
-            let records: Vec<_> = read::split_chunk(chunk, self.delimiter, line)?
-                .into_iter()
-                .filter(|(l, _)| *l > self.header_line)
-                .collect();
+            let mut records = split(chunk, self.delimiter, line)?;
+            records.retain(|(l, _)| *l > self.header_line);
             if records.is_empty() {
                 Ok(())
             } else {
@@ -612,7 +604,7 @@ mod tests {
             cuts: None,
         };
         let mut out = Vec::new();
-        walk.records(&mut source, |r| {
+        walk.records(&mut source, read::split_chunk, |r| {
             out.extend(r);
             Ok::<(), ImportError>(())
         })?;

@@ -607,7 +607,7 @@ impl<T> RowParser<T> {
     }
 
     /// [`RowParser::parse`] of a record as the csv reader holds it (a large file's
-    /// records are kept so: two allocations a record instead of one a cell).
+    /// records are kept so: three allocations a record instead of one a cell).
     pub fn parse_record(
         &mut self,
         line: u64,
