@@ -437,20 +437,24 @@ impl Phone {
     /// The 10-digit French national form (`"0612345678"`) for numbers of
     /// the French plan (metropolitan and overseas), `None` for foreign ones.
     pub fn french_national(&self) -> Option<String> {
-        let d = self.0.strip_prefix('+')?;
-        if let Some(rest) = d.strip_prefix("33").filter(|r| r.len() == 9) {
+        if let Some(rest) = self.french_significant() {
             return Some(format!("0{rest}"));
         }
-        if let Some(rest) = OVERSEAS_CODES
-            .into_iter()
-            .find_map(|cc| d.strip_prefix(cc))
-            .filter(|r| r.len() == 9)
-        {
-            return Some(format!("0{rest}"));
-        }
-        d.strip_prefix("508")
+        self.0
+            .strip_prefix("+508")
             .filter(|r| r.len() == 6)
             .map(|r| format!("0508{r}"))
+    }
+
+    /// The nine digits after the country code of a number of metropolitan France or
+    /// of an overseas département (not Saint-Pierre-et-Miquelon's six).
+    fn french_significant(&self) -> Option<&str> {
+        let d = self.0.strip_prefix('+')?;
+        ["33"]
+            .into_iter()
+            .chain(OVERSEAS_CODES)
+            .find_map(|cc| d.strip_prefix(cc))
+            .filter(|r| r.len() == 9)
     }
 
     /// Whether the number belongs to the French numbering plan
@@ -485,8 +489,9 @@ impl Phone {
     /// overseas 0639, 069x). Always `false` for foreign numbers and for
     /// Saint-Pierre-et-Miquelon, whose mobile and fixed ranges overlap.
     pub fn is_mobile(&self) -> bool {
-        self.french_national()
-            .is_some_and(|n| n.starts_with("06") || n.starts_with("07"))
+        // The national form's "06" and "07", without making it.
+        self.french_significant()
+            .is_some_and(|r| r.starts_with('6') || r.starts_with('7'))
     }
 }
 

@@ -1,6 +1,7 @@
 //! One entry point for an import, shared by the command line and the upload page:
 //! read the file, parse it for its kind, apply it to the store (or simulate).
 
+use super::memory::{self, Churn};
 use super::report::ImportReport;
 use super::rows::RowParser;
 use super::stream::{self, Layout, Source};
@@ -94,6 +95,7 @@ impl Import<'_> {
             let mut import = started?;
             let parser = rows::beneficiaries::parser(&layout.table, &layout.stats, self.options)?;
             import.prepare(layout.stats.records).await?;
+            memory::tell(Churn::of(layout.stats.records, import.stored_people()));
             let meta = self.meta(&layout);
             let report = beneficiaries(import, parser, &layout, source, meta, progress).await?;
             (layout, report)

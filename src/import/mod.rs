@@ -11,6 +11,7 @@
 
 pub mod apply;
 pub mod headers;
+pub mod memory;
 pub mod read;
 pub mod report;
 pub mod rows;

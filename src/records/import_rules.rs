@@ -53,6 +53,18 @@ pub fn beneficiary_lookups(b: &NewBeneficiary) -> Vec<Lookup> {
     }
 }
 
+/// The identity key among a beneficiary row's lookups ([`beneficiary_lookups`]
+/// always gives one).
+pub fn identity_lookup_key(lookups: Vec<Lookup>) -> String {
+    lookups
+        .into_iter()
+        .find_map(|lookup| match lookup {
+            Lookup::Identity { key, .. } => Some(key),
+            _ => None,
+        })
+        .expect("a beneficiary row is always looked up by identity")
+}
+
 /// The lookups for a do-not-call entry, in order: reference, else name and birth date
 /// (all three needed), else phone.
 pub fn opt_out_lookups(e: &OptOutEntry) -> Vec<Lookup> {

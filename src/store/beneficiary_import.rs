@@ -23,7 +23,6 @@ use super::report::{paris_date, COUNT_ENROLMENTS};
 use super::stored_people;
 use super::suppressions;
 use super::{query, query_as, query_scalar, Campaign, Store, StoreError, Tx};
-use crate::domain::names::identity_key;
 use crate::domain::BeneficiaryStatus;
 use crate::records::import_rules::{self as rules, Identified, TerritoryIndex};
 use crate::records::imports::{BeneficiaryRow, ImportKind, ImportReport, Parsed, ParsedRow};
@@ -258,6 +257,13 @@ impl BeneficiaryImport {
         Ok(())
     }
 
+    /// The people the import found stored (erased people not counted).
+    pub fn stored_people(&self) -> usize {
+        self.rules
+            .as_ref()
+            .map_or(0, |rules| rules.index.loaded_count())
+    }
+
     /// The classifier, at home between two chunks.
     fn rules_mut(&mut self) -> &mut Classifier {
         self.rules
@@ -281,7 +287,7 @@ impl BeneficiaryImport {
             .expect("the classifier is back after each chunk");
         let classify = tokio::task::spawn_blocking(move || {
             let mut chunk = ChunkWrites::default();
-            for row in &rows {
+            for row in rows {
                 rules.classify(row, &refs, &mut chunk);
             }
             (rules, chunk)
@@ -340,12 +346,13 @@ impl Classifier {
     /// Decides what one row does, as `import_rules` says, and notes the writes.
     fn classify(
         &mut self,
-        row: &ParsedRow<BeneficiaryRow>,
+        row: ParsedRow<BeneficiaryRow>,
         refs: &HashMap<i64, String>,
         chunk: &mut ChunkWrites,
     ) {
         let b = &row.value.beneficiary;
-        let found = self.index.find(&rules::beneficiary_lookups(b));
+        let lookups = rules::beneficiary_lookups(b);
+        let found = self.index.find(&lookups);
         let existing = match rules::identify_by(found, |&at| self.index.people[at as usize].seen) {
             Identified::Ambiguous => {
                 let error = rules::ambiguous_identity(row.line, &b.last_name);
@@ -358,7 +365,6 @@ impl Classifier {
             Identified::New => None,
             Identified::Known(at) => Some(at),
         };
-        let mut fields = self.wanted(row, existing, refs);
         let phones: PhoneList = b
             .phones
             .iter()
@@ -367,11 +373,14 @@ impl Classifier {
                 (p.as_str().to_string(), kind)
             })
             .collect();
+        let line = row.line;
+        let mut fields = self.wanted(row, existing, refs);
         let phones_hash = self
             .index
             .phones_hash(phones.iter().map(|(p, _)| p.as_str()));
-        let key = identity_key(&fields.last_name, &fields.first_name, fields.birth_date);
-        self.suppress(row.line, &mut fields, &key, &phones);
+        // The names and birth date the lookups keyed are the ones stored.
+        let key = rules::identity_lookup_key(lookups);
+        self.suppress(line, &mut fields, &key, &phones);
         let content = self.index.content_hash(&fields, phones_hash);
         let at = match existing {
             None => {
@@ -427,41 +436,41 @@ impl Classifier {
     /// final status kept.
     fn wanted(
         &mut self,
-        row: &ParsedRow<BeneficiaryRow>,
+        row: ParsedRow<BeneficiaryRow>,
         existing: Option<u32>,
         refs: &HashMap<i64, String>,
     ) -> Fields {
-        let b = &row.value.beneficiary;
+        let (line, value) = (row.line, row.value);
+        let b = value.beneficiary;
         let found = self.territories.resolve(
             b.territory.as_deref(),
             b.insee_code.as_deref(),
             b.postal_code.as_ref().map(|p| p.as_str()),
         );
         if let Some(code) = found.unknown_code {
-            self.outcome.warn(rules::territory_unknown(row.line, code));
+            self.outcome.warn(rules::territory_unknown(line, code));
         }
         let stored = existing.map(|at| self.index.people[at as usize]);
         let (status, kept_final) =
-            rules::status_after_import(stored.map(|p| p.status), row.value.status);
+            rules::status_after_import(stored.map(|p| p.status), value.status);
         if kept_final {
             self.outcome.kept_final_status += 1;
         }
         Fields {
             external_ref: b
                 .external_ref
-                .clone()
                 .or_else(|| stored.and_then(|p| refs.get(&p.id).cloned())),
-            last_name: b.last_name.clone(),
-            first_name: b.first_name.clone(),
+            last_name: b.last_name,
+            first_name: b.first_name,
             birth_date: b.birth_date,
-            address: b.address.clone(),
+            address: b.address,
             postal_code: b.postal_code.as_ref().map(|p| p.as_str().to_string()),
-            commune: b.commune.clone(),
-            insee_code: b.insee_code.clone(),
+            commune: b.commune,
+            insee_code: b.insee_code,
             preferred_language: b.preferred_language.as_str().to_string(),
             territory_id: found.id,
             status,
-            relative_name: b.relative_name.clone(),
+            relative_name: b.relative_name,
             relative_phone: b.relative_phone.as_ref().map(|p| p.as_str().to_string()),
         }
     }

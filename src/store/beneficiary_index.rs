@@ -56,26 +56,41 @@ pub(super) const DIGEST: &str = "COALESCE(external_ref, '\u{1e}') || '\u{1f}' ||
      COALESCE(relative_name, '\u{1e}') || '\u{1f}' || COALESCE(relative_phone, '\u{1e}')";
 
 impl Fields {
-    /// The text [`DIGEST`] computes in the database, computed here.
+    /// The text [`DIGEST`] computes in the database, computed here (into one string:
+    /// a re-import makes one a row).
     pub fn digest(&self) -> String {
+        use std::fmt::Write;
         const NULL: &str = "\u{1e}";
-        let text = |v: &Option<String>| v.clone().unwrap_or_else(|| NULL.to_owned());
-        [
-            text(&self.external_ref),
-            self.last_name.clone(),
-            self.first_name.clone(),
-            text(&self.birth_date.map(|d| d.to_string())),
-            text(&self.address),
-            text(&self.postal_code),
-            text(&self.commune),
-            text(&self.insee_code),
-            self.preferred_language.clone(),
-            text(&self.territory_id.map(|t| t.to_string())),
-            self.status.as_str().to_owned(),
-            text(&self.relative_name),
-            text(&self.relative_phone),
-        ]
-        .join("\u{1f}")
+        const SEP: char = '\u{1f}';
+        let mut out = String::with_capacity(256);
+        let text = |out: &mut String, v: Option<&str>| {
+            out.push_str(v.unwrap_or(NULL));
+            out.push(SEP);
+        };
+        text(&mut out, self.external_ref.as_deref());
+        text(&mut out, Some(&self.last_name));
+        text(&mut out, Some(&self.first_name));
+        match self.birth_date {
+            Some(date) => write!(out, "{date}{SEP}").expect("a String takes any text"),
+            None => text(&mut out, None),
+        }
+        for v in [
+            &self.address,
+            &self.postal_code,
+            &self.commune,
+            &self.insee_code,
+        ] {
+            text(&mut out, v.as_deref());
+        }
+        text(&mut out, Some(&self.preferred_language));
+        match self.territory_id {
+            Some(id) => write!(out, "{id}{SEP}").expect("a String takes any text"),
+            None => text(&mut out, None),
+        }
+        text(&mut out, Some(self.status.as_str()));
+        text(&mut out, self.relative_name.as_deref());
+        out.push_str(self.relative_phone.as_deref().unwrap_or(NULL));
+        out
     }
 }
 
@@ -414,6 +429,54 @@ mod tests {
         let mut found: Vec<u32> = found.collect();
         found.sort_unstable();
         found
+    }
+
+    /// The digest is every column in order, NULL as U+001E, joined by U+001F, as the
+    /// database's [`DIGEST`] writes it (the integration tests compare the two).
+    #[test]
+    fn the_digest_joins_every_column_in_order() {
+        let mut fields = Fields {
+            external_ref: Some("80-1".into()),
+            last_name: "Herbet".into(),
+            first_name: "Simone".into(),
+            birth_date: NaiveDate::from_ymd_opt(1946, 4, 13),
+            address: Some("2 rue".into()),
+            postal_code: Some("80230".into()),
+            commune: None,
+            insee_code: Some("80721".into()),
+            preferred_language: "fr".into(),
+            territory_id: Some(12),
+            status: ACTIVE,
+            relative_name: None,
+            relative_phone: Some("+33639983755".into()),
+        };
+        let (n, s) = ("\u{1e}", "\u{1f}");
+        let expected = [
+            "80-1",
+            "Herbet",
+            "Simone",
+            "1946-04-13",
+            "2 rue",
+            "80230",
+            n,
+            "80721",
+            "fr",
+            "12",
+            "active",
+            n,
+            "+33639983755",
+        ]
+        .join(s);
+        assert_eq!(fields.digest(), expected);
+        fields.external_ref = None;
+        fields.birth_date = None;
+        fields.territory_id = None;
+        fields.relative_phone = None;
+        let expected = [
+            n, "Herbet", "Simone", n, "2 rue", "80230", n, "80721", "fr", n, "active", n, n,
+        ]
+        .join(s);
+        assert_eq!(fields.digest(), expected);
     }
 
     /// Two different references whose hashes collide: a lookup finds both people, so the
