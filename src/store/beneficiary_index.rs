@@ -45,15 +45,15 @@ pub(super) struct Fields {
 /// read per person instead of fourteen (a million-row read spent its time decoding
 /// columns). NULL is `\u{1e}`, columns are separated by `\u{1f}`; the same SQL on both
 /// databases (dates and numbers cast to text come out as Rust writes them; PostgreSQL's
-/// date style is set to ISO for the import's transaction).
-pub(super) const DIGEST: &str = "COALESCE(external_ref, '\u{1e}') || '\u{1f}' || \
-     last_name || '\u{1f}' || first_name || '\u{1f}' || \
-     COALESCE(CAST(birth_date AS TEXT), '\u{1e}') || '\u{1f}' || \
-     COALESCE(address, '\u{1e}') || '\u{1f}' || COALESCE(postal_code, '\u{1e}') || '\u{1f}' || \
-     COALESCE(commune, '\u{1e}') || '\u{1f}' || COALESCE(insee_code, '\u{1e}') || '\u{1f}' || \
-     preferred_language || '\u{1f}' || \
-     COALESCE(CAST(territory_id AS TEXT), '\u{1e}') || '\u{1f}' || status || '\u{1f}' || \
-     COALESCE(relative_name, '\u{1e}') || '\u{1f}' || COALESCE(relative_phone, '\u{1e}')";
+/// date style is set to ISO for the import's transaction). One `concat_ws` rather than
+/// twenty-four `||`, each of which copied the text so far (a million-row re-import
+/// took 0.4 s of CPU less, docs/PERFORMANCE.md).
+pub(super) const DIGEST: &str = "concat_ws('\u{1f}', COALESCE(external_ref, '\u{1e}'), \
+     last_name, first_name, COALESCE(CAST(birth_date AS TEXT), '\u{1e}'), \
+     COALESCE(address, '\u{1e}'), COALESCE(postal_code, '\u{1e}'), \
+     COALESCE(commune, '\u{1e}'), COALESCE(insee_code, '\u{1e}'), preferred_language, \
+     COALESCE(CAST(territory_id AS TEXT), '\u{1e}'), status, \
+     COALESCE(relative_name, '\u{1e}'), COALESCE(relative_phone, '\u{1e}'))";
 
 impl Fields {
     /// The text [`DIGEST`] computes in the database, computed here (into one string:
