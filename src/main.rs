@@ -7,7 +7,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    lien::import::memory::set_hook(allocator::on_import);
+    if allocator::IS_IMPORT.load(std::sync::atomic::Ordering::Relaxed) {
+        // Only `lien import`: a server's allocator keeps mimalloc's own settings
+        // whatever an upload tells it.
+        lien::import::memory::set_hook(allocator::on_import);
+    }
     let cli = lien::cli::Cli::parse();
     let texts = cli.texts();
     match lien::cli::run(cli).await {
@@ -58,9 +62,13 @@ mod allocator {
             !arg.is_null() && CStr::from_ptr(arg).to_bytes() == b"import"
         });
         if import {
+            IS_IMPORT.store(true, std::sync::atomic::Ordering::Relaxed);
             give_back_at_once();
         }
     }
+
+    /// Whether the process is `lien … import …` (told before `main`).
+    pub static IS_IMPORT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
     /// Numbers of the options in mimalloc.h (v3's `mi_option_e`; the test below checks
     /// them by their defaults).

@@ -1,7 +1,7 @@
 //! What a bulk import tells the process's allocator about the memory it is about to
 //! free, once it knows what kind of import it is. The binary owns the allocator and
-//! installs the hook ([`set_hook`]); without one (the tests, the library alone) the
-//! import tells nobody.
+//! installs the hook ([`set_hook`]) for `lien import` only; without one (a server whose
+//! upload page imports a file, the tests, the library alone) the import tells nobody.
 
 use std::sync::OnceLock;
 
