@@ -261,7 +261,9 @@ impl BeneficiaryImport {
     pub fn stored_people(&self) -> usize {
         self.rules
             .as_ref()
-            .map_or(0, |rules| rules.index.loaded_count())
+            .expect("the classifier is back after each chunk")
+            .index
+            .loaded_count()
     }
 
     /// The classifier, at home between two chunks.
