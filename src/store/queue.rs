@@ -77,11 +77,11 @@ pub struct WeekProgress {
 /// `calls_beneficiary_conversations` (migration 0028): three correlated scans of the
 /// person's calls made the queue the costliest read under load (docs/PERFORMANCE.md,
 /// "Under load"). The open needs are counted by the partial index of open escalations
-/// (migration 0038). The phones come in the same query (`string_agg … ORDER BY`:
-/// PostgreSQL, and SQLite since 3.44), and so do the calling hours of each row's
-/// campaign.
+/// (migration 0038). The phones come in the same query (`$phones`, a space-separated
+/// list in their order, `NULL` when there is none), and so do the calling hours of each
+/// row's campaign.
 macro_rules! queue_sql {
-    ($extra_columns:literal, $extra_join:expr, $last_conversation:expr) => {
+    ($extra_columns:literal, $extra_join:expr, $last_conversation:expr, $phones:expr) => {
         concat!(
             "SELECT a.id AS assignment_id, a.campaign_id, cp.title AS campaign_title, \
                cp.calling_days, cp.calling_windows, a.attempts, \
@@ -90,9 +90,9 @@ macro_rules! queue_sql {
                (SELECT COUNT(*) FROM escalations e WHERE e.beneficiary_id = b.id \
                   AND e.status IN ('open', 'in_progress')) AS open_needs, \
                lc.called_at AS last_conversation_at, lc.outcome AS last_conversation_outcome, \
-               lc.notes AS last_conversation_notes, \
-               (SELECT string_agg(p.e164, ' ' ORDER BY p.position) FROM beneficiary_phones p \
-                  WHERE p.beneficiary_id = b.id AND p.wrong_reported_at IS NULL) AS phone_list",
+               lc.notes AS last_conversation_notes, ",
+            $phones,
+            " AS phone_list",
             $extra_columns,
             " FROM assignments a \
              JOIN beneficiaries b ON b.id = a.beneficiary_id \
@@ -103,6 +103,27 @@ macro_rules! queue_sql {
                AND (b.paused_until IS NULL OR b.paused_until < $3) \
              ORDER BY a.id"
         )
+    };
+}
+
+/// The person's usable phones, SQLite: `string_agg … ORDER BY` (SQLite since 3.44).
+macro_rules! phones_aggregated {
+    () => {
+        "(SELECT string_agg(p.e164, ' ' ORDER BY p.position) FROM beneficiary_phones p \
+           WHERE p.beneficiary_id = b.id AND p.wrong_reported_at IS NULL)"
+    };
+}
+
+/// The same, PostgreSQL: an array in the index's order. PostgreSQL 15 sorts the input of
+/// an aggregate with `ORDER BY` for every row, even when the index gives it in order;
+/// this form reads the phones as the primary key's index finds them: the phones cost
+/// about a third less, the whole query 6–7 % less (docs/PERFORMANCE.md, "The phones in
+/// the index's order"). `NULLIF`: no phone is `NULL`, as `string_agg` gives.
+macro_rules! phones_in_index_order {
+    () => {
+        "NULLIF(array_to_string(ARRAY(SELECT p.e164 FROM beneficiary_phones p \
+           WHERE p.beneficiary_id = b.id AND p.wrong_reported_at IS NULL \
+           ORDER BY p.position), ' '), '')"
     };
 }
 
@@ -146,23 +167,26 @@ struct QueueSql {
     page: &'static str,
 }
 
-/// The API's and the page's texts with `$last_conversation` for the join of `lc`.
+/// The API's and the page's texts with `$last_conversation` for the join of `lc` and
+/// `$phones` for the list of phones.
 macro_rules! queue_texts {
-    ($last_conversation:expr) => {
+    ($last_conversation:expr, $phones:expr) => {
         QueueSql {
-            api: queue_sql!("", "", $last_conversation),
+            api: queue_sql!("", "", $last_conversation, $phones),
             page: queue_sql!(
                 ", wk.week_assigned, wk.week_closed",
                 week_progress_join!(),
-                $last_conversation
+                $last_conversation,
+                $phones
             ),
         }
     };
 }
 
-const QUEUE_SQLITE: QueueSql = queue_texts!(last_conversation_by_id!());
+const QUEUE_SQLITE: QueueSql = queue_texts!(last_conversation_by_id!(), phones_aggregated!());
 
-const QUEUE_POSTGRES: QueueSql = queue_texts!(last_conversation_lateral!());
+const QUEUE_POSTGRES: QueueSql =
+    queue_texts!(last_conversation_lateral!(), phones_in_index_order!());
 
 impl QueueSql {
     fn of(store: &Store) -> &'static QueueSql {
