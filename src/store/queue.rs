@@ -70,8 +70,9 @@ pub struct WeekProgress {
 }
 
 /// The queue's query: `$extra_columns` after the row's own, `$extra_join` after its
-/// joins, and `$last_conversation`, the join that gives each row its person's last
-/// conversation as `lc`.
+/// joins, `$last_conversation`, the join that gives each row its person's last
+/// conversation as `lc`, and `$caller`, `$week`, `$today`, the statement's three
+/// parameters as the query reads them ([`params_as_given`], [`params_as_initplans`]).
 ///
 /// The last conversation is found once per person, by the partial index
 /// `calls_beneficiary_conversations` (migration 0028): three correlated scans of the
@@ -81,7 +82,8 @@ pub struct WeekProgress {
 /// list in their order, `NULL` when there is none), and so do the calling hours of each
 /// row's campaign.
 macro_rules! queue_sql {
-    ($extra_columns:literal, $extra_join:expr, $last_conversation:expr, $phones:expr) => {
+    ($extra_columns:literal, $extra_join:expr, $last_conversation:expr, $phones:expr,
+     $caller:expr, $week:expr, $today:expr) => {
         concat!(
             "SELECT a.id AS assignment_id, a.campaign_id, cp.title AS campaign_title, \
                cp.calling_days, cp.calling_windows, a.attempts, \
@@ -99,9 +101,14 @@ macro_rules! queue_sql {
              JOIN campaigns cp ON cp.id = a.campaign_id ",
             $extra_join,
             $last_conversation,
-            " WHERE a.caller_id = $1 AND a.week = $2 AND a.status = 'open' AND b.status = 'active' \
-               AND (b.paused_until IS NULL OR b.paused_until < $3) \
-             ORDER BY a.id"
+            " WHERE a.caller_id = ",
+            $caller,
+            " AND a.week = ",
+            $week,
+            " AND a.status = 'open' AND b.status = 'active' \
+               AND (b.paused_until IS NULL OR b.paused_until < ",
+            $today,
+            ") ORDER BY a.id"
         )
     };
 }
@@ -152,10 +159,43 @@ macro_rules! last_conversation_lateral {
 /// The caller's progress in the week, for the page: both counts in one scan of the
 /// caller's week (a subquery that does not depend on the row, run once per statement).
 macro_rules! week_progress_join {
-    () => {
-        "CROSS JOIN (SELECT COUNT(*) AS week_assigned, \
-           COUNT(*) FILTER (WHERE w.status = 'closed') AS week_closed \
-           FROM assignments w WHERE w.caller_id = $1 AND w.week = $2) wk "
+    ($caller:expr, $week:expr) => {
+        concat!(
+            "CROSS JOIN (SELECT COUNT(*) AS week_assigned, \
+               COUNT(*) FILTER (WHERE w.status = 'closed') AS week_closed \
+               FROM assignments w WHERE w.caller_id = ",
+            $caller,
+            " AND w.week = ",
+            $week,
+            ") wk "
+        )
+    };
+}
+
+/// The parameters as they are given: SQLite plans a prepared statement once.
+macro_rules! params_as_given {
+    ($f:ident) => {
+        $f!("$1", "$2", "$3")
+    };
+}
+
+/// The same, PostgreSQL: each parameter read through an `InitPlan`, `(SELECT $n)`, whose
+/// value no plan is made for. PostgreSQL plans a prepared statement again at every
+/// execution (a *custom* plan) as long as the plans made for the values given are
+/// estimated cheaper than one plan for any value (the *generic* plan); for a caller's
+/// week they always were (the week's statistics), so every queue read was planned anew:
+/// 0.5–0.8 ms of the server's time, more than running the query. Read through an
+/// `InitPlan`, no value is known to the planner, a custom plan costs what the generic
+/// one does, and after its first five executions the connection keeps the generic plan
+/// (the same plan: the caller's week by the index). docs/PERFORMANCE.md, "The queue
+/// planned once".
+macro_rules! params_as_initplans {
+    ($f:ident) => {
+        $f!(
+            "(SELECT $1::bigint)",
+            "(SELECT $2::text)",
+            "(SELECT $3::date)"
+        )
     };
 }
 
@@ -170,23 +210,49 @@ struct QueueSql {
 /// The API's and the page's texts with `$last_conversation` for the join of `lc` and
 /// `$phones` for the list of phones.
 macro_rules! queue_texts {
-    ($last_conversation:expr, $phones:expr) => {
+    ($last_conversation:expr, $phones:expr, $caller:expr, $week:expr, $today:expr) => {
         QueueSql {
-            api: queue_sql!("", "", $last_conversation, $phones),
+            api: queue_sql!("", "", $last_conversation, $phones, $caller, $week, $today),
             page: queue_sql!(
                 ", wk.week_assigned, wk.week_closed",
-                week_progress_join!(),
+                week_progress_join!($caller, $week),
                 $last_conversation,
-                $phones
+                $phones,
+                $caller,
+                $week,
+                $today
             ),
         }
     };
 }
 
-const QUEUE_SQLITE: QueueSql = queue_texts!(last_conversation_by_id!(), phones_aggregated!());
+macro_rules! sqlite_texts {
+    ($caller:expr, $week:expr, $today:expr) => {
+        queue_texts!(
+            last_conversation_by_id!(),
+            phones_aggregated!(),
+            $caller,
+            $week,
+            $today
+        )
+    };
+}
 
-const QUEUE_POSTGRES: QueueSql =
-    queue_texts!(last_conversation_lateral!(), phones_in_index_order!());
+macro_rules! postgres_texts {
+    ($caller:expr, $week:expr, $today:expr) => {
+        queue_texts!(
+            last_conversation_lateral!(),
+            phones_in_index_order!(),
+            $caller,
+            $week,
+            $today
+        )
+    };
+}
+
+const QUEUE_SQLITE: QueueSql = params_as_given!(sqlite_texts);
+
+const QUEUE_POSTGRES: QueueSql = params_as_initplans!(postgres_texts);
 
 impl QueueSql {
     fn of(store: &Store) -> &'static QueueSql {
