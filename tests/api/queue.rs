@@ -6,7 +6,9 @@ use crate::helpers::{
     execute, planned_demo_app, query_all, scalar, spawn_app, Backend, TestApp, TEST_PASSWORD,
 };
 use crate::on_both_backends;
-use lien::store::request_connection;
+use lien::store::db::query_as;
+use lien::store::{QueueRow, Store};
+use sqlx::postgres::PgPoolOptions;
 
 on_both_backends!(
     a_caller_sees_only_their_people_with_tel_links,
@@ -948,50 +950,54 @@ async fn the_sqlite_reads_file_belongs_to_its_database() {
 
 /// Issue 16: PostgreSQL planned the queue's statements again at every read (a custom
 /// plan for each caller and week, estimated cheaper than the generic one), which cost
-/// the server more than running them. Read on one connection, as a request does, the
-/// statements are planned for the values given five times (PostgreSQL's rule), then the
-/// connection keeps one plan; the rows are the same at every read. SQLite plans a
-/// prepared statement once: there the reads are compared only.
+/// the server more than running them. Read on one connection, the statements are
+/// planned for the values given five times (PostgreSQL's rule), then the connection
+/// keeps one plan; the rows are the same at every read. SQLite plans a prepared
+/// statement once: there the reads are compared only.
 async fn a_callers_queue_is_planned_once_per_connection(backend: Backend) {
     let (app, _) = planned_demo_app(backend).await;
-    let store = &app.store;
     let week = IsoWeek::current();
-    if backend == Backend::Postgres {
-        // The statistics autovacuum gathers on a live database: without them every
-        // estimate is a default, the same for any value, and no custom plan is cheaper.
-        execute(store, "ANALYZE").await.unwrap();
-    }
-    let (reads, plans) = request_connection::scope(async {
-        let mut reads = Vec::new();
-        for _ in 0..8 {
-            let queue = store.caller_queue(1, week).await.unwrap();
-            let (page, progress) = store.caller_queue_and_progress(1, week).await.unwrap();
-            let ids = |rows: &[lien::store::QueueRow]| {
-                rows.iter().map(|r| r.assignment_id).collect::<Vec<_>>()
-            };
-            reads.push((ids(&queue), ids(&page), progress.assigned));
+    // On PostgreSQL, a store of one connection: every statement runs on it, whatever
+    // the other tests of the process are doing.
+    let one_connection = match &app.store {
+        Store::Sqlite(..) => None,
+        Store::Postgres(pool) => {
+            // The statistics autovacuum gathers on a live database: without them every
+            // estimate is a default, the same for any value, and no custom plan is
+            // cheaper.
+            execute(&app.store, "ANALYZE").await.unwrap();
+            let options = (*pool.connect_options()).clone();
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(options)
+                .await
+                .unwrap();
+            Some(Store::Postgres(pool))
         }
-        let plans: Vec<(i64, i64)> = match backend {
-            Backend::Sqlite => Vec::new(),
-            Backend::Postgres => lien::store::db::query_as(
-                "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
-                 WHERE statement LIKE '%AS assignment_id%' \
-                 AND statement NOT LIKE '%pg_prepared_statements%' ORDER BY statement",
-            )
-            .fetch_all(store)
-            .await
-            .unwrap(),
-        };
-        (reads, plans)
-    })
-    .await;
+    };
+    let store = one_connection.as_ref().unwrap_or(&app.store);
+    let ids = |rows: &[QueueRow]| rows.iter().map(|r| r.assignment_id).collect::<Vec<_>>();
+    let mut reads = Vec::new();
+    for _ in 0..8 {
+        let queue = store.caller_queue(1, week).await.unwrap();
+        let (page, progress) = store.caller_queue_and_progress(1, week).await.unwrap();
+        reads.push((ids(&queue), ids(&page), progress.assigned));
+    }
     assert!(!reads[0].0.is_empty(), "caller 1 has people this week");
     assert_eq!(
         reads[0].0, reads[0].1,
         "the API and the page show the same people"
     );
     assert!(reads.iter().all(|r| r == &reads[0]), "{reads:?}");
-    if backend == Backend::Postgres {
+    if let Some(store) = &one_connection {
+        let plans: Vec<(i64, i64)> = query_as(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+             WHERE statement LIKE '%AS assignment_id%' \
+             AND statement NOT LIKE '%pg_prepared_statements%' ORDER BY statement",
+        )
+        .fetch_all(store)
+        .await
+        .unwrap();
         assert_eq!(
             plans,
             vec![(3, 5), (3, 5)],
