@@ -182,13 +182,14 @@ macro_rules! params_as_given {
 /// The same, PostgreSQL: each parameter read through an `InitPlan`, `(SELECT $n)`, whose
 /// value no plan is made for. PostgreSQL plans a prepared statement again at every
 /// execution (a *custom* plan) as long as the plans made for the values given are
-/// estimated cheaper than one plan for any value (the *generic* plan); for a caller's
-/// week they always were (the week's statistics), so every queue read was planned anew:
-/// 0.5–0.8 ms of the server's time, more than running the query. Read through an
-/// `InitPlan`, no value is known to the planner, a custom plan costs what the generic
-/// one does, and after its first five executions the connection keeps the generic plan
-/// (the same plan: the caller's week by the index). docs/PERFORMANCE.md, "The queue
-/// planned once".
+/// estimated cheaper than one plan for any value (the *generic* plan). Whether they are
+/// depends on the statistics and on which callers a connection served first: for one
+/// caller of the demo's week read again and again, they were (125 against 204), and
+/// every read was planned anew, 0.8 ms of the server's time, more than running the
+/// query. Read through an `InitPlan`, no value is known to the planner, a custom plan
+/// costs what the generic one does, and after its first five executions the connection
+/// keeps the generic plan (the same plan: the caller's week by the index).
+/// docs/PERFORMANCE.md, "The queue planned once".
 macro_rules! params_as_initplans {
     ($f:ident) => {
         $f!(
@@ -226,6 +227,7 @@ macro_rules! queue_texts {
     };
 }
 
+/// SQLite's texts, for the parameters given ([`params_as_given`]).
 macro_rules! sqlite_texts {
     ($caller:expr, $week:expr, $today:expr) => {
         queue_texts!(
@@ -238,6 +240,7 @@ macro_rules! sqlite_texts {
     };
 }
 
+/// PostgreSQL's texts, for the parameters given ([`params_as_initplans`]).
 macro_rules! postgres_texts {
     ($caller:expr, $week:expr, $today:expr) => {
         queue_texts!(
