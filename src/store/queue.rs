@@ -72,7 +72,7 @@ pub struct WeekProgress {
 /// The queue's query: `$extra_columns` after the row's own, `$extra_join` after its
 /// joins, `$last_conversation`, the join that gives each row its person's last
 /// conversation as `lc`, and `$caller`, `$week`, `$today`, the statement's three
-/// parameters as the query reads them ([`params_as_given`], [`params_as_initplans`]).
+/// parameters as the query reads them ([`QUEUE_SQLITE`], [`QUEUE_POSTGRES`]).
 ///
 /// The last conversation is found once per person, by the partial index
 /// `calls_beneficiary_conversations` (migration 0028): three correlated scans of the
@@ -172,34 +172,6 @@ macro_rules! week_progress_join {
     };
 }
 
-/// The parameters as they are given: SQLite plans a prepared statement once.
-macro_rules! params_as_given {
-    ($f:ident) => {
-        $f!("$1", "$2", "$3")
-    };
-}
-
-/// The same, PostgreSQL: each parameter read through an `InitPlan`, `(SELECT $n)`, whose
-/// value no plan is made for. PostgreSQL plans a prepared statement again at every
-/// execution (a *custom* plan) as long as the plans made for the values given are
-/// estimated cheaper than one plan for any value (the *generic* plan). Whether they are
-/// depends on the statistics and on which callers a connection served first: for one
-/// caller of the demo's week read again and again, they were (125 against 204), and
-/// every read was planned anew, 0.8 ms of the server's time, more than running the
-/// query. Read through an `InitPlan`, no value is known to the planner, a custom plan
-/// costs what the generic one does, and after its first five executions the connection
-/// keeps the generic plan (the same plan: the caller's week by the index).
-/// docs/PERFORMANCE.md, "The queue planned once".
-macro_rules! params_as_initplans {
-    ($f:ident) => {
-        $f!(
-            "(SELECT $1::bigint)",
-            "(SELECT $2::text)",
-            "(SELECT $3::date)"
-        )
-    };
-}
-
 /// The queue's four texts: for the API or the page (with the caller's progress in the
 /// week on every row, so that the page makes one query where it made two), on either
 /// database.
@@ -208,8 +180,8 @@ struct QueueSql {
     page: &'static str,
 }
 
-/// The API's and the page's texts with `$last_conversation` for the join of `lc` and
-/// `$phones` for the list of phones.
+/// The API's and the page's texts with `$last_conversation` for the join of `lc`,
+/// `$phones` for the list of phones and the three parameters as the query reads them.
 macro_rules! queue_texts {
     ($last_conversation:expr, $phones:expr, $caller:expr, $week:expr, $today:expr) => {
         QueueSql {
@@ -227,35 +199,33 @@ macro_rules! queue_texts {
     };
 }
 
-/// SQLite's texts, for the parameters given ([`params_as_given`]).
-macro_rules! sqlite_texts {
-    ($caller:expr, $week:expr, $today:expr) => {
-        queue_texts!(
-            last_conversation_by_id!(),
-            phones_aggregated!(),
-            $caller,
-            $week,
-            $today
-        )
-    };
-}
+/// SQLite plans a prepared statement once: the parameters as they are given.
+const QUEUE_SQLITE: QueueSql = queue_texts!(
+    last_conversation_by_id!(),
+    phones_aggregated!(),
+    "$1",
+    "$2",
+    "$3"
+);
 
-/// PostgreSQL's texts, for the parameters given ([`params_as_initplans`]).
-macro_rules! postgres_texts {
-    ($caller:expr, $week:expr, $today:expr) => {
-        queue_texts!(
-            last_conversation_lateral!(),
-            phones_in_index_order!(),
-            $caller,
-            $week,
-            $today
-        )
-    };
-}
-
-const QUEUE_SQLITE: QueueSql = params_as_given!(sqlite_texts);
-
-const QUEUE_POSTGRES: QueueSql = params_as_initplans!(postgres_texts);
+/// PostgreSQL: each parameter read through an `InitPlan`, `(SELECT $n)`, whose value no
+/// plan is made for. PostgreSQL plans a prepared statement again at every execution (a
+/// *custom* plan) as long as the plans made for the values given are estimated cheaper
+/// than one plan for any value (the *generic* plan). Whether they are depends on the
+/// statistics and on which callers a connection served first: for one caller of the
+/// demo's week read again and again, they were (125 against 204), and every read was
+/// planned anew, 0.8 ms of the server's time, more than running the query. Read through
+/// an `InitPlan`, no value is known to the planner, a custom plan costs what the generic
+/// one does, and after its first five executions the connection keeps the generic plan
+/// (the same plan: the caller's week by the index). docs/PERFORMANCE.md, "The queue
+/// planned once".
+const QUEUE_POSTGRES: QueueSql = queue_texts!(
+    last_conversation_lateral!(),
+    phones_in_index_order!(),
+    "(SELECT $1::bigint)",
+    "(SELECT $2::text)",
+    "(SELECT $3::date)"
+);
 
 impl QueueSql {
     fn of(store: &Store) -> &'static QueueSql {
