@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
 
 use super::beneficiary_index::{Fields, Index};
 use super::beneficiary_writes as writes;
@@ -202,6 +203,28 @@ impl Store {
     }
 }
 
+/// SQLite, a large first import: drops the indexes of `beneficiaries`; those of
+/// `campaign_members` too, and its trigger that sets a new member's `left_at`, if the
+/// file may add at least as many members as are stored (all campaigns counted). The
+/// trigger looked each new member's person up; [`writes::SETTLE_MEMBERS_LEFT_AT`] does
+/// its work for all of them at the end.
+async fn defer_sqlite(
+    conn: &mut SqliteConnection,
+    new_rows: usize,
+) -> Result<Deferred, StoreError> {
+    let members: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaign_members")
+        .fetch_one(&mut *conn)
+        .await?;
+    if !deferred_indexes::worth_deferring(new_rows, members as usize) {
+        return Deferred::drop_indexes(conn, &["beneficiaries"]).await;
+    }
+    let mut deferred = Deferred::drop_indexes(conn, &["beneficiaries", "campaign_members"]).await?;
+    deferred
+        .drop_trigger(conn, writes::MEMBERS_LEFT_AT_TRIGGER)
+        .await?;
+    Ok(deferred)
+}
+
 /// The tables a large first import into an empty PostgreSQL register takes
 /// ([`deferred_indexes`]).
 const REGISTER_TABLES: &[&str] = &["beneficiaries", "beneficiary_phones", "campaign_members"];
@@ -244,7 +267,7 @@ impl BeneficiaryImport {
             Tx::Sqlite(conn, _)
                 if deferred_indexes::worth_deferring(new_rows, self.stored_rows) =>
             {
-                self.deferred = Some(Deferred::drop_indexes(conn, &["beneficiaries"]).await?);
+                self.deferred = Some(defer_sqlite(conn, new_rows).await?);
             }
             Tx::Postgres(conn) if deferred_indexes::worth_taking(new_rows, self.stored_rows) => {
                 self.deferred = Deferred::take_tables(conn, REGISTER_TABLES).await?;
@@ -569,7 +592,16 @@ impl BeneficiaryImport {
             return Ok(());
         }
         match &mut self.tx {
-            Tx::Sqlite(conn, _) => deferred.rebuild(conn).await,
+            Tx::Sqlite(conn, _) => {
+                let triggers = deferred.rebuild(conn).await?;
+                if triggers.dropped(writes::MEMBERS_LEFT_AT_TRIGGER) {
+                    sqlx::query(writes::SETTLE_MEMBERS_LEFT_AT)
+                        .bind(self.campaign_id)
+                        .execute(&mut **conn)
+                        .await?;
+                }
+                triggers.create(conn).await
+            }
             Tx::Postgres(conn) => {
                 deferred.rebuild_pg(conn).await?;
                 if self.last_id > 0 {

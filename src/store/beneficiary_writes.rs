@@ -254,6 +254,22 @@ async fn sqlite_members(
     Ok(())
 }
 
+/// SQLite: the trigger that sets a new member's `left_at` (migration 0008), one lookup
+/// of the member's person per row; a large first import drops it
+/// ([`super::deferred_indexes`]) and does its work with [`SETTLE_MEMBERS_LEFT_AT`].
+pub(super) const MEMBERS_LEFT_AT_TRIGGER: &str = "campaign_members_left_at";
+
+/// What [`MEMBERS_LEFT_AT_TRIGGER`] does, for every member of the campaign `?1` at once:
+/// a member whose person is not active left at the person's status date (always,
+/// without one). Members written before the import already have it (the triggers keep
+/// it), so this touches the import's own; run after the indexes are built (the people
+/// not active are found by theirs, `beneficiaries_not_active`).
+pub(super) const SETTLE_MEMBERS_LEFT_AT: &str = "UPDATE campaign_members SET left_at = \
+     (SELECT COALESCE(b.status_changed_at, '1970-01-01T00:00:00+00:00') FROM beneficiaries b \
+      WHERE b.id = campaign_members.beneficiary_id) \
+     WHERE campaign_id = ?1 AND left_at IS NULL \
+       AND beneficiary_id IN (SELECT id FROM beneficiaries WHERE status <> 'active')";
+
 /// Bytes of `COPY` text written before they are sent: the server stores one block
 /// while the next is written, instead of waiting for a whole chunk's rows (smaller
 /// than the planner's blocks, [`super::bulk`]: a chunk is a few megabytes).

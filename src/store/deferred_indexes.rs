@@ -10,7 +10,10 @@
 //! rows. The definitions are read from `sqlite_master`, so an index a later migration
 //! adds is kept as written. Indexes that back a constraint (`UNIQUE`, primary keys:
 //! SQLite's `sqlite_autoindex_*`, which have no SQL) stay, and so does every check they
-//! make.
+//! make. A row trigger may be dropped the same way ([`Deferred::drop_trigger`]): it is
+//! created again after the indexes, once the caller has done its work for every row
+//! written meanwhile (the members' `left_at`, one statement instead of a lookup per
+//! member).
 //!
 //! **PostgreSQL**: `DROP INDEX` there locks the table against readers until the import
 //! commits, so it is done only for an *empty* register ([`worth_taking`]), whose tables
@@ -60,12 +63,36 @@ pub(super) const LOCK_WAIT: &str = "2s";
 const LOCK_NOT_AVAILABLE: &str = "55P03";
 
 /// The secondary indexes of some tables (and on PostgreSQL their foreign keys to one
-/// another), dropped until [`Deferred::rebuild`].
+/// another), dropped until [`Deferred::rebuild`]; on SQLite, row triggers dropped until
+/// [`Triggers::create`].
 #[derive(Debug, Default)]
 pub(super) struct Deferred {
     /// `CREATE INDEX …` statements (SQLite: as `sqlite_master` holds them), then on
     /// PostgreSQL `ALTER TABLE … ADD CONSTRAINT …` statements.
     definitions: Vec<String>,
+    /// SQLite: (name, `CREATE TRIGGER …` statement as `sqlite_master` holds it).
+    triggers: Vec<(String, String)>,
+}
+
+/// SQLite: triggers dropped for a bulk insert, to be created again once their work is
+/// done for every row at once ([`Deferred::rebuild`] gives them back).
+#[derive(Debug)]
+#[must_use = "the triggers must be created again before the transaction commits"]
+pub(super) struct Triggers(Vec<(String, String)>);
+
+impl Triggers {
+    /// Whether the trigger `name` was dropped.
+    pub fn dropped(&self, name: &str) -> bool {
+        self.0.iter().any(|(dropped, _)| dropped == name)
+    }
+
+    /// Creates the triggers again, as they were.
+    pub async fn create(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        for (_, sql) in self.0 {
+            sqlx::query(&sql).execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
 }
 
 impl Deferred {
@@ -84,22 +111,48 @@ impl Deferred {
             .fetch_all(&mut *conn)
             .await?;
             for (name, sql) in found {
-                sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                sqlx::query(&format!("DROP INDEX {}", quoted(&name)))
                     .execute(&mut *conn)
                     .await?;
                 definitions.push(sql);
             }
         }
-        Ok(Self { definitions })
+        Ok(Self {
+            definitions,
+            triggers: Vec::new(),
+        })
     }
 
-    /// Creates the dropped indexes again, over every row now in the tables.
-    pub async fn rebuild(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    /// SQLite: drops the trigger `name` too (if there is one), kept to be created
+    /// again after the indexes. The caller does its work for the rows written meanwhile.
+    pub async fn drop_trigger(
+        &mut self,
+        conn: &mut SqliteConnection,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+        )
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(sql) = found {
+            sqlx::query(&format!("DROP TRIGGER {}", quoted(name)))
+                .execute(&mut *conn)
+                .await?;
+            self.triggers.push((name.to_string(), sql));
+        }
+        Ok(())
+    }
+
+    /// Creates the dropped indexes again, over every row now in the tables; gives back
+    /// the dropped triggers, to create once their work is done.
+    pub async fn rebuild(self, conn: &mut SqliteConnection) -> Result<Triggers, StoreError> {
         tracing::debug!(indexes = self.len(), "building the deferred indexes");
         for sql in self.definitions {
             sqlx::query(&sql).execute(&mut *conn).await?;
         }
-        Ok(())
+        Ok(Triggers(self.triggers))
     }
 
     /// PostgreSQL: locks `tables` (waiting at most [`LOCK_WAIT`]), then drops their
@@ -122,7 +175,10 @@ impl Deferred {
             sqlx::query(&drop).execute(&mut *conn).await?;
             definitions.push(create);
         }
-        Ok(Some(Self { definitions }))
+        Ok(Some(Self {
+            definitions,
+            triggers: Vec::new(),
+        }))
     }
 
     /// PostgreSQL: creates the indexes again and adds the foreign keys back (each
@@ -148,6 +204,11 @@ impl Deferred {
     pub fn len(&self) -> usize {
         self.definitions.len()
     }
+}
+
+/// A name quoted for SQLite's SQL.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// The secondary indexes of the tables `$1` (neither unique, nor partial, nor backing a
@@ -260,7 +321,9 @@ mod tests {
             .execute("INSERT INTO t (k, a, b) VALUES ('x', 'b', 2)")
             .await
             .is_err());
-        deferred.rebuild(&mut conn).await.unwrap();
+        let triggers = deferred.rebuild(&mut conn).await.unwrap();
+        assert!(!triggers.dropped("t_log"));
+        triggers.create(&mut conn).await.unwrap();
         conn.execute("COMMIT").await.unwrap();
         assert_eq!(schema(&mut conn).await, before);
 
@@ -268,5 +331,63 @@ mod tests {
         Deferred::drop_indexes(&mut conn, &["t"]).await.unwrap();
         conn.execute("ROLLBACK").await.unwrap();
         assert_eq!(schema(&mut conn).await, before);
+    }
+
+    async fn log(conn: &mut SqliteConnection) -> Vec<i64> {
+        sqlx::query_scalar("SELECT id FROM log ORDER BY id")
+            .fetch_all(conn)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_trigger_dropped_comes_back_as_it_was_and_a_rollback_keeps_it() {
+        use sqlx::{Connection, Executor};
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        conn.execute(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT); CREATE INDEX t_a ON t (a); \
+             CREATE TABLE log (id INTEGER); \
+             CREATE TRIGGER \"t log\" AFTER INSERT ON t BEGIN INSERT INTO log VALUES (NEW.id); END;",
+        )
+        .await
+        .unwrap();
+        let triggers_of = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'";
+        let before: Vec<(String, String)> = sqlx::query_as(triggers_of)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+
+        conn.execute("BEGIN").await.unwrap();
+        let mut deferred = Deferred::drop_indexes(&mut conn, &["t"]).await.unwrap();
+        deferred.drop_trigger(&mut conn, "t log").await.unwrap();
+        // A trigger that is not there is no error, and nothing to create again.
+        deferred.drop_trigger(&mut conn, "absent").await.unwrap();
+        conn.execute("INSERT INTO t (a) VALUES ('during')")
+            .await
+            .unwrap();
+        assert_eq!(log(&mut conn).await, Vec::<i64>::new(), "dropped meanwhile");
+        let triggers = deferred.rebuild(&mut conn).await.unwrap();
+        assert!(triggers.dropped("t log"));
+        assert!(!triggers.dropped("absent"));
+        triggers.create(&mut conn).await.unwrap();
+        conn.execute("INSERT INTO t (a) VALUES ('after')")
+            .await
+            .unwrap();
+        conn.execute("COMMIT").await.unwrap();
+        assert_eq!(log(&mut conn).await, vec![2]);
+        let after: Vec<(String, String)> = sqlx::query_as(triggers_of)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(after, before);
+
+        conn.execute("BEGIN").await.unwrap();
+        let mut deferred = Deferred::drop_indexes(&mut conn, &["t"]).await.unwrap();
+        deferred.drop_trigger(&mut conn, "t log").await.unwrap();
+        conn.execute("ROLLBACK").await.unwrap();
+        conn.execute("INSERT INTO t (a) VALUES ('rolled back')")
+            .await
+            .unwrap();
+        assert_eq!(log(&mut conn).await, vec![2, 3]);
     }
 }

@@ -314,12 +314,12 @@ async fn opted_out_and_deceased_are_never_reverted(backend: Backend) {
     store.close().await;
 }
 
-/// The indexes of the register's tables (name and definition), and on PostgreSQL their
-/// constraints, as the database describes them.
+/// The indexes of the register's tables (name and definition), on SQLite their triggers,
+/// and on PostgreSQL their constraints, as the database describes them.
 async fn register_schema(store: &Store, backend: Backend) -> Vec<(String, String)> {
     let sql = match backend {
         Backend::Sqlite => {
-            "SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' \
+            "SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type IN ('index', 'trigger') \
              AND tbl_name IN ('beneficiaries', 'beneficiary_phones', 'campaign_members') \
              ORDER BY name"
         }
@@ -370,7 +370,7 @@ async fn a_large_first_import_keeps_every_index_and_rule(backend: Backend) {
     let before = register_schema(&store, backend).await;
     assert!(before.len() >= 9, "{before:?}");
 
-    let file = data.join("beneficiaries.csv");
+    let file = with_every_97th_deceased(&data.join("beneficiaries.csv"));
     let dry = ctx.import("beneficiaries", &file, &["--dry-run"]);
     assert_eq!(dry["inserted"], 50000, "{dry}");
     assert_eq!(register_schema(&store, backend).await, before);
@@ -394,6 +394,15 @@ async fn a_large_first_import_keeps_every_index_and_rule(backend: Backend) {
                   + (SELECT COUNT(*) FROM campaign_members) \
                   + (SELECT COUNT(*) FROM beneficiaries WHERE territory_id IS NOT NULL)";
     assert_eq!(scalar(&store, counts).await, 150000);
+    // Every member who is not active left at their status date, the others have not
+    // left (SQLite: the members' trigger's work done at the end, for all at once).
+    let left = "SELECT COUNT(*) FROM campaign_members m JOIN beneficiaries b \
+                ON b.id = m.beneficiary_id WHERE m.left_at = b.status_changed_at \
+                AND b.status = 'deceased'";
+    assert_eq!(scalar(&store, left).await, 50000 / 97 + 1);
+    let active = "SELECT COUNT(*) FROM campaign_members m JOIN beneficiaries b \
+                  ON b.id = m.beneficiary_id WHERE m.left_at IS NULL AND b.status = 'active'";
+    assert_eq!(scalar(&store, active).await, 50000 - 50000 / 97 - 1);
     // The rebuilt identity index finds a person, and the same file again is unchanged.
     let by_identity = "SELECT COUNT(*) FROM beneficiaries WHERE identity_key = \
                        (SELECT identity_key FROM beneficiaries ORDER BY id DESC LIMIT 1)";
@@ -414,6 +423,23 @@ async fn a_large_first_import_keeps_every_index_and_rule(backend: Backend) {
         50001
     );
     store.close().await;
+}
+
+/// The file at `path` with a status column: every 97th person deceased, from the first.
+fn with_every_97th_deceased(path: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = String::with_capacity(text.len() + text.len() / 10);
+    for (i, line) in text.lines().enumerate() {
+        let status = match i {
+            0 => "Statut",
+            i if (i - 1) % 97 == 0 => "décédé",
+            _ => "actif",
+        };
+        out.push_str(&format!("{line};{status}\n"));
+    }
+    let changed = path.with_file_name("beneficiaries_with_status.csv");
+    std::fs::write(&changed, out).unwrap();
+    changed
 }
 
 /// A large first import while someone reads the register: on PostgreSQL the import does
