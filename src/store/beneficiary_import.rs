@@ -215,13 +215,18 @@ async fn defer_sqlite(
     let members: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaign_members")
         .fetch_one(&mut *conn)
         .await?;
-    if !deferred_indexes::worth_deferring(new_rows, members as usize) {
-        return Deferred::drop_indexes(conn, &["beneficiaries"]).await;
+    let members_too = deferred_indexes::worth_deferring(new_rows, members as usize);
+    let tables: &[&str] = if members_too {
+        &["beneficiaries", "campaign_members"]
+    } else {
+        &["beneficiaries"]
+    };
+    let mut deferred = Deferred::drop_indexes(conn, tables).await?;
+    if members_too {
+        deferred
+            .drop_trigger(conn, writes::MEMBERS_LEFT_AT_TRIGGER)
+            .await?;
     }
-    let mut deferred = Deferred::drop_indexes(conn, &["beneficiaries", "campaign_members"]).await?;
-    deferred
-        .drop_trigger(conn, writes::MEMBERS_LEFT_AT_TRIGGER)
-        .await?;
     Ok(deferred)
 }
 

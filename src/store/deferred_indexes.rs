@@ -119,7 +119,7 @@ impl Deferred {
         }
         Ok(Self {
             definitions,
-            triggers: Vec::new(),
+            ..Self::default()
         })
     }
 
@@ -177,7 +177,7 @@ impl Deferred {
         }
         Ok(Some(Self {
             definitions,
-            triggers: Vec::new(),
+            ..Self::default()
         }))
     }
 
@@ -287,11 +287,17 @@ mod tests {
         assert!(!worth_taking(600_000, 500_000));
     }
 
-    async fn schema(conn: &mut SqliteConnection) -> Vec<(String, Option<String>)> {
-        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+    /// The schema's objects of one type (`index`, `trigger`): name and definition.
+    async fn objects(conn: &mut SqliteConnection, kind: &str) -> Vec<(String, Option<String>)> {
+        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = ?1 ORDER BY name")
+            .bind(kind)
             .fetch_all(conn)
             .await
             .unwrap()
+    }
+
+    async fn schema(conn: &mut SqliteConnection) -> Vec<(String, Option<String>)> {
+        objects(conn, "index").await
     }
 
     #[tokio::test]
@@ -351,11 +357,7 @@ mod tests {
         )
         .await
         .unwrap();
-        let triggers_of = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'";
-        let before: Vec<(String, String)> = sqlx::query_as(triggers_of)
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
+        let before = objects(&mut conn, "trigger").await;
 
         conn.execute("BEGIN").await.unwrap();
         let mut deferred = Deferred::drop_indexes(&mut conn, &["t"]).await.unwrap();
@@ -375,11 +377,7 @@ mod tests {
             .unwrap();
         conn.execute("COMMIT").await.unwrap();
         assert_eq!(log(&mut conn).await, vec![2]);
-        let after: Vec<(String, String)> = sqlx::query_as(triggers_of)
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
-        assert_eq!(after, before);
+        assert_eq!(objects(&mut conn, "trigger").await, before);
 
         conn.execute("BEGIN").await.unwrap();
         let mut deferred = Deferred::drop_indexes(&mut conn, &["t"]).await.unwrap();
