@@ -226,12 +226,55 @@ async fn beneficiaries<S: Source + Send + 'static>(
 }
 
 /// Reads and parses every chunk, sends the rows; gives what the parsing found, without
-/// the rows.
-fn parse_chunks<S: Source>(
-    mut parser: RowParser<BeneficiaryRow>,
+/// the rows. Two threads in a pipeline: this one reads the file and splits its records
+/// while a second parses the chunk read before (the rows stay in file order, each
+/// thread taking about half of the work).
+fn parse_chunks<S: Source + Send>(
+    parser: RowParser<BeneficiaryRow>,
     layout: &Layout,
     mut source: S,
     sender: tokio::sync::mpsc::Sender<ParsedChunk>,
+) -> Result<Parsed<()>, ImportError> {
+    let (records, chunks) = std::sync::mpsc::sync_channel::<RecordChunk>(1);
+    std::thread::scope(|scope| {
+        let parsing = scope.spawn(move || parse_records(parser, layout, chunks, &sender));
+        let read = stream::for_each_record_chunk(&mut source, layout, |chunk| {
+            records.send(chunk).map_err(|_| Reading::Stopped)
+        });
+        drop(records);
+        let parsed = parsing.join().expect("parsing records does not panic");
+        match read {
+            Err(Reading::Failed(e)) => Err(e),
+            // Stopped: the parsing stopped first, and says why.
+            Ok(()) | Err(Reading::Stopped) => parsed,
+        }
+    })
+}
+
+/// Why the reading thread stopped early.
+enum Reading {
+    /// The file could not be read.
+    Failed(ImportError),
+    /// The parsing thread stopped taking records.
+    Stopped,
+}
+
+impl From<ImportError> for Reading {
+    fn from(e: ImportError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+/// The records of one chunk of the file, as the csv reader holds them.
+type RecordChunk = Vec<(u64, csv::StringRecord)>;
+
+/// Parses the chunks of records in the order they come, sends the rows; gives what the
+/// parsing found, without the rows.
+fn parse_records(
+    mut parser: RowParser<BeneficiaryRow>,
+    layout: &Layout,
+    chunks: std::sync::mpsc::Receiver<RecordChunk>,
+    sender: &tokio::sync::mpsc::Sender<ParsedChunk>,
 ) -> Result<Parsed<()>, ImportError> {
     let mut summary = Parsed {
         rows: Vec::new(),
@@ -243,7 +286,7 @@ fn parse_chunks<S: Source>(
         headers: layout.table.headers.clone(),
         mapping: parser.mapping.clone(),
     };
-    stream::for_each_record_chunk(&mut source, layout, |records| {
+    for records in chunks {
         let count = records.len();
         let mut rows = Vec::with_capacity(count);
         for (line, record) in records {
@@ -264,7 +307,7 @@ fn parse_chunks<S: Source>(
         // A closed channel: the writing failed, and says why.
         sender
             .blocking_send((rows, count))
-            .map_err(|_| ImportError::Csv("écriture interrompue".to_owned()))
-    })?;
+            .map_err(|_| ImportError::Csv("écriture interrompue".to_owned()))?;
+    }
     Ok(summary)
 }

@@ -681,3 +681,101 @@ async fn a_killed_first_import_on_postgres_gives_the_indexes_and_keys_back() {
     assert_eq!(register_schema(&store, backend).await, before);
     store.close().await;
 }
+
+on_both_backends!(a_file_unreadable_midway_writes_nothing_and_says_why);
+
+/// A source that counts its rewinds and, from the rewind `fail_from` on, fails every
+/// read past `fail_at` bytes: a disk or network share lost during the last reading.
+struct Unreliable {
+    inner: std::io::Cursor<Vec<u8>>,
+    rewinds: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    fail_from: usize,
+    fail_at: u64,
+}
+
+impl std::io::Read for Unreliable {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let rewinds = self.rewinds.load(std::sync::atomic::Ordering::SeqCst);
+        if rewinds >= self.fail_from && self.inner.position() >= self.fail_at {
+            return Err(std::io::Error::other("partage réseau perdu"));
+        }
+        self.inner.read(buf)
+    }
+}
+
+impl std::io::Seek for Unreliable {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        if pos == std::io::SeekFrom::Start(0) {
+            self.rewinds
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.inner.seek(pos)
+    }
+}
+
+/// The reading after the file's first ones (the one that hands the records to the
+/// parsing thread) fails halfway: the import says why, and writes nothing.
+async fn a_file_unreadable_midway_writes_nothing_and_says_why(backend: Backend) {
+    use lien::domain::CampaignName;
+    use lien::import::apply::{Import, ImportFailure};
+    use lien::import::{ImportError, ImportKind, ImportOptions};
+
+    let test = crate::helpers::fresh_store(backend).await;
+    let mut csv = String::from("N° dossier;Nom;Prénom;Date de naissance;Téléphone portable\n");
+    for i in 0..60_000 {
+        // Each person their own name (homonyms born the same day are few).
+        let name: String = format!("{i:05}")
+            .bytes()
+            .map(|d| char::from(b'a' + d - b'0'))
+            .collect();
+        csv.push_str(&format!(
+            "D{i:06};Martin-{name};Jeanne;01/02/1940;06{i:08}\n"
+        ));
+    }
+    let bytes = csv.into_bytes();
+    assert!(
+        bytes.len() > 2 * lien::import::stream::CHUNK,
+        "several chunks"
+    );
+    let (campaign, options) = (CampaignName::default_campaign(), ImportOptions::default());
+    let import = |dry_run| Import {
+        store: &test.store,
+        created_by: None,
+        kind: ImportKind::Beneficiaries,
+        campaign: &campaign,
+        file_name: "liste.csv",
+        options: &options,
+        dry_run,
+    };
+    let source = |fail_from, fail_at| Unreliable {
+        inner: std::io::Cursor::new(bytes.clone()),
+        rewinds: Default::default(),
+        fail_from,
+        fail_at,
+    };
+    // A dry run on a reliable source: how many times the import rewinds the file.
+    let counting = source(usize::MAX, 0);
+    let rewinds = counting.rewinds.clone();
+    let report = import(true).run(counting, &|_, _| {}).await.unwrap();
+    assert_eq!(report.inserted, 60_000);
+    let last = rewinds.load(std::sync::atomic::Ordering::SeqCst);
+
+    let half = bytes.len() as u64 / 2;
+    let failed = import(false).run(source(last, half), &|_, _| {}).await;
+    match failed {
+        Err(ImportFailure::File(ImportError::Csv(message))) => {
+            assert!(message.contains("partage réseau perdu"), "{message}");
+        }
+        other => panic!("the reading's error, not {other:?}"),
+    }
+    for table in ["beneficiaries", "campaign_members", "import_batches"] {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        assert_eq!(scalar(&test.store, &sql).await, 0, "{table}");
+    }
+    // And a reliable source then imports the file whole.
+    let report = import(false)
+        .run(source(usize::MAX, 0), &|_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(report.inserted, 60_000);
+}
