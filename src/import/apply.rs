@@ -95,9 +95,11 @@ impl Import<'_> {
             let mut import = started?;
             let parser = rows::beneficiaries::parser(&layout.table, &layout.stats, self.options)?;
             import.prepare(layout.stats.records).await?;
-            memory::tell(Churn::of(layout.stats.records, import.stored_people()));
+            let churn = Churn::of(layout.stats.records, import.stored_people());
+            memory::tell(churn);
             let meta = self.meta(&layout);
-            let report = beneficiaries(import, parser, &layout, source, meta, progress).await?;
+            let parsing = Parsing::new(parser, &layout, churn);
+            let report = beneficiaries(import, parsing, &layout, source, meta, progress).await?;
             (layout, report)
         } else {
             let (layout, source) = open(source).await?;
@@ -199,11 +201,12 @@ async fn blocking<T: Send + 'static>(
 /// A chunk of parsed rows and the records it came from.
 type ParsedChunk = (Vec<ParsedRow<BeneficiaryRow>>, usize);
 
-/// Streams a beneficiary list: one thread reads and parses chunks, this task writes
-/// them; what the parsing refused or warned about is kept for the report.
+/// Streams a beneficiary list: one thread (two for a re-import) reads and parses
+/// chunks, this task writes them; what the parsing refused or warned about is kept for
+/// the report.
 async fn beneficiaries<S: Source + Send + 'static>(
     mut import: BeneficiaryImport,
-    parser: RowParser<BeneficiaryRow>,
+    parsing: Parsing,
     layout: &Layout,
     source: S,
     meta: ImportSource,
@@ -211,7 +214,7 @@ async fn beneficiaries<S: Source + Send + 'static>(
 ) -> Result<ImportReport, ImportFailure> {
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<ParsedChunk>(1);
     let owned = layout.clone();
-    let parsing = tokio::task::spawn_blocking(move || parse_chunks(parser, &owned, source, sender));
+    let parsing = tokio::task::spawn_blocking(move || parsing.run(&owned, source, &sender));
     let total = layout.stats.records as u64;
     let mut done = 0u64;
     while let Some((rows, records)) = receiver.recv().await {
@@ -225,30 +228,107 @@ async fn beneficiaries<S: Source + Send + 'static>(
     Ok(import.finish(&summary, meta).await?)
 }
 
-/// Reads and parses every chunk, sends the rows; gives what the parsing found, without
-/// the rows. Two threads in a pipeline: this one reads the file and splits its records
-/// while a second parses the chunk read before (the rows stay in file order, each
-/// thread taking about half of the work).
-fn parse_chunks<S: Source + Send>(
+/// The records of one chunk of the file, as the csv reader holds them.
+type RecordChunk = Vec<(u64, csv::StringRecord)>;
+
+/// Parses a beneficiary list's records chunk after chunk, in file order, and sends the
+/// rows; keeps what the parsing found, without the rows.
+struct Parsing {
     parser: RowParser<BeneficiaryRow>,
-    layout: &Layout,
-    mut source: S,
-    sender: tokio::sync::mpsc::Sender<ParsedChunk>,
-) -> Result<Parsed<()>, ImportError> {
-    let (records, chunks) = std::sync::mpsc::sync_channel::<RecordChunk>(1);
-    std::thread::scope(|scope| {
-        let parsing = scope.spawn(move || parse_records(parser, layout, chunks, &sender));
-        let read = stream::for_each_record_chunk(&mut source, layout, |chunk| {
-            records.send(chunk).map_err(|_| Reading::Stopped)
-        });
-        drop(records);
-        let parsed = parsing.join().expect("parsing records does not panic");
-        match read {
-            Err(Reading::Failed(e)) => Err(e),
-            // Stopped: the parsing stopped first, and says why.
-            Ok(()) | Err(Reading::Stopped) => parsed,
+    summary: Parsed<()>,
+    /// Whether the file is read on a thread of its own while the chunk read before is
+    /// parsed.
+    pipelined: bool,
+}
+
+impl Parsing {
+    /// Pipelined for a re-import ([`Churn::Level`]): the writing has little to do, and
+    /// the parsing would otherwise keep the import waiting on one core. A first import
+    /// is bound by the writing, which a third busy thread would only slow down, and
+    /// peaks in memory at its end, where records waiting between two threads would add
+    /// to the peak (docs/PERFORMANCE.md).
+    fn new(parser: RowParser<BeneficiaryRow>, layout: &Layout, churn: Churn) -> Self {
+        let summary = Parsed {
+            rows: Vec::new(),
+            rejected: Vec::new(),
+            warnings: parser.warnings.clone(),
+            rows_read: layout.stats.records,
+            encoding: layout.table.encoding.clone(),
+            delimiter: layout.table.delimiter,
+            headers: layout.table.headers.clone(),
+            mapping: parser.mapping.clone(),
+        };
+        let pipelined = churn == Churn::Level;
+        Self {
+            parser,
+            summary,
+            pipelined,
         }
-    })
+    }
+
+    /// Reads and parses every chunk, sends the rows; gives what the parsing found.
+    fn run<S: Source + Send>(
+        mut self,
+        layout: &Layout,
+        mut source: S,
+        sender: &tokio::sync::mpsc::Sender<ParsedChunk>,
+    ) -> Result<Parsed<()>, ImportError> {
+        if !self.pipelined {
+            stream::for_each_record_chunk(&mut source, layout, |records| {
+                self.chunk(records, sender)
+            })?;
+            return Ok(self.summary);
+        }
+        // A rendezvous: the reader splits the next chunk while this one is parsed.
+        let (records, chunks) = std::sync::mpsc::sync_channel::<RecordChunk>(0);
+        std::thread::scope(|scope| {
+            let parsing = scope.spawn(move || {
+                for records in chunks {
+                    self.chunk(records, sender)?;
+                }
+                Ok(self.summary)
+            });
+            let read = stream::for_each_record_chunk(&mut source, layout, |chunk| {
+                records.send(chunk).map_err(|_| Reading::Stopped)
+            });
+            drop(records);
+            let parsed = parsing.join().expect("parsing records does not panic");
+            match read {
+                Err(Reading::Failed(e)) => Err(e),
+                // Stopped: the parsing stopped first, and says why.
+                Ok(()) | Err(Reading::Stopped) => parsed,
+            }
+        })
+    }
+
+    /// Parses one chunk's records and sends its rows.
+    fn chunk(
+        &mut self,
+        records: RecordChunk,
+        sender: &tokio::sync::mpsc::Sender<ParsedChunk>,
+    ) -> Result<(), ImportError> {
+        let count = records.len();
+        let mut rows = Vec::with_capacity(count);
+        for (line, record) in records {
+            match self.parser.parse_record(line, &record) {
+                Ok(row) => {
+                    if !row.warnings.is_empty() {
+                        self.summary.rows.push(ParsedRow {
+                            line,
+                            value: (),
+                            warnings: row.warnings.clone(),
+                        });
+                    }
+                    rows.push(row);
+                }
+                Err(rejected) => self.summary.rejected.push(rejected),
+            }
+        }
+        // A closed channel: the writing failed, and says why.
+        sender
+            .blocking_send((rows, count))
+            .map_err(|_| ImportError::Csv("écriture interrompue".to_owned()))
+    }
 }
 
 /// Why the reading thread stopped early.
@@ -263,51 +343,4 @@ impl From<ImportError> for Reading {
     fn from(e: ImportError) -> Self {
         Self::Failed(e)
     }
-}
-
-/// The records of one chunk of the file, as the csv reader holds them.
-type RecordChunk = Vec<(u64, csv::StringRecord)>;
-
-/// Parses the chunks of records in the order they come, sends the rows; gives what the
-/// parsing found, without the rows.
-fn parse_records(
-    mut parser: RowParser<BeneficiaryRow>,
-    layout: &Layout,
-    chunks: std::sync::mpsc::Receiver<RecordChunk>,
-    sender: &tokio::sync::mpsc::Sender<ParsedChunk>,
-) -> Result<Parsed<()>, ImportError> {
-    let mut summary = Parsed {
-        rows: Vec::new(),
-        rejected: Vec::new(),
-        warnings: parser.warnings.clone(),
-        rows_read: layout.stats.records,
-        encoding: layout.table.encoding.clone(),
-        delimiter: layout.table.delimiter,
-        headers: layout.table.headers.clone(),
-        mapping: parser.mapping.clone(),
-    };
-    for records in chunks {
-        let count = records.len();
-        let mut rows = Vec::with_capacity(count);
-        for (line, record) in records {
-            match parser.parse_record(line, &record) {
-                Ok(row) => {
-                    if !row.warnings.is_empty() {
-                        summary.rows.push(ParsedRow {
-                            line,
-                            value: (),
-                            warnings: row.warnings.clone(),
-                        });
-                    }
-                    rows.push(row);
-                }
-                Err(rejected) => summary.rejected.push(rejected),
-            }
-        }
-        // A closed channel: the writing failed, and says why.
-        sender
-            .blocking_send((rows, count))
-            .map_err(|_| ImportError::Csv("écriture interrompue".to_owned()))?;
-    }
-    Ok(summary)
 }

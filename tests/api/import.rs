@@ -713,30 +713,16 @@ impl std::io::Seek for Unreliable {
     }
 }
 
-/// The reading after the file's first ones (the one that hands the records to the
-/// parsing thread) fails halfway: the import says why, and writes nothing.
+/// The last reading of the file (the one that hands its records to the parsing) fails
+/// halfway, in a first import and in a re-import (where the records are read on a
+/// thread of their own): the import says why, and the database is as before.
 async fn a_file_unreadable_midway_writes_nothing_and_says_why(backend: Backend) {
     use lien::domain::CampaignName;
     use lien::import::apply::{Import, ImportFailure};
-    use lien::import::{ImportError, ImportKind, ImportOptions};
+    use lien::import::report::ImportReport;
+    use lien::import::{ImportKind, ImportOptions};
 
     let test = crate::helpers::fresh_store(backend).await;
-    let mut csv = String::from("N° dossier;Nom;Prénom;Date de naissance;Téléphone portable\n");
-    for i in 0..60_000 {
-        // Each person their own name (homonyms born the same day are few).
-        let name: String = format!("{i:05}")
-            .bytes()
-            .map(|d| char::from(b'a' + d - b'0'))
-            .collect();
-        csv.push_str(&format!(
-            "D{i:06};Martin-{name};Jeanne;01/02/1940;06{i:08}\n"
-        ));
-    }
-    let bytes = csv.into_bytes();
-    assert!(
-        bytes.len() > 2 * lien::import::stream::CHUNK,
-        "several chunks"
-    );
     let (campaign, options) = (CampaignName::default_campaign(), ImportOptions::default());
     let import = |dry_run| Import {
         store: &test.store,
@@ -747,35 +733,87 @@ async fn a_file_unreadable_midway_writes_nothing_and_says_why(backend: Backend) 
         options: &options,
         dry_run,
     };
-    let source = |fail_from, fail_at| Unreliable {
-        inner: std::io::Cursor::new(bytes.clone()),
-        rewinds: Default::default(),
-        fail_from,
-        fail_at,
-    };
-    // A dry run on a reliable source: how many times the import rewinds the file.
-    let counting = source(usize::MAX, 0);
-    let rewinds = counting.rewinds.clone();
-    let report = import(true).run(counting, &|_, _| {}).await.unwrap();
-    assert_eq!(report.inserted, 60_000);
-    let last = rewinds.load(std::sync::atomic::Ordering::SeqCst);
-
-    let half = bytes.len() as u64 / 2;
-    let failed = import(false).run(source(last, half), &|_, _| {}).await;
-    match failed {
-        Err(ImportFailure::File(ImportError::Csv(message))) => {
-            assert!(message.contains("partage réseau perdu"), "{message}");
+    // A dry run on a reliable source tells how many times the import rewinds the file;
+    // the same import then fails from that rewind on, halfway through the file.
+    let fails_midway = |bytes: Vec<u8>| async {
+        let counting = Unreliable::new(bytes.clone(), usize::MAX);
+        let rewinds = counting.rewinds.clone();
+        import(true).run(counting, &|_, _| {}).await.unwrap();
+        let last = rewinds.load(std::sync::atomic::Ordering::SeqCst);
+        match import(false)
+            .run(Unreliable::new(bytes, last), &|_, _| {})
+            .await
+        {
+            Err(ImportFailure::File(e)) => e.message_fr(),
+            other => panic!("the reading's error, not {other:?}"),
         }
-        other => panic!("the reading's error, not {other:?}"),
+    };
+    let reliably = |bytes: Vec<u8>| async {
+        let source = Unreliable::new(bytes, usize::MAX);
+        import(false).run(source, &|_, _| {}).await.unwrap()
+    };
+    let counts = || async {
+        let mut counts = Vec::new();
+        for sql in [
+            "SELECT COUNT(*) FROM beneficiaries",
+            "SELECT COUNT(*) FROM campaign_members",
+            "SELECT COUNT(*) FROM import_batches",
+            "SELECT COUNT(*) FROM beneficiary_phones WHERE e164 LIKE '+337%'",
+        ] {
+            counts.push(scalar(&test.store, sql).await);
+        }
+        counts
+    };
+    let file = |mobile: &str| sixty_thousand_people(mobile).into_bytes();
+
+    let message = fails_midway(file("06")).await;
+    assert!(message.contains("partage réseau perdu"), "{message}");
+    assert_eq!(counts().await, [0, 0, 0, 0], "after a failed first import");
+    let first: ImportReport = reliably(file("06")).await;
+    assert_eq!(first.inserted, 60_000);
+
+    let message = fails_midway(file("07")).await;
+    assert!(message.contains("partage réseau perdu"), "{message}");
+    assert_eq!(
+        counts().await,
+        [60_000, 60_000, 1, 0],
+        "after a failed re-import"
+    );
+    let again = reliably(file("07")).await;
+    assert_eq!((again.updated, again.unchanged), (60_000, 0));
+    assert_eq!(counts().await, [60_000, 60_000, 2, 60_000]);
+}
+
+/// Sixty thousand people (several chunks of the file), each with their own name and a
+/// mobile number starting with `mobile`.
+fn sixty_thousand_people(mobile: &str) -> String {
+    let mut csv = String::from("N° dossier;Nom;Prénom;Date de naissance;Téléphone portable\n");
+    for i in 0..60_000 {
+        // Each their own name: homonyms born the same day are few.
+        let name: String = format!("{i:05}")
+            .bytes()
+            .map(|d| char::from(b'a' + d - b'0'))
+            .collect();
+        csv.push_str(&format!(
+            "D{i:06};Martin-{name};Jeanne;01/02/1940;{mobile}{i:08}\n"
+        ));
     }
-    for table in ["beneficiaries", "campaign_members", "import_batches"] {
-        let sql = format!("SELECT COUNT(*) FROM {table}");
-        assert_eq!(scalar(&test.store, &sql).await, 0, "{table}");
+    assert!(
+        csv.len() > 2 * lien::import::stream::CHUNK,
+        "several chunks"
+    );
+    csv
+}
+
+impl Unreliable {
+    /// `bytes`, failing past their middle from the rewind `fail_from` on.
+    fn new(bytes: Vec<u8>, fail_from: usize) -> Self {
+        let fail_at = bytes.len() as u64 / 2;
+        Self {
+            inner: std::io::Cursor::new(bytes),
+            rewinds: Default::default(),
+            fail_from,
+            fail_at,
+        }
     }
-    // And a reliable source then imports the file whole.
-    let report = import(false)
-        .run(source(usize::MAX, 0), &|_, _| {})
-        .await
-        .unwrap();
-    assert_eq!(report.inserted, 60_000);
 }
