@@ -122,6 +122,11 @@ pub(super) struct Index {
     /// lookup gives them all.
     by_ref: HashTable<u32>,
     by_key: HashTable<u32>,
+    /// The people of `by_key` who have no reference: what a row whose reference is
+    /// new looks for. Apart, so that a file of many people with a reference sharing
+    /// one identity key (homonyms without a birth date) does not walk them all at each
+    /// row, which took a hundred thousand such rows 23 s (docs/PERFORMANCE.md).
+    unreferenced: HashTable<u32>,
 }
 
 /// People in blocks of [`BLOCK`]: growing never copies them (a `Vec` that doubles
@@ -210,6 +215,7 @@ impl Index {
             loaded: 0,
             by_ref: HashTable::with_capacity(capacity),
             by_key: HashTable::with_capacity(capacity),
+            unreferenced: HashTable::new(),
         }
     }
 
@@ -310,6 +316,14 @@ impl Index {
         });
         if ref_hash != 0 {
             add(&mut self.by_ref, &self.people, Key::Reference, ref_hash, at);
+        } else {
+            add(
+                &mut self.unreferenced,
+                &self.people,
+                Key::Identity,
+                key_hash,
+                at,
+            );
         }
         add(&mut self.by_key, &self.people, Key::Identity, key_hash, at);
         at
@@ -343,11 +357,12 @@ impl Index {
                 Lookup::Reference(r) => self.lookup(Key::Reference, r).collect(),
                 Lookup::Identity {
                     key,
-                    without_reference,
-                } => self
-                    .lookup(Key::Identity, key)
-                    .filter(|&at| !without_reference || self.people[at as usize].ref_hash == 0)
-                    .collect(),
+                    without_reference: false,
+                } => self.lookup(Key::Identity, key).collect(),
+                Lookup::Identity {
+                    key,
+                    without_reference: true,
+                } => self.lookup_unreferenced(key).collect(),
                 Lookup::Phone(_) => Vec::new(),
             };
             if !found.is_empty() {
@@ -373,6 +388,16 @@ impl Index {
             .iter_hash(hash)
             .copied()
             .filter(move |&at| key.of(&self.people[at as usize]) == hash)
+    }
+
+    /// The positions of the people without a reference whose identity key hashes as
+    /// `key` does.
+    fn lookup_unreferenced(&self, key: &str) -> impl Iterator<Item = u32> + '_ {
+        let hash = self.hash_str(key);
+        self.unreferenced
+            .iter_hash(hash)
+            .copied()
+            .filter(move |&at| self.people[at as usize].key_hash == hash)
     }
 
     /// Records what an update wrote: new keys, status and content.
@@ -404,6 +429,18 @@ impl Index {
         if old_key != key_hash {
             remove(&mut self.by_key, old_key, at);
             add(&mut self.by_key, &self.people, Key::Identity, key_hash, at);
+        }
+        if old_ref == 0 && (ref_hash != 0 || old_key != key_hash) {
+            remove(&mut self.unreferenced, old_key, at);
+        }
+        if ref_hash == 0 && (old_ref != 0 || old_key != key_hash) {
+            add(
+                &mut self.unreferenced,
+                &self.people,
+                Key::Identity,
+                key_hash,
+                at,
+            );
         }
         let person = &mut self.people[at as usize];
         person.status = status;
@@ -532,5 +569,47 @@ mod tests {
         assert_eq!(index.find(&[new]), vec![at]);
         assert_eq!(index.stored_with_reference(at), None);
         assert_eq!(index.stored_with_reference(0), Some(1));
+    }
+
+    /// Homonyms with and without a reference: a row whose reference is new finds only
+    /// those without one, a row without a reference finds them all, and updates that
+    /// give, take or move a person's keys keep both lookups right.
+    #[test]
+    fn homonyms_without_a_reference_are_found_apart() {
+        let mut index = Index::with_capacity(0);
+        let key = "martin|jeanne|";
+        for i in 0..1000 {
+            index.push(i, Some(&format!("80-{i}")), key, ACTIVE, 0, 0);
+        }
+        let lonely = index.push(1000, None, key, ACTIVE, 0, 0);
+        let elsewhere = index.push(1001, None, "petit|paul|", ACTIVE, 0, 0);
+        index.loaded();
+        let identity = |key: &str, without_reference| {
+            let key = key.to_owned();
+            [Lookup::Identity {
+                key,
+                without_reference,
+            }]
+        };
+        assert_eq!(index.find(&identity(key, true)), vec![lonely]);
+        assert_eq!(index.find(&identity(key, false)).len(), 1001);
+
+        // Given a reference: no longer found by a new reference's row.
+        index.updated(lonely, Some("80-new"), key, ACTIVE, 0, 0);
+        assert!(index.find(&identity(key, true)).is_empty());
+        assert_eq!(index.find(&identity(key, false)).len(), 1001);
+        // A reference taken away: found again.
+        index.updated(7, None, key, ACTIVE, 0, 0);
+        assert_eq!(index.find(&identity(key, true)), vec![7]);
+        // Without a reference, under another key: found there only.
+        index.updated(elsewhere, None, key, ACTIVE, 0, 0);
+        assert_eq!(
+            sorted(index.find(&identity(key, true)).into_iter()),
+            vec![7, elsewhere]
+        );
+        assert!(index.find(&identity("petit|paul|", true)).is_empty());
+        index.updated(7, None, "petit|paul|", ACTIVE, 0, 0);
+        assert_eq!(index.find(&identity("petit|paul|", true)), vec![7]);
+        assert_eq!(index.find(&identity(key, true)), vec![elsewhere]);
     }
 }
