@@ -317,13 +317,7 @@ impl Index {
         if ref_hash != 0 {
             add(&mut self.by_ref, &self.people, Key::Reference, ref_hash, at);
         } else {
-            add(
-                &mut self.unreferenced,
-                &self.people,
-                Key::Identity,
-                key_hash,
-                at,
-            );
+            self.add_unreferenced(key_hash, at);
         }
         add(&mut self.by_key, &self.people, Key::Identity, key_hash, at);
         at
@@ -390,6 +384,17 @@ impl Index {
             .filter(move |&at| key.of(&self.people[at as usize]) == hash)
     }
 
+    /// Adds the person at `at`, who has no reference, under their identity key's hash.
+    fn add_unreferenced(&mut self, key_hash: u64, at: u32) {
+        add(
+            &mut self.unreferenced,
+            &self.people,
+            Key::Identity,
+            key_hash,
+            at,
+        );
+    }
+
     /// The positions of the people without a reference whose identity key hashes as
     /// `key` does.
     fn lookup_unreferenced(&self, key: &str) -> impl Iterator<Item = u32> + '_ {
@@ -434,13 +439,7 @@ impl Index {
             remove(&mut self.unreferenced, old_key, at);
         }
         if ref_hash == 0 && (old_ref != 0 || old_key != key_hash) {
-            add(
-                &mut self.unreferenced,
-                &self.people,
-                Key::Identity,
-                key_hash,
-                at,
-            );
+            self.add_unreferenced(key_hash, at);
         }
         let person = &mut self.people[at as usize];
         person.status = status;
