@@ -108,7 +108,13 @@ pub(super) struct Person {
     pub member: bool,
     /// Met in the file already.
     pub seen: bool,
+    /// The person added before this one under the same identity key hash
+    /// ([`NO_HOMONYM`]: none), in what was the struct's padding.
+    next_homonym: u32,
 }
+
+/// The end of a chain of homonyms.
+const NO_HOMONYM: u32 = u32::MAX;
 
 /// The people the import knows, by reference and by identity key.
 pub(super) struct Index {
@@ -121,11 +127,17 @@ pub(super) struct Index {
     /// Several people may share a hash (one key twice, or two keys that collide): a
     /// lookup gives them all.
     by_ref: HashTable<u32>,
+    /// By the hash of the identity key, one entry a hash: the person added last with
+    /// it, who leads to the others ([`Person::next_homonym`]). A chain rather than an
+    /// entry a person: a table's entries sharing one hash are probed one after the
+    /// other, so a million people with the same name and no birth date took 31 s to
+    /// load (docs/PERFORMANCE.md).
     by_key: HashTable<u32>,
-    /// The people of `by_key` who have no reference: what a row whose reference is
-    /// new looks for. Apart, so that a file of many people with a reference sharing
-    /// one identity key (homonyms without a birth date) does not walk them all at each
-    /// row, which took a hundred thousand such rows 23 s (docs/PERFORMANCE.md).
+    /// The people without a reference, by the hash of the identity key (an entry a
+    /// person): what a row whose reference is new looks for. Apart, so that a file of
+    /// many people with a reference sharing one identity key (homonyms without a birth
+    /// date) does not walk them all at each row, which took a hundred thousand such
+    /// rows 23 s (docs/PERFORMANCE.md).
     unreferenced: HashTable<u32>,
 }
 
@@ -313,13 +325,14 @@ impl Index {
             status,
             member: false,
             seen: false,
+            next_homonym: NO_HOMONYM,
         });
         if ref_hash != 0 {
             add(&mut self.by_ref, &self.people, Key::Reference, ref_hash, at);
         } else {
             self.add_unreferenced(key_hash, at);
         }
-        add(&mut self.by_key, &self.people, Key::Identity, key_hash, at);
+        self.add_homonym(key_hash, at);
         at
     }
 
@@ -348,11 +361,13 @@ impl Index {
     pub fn find(&self, lookups: &[Lookup]) -> Vec<u32> {
         for lookup in lookups {
             let found: Vec<u32> = match lookup {
-                Lookup::Reference(r) => self.lookup(Key::Reference, r).collect(),
+                Lookup::Reference(r) => {
+                    self.lookup_hash(Key::Reference, self.hash_str(r)).collect()
+                }
                 Lookup::Identity {
                     key,
                     without_reference: false,
-                } => self.lookup(Key::Identity, key).collect(),
+                } => self.homonyms(self.hash_str(key)),
                 Lookup::Identity {
                     key,
                     without_reference: true,
@@ -366,17 +381,71 @@ impl Index {
         Vec::new()
     }
 
-    /// The positions of the people whose key of kind `key` hashes as `value` does.
-    fn lookup(&self, key: Key, value: &str) -> impl Iterator<Item = u32> + '_ {
-        self.lookup_hash(key, self.hash_str(value))
+    /// The positions of the people whose identity key has this hash: all of them,
+    /// whether they share the key or only its hash, the last added first.
+    fn homonyms(&self, hash: u64) -> Vec<u32> {
+        let people = &self.people;
+        let mut found = Vec::new();
+        let head = self
+            .by_key
+            .find(hash, |&p| people[p as usize].key_hash == hash);
+        let mut at = head.copied().unwrap_or(NO_HOMONYM);
+        while at != NO_HOMONYM {
+            found.push(at);
+            at = people[at as usize].next_homonym;
+        }
+        found
     }
 
-    /// The positions of the people whose key of kind `key` has this hash: all of
-    /// them, whether they share the key or only its hash.
+    /// Puts the person at `at` (their key hash set) at the head of their homonyms.
+    fn add_homonym(&mut self, hash: u64, at: u32) {
+        let people = &mut self.people;
+        let head = self
+            .by_key
+            .find_mut(hash, |&p| people[p as usize].key_hash == hash);
+        let next = match head {
+            Some(head) => std::mem::replace(head, at),
+            None => {
+                let of = |&p: &u32| people[p as usize].key_hash;
+                self.by_key.insert_unique(hash, at, of);
+                NO_HOMONYM
+            }
+        };
+        people[at as usize].next_homonym = next;
+    }
+
+    /// Takes the person at `at` out of the homonyms of `hash` (their key hash may be
+    /// changed already).
+    fn remove_homonym(&mut self, hash: u64, at: u32) {
+        let people = &mut self.people;
+        let is_head = |&p: &u32| p == at || people[p as usize].key_hash == hash;
+        let Ok(entry) = self.by_key.find_entry(hash, is_head) else {
+            return;
+        };
+        let next = people[at as usize].next_homonym;
+        let head = *entry.get();
+        if head == at && next == NO_HOMONYM {
+            entry.remove();
+        } else if head == at {
+            *entry.into_mut() = next;
+        } else {
+            let mut before = head;
+            while people[before as usize].next_homonym != at {
+                before = people[before as usize].next_homonym;
+                assert_ne!(before, NO_HOMONYM, "a person is among their homonyms");
+            }
+            people[before as usize].next_homonym = next;
+        }
+        people[at as usize].next_homonym = NO_HOMONYM;
+    }
+
+    /// The positions of the people whose key of kind `key` has this hash (by identity:
+    /// the people without a reference): all of them, whether they share the key or
+    /// only its hash.
     fn lookup_hash(&self, key: Key, hash: u64) -> impl Iterator<Item = u32> + '_ {
         let table = match key {
             Key::Reference => &self.by_ref,
-            Key::Identity => &self.by_key,
+            Key::Identity => &self.unreferenced,
         };
         table
             .iter_hash(hash)
@@ -398,11 +467,7 @@ impl Index {
     /// The positions of the people without a reference whose identity key hashes as
     /// `key` does.
     fn lookup_unreferenced(&self, key: &str) -> impl Iterator<Item = u32> + '_ {
-        let hash = self.hash_str(key);
-        self.unreferenced
-            .iter_hash(hash)
-            .copied()
-            .filter(move |&at| self.people[at as usize].key_hash == hash)
+        self.lookup_hash(Key::Identity, self.hash_str(key))
     }
 
     /// Records what an update wrote: new keys, status and content.
@@ -432,8 +497,8 @@ impl Index {
             }
         }
         if old_key != key_hash {
-            remove(&mut self.by_key, old_key, at);
-            add(&mut self.by_key, &self.people, Key::Identity, key_hash, at);
+            self.remove_homonym(old_key, at);
+            self.add_homonym(key_hash, at);
         }
         if old_ref == 0 && (ref_hash != 0 || old_key != key_hash) {
             remove(&mut self.unreferenced, old_key, at);
@@ -526,7 +591,7 @@ mod tests {
         let by_ref = sorted(index.lookup_hash(Key::Reference, 77));
         assert_eq!(by_ref, vec![a, b]);
         assert_eq!(identify_by(by_ref, |_| false), Identified::Ambiguous);
-        assert_eq!(sorted(index.lookup_hash(Key::Identity, 5)), vec![a, c]);
+        assert_eq!(sorted(index.homonyms(5).into_iter()), vec![a, c]);
         assert_eq!(sorted(index.lookup_hash(Key::Reference, 78)), vec![c]);
         assert!(sorted(index.lookup_hash(Key::Reference, 79)).is_empty());
     }
@@ -610,5 +675,30 @@ mod tests {
         index.updated(7, None, "petit|paul|", ACTIVE, 0, 0);
         assert_eq!(index.find(&identity("petit|paul|", true)), vec![7]);
         assert_eq!(index.find(&identity(key, true)), vec![elsewhere]);
+
+        // Every homonym found once, whichever place of the chain a person left it from
+        // (the middle: 7; the head: `elsewhere`, added last; the tail: 0, added first).
+        let homonyms = |index: &Index, key| sorted(index.find(&identity(key, false)).into_iter());
+        let mut expected: Vec<u32> = (1..1001).filter(|&at| at != 7).collect();
+        expected.push(elsewhere);
+        index.updated(0, Some("80-0"), "petit|paul|", ACTIVE, 0, 0);
+        assert_eq!(homonyms(&index, key), expected);
+        index.updated(elsewhere, None, "petit|paul|", ACTIVE, 0, 0);
+        expected.pop();
+        assert_eq!(homonyms(&index, key), expected);
+        assert_eq!(homonyms(&index, "petit|paul|"), vec![0, 7, elsewhere]);
+        // The last of a key's people gone: the key is found no more.
+        for at in [0, 7, elsewhere] {
+            index.updated(at, None, "durand|anne|", ACTIVE, 0, 0);
+        }
+        assert!(homonyms(&index, "petit|paul|").is_empty());
+        assert_eq!(homonyms(&index, "durand|anne|"), vec![0, 7, elsewhere]);
+    }
+
+    /// The homonyms' chain lives in what was the padding of a person: a million people
+    /// still take 48 MB.
+    #[test]
+    fn a_person_takes_48_bytes() {
+        assert_eq!(std::mem::size_of::<Person>(), 48);
     }
 }
