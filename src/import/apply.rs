@@ -301,15 +301,32 @@ impl Parsing {
         })
     }
 
-    /// Parses one chunk's records and sends its rows.
+    /// Parses one chunk's records and sends its rows, in batches of at most
+    /// [`ROWS_PER_BATCH`] of about the same size.
     fn chunk(
         &mut self,
         records: RecordChunk,
         sender: &tokio::sync::mpsc::Sender<ParsedChunk>,
     ) -> Result<(), ImportError> {
-        let count = records.len();
-        let mut rows = Vec::with_capacity(count);
+        let batches = records.len().div_ceil(ROWS_PER_BATCH).max(1);
+        let size = records.len().div_ceil(batches).max(1);
+        let mut records = records.into_iter().peekable();
+        while records.peek().is_some() {
+            let rows = self.parse(records.by_ref().take(size));
+            // A closed channel: the writing failed, and says why.
+            sender
+                .blocking_send(rows)
+                .map_err(|_| ImportError::Csv("écriture interrompue".to_owned()))?;
+        }
+        Ok(())
+    }
+
+    /// Parses records: the rows, and how many records they came from.
+    fn parse(&mut self, records: impl Iterator<Item = (u64, csv::StringRecord)>) -> ParsedChunk {
+        let mut rows = Vec::with_capacity(ROWS_PER_BATCH);
+        let mut count = 0;
         for (line, record) in records {
+            count += 1;
             match self.parser.parse_record(line, &record) {
                 Ok(row) => {
                     if !row.warnings.is_empty() {
@@ -324,12 +341,16 @@ impl Parsing {
                 Err(rejected) => self.summary.rejected.push(rejected),
             }
         }
-        // A closed channel: the writing failed, and says why.
-        sender
-            .blocking_send((rows, count))
-            .map_err(|_| ImportError::Csv("écriture interrompue".to_owned()))
+        (rows, count)
     }
 }
+
+/// The most rows handed to the writing at once. A chunk of the file is a mebibyte of
+/// text, about 8,000 rows of an ordinary list; a list of short rows (a name, a
+/// reference, a phone) puts 30,000 in a mebibyte, and the four or five batches on
+/// their way between reading and writing would hold four times the memory
+/// (docs/PERFORMANCE.md).
+const ROWS_PER_BATCH: usize = 8192;
 
 /// Why the reading thread stopped early.
 enum Reading {
