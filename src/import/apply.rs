@@ -323,7 +323,7 @@ impl Parsing {
 
     /// Parses records: the rows, and how many records they came from.
     fn parse(&mut self, records: impl Iterator<Item = (u64, csv::StringRecord)>) -> ParsedChunk {
-        let mut rows = Vec::with_capacity(ROWS_PER_BATCH);
+        let mut rows = Vec::with_capacity(records.size_hint().0);
         let mut count = 0;
         for (line, record) in records {
             count += 1;

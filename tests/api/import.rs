@@ -693,6 +693,19 @@ struct Unreliable {
     fail_at: u64,
 }
 
+impl Unreliable {
+    /// `bytes`, failing past their middle from the rewind `fail_from` on.
+    fn new(bytes: Vec<u8>, fail_from: usize) -> Self {
+        let fail_at = bytes.len() as u64 / 2;
+        Self {
+            inner: std::io::Cursor::new(bytes),
+            rewinds: Default::default(),
+            fail_from,
+            fail_at,
+        }
+    }
+}
+
 impl std::io::Read for Unreliable {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let rewinds = self.rewinds.load(std::sync::atomic::Ordering::SeqCst);
@@ -803,17 +816,4 @@ fn sixty_thousand_people(mobile: &str) -> String {
         "several chunks"
     );
     csv
-}
-
-impl Unreliable {
-    /// `bytes`, failing past their middle from the rewind `fail_from` on.
-    fn new(bytes: Vec<u8>, fail_from: usize) -> Self {
-        let fail_at = bytes.len() as u64 / 2;
-        Self {
-            inner: std::io::Cursor::new(bytes),
-            rewinds: Default::default(),
-            fail_from,
-            fail_at,
-        }
-    }
 }
