@@ -233,7 +233,6 @@ pub(super) async fn record_call_in(
     now: DateTime<Utc>,
     links: &MailLinks,
 ) -> Result<CallRecorded, CallError> {
-    lock_week_totals(tx, input.assignment_id).await?;
     let Some(context) = call_context(tx, input).await? else {
         return Err(CallError::NotFound);
     };
@@ -243,6 +242,12 @@ pub(super) async fn record_call_in(
         return Ok(replayed(first));
     }
     if let Some(refused) = refusal(context.target_state(), now) {
+        // On PostgreSQL the context's snapshot was taken before the wait for the week's
+        // lock: the same form, recorded meanwhile, closed the assignment, but its call
+        // was not in that snapshot. Read again, it is.
+        if let Some(first) = earlier_call(tx, input).await? {
+            return Ok(replayed(first));
+        }
         return Err(CallError::Refused(refused));
     }
     let effects = effects(&call_facts(input, &context, now));
@@ -283,41 +288,50 @@ fn replayed(call_id: i64) -> CallRecorded {
     }
 }
 
-/// On PostgreSQL, takes the planner's lock order (see `plan_week`): the caller's sums
-/// for the week before the assignment itself. SQLite's `BEGIN IMMEDIATE` already
-/// serialises writers.
-async fn lock_week_totals(tx: &mut Tx, assignment_id: i64) -> Result<(), sqlx::Error> {
-    if tx.is_postgres() {
-        query(
-            "SELECT t.caller_id FROM week_caller_totals t JOIN assignments a \
-             ON t.campaign_id = a.campaign_id AND t.week = a.week AND t.caller_id = a.caller_id \
-             WHERE a.id = $1 FOR UPDATE OF t",
-        )
-        .bind(assignment_id)
-        .execute(tx)
-        .await?;
-    }
-    Ok(())
-}
-
 /// The assignment, its campaign's rules and its person, if the assignment is the caller's,
-/// with the call this form recorded before (one statement: a call is recorded under
-/// SQLite's single write lock, each statement a round trip while it is held).
-async fn call_context(tx: &mut Tx, input: &CallInput) -> Result<Option<CallContext>, sqlx::Error> {
-    query_as(
-        "SELECT a.beneficiary_id, a.campaign_id, a.attempts, cp.max_attempts_per_week AS max_attempts, \
-         cp.retry_gap_minutes AS gap, b.territory_id, b.status, a.status AS assignment_status, a.week, \
-         (SELECT c.id FROM calls c WHERE c.caller_id = $2 AND c.idempotency_key = $3) \
-           AS earlier_call_id \
-         FROM assignments a JOIN beneficiaries b ON b.id = a.beneficiary_id \
-         JOIN campaigns cp ON cp.id = a.campaign_id \
-         WHERE a.id = $1 AND a.caller_id = $2",
+/// with the call this form recorded before: one statement, for a call is recorded under
+/// SQLite's single write lock and, on PostgreSQL, under the lock of the caller's week,
+/// each statement a round trip while it is held.
+const CALL_CONTEXT_SQL: &str = "SELECT a.beneficiary_id, a.campaign_id, a.attempts, \
+     cp.max_attempts_per_week AS max_attempts, cp.retry_gap_minutes AS gap, b.territory_id, \
+     b.status, a.status AS assignment_status, a.week, \
+     (SELECT c.id FROM calls c WHERE c.caller_id = $2 AND c.idempotency_key = $3) \
+       AS earlier_call_id \
+     FROM assignments a JOIN beneficiaries b ON b.id = a.beneficiary_id \
+     JOIN campaigns cp ON cp.id = a.campaign_id";
+
+/// The same on PostgreSQL, taking the planner's lock order (see `plan_week`) in the same
+/// statement: the caller's sums for the week (kept by triggers, migration 0008, so every
+/// call of the week writes them), then the assignment itself. `FOR UPDATE OF t, a`
+/// locks them in that order; when a call or a plan changed either while this one waited,
+/// PostgreSQL reads the row again in its committed version and checks the conditions
+/// again on it, so the assignment's attempts and status are never a stale snapshot's.
+/// Every assignment has its row of sums: the trigger writes it with the assignment.
+static CALL_CONTEXT_POSTGRES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{CALL_CONTEXT_SQL} JOIN week_caller_totals t ON t.campaign_id = a.campaign_id \
+         AND t.week = a.week AND t.caller_id = a.caller_id \
+         WHERE a.id = $1 AND a.caller_id = $2 FOR UPDATE OF t, a"
     )
-    .bind(input.assignment_id)
-    .bind(input.caller_id)
-    .bind(&input.idempotency_key)
-    .fetch_optional(tx)
-    .await
+});
+
+static CALL_CONTEXT_SQLITE: LazyLock<String> =
+    LazyLock::new(|| format!("{CALL_CONTEXT_SQL} WHERE a.id = $1 AND a.caller_id = $2"));
+
+/// [`CALL_CONTEXT_SQL`] for the transaction's database. SQLite's `BEGIN IMMEDIATE`
+/// already serialises writers.
+async fn call_context(tx: &mut Tx, input: &CallInput) -> Result<Option<CallContext>, sqlx::Error> {
+    let sql: &str = if tx.is_postgres() {
+        &CALL_CONTEXT_POSTGRES
+    } else {
+        &CALL_CONTEXT_SQLITE
+    };
+    query_as(sql)
+        .bind(input.assignment_id)
+        .bind(input.caller_id)
+        .bind(&input.idempotency_key)
+        .fetch_optional(tx)
+        .await
 }
 
 /// What the pure rules of [`effects`] need to know.

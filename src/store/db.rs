@@ -152,16 +152,22 @@ impl Store {
     /// writers ([`super::sqlite_lock::writer_turn`]), then starts with `BEGIN IMMEDIATE`
     /// so that it holds the write lock before its first statement.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        // A transaction runs on a connection of its own: the one the request keeps
-        // between statements goes back first, so that a request never holds two.
-        request_connection::release();
         Ok(match self {
             Store::Sqlite(pool, side) => {
+                request_connection::release();
                 let turn = super::sqlite_lock::writer_turn(pool).await?;
                 let tx = side.writer.begin("BEGIN IMMEDIATE").await?;
                 Tx::Sqlite(tx, turn)
             }
-            Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            // A request never holds two connections: its transaction begins on the one it
+            // keeps between statements, if any, else on one of the pool's. `Pool::begin`
+            // is this same call on a connection it acquires.
+            Store::Postgres(pool) => {
+                Tx::Postgres(match request_connection::take_for_transaction(pool) {
+                    Some(kept) => sqlx::Transaction::begin(kept, None).await?,
+                    None => pool.begin().await?,
+                })
+            }
         })
     }
 }

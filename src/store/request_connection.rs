@@ -16,8 +16,10 @@
 //! - at most [`KEPT_AT_ONCE`] requests keep a connection at a time, and only of a pool
 //!   with at least two more connections than that, so statements outside a request,
 //!   transactions and the background writers always find one;
-//! - a request keeps one connection at most, and gives it back before it begins a
-//!   transaction ([`super::Store::begin`]) or waits for the audit trail's writer.
+//! - a request keeps one connection at most; a transaction it begins
+//!   ([`super::Store::begin`]) runs on that connection, which goes back to the pool
+//!   when the transaction ends, and it gives the connection back before it waits for
+//!   the audit trail's writer.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -118,6 +120,19 @@ pub fn put_back(kept: Kept) {
         })
         .unwrap_or_default();
     drop(refused);
+}
+
+/// The connection this request keeps for `pool`, taken out of the request's slot for a
+/// transaction to begin on: a request that read its session and then writes saves the
+/// ping of giving one connection back and the wait for another. Any other pool's
+/// connection the slot holds goes back to its pool. The request keeps nothing after
+/// it: the transaction's connection goes back to the pool when it ends.
+pub fn take_for_transaction(pool: &PgPool) -> Option<PoolConnection<Postgres>> {
+    let kept = SLOT
+        .try_with(|slot| slot.borrow_mut().take())
+        .ok()
+        .flatten()?;
+    (kept.pool == pool_id(pool)).then_some(kept.connection)
 }
 
 /// Gives the request's connection back to its pool now (before a wait on other work).

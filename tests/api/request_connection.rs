@@ -74,6 +74,8 @@ async fn one_statement(store: &Store) {
         .expect("a statement outside a request");
 }
 
+/// On PostgreSQL a transaction begins on the connection the request keeps, and the
+/// request keeps none while it runs.
 async fn a_transaction_or_a_release_gives_the_connection_back(backend: Backend) {
     let t = fresh_store(backend).await;
     let store = &t.store;
@@ -84,13 +86,26 @@ async fn a_transaction_or_a_release_gives_the_connection_back(backend: Backend) 
         request_connection::release();
         assert!(!request_connection::keeps_one(), "released on demand");
 
-        one_statement(store).await;
+        if keeps {
+            make_probe(store).await;
+        } else {
+            one_statement(store).await;
+        }
         assert_eq!(request_connection::keeps_one(), keeps);
         let mut tx = store.begin().await.expect("begin");
         assert!(
             !request_connection::keeps_one(),
-            "given back before a transaction"
+            "the request keeps nothing while its transaction runs"
         );
+        if keeps {
+            // The transaction began on the connection the request kept (no ping to give
+            // it back, no wait for another): the probe made on it is there.
+            let n: i64 = query_scalar("SELECT COUNT(*) FROM request_probe")
+                .fetch_one(&mut tx)
+                .await
+                .expect("the kept connection's probe, read in the transaction");
+            assert_eq!(n, 0);
+        }
         query("INSERT INTO territories (code, name, referent_emails) VALUES ($1, $2, $3)")
             .bind("T-KEPT")
             .bind("Territoire")
