@@ -302,16 +302,19 @@ const CALL_CONTEXT_SQL: &str = "SELECT a.beneficiary_id, a.campaign_id, a.attemp
 
 /// The same on PostgreSQL, taking the planner's lock order (see `plan_week`) in the same
 /// statement: the caller's sums for the week (kept by triggers, migration 0008, so every
-/// call of the week writes them), then the assignment itself. `FOR UPDATE OF t, a`
-/// locks them in that order; when a call or a plan changed either while this one waited,
-/// PostgreSQL reads the row again in its committed version and checks the conditions
-/// again on it, so the assignment's attempts and status are never a stale snapshot's.
-/// Every assignment has its row of sums: the trigger writes it with the assignment.
+/// call of the week writes them), then the assignment itself, in the mode its update
+/// takes (`NO KEY`: the rows that refer to it, calls and escalations, are not held up).
+/// The clauses lock in the order they are written. When a call or a plan changed either
+/// row while this one waited, PostgreSQL locks the row's committed version and checks
+/// the conditions again on it: the assignment's attempts and status are never a stale
+/// snapshot's (`calls_sent_at_once_are_each_answered_as_if_alone` fails without the
+/// assignment's lock). Every assignment has its row of sums: the trigger writes it with
+/// the assignment.
 static CALL_CONTEXT_POSTGRES: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{CALL_CONTEXT_SQL} JOIN week_caller_totals t ON t.campaign_id = a.campaign_id \
          AND t.week = a.week AND t.caller_id = a.caller_id \
-         WHERE a.id = $1 AND a.caller_id = $2 FOR UPDATE OF t, a"
+         WHERE a.id = $1 AND a.caller_id = $2 FOR UPDATE OF t FOR NO KEY UPDATE OF a"
     )
 });
 
