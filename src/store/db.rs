@@ -192,7 +192,7 @@ macro_rules! kept_or_pool {
             Some(mut kept) => {
                 let $e = &mut *kept.connection;
                 let out = $body;
-                request_connection::put_back(kept);
+                request_connection::put_back(kept, Failed::failed(&out));
                 out
             }
             None => {
@@ -201,6 +201,24 @@ macro_rules! kept_or_pool {
             }
         }
     }};
+}
+
+/// Whether a statement's outcome is a failure (for [`request_connection::put_back`]).
+trait Failed {
+    fn failed(&self) -> bool;
+}
+
+impl<T, E> Failed for Result<T, E> {
+    fn failed(&self) -> bool {
+        self.is_err()
+    }
+}
+
+/// A body that ends with `?` inside: reached only when it succeeded.
+impl Failed for () {
+    fn failed(&self) -> bool {
+        false
+    }
 }
 
 /// Runs `$body` with `$q` bound to the sqlx query of the backend `$exec` names and `$e`
@@ -371,9 +389,9 @@ impl<'q> Query<'q> {
         let rows_affected = dispatch!(
             self,
             exec,
-            |q, e| q.execute(e).await?.rows_affected(),
+            |q, e| q.execute(e).await.map(|done| done.rows_affected()),
             sqlx::query_with
-        );
+        )?;
         Ok(Executed { rows_affected })
     }
 }

@@ -454,7 +454,10 @@ impl Store {
                 side.writer.close().await;
                 pool.close().await
             }
-            Self::Postgres(pool) => pool.close().await,
+            Self::Postgres(pool) => {
+                request_connection::forget(pool);
+                pool.close().await
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use lien::store::db::{query, query_scalar};
+use lien::store::request_connection::SPARE_FOR;
 use lien::store::request_connection::{self, KEPT_AT_ONCE};
 use lien::store::Store;
 
@@ -14,6 +15,7 @@ on_both_backends!(
     a_requests_statements_run_on_one_connection,
     a_transaction_or_a_release_gives_the_connection_back,
     more_requests_than_connections_all_finish,
+    a_request_gives_its_connection_to_the_next,
 );
 
 /// A temporary table lives on the connection that made it: read back on another
@@ -168,4 +170,64 @@ async fn more_requests_than_connections_all_finish(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(n as usize, requests);
+}
+
+/// On PostgreSQL a request that ends leaves its connection to the next request (a
+/// spare, no ping), unless its last statement failed; a spare not taken within
+/// `SPARE_FOR` goes back to its pool at the next request of any pool; a store closed
+/// with spares closes at once.
+async fn a_request_gives_its_connection_to_the_next(backend: Backend) {
+    let t = fresh_store(backend).await;
+    let store = &t.store;
+    let Store::Postgres(pool) = store else {
+        request_connection::scope(one_statement(store)).await;
+        assert!(!request_connection::keeps_one(), "SQLite keeps no reader");
+        return;
+    };
+    request_connection::scope(make_probe(store)).await;
+    assert_eq!(
+        request_connection::spares_of(pool),
+        1,
+        "the connection is spare"
+    );
+    let next = request_connection::scope(probe_is_here(store)).await;
+    assert!(
+        next,
+        "the next request runs on the connection the last one left"
+    );
+    // A failed statement: the connection goes back to the pool, not to the next request.
+    request_connection::scope(async {
+        one_statement(store).await;
+        let failed = query("SELECT no_such_column FROM territories")
+            .execute(store)
+            .await;
+        assert!(failed.is_err());
+        assert!(
+            !request_connection::keeps_one(),
+            "a connection whose statement failed is not kept"
+        );
+    })
+    .await;
+    assert_eq!(request_connection::spares_of(pool), 0);
+    // A spare not taken in time goes back to the pool when a request next looks (the
+    // rule itself: `request_connection`'s unit tests).
+    request_connection::scope(one_statement(store)).await;
+    assert_eq!(request_connection::spares_of(pool), 1);
+    tokio::time::sleep(SPARE_FOR + Duration::from_millis(100)).await;
+    let other = Store::open(&t.db.url).await.expect("another pool");
+    request_connection::scope(one_statement(&other)).await;
+    assert_eq!(
+        request_connection::spares_of(pool),
+        0,
+        "another pool's request gave back the spare that waited too long"
+    );
+    other.close().await;
+    // A store closed while a connection is spare: closing waits for every connection
+    // handed out, so the spares go back first.
+    request_connection::scope(one_statement(store)).await;
+    assert_eq!(request_connection::spares_of(pool), 1);
+    tokio::time::timeout(Duration::from_secs(10), store.close())
+        .await
+        .expect("the store closes with a spare connection");
+    assert_eq!(request_connection::spares_of(pool), 0);
 }
