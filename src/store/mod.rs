@@ -304,7 +304,10 @@ async fn connect_postgres(url: &str) -> Result<Store, StoreError> {
         // totals on a national-size database (docs/PERFORMANCE.md).
         .options([("jit", "off")]);
     let pool = PgPoolOptions::new()
-        .max_connections(10)
+        // 12 of them kept by requests or spare (`request_connection`), 4 always left
+        // for transactions and the background writers (docs/PERFORMANCE.md, "A
+        // request's connection left to the next").
+        .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))
         // sqlx pings a connection as it goes back to the pool, and by default
         // again as it comes out: two round trips to the server around each

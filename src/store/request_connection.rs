@@ -40,7 +40,7 @@ use sqlx::{PgPool, Postgres};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How many of a pool's connections requests may keep, or leave spare, at once.
-pub const KEPT_AT_ONCE: usize = 6;
+pub const KEPT_AT_ONCE: usize = 12;
 
 /// A pool smaller than this is never kept from: a request keeping one of its few
 /// connections could leave its writer waiting.
