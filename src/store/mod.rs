@@ -304,9 +304,9 @@ async fn connect_postgres(url: &str) -> Result<Store, StoreError> {
         // totals on a national-size database (docs/PERFORMANCE.md).
         .options([("jit", "off")]);
     let pool = PgPoolOptions::new()
-        // 12 of them kept by requests or spare (`request_connection`), 4 always left
-        // for transactions and the background writers (docs/PERFORMANCE.md, "A
-        // request's connection left to the next").
+        // At most 12 of them kept by requests or spare between requests
+        // (`request_connection`); the others serve transactions and the background
+        // writers (docs/PERFORMANCE.md, "A request's connection left to the next").
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))
         // sqlx pings a connection as it goes back to the pool, and by default
