@@ -123,28 +123,26 @@ fn take_spare(pool: usize) -> Option<Kept> {
 
 /// The spares given longer than [`SPARE_FOR`] before `now`, taken out of `spares`.
 fn take_stale<T>(spares: &mut Vec<(Instant, T)>, now: Instant) -> Vec<(Instant, T)> {
-    let is_stale = |since: &Instant| now.duration_since(*since) >= SPARE_FOR;
-    if !spares.iter().any(|(since, _)| is_stale(since)) {
+    take_where(spares, |(since, _)| now.duration_since(*since) >= SPARE_FOR)
+}
+
+/// The spares that `pick` picks, taken out of `spares`; the others stay, in order.
+fn take_where<T>(spares: &mut Vec<T>, pick: impl Fn(&T) -> bool) -> Vec<T> {
+    if !spares.iter().any(&pick) {
         return Vec::new();
     }
-    let (stale, fresh) = std::mem::take(spares)
-        .into_iter()
-        .partition(|(since, _)| is_stale(since));
-    *spares = fresh;
-    stale
+    let (picked, left) = std::mem::take(spares).into_iter().partition(pick);
+    *spares = left;
+    picked
 }
 
 /// Gives every spare of `pool` back to it (before the pool closes: closing waits for
 /// every connection handed out).
 pub fn forget(pool: &PgPool) {
     let id = pool_id(pool);
-    let gone: Vec<(Instant, Kept)> = {
+    let gone = {
         let mut spares = SPARES.lock().unwrap_or_else(|e| e.into_inner());
-        let (gone, kept) = std::mem::take(&mut *spares)
-            .into_iter()
-            .partition(|(_, kept)| kept.pool == id);
-        *spares = kept;
-        gone
+        take_where(&mut spares, |(_, kept)| kept.pool == id)
     };
     drop(gone);
 }
@@ -164,14 +162,16 @@ enum Found {
 
 /// The connection this request keeps for `pool`, or a new one it keeps from now on.
 /// `None` outside a request, for a small pool, when the request keeps another pool's,
-/// or when [`KEPT_AT_ONCE`] requests keep one already: the statement runs on the pool.
+/// or when [`KEPT_AT_ONCE`] of the pool's connections are kept already and none is
+/// spare: the statement runs on the pool.
 pub async fn take(pool: &PgPool) -> Result<Option<Kept>, sqlx::Error> {
+    let id = pool_id(pool);
     let found = SLOT
         .try_with(|slot| {
             let mut slot = slot.borrow_mut();
             match slot.take() {
                 None => Found::Nothing,
-                Some(kept) if kept.pool == pool_id(pool) => Found::Kept(kept),
+                Some(kept) if kept.pool == id => Found::Kept(kept),
                 other => {
                     *slot = other;
                     Found::Elsewhere
@@ -186,14 +186,14 @@ pub async fn take(pool: &PgPool) -> Result<Option<Kept>, sqlx::Error> {
             if pool.options().get_max_connections() < SMALLEST_POOL {
                 return Ok(None);
             }
-            if let Some(kept) = take_spare(pool_id(pool)) {
+            if let Some(kept) = take_spare(id) {
                 return Ok(Some(kept));
             }
-            let Ok(permit) = permits(pool_id(pool)).try_acquire_owned() else {
+            let Ok(permit) = permits(id).try_acquire_owned() else {
                 return Ok(None);
             };
             Ok(Some(Kept {
-                pool: pool_id(pool),
+                pool: id,
                 connection: pool.acquire().await?,
                 _permit: permit,
             }))
@@ -234,12 +234,11 @@ pub fn take_for_transaction(pool: &PgPool) -> Option<PoolConnection<Postgres>> {
         .try_with(|slot| slot.borrow_mut().take())
         .ok()
         .flatten();
+    let id = pool_id(pool);
     match kept {
-        Some(kept) if kept.pool == pool_id(pool) => Some(kept.connection),
+        Some(kept) if kept.pool == id => Some(kept.connection),
         Some(_) => None,
-        None if SLOT.try_with(|_| ()).is_ok() => {
-            take_spare(pool_id(pool)).map(|kept| kept.connection)
-        }
+        None if SLOT.try_with(|_| ()).is_ok() => take_spare(id).map(|kept| kept.connection),
         None => None,
     }
 }
